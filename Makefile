@@ -1,0 +1,107 @@
+# Lumos build. `make` builds the lumos command (./lumos) and every function
+# artifact; `make test` runs the whole suite on a normal and a sanitizer
+# (ASan+UBSan) build. SANITIZE=1 selects the sanitizer build in build-asan/.
+
+BUILD ?= build
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+OPT ?= -O2 -g
+ifeq ($(SANITIZE),1)
+BUILD := build-asan
+OPT := -O1 -g -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+
+GEN := $(BUILD)/gen
+CPPFLAGS += -D_GNU_SOURCE -Isrc -Isrc/sdk -Isrc/functions -Itests/support -I$(GEN) -MMD -MP
+CFLAGS := -std=c11 $(WARN) $(OPT) $(SAN) -ffp-contract=off
+LDFLAGS := $(SAN)
+HOST_LIBS := -lhiredis -ljansson -lsqlite3 -lm
+TEST_LIBS := -lcmocka -lssl -lcrypto
+
+# Where the lumos binary finds the sources it compiles functions from.
+PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\"
+
+# Guest code: the SDK and the functions (libc only). Compiled here without
+# LM_STANDALONE for in-process tests and for host code that shares it (data
+# generation uses the AES-GCM and base64 code); `lumos build` compiles the
+# same files into the real native and wasm artifacts.
+GUEST_SRC := $(wildcard src/sdk/*.c) $(wildcard src/functions/*.c) $(GEN)/lang_profiles.c
+HOST_SRC := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c src/builder/*.c src/runtime/*.c \
+              src/platform/*.c src/load/*.c src/util/*.c src/report/*.c))
+GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))
+HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
+TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+EMBED := $(GEN)/node_wasi_host.h
+
+.PHONY: all lumos artifacts test test-unit check format format-check fuzz clean
+all: lumos artifacts
+
+lumos: $(BUILD)/lumos
+ifneq ($(SANITIZE),1)
+	@ln -sf $(BUILD)/lumos lumos
+endif
+
+artifacts: lumos
+ifneq ($(SANITIZE),1)
+	@./lumos build --quiet
+endif
+
+$(BUILD)/lumos: $(BUILD)/obj/src/cli/main.o $(HOST_OBJ) $(BUILD)/libguest.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(BUILD)/libguest.a: $(GUEST_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c | $(EMBED)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PATHS) $(CFLAGS) -c -o $@ $<
+
+# Generated sources.
+$(GEN)/lang_profiles.c: $(BUILD)/lang_profiles_gen
+	@mkdir -p $(GEN)
+	$(BUILD)/lang_profiles_gen > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lang_profiles_gen: tools/lang_profiles_gen.c src/functions/lang_profiles.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 $(WARN) -O2 -D_GNU_SOURCE -Isrc/functions -o $@ $<
+
+$(EMBED): src/runtime/node_wasi_host.mjs scripts/embed.sh
+	@mkdir -p $(GEN)
+	scripts/embed.sh lm_node_wasi_host $< > $@.tmp && mv $@.tmp $@
+
+# Tests: every tests/unit/test_*.c is one cmocka program.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUILD)/libguest.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS) $(TEST_LIBS)
+
+test-unit: $(UNIT_TESTS)
+
+test: all
+	$(MAKE) SANITIZE=1 lumos test-unit
+	$(MAKE) test-unit
+	tests/run
+
+fuzz:
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cc')
+
+clean:
+	rm -rf build build-asan lumos
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

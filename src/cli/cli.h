@@ -1,0 +1,33 @@
+/* cli.h -- the lumos subcommands. Each takes argc/argv starting at its own
+ * name and returns the process exit status (0 ok, 1 failure, 2 usage). */
+#ifndef LM_CLI_H
+#define LM_CLI_H
+
+#include <stdio.h>
+
+int lm_cmd_build(int argc, char **argv);
+int lm_cmd_functions(int argc, char **argv);
+int lm_cmd_runtimes(int argc, char **argv);
+int lm_cmd_invoke(int argc, char **argv);
+int lm_cmd_data(int argc, char **argv);
+int lm_cmd_run(int argc, char **argv);
+
+/* Prints "lumos: <msg>" to stderr and returns 1. */
+int lm_cli_fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Prints a usage error with a pointer to --help and returns 2. */
+int lm_cli_usage(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* True if argv holds -h or --help (before any "--"). */
+int lm_cli_wants_help(int argc, char **argv);
+/* Parses a non-negative integer with an optional k/M suffix (1k = 1000).
+ * Returns 0 or -1. */
+int lm_cli_parse_count(const char *s, long long *out);
+
+#endif

@@ -1,0 +1,88 @@
+/* main.c -- the lumos command: dispatch to subcommands. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define LUMOS_VERSION "0.1.0"
+
+static const char usage[] =
+    "lumos " LUMOS_VERSION " -- benchmarks serverless runtimes on the same functions\n"
+    "\n"
+    "usage: lumos COMMAND [options]     (lumos COMMAND --help for each)\n"
+    "\n"
+    "commands:\n"
+    "  run         the main job: benchmark every function on every runtime, with a report\n"
+    "  build       compile every function for every target, print artifact sizes\n"
+    "  invoke      start one instance of a function and send it one request\n"
+    "  data        generate benchmark inputs (data gen) and load them (data load)\n"
+    "  functions   list the built-in functions and their parameters\n"
+    "  runtimes    list the runtimes and whether they are available here\n"
+    "  help        this text\n";
+
+int lm_cli_fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lumos: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+int lm_cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lumos %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see `lumos %s --help`)\n", cmd);
+    va_end(ap);
+    return 2;
+}
+
+int lm_cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    }
+    return 0;
+}
+
+int lm_cli_parse_count(const char *s, long long *out) {
+    char *end;
+    if (!s || !*s || *s == '-') return -1;
+    long long v = strtoll(s, &end, 10);
+    if (end == s) return -1;
+    long long mult = 1;
+    if (*end == 'k' || *end == 'K') mult = 1000, end++;
+    else if (*end == 'M') mult = 1000000, end++;
+    if (*end) return -1;
+    *out = v * mult;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    /* An instance that dies mid-write must give us EPIPE, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("lumos %s\n", LUMOS_VERSION);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"run", lm_cmd_run},           {"build", lm_cmd_build},
+                {"invoke", lm_cmd_invoke},     {"data", lm_cmd_data},
+                {"functions", lm_cmd_functions}, {"runtimes", lm_cmd_runtimes}};
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "lumos: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

@@ -1,0 +1,48 @@
+/* summary.h -- per-request samples of a run, their statistics, and the
+ * files and tables made from them (report.md, summary.csv, summary.json). */
+#ifndef LM_SUMMARY_H
+#define LM_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "frame.h"
+#include "util/util.h"
+
+/* One request as the run saw it. */
+typedef struct {
+    char function[64], runtime[32], group[8], instance[32], kind[8];
+    int iteration;
+    int status;            /* HTTP status the function answered; 0 when it did not */
+    double cold_start_ms;  /* spawn to READY, on the request that started the instance */
+    double latency_ms;     /* INVOKE written to RESULT read, on the host */
+    double host_storage_ms;
+    uint64_t probes[LM_PROBE_COUNT];
+    char error[256];
+} lm_sample;
+
+typedef struct {
+    lm_sample *v;
+    size_t n, cap;
+} lm_samples;
+
+void lm_samples_add(lm_samples *s, const lm_sample *x);
+void lm_samples_free(lm_samples *s); /* NULL is a harmless no-op */
+/* Number of samples that did not end in a 2xx answer. */
+size_t lm_samples_failed(const lm_samples *s);
+
+typedef struct {
+    const char *group;
+    int runs, warmup;
+    unsigned long long seed;
+    const char *storage;
+    uint64_t started_wall_ns;
+    const char *data_dir;
+} lm_run_info;
+
+/* Writes summary.csv, summary.json and report.md into dir. */
+int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err);
+void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s);
+void lm_report_print_json(FILE *f, const lm_run_info *info, const lm_samples *s);
+
+#endif

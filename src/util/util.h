@@ -1,0 +1,98 @@
+/* util.h -- host-side helpers shared by every room: error buffers, files,
+ * child processes, the clock. Error convention for the host: functions
+ * return LM_OK (0) or LM_ERR (-1) and write a message a user can act on into
+ * the caller's err buffer (LM_ERRLEN bytes). */
+#ifndef LM_UTIL_H
+#define LM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifndef LM_OK
+#define LM_OK 0
+#define LM_ERR -1
+#endif
+#define LM_ERRLEN 512
+
+#if defined(__GNUC__)
+#define LM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LM_PRINTF(a, b)
+#endif
+
+/* Writes a message into err (if not NULL) and returns LM_ERR. */
+int lm_errf(char *err, const char *fmt, ...) LM_PRINTF(2, 3);
+
+/* Monotonic nanoseconds (shared with the SDK's clock). */
+uint64_t lm_now_ns(void);
+/* Wall-clock nanoseconds since the epoch (the one anchor per run). */
+uint64_t lm_wall_ns(void);
+
+/* A growing byte buffer. Fields may be read directly; data is NUL-terminated
+ * after every append (the NUL is not counted in len). */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} lm_buf;
+int lm_buf_reserve(lm_buf *b, size_t extra); /* LM_OK or LM_ERR (out of memory) */
+int lm_buf_append(lm_buf *b, const void *p, size_t n);
+int lm_buf_printf(lm_buf *b, const char *fmt, ...) LM_PRINTF(2, 3);
+void lm_buf_free(lm_buf *b); /* NULL is a harmless no-op */
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer the caller
+ * frees. Returns NULL with err set when it cannot. */
+char *lm_file_read(const char *path, size_t *len, char *err);
+/* Writes a whole file (through a temporary and rename, so readers never see
+ * half a file). */
+int lm_file_write(const char *path, const void *data, size_t len, char *err);
+/* mkdir -p. */
+int lm_mkdirs(const char *path, char *err);
+/* Size of a file in bytes, or -1. */
+long long lm_file_size(const char *path);
+int lm_is_dir(const char *path);
+/* Removes a directory tree (rm -rf); missing is fine. */
+int lm_rmtree(const char *path);
+/* Finds an executable on PATH; writes its path into out. LM_OK or LM_ERR. */
+int lm_which(const char *name, char *out, size_t n);
+
+/* A child process with pipes. */
+typedef struct {
+    pid_t pid;
+    int in;  /* write end of the child's stdin, or -1 */
+    int out; /* read end of the child's stdout, or -1 */
+} lm_child;
+
+/* Starts argv[0] (searched on PATH) with extra environment entries env
+ * ("K=V", NULL-terminated, may be NULL) added to this process's. With pipes
+ * set, the child's stdin and stdout are pipes (in/out set, close-on-exec on
+ * our side); otherwise they are inherited. stderr_fd >= 0 replaces the
+ * child's stderr (and its stdout too when pipes is 0), -1 inherits it. cwd may be NULL. */
+int lm_spawn(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+             lm_child *c, char *err);
+/* Waits for the child up to timeout_ms (-1: forever). Returns LM_OK with
+ * *status as waitpid gives it, or LM_ERR on timeout (the child still runs). */
+int lm_child_wait(lm_child *c, int timeout_ms, int *status);
+/* Closes its pipes, asks it to end (stdin EOF), waits grace_ms, then kills
+ * it (SIGKILL) and reaps it. Safe to call twice. */
+void lm_child_stop(lm_child *c, int grace_ms);
+/* Runs a command to completion, its output to this process's stdout/stderr
+ * unless quiet (then to /dev/null). Returns the exit status, or -1 when it
+ * could not run or died by a signal (err says which). */
+int lm_run(char *const argv[], int quiet, char *err);
+
+/* Describes a wait status: "exit status 3", "killed by signal 9 (SIGKILL)". */
+void lm_describe_status(int status, char *out, size_t n);
+
+/* Parses "HOST:PORT". LM_OK or LM_ERR. */
+int lm_parse_hostport(const char *s, char *host, size_t hostlen, int *port, char *err);
+
+/* True when stderr is a terminal and progress lines should be drawn. */
+int lm_progress_enabled(void);
+
+/* Percentile p (0..100) of n sorted values by linear interpolation. */
+double lm_percentile(const double *sorted, size_t n, double p);
+void lm_sort_doubles(double *v, size_t n);
+
+#endif
