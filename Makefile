@@ -17,6 +17,12 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
 GEN := $(BUILD)/gen
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Isrc/sdk -Isrc/functions -Itests/support -I$(GEN) -MMD -MP
 CFLAGS := -std=c11 $(WARN) $(OPT) $(SAN) -ffp-contract=off
 LDFLAGS := $(SAN)
@@ -31,15 +37,18 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\"
 # generation uses the AES-GCM and base64 code); `lumos build` compiles the
 # same files into the real native and wasm artifacts.
 GUEST_SRC := $(wildcard src/sdk/*.c) $(wildcard src/functions/*.c) $(GEN)/lang_profiles.c
-HOST_SRC := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c src/builder/*.c src/runtime/*.c \
-              src/platform/*.c src/load/*.c src/util/*.c src/report/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+HOST_SRC := $(wildcard src/builder/*.c src/runtime/*.c src/platform/*.c src/load/*.c src/util/*.c \
+              src/report/*.c)
+CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))
 HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 EMBED := $(GEN)/node_wasi_host.h
 
-.PHONY: all lumos artifacts test test-unit check format format-check fuzz clean
+.SECONDARY:
+.PHONY: all lumos artifacts bench-tools test test-unit check format format-check fuzz clean
 all: lumos artifacts
 
 lumos: $(BUILD)/lumos
@@ -52,20 +61,23 @@ ifneq ($(SANITIZE),1)
 	@./lumos build --quiet
 endif
 
-$(BUILD)/lumos: $(BUILD)/obj/src/cli/main.o $(HOST_OBJ) $(BUILD)/libguest.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+$(BUILD)/lumos: $(CLI_OBJ) $(HOST_OBJ) $(BUILD)/libguest.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 $(BUILD)/libguest.a: $(GUEST_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c | $(EMBED)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PATHS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(PATHS) $(CFLAGS) -c -o $@ $<
 
 # Generated sources.
 $(GEN)/lang_profiles.c: $(BUILD)/lang_profiles_gen
@@ -83,9 +95,18 @@ $(EMBED): src/runtime/node_wasi_host.mjs scripts/embed.sh
 # Tests: every tests/unit/test_*.c is one cmocka program.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUILD)/libguest.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS) $(TEST_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS) $(TEST_LIBS)
 
 test-unit: $(UNIT_TESTS)
+
+# Benchmarks (not tests): bench/functions and friends build what they need.
+bench-tools: $(BUILD)/bench/channel_rtt
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HOST_OBJ) $(BUILD)/libguest.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 test: all
 	$(MAKE) SANITIZE=1 lumos test-unit

@@ -230,6 +230,8 @@ int lm_cmd_run(int argc, char **argv) {
         if (!(rtp[i] = lm_runtime_find(rts[i], err))) return lm_cli_fail("%s", err);
         if (rtp[i]->available(err) != LM_OK)
             return lm_cli_fail("runtime %s is not available: %s", rts[i], err);
+    }
+    for (int i = 0; i < nrt; i++) {
         char path[4096];
         for (int f = 0; f < nfn; f++)
             if (lm_artifact_path(lm_artifacts_dir(o.artifacts), rtp[i]->target, fns[f], path,

@@ -1,0 +1,56 @@
+# lib.sh -- shared by the integration scripts: a private scratch folder, a
+# private redis-server on a free port (as hiredis' test.sh does), asserts.
+set -euo pipefail
+LUMOS=${LUMOS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/lumos}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/lumos-it-XXXXXX")
+REDIS_PID=
+cleanup() {
+  [[ -n $REDIS_PID ]] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# start_redis: sets REDIS_PORT and REDIS (HOST:PORT).
+start_redis() {
+  local port
+  for _ in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" \
+      --logfile "$TMP/redis.log" --daemonize no &
+    REDIS_PID=$!
+    for _ in $(seq 100); do
+      if redis-cli -p "$port" ping >/dev/null 2>&1; then
+        REDIS_PORT=$port
+        REDIS=127.0.0.1:$port
+        return 0
+      fi
+      kill -0 "$REDIS_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill "$REDIS_PID" 2>/dev/null || true
+    REDIS_PID=
+  done
+  fail "could not start redis-server"
+}
+
+# expect_exit CODE command...: runs it, checks the exit status, keeps its
+# stdout in $OUT and stderr in $ERR.
+expect_exit() {
+  local want=$1
+  shift
+  local rc=0
+  "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+  [[ $rc -eq $want ]] || fail "'$*' exited $rc, expected $want; stderr: $ERR"
+}
+
+# contains HAYSTACK NEEDLE
+contains() {
+  [[ $1 == *"$2"* ]] || fail "expected to find '$2' in: ${1:0:400}"
+}

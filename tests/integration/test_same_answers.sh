@@ -1,0 +1,70 @@
+# Native and Wasm (V8) give byte-identical responses, the "runtime" field
+# aside, and write byte-identical objects, for every function on inline,
+# Redis and file storage, errors included (fixed nonces).
+source "$(dirname "$0")/lib.sh"
+
+start_redis
+"$LUMOS" data gen --seed 3 --groups xs,s --out "$TMP/data" --quiet
+"$LUMOS" data load "$TMP/data" --redis "$REDIS" >/dev/null
+K=lumos-benchmark-key-0123456789ab
+N=000102030405060708090a0b
+
+bodies=(
+  'fibonacci|{"n":0}'
+  'fibonacci|{"n":93}'
+  'fibonacci|{"n":94}'
+  'fibonacci|{"n":100000}'
+  'fibonacci|{"n":"7"}'
+  'prime-numbers|{"limit":10000}'
+  'prime-numbers|{"limit":10000,"method":"sieve"}'
+  'prime-numbers|{"limit":2}'
+  'prime-numbers|{"limit":100,"method":"wheel"}'
+  'mandelbrot-bitmap|{"size":200,"storage":"inline"}'
+  'mandelbrot-bitmap|{"size":201,"output_key":"out/m.pbm"}'
+  'mandelbrot-bitmap|{"size":96,"output_key":"out/m.pbm","storage":"file"}'
+  'audio-generation|{"size_kb":50,"storage":"inline"}'
+  'audio-generation|{"size_kb":7,"output_key":"out/a.wav","frequency_hz":1000}'
+  'audio-generation|{"size_kb":3,"output_key":"out/a.wav","storage":"file","sample_rate":8000}'
+  'fuzzy-search|{"term":"serverless","input_key":"fuzzy-search/s.txt"}'
+  'fuzzy-search|{"term":"Serverles","input_key":"fuzzy-search/s.txt","threshold":0.7,"limit":5,"storage":"file"}'
+  'fuzzy-search|{"term":"kafe","text":"caf\u00e9 au lait\nkaffee\nteh","storage":"inline","threshold":0.5}'
+  'fuzzy-search|{"term":"x","input_key":"no/such/key"}'
+  'language-detection|{"input_key":"language-detection/s.txt"}'
+  'language-detection|{"input_key":"language-detection/xs.txt","storage":"file"}'
+  'language-detection|{"text":"Это небольшой текст на русском языке о погоде.","storage":"inline"}'
+  'language-detection|{"text":"The quick brown fox jumps over the lazy dog near the river bank.","storage":"inline"}'
+  "encrypt-message|{\"key\":\"$K\",\"message\":\"hello, world\",\"nonce\":\"$N\"}"
+  "encrypt-message|{\"key\":\"$K\",\"input_key\":\"encrypt-message/s.txt\",\"output_key\":\"out/e.b64\",\"nonce\":\"$N\"}"
+  "encrypt-message|{\"key\":\"short\",\"message\":\"x\"}"
+  "decrypt-message|{\"key\":\"$K\",\"input_key\":\"decrypt-message/s.b64\",\"output_key\":\"out/d.txt\"}"
+  "decrypt-message|{\"key\":\"$K\",\"input_key\":\"decrypt-message/xs.b64\",\"storage\":\"file\",\"output_key\":\"out/d.txt\"}"
+  "decrypt-message|{\"key\":\"$K\",\"encrypted\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"storage\":\"inline\"}"
+)
+
+compared=0
+for entry in "${bodies[@]}"; do
+  fn=${entry%%|*}
+  body=${entry#*|}
+  for rt in native wasm-jit; do
+    rm -rf "$TMP/data/out"
+    redis-cli -p "$REDIS_PORT" del out/m.pbm out/a.wav out/e.b64 out/d.txt >/dev/null
+    "$LUMOS" invoke "$fn" --runtime "$rt" --redis "$REDIS" --storage-dir "$TMP/data" \
+      --body "$body" >"$TMP/$rt.out" 2>"$TMP/$rt.err" || true
+    sed "s/\"runtime\":\"$rt\"/\"runtime\":\"RT\"/" "$TMP/$rt.out" >"$TMP/$rt.norm"
+    # The objects it wrote, from Redis and from the data folder.
+    : >"$TMP/$rt.objects"
+    for k in out/m.pbm out/a.wav out/e.b64 out/d.txt; do
+      redis-cli -p "$REDIS_PORT" --raw get "$k" | sha256sum >>"$TMP/$rt.objects"
+      [[ -f $TMP/data/$k ]] && sha256sum <"$TMP/data/$k" >>"$TMP/$rt.objects"
+    done
+  done
+  [[ -s $TMP/native.out ]] || fail "$fn $body: no answer from native: $(cat "$TMP/native.err")"
+  grep -q '"runtime":"RT"\|"status":"error"' "$TMP/native.norm" || fail "$fn: no envelope: $(cat "$TMP/native.out")"
+  cmp -s "$TMP/native.norm" "$TMP/wasm-jit.norm" ||
+    fail "$fn $body: native and wasm-jit differ:
+native:   $(head -c 600 "$TMP/native.out")
+wasm-jit: $(head -c 600 "$TMP/wasm-jit.out")"
+  cmp -s "$TMP/native.objects" "$TMP/wasm-jit.objects" || fail "$fn $body: stored objects differ"
+  compared=$((compared + 1))
+done
+echo "ok: $compared requests answered byte-identically on native and wasm-jit"
