@@ -57,7 +57,7 @@ static int sdk_sources(const char *root, char names[][64], int max) {
     while ((e = readdir(d)) && n < max) {
         size_t len = strlen(e->d_name);
         if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0 && len < 64)
-            snprintf(names[n++], 64, "%s", e->d_name);
+            memcpy(names[n++], e->d_name, len + 1);
     }
     closedir(d);
     qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);

@@ -1,16 +1,386 @@
-/* lang_profiles.h -- trigram profiles for language detection, generated at
- * build time by tools/lang_profiles_gen.c from Debian's word lists.
- * (Placeholder contract: the language-detection work defines it fully.) */
+/* lang_profiles.h -- the contract of language detection: which languages exist,
+ * which Debian word list each comes from, how text becomes words and
+ * trigrams, which words are held out of training, and the profile tables that
+ * tools/lang_profiles_gen.c writes at build time into build/gen/lang_profiles.c.
+ *
+ * Users: the generator (a host program: it includes only this header), the
+ * language-detection function (guest code), its unit test, and the data
+ * generator that builds benchmark texts from the same word lists. Everything
+ * here links nothing but libc; the helpers are static inline so that each user
+ * gets the same definition without linking anything.
+ *
+ * Text model, shared by training and detection:
+ *   - Text is decoded as UTF-8 (a byte that does not start a valid sequence
+ *     becomes U+FFFD, which is not a letter). Word lists declared ISO-8859-1
+ *     are decoded byte by byte (each byte is its own code point).
+ *   - lm_lang_class() sorts each code point into a script (a letter), a
+ *     combining mark (skipped: it neither breaks a word nor joins one) or a
+ *     separator (everything else: space, digits, punctuation, apostrophes,
+ *     hyphens, U+FFFD).
+ *   - A word is a maximal run of letters, lowercased by lm_lang_lower().
+ *   - The trigrams of a word w are those of " w " (padded with one space on
+ *     each side): a word of n letters has n trigrams.
+ *
+ * Held-out rule: a word (lowercased, as UTF-8 bytes) is HELD OUT when its
+ * 32-bit FNV-1a hash is 0 modulo 5 (lm_lang_held_out()). The generator trains
+ * only on the other words; because the rule looks at the word alone, a held-out
+ * word is held out of every language's profile. Tests build "unseen" sentences
+ * from held-out words only; benchmark data may use any words.
+ *
+ * Profiles: for each language the generator counts the trigrams of its
+ * training words, each word weighted so that every word length contributes a
+ * fixed share (LM_LANG_LENGTH_SHARE: dictionaries hold every inflected form
+ * once, running text is mostly short words, and this weighting brings the
+ * profile closer to running text). It keeps the LM_LANG_TOP most frequent
+ * trigrams (ranked by weight, ties by key), turns each one's relative
+ * frequency p into a cost -log2(p) and quantizes that cost into one of 15
+ * levels (codes 1..15); code 0 means "not among the language's top trigrams"
+ * and costs one bit more than the rarest kept trigram. lm_lang_profile.cost
+ * maps codes to costs in 1/16 bit.
+ *
+ * Trigram keys: every code point that occurs in a kept trigram is a symbol
+ * (lm_lang_alphabet; symbol 0 is the padding space). Any other letter maps to
+ * the symbol lm_lang_alphabet_size ("other"), which is in no profile. A
+ * trigram (a, b, c) has the key (a * R + b) * R + c with R =
+ * lm_lang_alphabet_size + 1. */
 #ifndef LM_LANG_PROFILES_H
 #define LM_LANG_PROFILES_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* Trigrams kept per language. */
+#define LM_LANG_TOP 6000
+/* Level codes 0..15 (code 0: trigram not in the profile). */
+#define LM_LANG_LEVELS 16
+/* A word is held out when lm_lang_fnv1a(word) % LM_LANG_HOLDOUT_MOD == 0. */
+#define LM_LANG_HOLDOUT_MOD 5u
+/* Most languages one profile table (script) may hold. */
+#define LM_LANG_MAX_PER_TABLE 16
+/* Words longer than this (in code points) are not used for training. */
+#define LM_LANG_MAX_WORD 64
+
+/* Share of the training weight (parts per 1000) given to words of length
+ * 1, 2, ... 19 and 20-or-more code points: the rough shape of word lengths in
+ * running European text (chosen by hand, not measured on any corpus). */
+#define LM_LANG_LENGTH_SHARE                                                                       \
+    { 0, 40, 170, 190, 150, 110, 90, 70, 50, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1 }
+#define LM_LANG_LENGTH_CAP 20
+
+typedef enum { LM_LANG_UTF8, LM_LANG_LATIN1 } lm_lang_encoding;
+
+/* Scripts that lm_lang_class() recognises. LM_SCRIPT_NONE is a separator,
+ * LM_SCRIPT_MARK a combining mark (skipped inside words). */
+typedef enum {
+    LM_SCRIPT_NONE = 0,
+    LM_SCRIPT_LATIN,
+    LM_SCRIPT_CYRILLIC,
+    LM_SCRIPT_GREEK,
+    LM_SCRIPT_ARMENIAN,
+    LM_SCRIPT_HEBREW,
+    LM_SCRIPT_ARABIC,
+    LM_SCRIPT_DEVANAGARI,
+    LM_SCRIPT_THAI,
+    LM_SCRIPT_GEORGIAN,
+    LM_SCRIPT_HANGUL,
+    LM_SCRIPT_KANA,
+    LM_SCRIPT_HAN,
+    LM_SCRIPT_COUNT,
+    LM_SCRIPT_MARK = 255
+} lm_lang_script;
+
+/* The languages with trigram profiles, in table order:
+ * X(code, name, script, script id, Debian package, word list, encoding).
+ * The encodings are checked by the generator, which fails when a list does
+ * not decode as declared. */
+#define LM_LANG_LIST(X)                                                                            \
+    X("eng", "English", "Latin", LM_SCRIPT_LATIN, "wamerican", "/usr/share/dict/american-english", \
+      LM_LANG_UTF8)                                                                                \
+    X("deu", "German", "Latin", LM_SCRIPT_LATIN, "wngerman", "/usr/share/dict/ngerman",            \
+      LM_LANG_UTF8)                                                                                \
+    X("fra", "French", "Latin", LM_SCRIPT_LATIN, "wfrench", "/usr/share/dict/french",              \
+      LM_LANG_UTF8)                                                                                \
+    X("ita", "Italian", "Latin", LM_SCRIPT_LATIN, "witalian", "/usr/share/dict/italian",           \
+      LM_LANG_UTF8)                                                                                \
+    X("spa", "Spanish", "Latin", LM_SCRIPT_LATIN, "wspanish", "/usr/share/dict/spanish",           \
+      LM_LANG_UTF8)                                                                                \
+    X("por", "Portuguese", "Latin", LM_SCRIPT_LATIN, "wportuguese", "/usr/share/dict/portuguese",  \
+      LM_LANG_UTF8)                                                                                \
+    X("cat", "Catalan", "Latin", LM_SCRIPT_LATIN, "wcatalan", "/usr/share/dict/catalan",           \
+      LM_LANG_UTF8)                                                                                \
+    X("nld", "Dutch", "Latin", LM_SCRIPT_LATIN, "wdutch", "/usr/share/dict/dutch", LM_LANG_UTF8)   \
+    X("swe", "Swedish", "Latin", LM_SCRIPT_LATIN, "wswedish", "/usr/share/dict/swedish",           \
+      LM_LANG_LATIN1)                                                                              \
+    X("dan", "Danish", "Latin", LM_SCRIPT_LATIN, "wdanish", "/usr/share/dict/danish",              \
+      LM_LANG_UTF8)                                                                                \
+    X("nob", "Norwegian Bokmal", "Latin", LM_SCRIPT_LATIN, "wnorwegian",                           \
+      "/usr/share/dict/bokmaal", LM_LANG_LATIN1)                                                   \
+    X("pol", "Polish", "Latin", LM_SCRIPT_LATIN, "wpolish", "/usr/share/dict/polish",              \
+      LM_LANG_UTF8)                                                                                \
+    X("bul", "Bulgarian", "Cyrillic", LM_SCRIPT_CYRILLIC, "wbulgarian",                            \
+      "/usr/share/dict/bulgarian", LM_LANG_UTF8)                                                   \
+    X("ukr", "Ukrainian", "Cyrillic", LM_SCRIPT_CYRILLIC, "wukrainian",                            \
+      "/usr/share/dict/ukrainian", LM_LANG_UTF8)
+
+/* One language. The first seven members come from LM_LANG_LIST; the rest are
+ * computed by the generator. */
 typedef struct {
-    const char *code;   /* ISO 639-3 */
-    const char *name;   /* English name */
-    const char *script; /* "Latin", "Cyrillic" */
+    const char *code;              /* ISO 639-3, e.g. "deu" */
+    const char *name;              /* English name */
+    const char *script;            /* "Latin", "Cyrillic" */
+    uint8_t script_id;             /* lm_lang_script */
+    const char *package;           /* Debian package that installs the word list */
+    const char *dict;              /* path of the word list */
+    uint8_t encoding;              /* lm_lang_encoding of the word list */
+    uint32_t words;                /* distinct words (as defined above) in the list */
+    uint32_t held_out;             /* of them, held out of training */
+    uint32_t trigrams;             /* trigrams in the profile (at most LM_LANG_TOP) */
+    uint16_t cost[LM_LANG_LEVELS]; /* cost of each level code, 1/16 bit */
 } lm_lang_profile;
+
+/* The profiles of one script: every trigram kept by any of its languages,
+ * and each language's level code for it. */
+typedef struct {
+    uint8_t script_id;                    /* lm_lang_script */
+    const char *script;                   /* "Latin" */
+    uint32_t nlang;                       /* languages in this table */
+    uint8_t langs[LM_LANG_MAX_PER_TABLE]; /* their indices in lm_lang_profiles */
+    uint32_t ntrigrams;                   /* rows */
+    uint32_t row_bytes;                   /* (nlang + 1) / 2 */
+    const uint32_t *keys;                 /* ntrigrams keys, strictly ascending */
+    const uint8_t *levels;                /* row i at levels + i * row_bytes; language j's code in
+                                             byte j / 2, low nibble for even j */
+} lm_lang_table;
 
 extern const lm_lang_profile lm_lang_profiles[];
 extern const unsigned lm_lang_count;
+extern const lm_lang_table lm_lang_tables[];
+extern const unsigned lm_lang_table_count;
+/* Code point of each symbol, ascending; symbol 0 is U+0020. */
+extern const uint32_t lm_lang_alphabet[];
+extern const uint32_t lm_lang_alphabet_size;
+/* Symbol of each code point below lm_lang_symbol_limit (lm_lang_alphabet_size
+ * where the code point is no symbol); code points at or above the limit are
+ * no symbol either. */
+extern const uint8_t lm_lang_symbol[];
+extern const uint32_t lm_lang_symbol_limit;
+
+/* ---- shared helpers ----------------------------------------------------- */
+
+#define LM_LANG_REPLACEMENT 0xFFFDu
+
+/* Decodes one code point at s[0..n), n >= 1. Returns the bytes consumed: the
+ * sequence length for a valid sequence, or 1 with *cp = U+FFFD for a byte
+ * that does not start one (overlong forms, surrogates, values past U+10FFFF,
+ * truncated or broken sequences). */
+static inline size_t lm_lang_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
+    uint8_t b = s[0];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    size_t len;
+    uint32_t c, min;
+    if (b >= 0xC2 && b <= 0xDF) {
+        len = 2, c = b & 0x1Fu, min = 0x80;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3, c = b & 0x0Fu, min = 0x800;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4, c = b & 0x07u, min = 0x10000;
+    } else {
+        *cp = LM_LANG_REPLACEMENT;
+        return 1;
+    }
+    if (n < len) {
+        *cp = LM_LANG_REPLACEMENT;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = LM_LANG_REPLACEMENT;
+            return 1;
+        }
+        c = (c << 6) | (s[i] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        *cp = LM_LANG_REPLACEMENT;
+        return 1;
+    }
+    *cp = c;
+    return len;
+}
+
+/* Writes the UTF-8 encoding of cp (a valid scalar value) to out; returns its
+ * length (1 to 4). */
+static inline size_t lm_lang_utf8_put(uint32_t cp, uint8_t out[4]) {
+    if (cp < 0x80) {
+        out[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (uint8_t)(0xC0 | (cp >> 6));
+        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | (cp >> 12));
+        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | (cp >> 18));
+    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The script of a letter (lm_lang_script), LM_SCRIPT_MARK for a combining
+ * mark, LM_SCRIPT_NONE for anything else. Both cases of a letter belong to
+ * its script. Only the blocks listed here count as letters. */
+static inline int lm_lang_class(uint32_t c) {
+    if (c < 0x80)
+        return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? LM_SCRIPT_LATIN : LM_SCRIPT_NONE;
+    if (c < 0x250) /* Latin-1 Supplement, Latin Extended-A and -B */
+        return (c >= 0xC0 && c != 0xD7 && c != 0xF7) ? LM_SCRIPT_LATIN : LM_SCRIPT_NONE;
+    if (c >= 0x300 && c <= 0x36F) return LM_SCRIPT_MARK;
+    if (c >= 0x370 && c <= 0x3FF) /* Greek letters, not its signs and punctuation */
+        return (c == 0x386 || (c >= 0x388 && c <= 0x3FF && c != 0x3A2 && c != 0x3F6))
+                   ? LM_SCRIPT_GREEK
+                   : LM_SCRIPT_NONE;
+    if (c >= 0x400 && c <= 0x52F) {
+        if (c >= 0x483 && c <= 0x489) return LM_SCRIPT_MARK;
+        return c == 0x482 ? LM_SCRIPT_NONE : LM_SCRIPT_CYRILLIC;
+    }
+    if ((c >= 0x531 && c <= 0x556) || (c >= 0x561 && c <= 0x587)) return LM_SCRIPT_ARMENIAN;
+    if (c >= 0x591 && c <= 0x5C7) return LM_SCRIPT_MARK; /* Hebrew points */
+    if ((c >= 0x5D0 && c <= 0x5EA) || (c >= 0x5F0 && c <= 0x5F2)) return LM_SCRIPT_HEBREW;
+    if ((c >= 0x610 && c <= 0x61A) || (c >= 0x64B && c <= 0x65F) || c == 0x670)
+        return LM_SCRIPT_MARK; /* Arabic vowel marks */
+    if ((c >= 0x620 && c <= 0x64A) || (c >= 0x66E && c <= 0x6D3) || (c >= 0x6FA && c <= 0x6FF) ||
+        (c >= 0x750 && c <= 0x77F))
+        return LM_SCRIPT_ARABIC;
+    /* Indic vowel signs are part of the letters' syllables: count them as
+     * letters of the script; digits and dandas separate. */
+    if (c >= 0x900 && c <= 0x97F)
+        return (c >= 0x964 && c <= 0x970) ? LM_SCRIPT_NONE : LM_SCRIPT_DEVANAGARI;
+    if ((c >= 0xE01 && c <= 0xE3A) || (c >= 0xE40 && c <= 0xE4E))
+        return (c == 0xE3F || c == 0xE46 || c == 0xE4F) ? LM_SCRIPT_NONE : LM_SCRIPT_THAI;
+    if ((c >= 0x10A0 && c <= 0x10FA) || (c >= 0x10FC && c <= 0x10FF) ||
+        (c >= 0x1C90 && c <= 0x1CBF))
+        return LM_SCRIPT_GEORGIAN;
+    if ((c >= 0x1100 && c <= 0x11FF) || (c >= 0x3131 && c <= 0x318E) ||
+        (c >= 0xAC00 && c <= 0xD7A3))
+        return LM_SCRIPT_HANGUL;
+    if (c >= 0x1E00 && c <= 0x1EFF) return LM_SCRIPT_LATIN; /* Latin Extended Additional */
+    if (c >= 0x1F00 && c <= 0x1FFF) /* Greek Extended: letters, not the spacing accents */
+        return (c == 0x1FBD || (c >= 0x1FBF && c <= 0x1FC1) || (c >= 0x1FCD && c <= 0x1FCF) ||
+                (c >= 0x1FDD && c <= 0x1FDF) || (c >= 0x1FED && c <= 0x1FEF) || c >= 0x1FFD)
+                   ? LM_SCRIPT_NONE
+                   : LM_SCRIPT_GREEK;
+    if (c >= 0x20D0 && c <= 0x20FF) return LM_SCRIPT_MARK;
+    if ((c >= 0x3041 && c <= 0x3096) || (c >= 0x309D && c <= 0x309F) ||
+        (c >= 0x30A1 && c <= 0x30FA) || (c >= 0x30FC && c <= 0x30FF) ||
+        (c >= 0x31F0 && c <= 0x31FF))
+        return LM_SCRIPT_KANA;
+    if (c == 0x3099 || c == 0x309A) return LM_SCRIPT_MARK;
+    if ((c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+        (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F))
+        return LM_SCRIPT_HAN;
+    if (c >= 0xFE20 && c <= 0xFE2F) return LM_SCRIPT_MARK;
+    return LM_SCRIPT_NONE;
+}
+
+/* The lowercase form of a letter (simple one-to-one mapping for the Latin,
+ * Greek, Cyrillic, Armenian and Georgian blocks that lm_lang_class() knows);
+ * any other code point is returned unchanged. */
+static inline uint32_t lm_lang_lower(uint32_t c) {
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c < 0x100) return (c >= 0xC0 && c <= 0xDE && c != 0xD7) ? c + 32 : c;
+    if (c < 0x180) {
+        /* Latin Extended-A pairs capital and small letter as even/odd
+         * neighbours, shifted by one between U+0139 and U+0148 and from
+         * U+0179 on. */
+        if (c == 0x130) return 'i';
+        if (c <= 0x137 && c != 0x131) return (c & 1) ? c : c + 1;
+        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1) ? c + 1 : c;
+        if (c >= 0x14A && c <= 0x177) return (c & 1) ? c : c + 1;
+        if (c == 0x178) return 0xFF;
+        return c;
+    }
+    if (c >= 0x218 && c <= 0x21B) return (c & 1) ? c : c + 1; /* Romanian S and T comma */
+    if (c >= 0x386 && c <= 0x3AB) {
+        if (c == 0x386) return 0x3AC;
+        if (c >= 0x388 && c <= 0x38A) return c + 37;
+        if (c == 0x38C) return 0x3CC;
+        if (c == 0x38E || c == 0x38F) return c + 63;
+        if (c >= 0x391 && c != 0x3A2) return c + 32;
+        return c;
+    }
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F))
+        return (c & 1) ? c : c + 1;
+    if (c == 0x4C0) return 0x4CF;
+    if (c >= 0x4C1 && c <= 0x4CE) return (c & 1) ? c + 1 : c;
+    if (c >= 0x531 && c <= 0x556) return c + 48;
+    if (c >= 0x1C90 && c <= 0x1CBF && c != 0x1CBB && c != 0x1CBC)
+        return c - 0x0BC0; /* Georgian Mtavruli */
+    if (c >= 0x1E00 && c <= 0x1EFF) {
+        if (c == 0x1E9E) return 0xDF; /* capital sharp s */
+        if (c >= 0x1E96 && c <= 0x1E9F) return c;
+        return (c & 1) ? c : c + 1;
+    }
+    return c;
+}
+
+/* Room for one word's UTF-8 bytes in lm_lang_next_word(). */
+#define LM_LANG_WORD_BYTES (LM_LANG_MAX_WORD * 4)
+
+/* Reads the next word from s[*pos..n) (a word list or any text in encoding
+ * enc): skips separators, then takes the letters of one word, lowercased,
+ * skipping combining marks. Writes at most the first LM_LANG_MAX_WORD code
+ * points as UTF-8 into word and their byte count into *bytes, advances *pos,
+ * and returns the word's full length in code points: more than
+ * LM_LANG_MAX_WORD means the word was cut (the generator skips such words).
+ * Returns 0 at the end of the input. */
+static inline size_t lm_lang_next_word(const uint8_t *s, size_t n, size_t *pos,
+                                       lm_lang_encoding enc, uint8_t word[LM_LANG_WORD_BYTES],
+                                       size_t *bytes) {
+    size_t i = *pos, len = 0, nb = 0;
+    while (i < n) {
+        uint32_t cp;
+        if (enc == LM_LANG_LATIN1)
+            cp = s[i++];
+        else
+            i += lm_lang_utf8_next(s + i, n - i, &cp);
+        int cls = lm_lang_class(cp);
+        if (cls == LM_SCRIPT_MARK) continue;
+        if (cls == LM_SCRIPT_NONE) {
+            if (len > 0) break;
+            continue;
+        }
+        if (len < LM_LANG_MAX_WORD) nb += lm_lang_utf8_put(lm_lang_lower(cp), word + nb);
+        len++;
+    }
+    *pos = i;
+    *bytes = nb;
+    return len;
+}
+
+/* 32-bit FNV-1a of n bytes. */
+static inline uint32_t lm_lang_fnv1a(const uint8_t *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* Whether a word (lowercased, as UTF-8 bytes) is held out of training. */
+static inline int lm_lang_held_out(const uint8_t *word, size_t n) {
+    return lm_lang_fnv1a(word, n) % LM_LANG_HOLDOUT_MOD == 0;
+}
 
 #endif

@@ -97,6 +97,21 @@ static void test_base64(void **state) {
     }
     const char *bad[] = {"Zg=", "Z===", "Zg=a", "Zm9v!A==", "Zh==", "Zm9=", "=Zg="};
     for (int i = 0; i < 7; i++) assert_int_equal(lm_base64_decode(bad[i], strlen(bad[i]), dec), -1);
+    /* Every byte outside the alphabet is rejected, in any position. */
+    for (int c = 0; c < 256; c++) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '+' || c == '/')
+            continue;
+        char q[9] = "QUJDRA==";
+        for (int pos = 0; pos < 6; pos++) {
+            char t[9];
+            memcpy(t, "QUJDQUJD", 9);
+            t[pos] = (char)c;
+            assert_int_equal(lm_base64_decode(t, 8, dec), -1);
+        }
+        q[0] = (char)c;
+        assert_int_equal(lm_base64_decode(q, 8, dec), -1);
+    }
     /* Every length and byte value round-trips. */
     uint8_t raw[300], back[300];
     char text[400];

@@ -1,0 +1,775 @@
+/* test_language_detection.c -- unit tests of the language-detection function
+ * and its generated profiles: unseen sentences built from each language's
+ * held-out words (read from the Debian word lists at test time, with the
+ * header's own hash rule), hand-written sentences, a 1 MiB text, scripts,
+ * case insensitivity, invalid UTF-8, "und" answers and bad requests. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "functions/lang_profiles.h"
+#include "invoke.h"
+#include "lumos.h"
+
+extern const lm_function lm_fn_language_detection;
+
+/* ---- invoking ----------------------------------------------------------- */
+
+/* Invokes the function with a request built by jansson (which escapes any
+ * text) and returns the parsed reply; *status gets the HTTP status. Takes
+ * ownership of req. The caller frees the result with json_decref(). */
+static json_t *invoke(json_t *req, lm_test_store *store, int *status) {
+    assert_non_null(req);
+    char *body = json_dumps(req, JSON_COMPACT);
+    assert_non_null(body);
+    lm_test_reply r;
+    *status = lm_test_invoke(&lm_fn_language_detection, body, store, &r);
+    json_error_t err;
+    json_t *reply = json_loadb(r.body, r.body_len, 0, &err);
+    if (!reply) fprintf(stderr, "reply is not JSON (%s): %s\n", err.text, r.body);
+    assert_non_null(reply);
+    free(body);
+    lm_test_reply_free(&r);
+    json_decref(req);
+    return reply;
+}
+
+/* The reply body for inline text, as bytes (caller frees). */
+static char *raw_reply(const char *text) {
+    json_t *req = json_pack("{s:s}", "text", text);
+    char *body = json_dumps(req, JSON_COMPACT);
+    lm_test_reply r;
+    assert_int_equal(lm_test_invoke(&lm_fn_language_detection, body, NULL, &r), 200);
+    char *out = strdup(r.body);
+    lm_test_reply_free(&r);
+    free(body);
+    json_decref(req);
+    return out;
+}
+
+/* Detects inline text; returns the "data" object (a new reference). */
+static json_t *detect(const char *text) {
+    int status;
+    json_t *reply = invoke(json_pack("{s:s}", "text", text), NULL, &status);
+    if (status != 200) fprintf(stderr, "status %d: %s\n", status, json_dumps(reply, 0));
+    assert_int_equal(status, 200);
+    json_t *data = json_object_get(reply, "data");
+    assert_non_null(data);
+    json_incref(data);
+    json_decref(reply);
+    return data;
+}
+
+static const char *str_of(const json_t *data, const char *key) {
+    const char *s = json_string_value(json_object_get(data, key));
+    assert_non_null(s);
+    return s;
+}
+
+static double num_of(const json_t *data, const char *key) {
+    const json_t *v = json_object_get(data, key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+static void expect_error(json_t *req, lm_test_store *store, int want_status, const char *want_code,
+                         const char *want_in_message) {
+    int status;
+    json_t *reply = invoke(req, store, &status);
+    assert_int_equal(status, want_status);
+    assert_string_equal(str_of(reply, "status"), "error");
+    assert_string_equal(str_of(reply, "error"), want_code);
+    const char *msg = str_of(reply, "message");
+    if (!strstr(msg, want_in_message))
+        fprintf(stderr, "message \"%s\" lacks \"%s\"\n", msg, want_in_message);
+    assert_non_null(strstr(msg, want_in_message));
+    json_decref(reply);
+}
+
+static int lang_index(const char *code) {
+    for (unsigned i = 0; i < lm_lang_count; i++)
+        if (strcmp(lm_lang_profiles[i].code, code) == 0) return (int)i;
+    return -1;
+}
+
+/* ---- word lists ---------------------------------------------------------- */
+
+/* Every distinct word of a list (by the header's text model), split into
+ * held-out and training words, held-out ones sorted. */
+typedef struct {
+    int loaded;
+    char **held;
+    size_t nheld;
+    size_t nwords;
+} word_list;
+
+static word_list lists[64];
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A plain chained set of strings, to count distinct words independently of
+ * the generator's own set. */
+typedef struct node {
+    struct node *next;
+    size_t len;
+    char s[];
+} node;
+
+static const word_list *load_list(unsigned li) {
+    word_list *wl = &lists[li];
+    if (wl->loaded) return wl;
+    const lm_lang_profile *p = &lm_lang_profiles[li];
+    FILE *f = fopen(p->dict, "rb");
+    if (!f) fprintf(stderr, "cannot read %s: install the package %s\n", p->dict, p->package);
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)size + 1);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+
+    size_t nb = 1u << 22;
+    node **bucket = calloc(nb, sizeof(node *));
+    size_t cap = 1024;
+    wl->held = malloc(cap * sizeof(char *));
+    uint8_t word[LM_LANG_WORD_BYTES];
+    size_t pos = 0, len, wlen;
+    while ((len = lm_lang_next_word(buf, (size_t)size, &pos, (lm_lang_encoding)p->encoding, word,
+                                    &wlen)) > 0) {
+        if (len > LM_LANG_MAX_WORD) continue;
+        uint32_t h = lm_lang_fnv1a(word, wlen);
+        node **pp = &bucket[h & (nb - 1)];
+        while (*pp && ((*pp)->len != wlen || memcmp((*pp)->s, word, wlen) != 0))
+            pp = &(*pp)->next;
+        if (*pp) continue;
+        node *e = malloc(sizeof(node) + wlen + 1);
+        e->next = NULL;
+        e->len = wlen;
+        memcpy(e->s, word, wlen);
+        e->s[wlen] = 0;
+        *pp = e;
+        wl->nwords++;
+        if (lm_lang_held_out(word, wlen)) {
+            if (wl->nheld == cap) wl->held = realloc(wl->held, (cap *= 2) * sizeof(char *));
+            wl->held[wl->nheld++] = strdup(e->s);
+        }
+    }
+    free(buf);
+    for (size_t b = 0; b < nb; b++) {
+        node *e = bucket[b];
+        while (e) {
+            node *next = e->next;
+            free(e);
+            e = next;
+        }
+    }
+    free(bucket);
+    qsort(wl->held, wl->nheld, sizeof(char *), cmp_str);
+    wl->loaded = 1;
+    return wl;
+}
+
+/* splitmix64: a small deterministic generator for picking words. */
+static uint64_t next_rand(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* Appends held-out words of language li to out (malloc'd, grown) until it
+ * has at least min_bytes, or words words when min_bytes is 0. */
+static char *held_out_text(unsigned li, uint64_t seed, size_t words, size_t min_bytes,
+                           size_t *len) {
+    const word_list *wl = load_list(li);
+    assert_true(wl->nheld > 100);
+    size_t cap = min_bytes + 256, n = 0;
+    char *out = malloc(cap);
+    for (size_t k = 0; min_bytes ? n < min_bytes : k < words; k++) {
+        const char *w = wl->held[next_rand(&seed) % wl->nheld];
+        size_t wn = strlen(w);
+        if (n + wn + 3 > cap) out = realloc(out, cap = 2 * (n + wn + 3));
+        if (n) out[n++] = ' ';
+        memcpy(out + n, w, wn);
+        n += wn;
+    }
+    out[n] = 0;
+    *len = n;
+    return out;
+}
+
+/* ---- the generated tables ------------------------------------------------ */
+
+static void test_tables(void **state) {
+    (void)state;
+    assert_true(lm_lang_count >= 12);
+    unsigned non_latin = 0;
+    for (unsigned i = 0; i < lm_lang_count; i++) {
+        const lm_lang_profile *p = &lm_lang_profiles[i];
+        assert_int_equal(strlen(p->code), 3);
+        assert_int_equal(lang_index(p->code), (int)i);
+        non_latin += p->script_id != LM_SCRIPT_LATIN;
+        assert_true(p->trigrams >= 1000 && p->trigrams <= LM_LANG_TOP);
+        /* About a fifth of the words are held out. */
+        assert_true(p->held_out * 100 > p->words * 18 && p->held_out * 100 < p->words * 22);
+        for (int k = 2; k < LM_LANG_LEVELS; k++)
+            assert_true(p->cost[k] >= p->cost[k - 1]);
+        assert_true(p->cost[0] > p->cost[LM_LANG_LEVELS - 1]);
+    }
+    assert_true(non_latin >= 2);
+    /* Every language sits in exactly one table, with as many rows that name
+     * it as its profile has trigrams. */
+    unsigned seen = 0;
+    for (unsigned t = 0; t < lm_lang_table_count; t++) {
+        const lm_lang_table *tab = &lm_lang_tables[t];
+        for (uint32_t i = 1; i < tab->ntrigrams; i++)
+            assert_true(tab->keys[i - 1] < tab->keys[i]);
+        for (uint32_t j = 0; j < tab->nlang; j++) {
+            const lm_lang_profile *p = &lm_lang_profiles[tab->langs[j]];
+            assert_int_equal(p->script_id, tab->script_id);
+            uint32_t rows = 0;
+            for (uint32_t i = 0; i < tab->ntrigrams; i++)
+                rows += ((tab->levels[i * tab->row_bytes + j / 2] >> (4 * (j & 1))) & 15) != 0;
+            assert_int_equal(rows, p->trigrams);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, lm_lang_count);
+    /* The alphabet starts with the padding space and maps back to itself. */
+    assert_int_equal(lm_lang_alphabet[0], ' ');
+    for (uint32_t i = 0; i < lm_lang_alphabet_size; i++) {
+        assert_true(lm_lang_alphabet[i] < lm_lang_symbol_limit);
+        assert_int_equal(lm_lang_symbol[lm_lang_alphabet[i]], i);
+    }
+}
+
+static void test_helpers(void **state) {
+    (void)state;
+    /* FNV-1a 32 published values. */
+    assert_int_equal(lm_lang_fnv1a((const uint8_t *)"", 0), 0x811c9dc5u);
+    assert_int_equal(lm_lang_fnv1a((const uint8_t *)"a", 1), 0xe40c292cu);
+    assert_int_equal(lm_lang_fnv1a((const uint8_t *)"foobar", 6), 0xbf9cf968u);
+    assert_int_equal(lm_lang_lower('Q'), 'q');
+    assert_int_equal(lm_lang_lower(0xC4), 0xE4);   /* Ä */
+    assert_int_equal(lm_lang_lower(0x141), 0x142); /* Ł */
+    assert_int_equal(lm_lang_lower(0x17B), 0x17C); /* Ż */
+    assert_int_equal(lm_lang_lower(0x410), 0x430); /* А */
+    assert_int_equal(lm_lang_lower(0x404), 0x454); /* Є */
+    assert_int_equal(lm_lang_lower(0x490), 0x491); /* Ґ */
+    assert_int_equal(lm_lang_lower(0x1E9E), 0xDF); /* ẞ */
+    assert_int_equal(lm_lang_class('z'), LM_SCRIPT_LATIN);
+    assert_int_equal(lm_lang_class('7'), LM_SCRIPT_NONE);
+    assert_int_equal(lm_lang_class('\''), LM_SCRIPT_NONE);
+    assert_int_equal(lm_lang_class(0x301), LM_SCRIPT_MARK);
+    assert_int_equal(lm_lang_class(0x44F), LM_SCRIPT_CYRILLIC);
+    assert_int_equal(lm_lang_class(0x3B1), LM_SCRIPT_GREEK);
+    assert_int_equal(lm_lang_class(0x4E2D), LM_SCRIPT_HAN);
+    assert_int_equal(lm_lang_class(LM_LANG_REPLACEMENT), LM_SCRIPT_NONE);
+    /* Words: letter runs, lowercased; apostrophes, hyphens and digits
+     * separate; combining marks vanish; ISO-8859-1 decodes byte by byte. */
+    const char *text = "\xc3\x87"
+                       "a va? L'\xc3\xa9t\xc3\xa9-Stra\xc3\x9f"
+                       "e 42 \xd0\x94\xd0\x9e\xd0\x9c e\xcc\x81t";
+    const char *want[] = {"\xc3\xa7"
+                          "a",
+                          "va",
+                          "l",
+                          "\xc3\xa9t\xc3\xa9",
+                          "stra\xc3\x9f"
+                          "e",
+                          "\xd0\xb4\xd0\xbe\xd0\xbc",
+                          "et"};
+    uint8_t word[LM_LANG_WORD_BYTES];
+    size_t pos = 0, bytes, nw = 0, len;
+    while ((len = lm_lang_next_word((const uint8_t *)text, strlen(text), &pos, LM_LANG_UTF8, word,
+                                    &bytes)) > 0) {
+        assert_true(nw < 7);
+        assert_int_equal(bytes, strlen(want[nw]));
+        assert_memory_equal(word, want[nw], bytes);
+        nw++;
+    }
+    assert_int_equal(nw, 7);
+    const uint8_t latin1[] = {'S', 0xC5, 'G', 'A', ' ', 'h', 0xF6, 'r'};
+    pos = 0;
+    assert_int_equal(lm_lang_next_word(latin1, 8, &pos, LM_LANG_LATIN1, word, &bytes), 4);
+    assert_int_equal(bytes, 5);
+    assert_memory_equal(word, "s\xc3\xa5ga", 5);
+    assert_int_equal(lm_lang_next_word(latin1, 8, &pos, LM_LANG_LATIN1, word, &bytes), 3);
+    assert_memory_equal(word, "h\xc3\xb6r", 4);
+    assert_int_equal(lm_lang_next_word(latin1, 8, &pos, LM_LANG_LATIN1, word, &bytes), 0);
+
+    uint8_t b[4];
+    uint32_t cp;
+    const uint32_t samples[] = {'a', 0xE9, 0x20AC, 0x1F600};
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = lm_lang_utf8_put(samples[i], b);
+        assert_int_equal(lm_lang_utf8_next(b, n, &cp), n);
+        assert_int_equal(cp, samples[i]);
+    }
+    const uint8_t overlong[] = {0xC0, 0xAF}, surrogate[] = {0xED, 0xA0, 0x80};
+    assert_int_equal(lm_lang_utf8_next(overlong, 2, &cp), 1);
+    assert_int_equal(cp, LM_LANG_REPLACEMENT);
+    assert_int_equal(lm_lang_utf8_next(surrogate, 3, &cp), 1);
+    assert_int_equal(cp, LM_LANG_REPLACEMENT);
+}
+
+/* The generator and this test read the same lists with the same rules: they
+ * must agree on how many distinct words and held-out words each has. */
+static void test_word_counts(void **state) {
+    (void)state;
+    for (unsigned i = 0; i < lm_lang_count; i++) {
+        const word_list *wl = load_list(i);
+        if (wl->nwords != lm_lang_profiles[i].words || wl->nheld != lm_lang_profiles[i].held_out)
+            fprintf(stderr, "%s: test counts %zu words, %zu held out; table says %u, %u\n",
+                    lm_lang_profiles[i].code, wl->nwords, wl->nheld, lm_lang_profiles[i].words,
+                    lm_lang_profiles[i].held_out);
+        assert_int_equal(wl->nwords, lm_lang_profiles[i].words);
+        assert_int_equal(wl->nheld, lm_lang_profiles[i].held_out);
+    }
+}
+
+/* ---- accuracy ------------------------------------------------------------ */
+
+#define HELD_SENTENCES 12
+
+/* Sentences of 8 to 15 held-out words: every one must be detected. */
+static void test_held_out_sentences(void **state) {
+    (void)state;
+    unsigned wrong = 0, total = 0;
+    for (unsigned li = 0; li < lm_lang_count; li++) {
+        const lm_lang_profile *p = &lm_lang_profiles[li];
+        uint64_t seed = 0x5EED0000u + li;
+        for (int k = 0; k < HELD_SENTENCES; k++) {
+            size_t words = 8 + next_rand(&seed) % 8, len;
+            char *s = held_out_text(li, next_rand(&seed), words, 0, &len);
+            json_t *d = detect(s);
+            total++;
+            if (strcmp(str_of(d, "language"), p->code) != 0) {
+                wrong++;
+                fprintf(stderr, "held-out %s detected as %s: %s\n", p->code, str_of(d, "language"),
+                        s);
+            }
+            assert_string_equal(str_of(d, "script"), p->script);
+            double c = num_of(d, "confidence");
+            assert_true(c > 0.0 && c <= 1.0);
+            json_decref(d);
+            free(s);
+        }
+    }
+    fprintf(stderr, "held-out sentences: %u of %u detected\n", total - wrong, total);
+    assert_int_equal(wrong, 0);
+}
+
+/* Hand-written everyday sentences (they may share words with the training
+ * lists). Each language's first five were used while choosing the method;
+ * the last two were written afterwards and never tuned for. */
+static const struct {
+    const char *code;
+    const char *text[7];
+} natural[] = {
+    {"eng",
+     {"The weather was cold this morning, so we stayed inside and read books.",
+      "She told me that the train would arrive later than expected.",
+      "Where did you put the keys after you locked the door last night?",
+      "Our neighbours are planning a small garden party for next weekend.",
+      "Learning a new language takes patience and a lot of practice.",
+      "My brother works at the hospital and usually comes home very late.",
+      "Could you please close the window before you leave the room?"}},
+    {"deu",
+     {"Das Wetter war heute Morgen kalt, deshalb sind wir zu Hause geblieben.",
+      "Sie hat mir gesagt, dass der Zug später ankommen würde als geplant.",
+      "Wo hast du die Schlüssel hingelegt, nachdem du die Tür abgeschlossen hast?",
+      "Unsere Nachbarn planen für nächstes Wochenende ein kleines Gartenfest.",
+      "Eine neue Sprache zu lernen braucht viel Geduld und Übung.",
+      "Mein Bruder arbeitet im Krankenhaus und kommt meistens sehr spät nach Hause.",
+      "Könntest du bitte das Fenster schließen, bevor du das Zimmer verlässt?"}},
+    {"fra",
+     {"Il faisait froid ce matin, alors nous sommes restés à la maison pour lire.",
+      "Elle m'a dit que le train arriverait plus tard que prévu.",
+      "Où as-tu mis les clés après avoir fermé la porte hier soir ?",
+      "Nos voisins préparent une petite fête dans le jardin pour le week-end prochain.",
+      "Apprendre une nouvelle langue demande de la patience et beaucoup de pratique.",
+      "Mon frère travaille à l'hôpital et rentre souvent très tard à la maison.",
+      "Pourrais-tu fermer la fenêtre avant de quitter la pièce, s'il te plaît ?"}},
+    {"ita",
+     {"Stamattina faceva freddo, quindi siamo rimasti a casa a leggere.",
+      "Mi ha detto che il treno sarebbe arrivato più tardi del previsto.",
+      "Dove hai messo le chiavi dopo aver chiuso la porta ieri sera?",
+      "I nostri vicini stanno organizzando una piccola festa in giardino per il prossimo fine "
+      "settimana.",
+      "Imparare una nuova lingua richiede pazienza e molta pratica.",
+      "Mio fratello lavora in ospedale e di solito torna a casa molto tardi.",
+      "Potresti chiudere la finestra prima di uscire dalla stanza, per favore?"}},
+    {"spa",
+     {"Esta mañana hacía frío, así que nos quedamos en casa leyendo.",
+      "Ella me dijo que el tren llegaría más tarde de lo previsto.",
+      "¿Dónde pusiste las llaves después de cerrar la puerta anoche?",
+      "Nuestros vecinos están organizando una pequeña fiesta en el jardín para el próximo fin de "
+      "semana.",
+      "Aprender un idioma nuevo requiere paciencia y mucha práctica.",
+      "Mi hermano trabaja en el hospital y normalmente vuelve a casa muy tarde.",
+      "¿Podrías cerrar la ventana antes de salir de la habitación, por favor?"}},
+    {"por",
+     {"Esta manhã estava frio, por isso ficámos em casa a ler.",
+      "Ela disse-me que o comboio chegaria mais tarde do que o previsto.",
+      "Onde puseste as chaves depois de fechares a porta ontem à noite?",
+      "Os nossos vizinhos estão a organizar uma pequena festa no jardim para o próximo fim de "
+      "semana.",
+      "Aprender uma língua nova exige paciência e muita prática.",
+      "O meu irmão trabalha no hospital e normalmente chega a casa muito tarde.",
+      "Podes fechar a janela antes de saíres do quarto, por favor?"}},
+    {"cat",
+     {"Aquest matí feia fred, així que ens vam quedar a casa llegint.",
+      "Em va dir que el tren arribaria més tard del que estava previst.",
+      "On vas posar les claus després de tancar la porta ahir a la nit?",
+      "Els nostres veïns organitzen una petita festa al jardí el cap de setmana vinent.",
+      "Aprendre una llengua nova demana paciència i molta pràctica.",
+      "El meu germà treballa a l'hospital i normalment torna a casa molt tard.",
+      "Podries tancar la finestra abans de sortir de l'habitació, si us plau?"}},
+    {"nld",
+     {"Het was vanochtend koud, dus we zijn thuis gebleven om te lezen.",
+      "Ze vertelde me dat de trein later zou aankomen dan verwacht.",
+      "Waar heb je de sleutels gelegd nadat je gisteravond de deur had afgesloten?",
+      "Onze buren organiseren volgend weekend een klein tuinfeest.",
+      "Een nieuwe taal leren vraagt geduld en veel oefening.",
+      "Mijn broer werkt in het ziekenhuis en komt meestal heel laat thuis.",
+      "Kun je alsjeblieft het raam dichtdoen voordat je de kamer verlaat?"}},
+    {"swe",
+     {"Det var kallt i morse, så vi stannade hemma och läste böcker.",
+      "Hon sa till mig att tåget skulle komma senare än väntat.",
+      "Var lade du nycklarna efter att du låste dörren i går kväll?",
+      "Våra grannar planerar en liten trädgårdsfest nästa helg.",
+      "Att lära sig ett nytt språk kräver tålamod och mycket övning.",
+      "Min bror arbetar på sjukhuset och kommer oftast hem väldigt sent.",
+      "Kan du stänga fönstret innan du går ut ur rummet?"}},
+    {"dan",
+     {"Det var koldt i morges, så vi blev hjemme og læste bøger.",
+      "Hun fortalte mig, at toget ville komme senere end ventet.",
+      "Hvor lagde du nøglerne, efter at du havde låst døren i aftes?",
+      "Vores naboer planlægger en lille havefest i weekenden.",
+      "At lære et nyt sprog kræver tålmodighed og meget øvelse.",
+      "Min bror arbejder på hospitalet og kommer som regel meget sent hjem.",
+      "Vil du ikke lukke vinduet, før du går ud af stuen?"}},
+    {"nob",
+     {"Det var kaldt i morges, så vi ble hjemme og leste bøker.",
+      "Hun fortalte meg at toget skulle komme senere enn ventet.",
+      "Hvor la du nøklene etter at du hadde låst døren i går kveld?",
+      "Naboene våre planlegger en liten hagefest neste helg.",
+      "Å lære et nytt språk krever tålmodighet og mye øvelse.",
+      "Broren min jobber på sykehuset og kommer vanligvis veldig sent hjem.",
+      "Kan du lukke vinduet før du går ut av rommet?"}},
+    {"pol",
+     {"Dziś rano było zimno, więc zostaliśmy w domu i czytaliśmy książki.",
+      "Powiedziała mi, że pociąg przyjedzie później, niż planowano.",
+      "Gdzie położyłeś klucze, kiedy wczoraj wieczorem zamknąłeś drzwi?",
+      "Nasi sąsiedzi planują małe przyjęcie w ogrodzie w przyszły weekend.",
+      "Nauka nowego języka wymaga cierpliwości i dużo ćwiczeń.",
+      "Mój brat pracuje w szpitalu i zwykle wraca do domu bardzo późno.",
+      "Czy możesz zamknąć okno, zanim wyjdziesz z pokoju?"}},
+    {"bul",
+     {"Тази сутрин беше студено, затова си останахме вкъщи и четохме книги.",
+      "Тя ми каза, че влакът ще пристигне по-късно от очакваното.",
+      "Къде сложи ключовете, след като заключи вратата снощи?",
+      "Нашите съседи планират малко парти в градината следващия уикенд.",
+      "Изучаването на нов език изисква търпение и много упражнения.",
+      "Брат ми работи в болницата и обикновено се прибира много късно.",
+      "Можеш ли да затвориш прозореца, преди да излезеш от стаята?"}},
+    {"ukr",
+     {"Сьогодні вранці було холодно, тому ми залишилися вдома і читали книжки.",
+      "Вона сказала мені, що потяг прибуде пізніше, ніж очікувалося.",
+      "Куди ти поклав ключі після того, як учора ввечері замкнув двері?",
+      "Наші сусіди планують невелике свято в саду наступних вихідних.",
+      "Вивчення нової мови потребує терпіння та багато практики.",
+      "Мій брат працює в лікарні і зазвичай повертається додому дуже пізно.",
+      "Чи можеш ти зачинити вікно, перш ніж вийдеш з кімнати?"}},
+};
+
+static void test_natural_sentences(void **state) {
+    (void)state;
+    unsigned right = 0, total = 0, right_late = 0, total_late = 0;
+    for (size_t i = 0; i < sizeof(natural) / sizeof(natural[0]); i++) {
+        int li = lang_index(natural[i].code);
+        assert_true(li >= 0);
+        unsigned lang_right = 0;
+        for (int k = 0; k < 7; k++) {
+            json_t *d = detect(natural[i].text[k]);
+            int ok = strcmp(str_of(d, "language"), natural[i].code) == 0;
+            if (!ok)
+                fprintf(stderr, "natural %s detected as %s: %s\n", natural[i].code,
+                        str_of(d, "language"), natural[i].text[k]);
+            /* The script is never in doubt. */
+            assert_string_equal(str_of(d, "script"), lm_lang_profiles[li].script);
+            right += ok;
+            lang_right += ok;
+            total++;
+            if (k >= 5) {
+                right_late += ok;
+                total_late++;
+            }
+            json_decref(d);
+        }
+        assert_true(lang_right >= 4); /* no language is lost on everyday text */
+    }
+    fprintf(stderr,
+            "natural sentences: %u of %u detected (%.1f%%); written after tuning: %u of %u\n",
+            right, total, 100.0 * right / total, right_late, total_late);
+    assert_true(right * 100 >= total * 90);
+}
+
+/* 1 MiB of held-out words through storage: the whole text is read. */
+static void test_large_text(void **state) {
+    (void)state;
+    const char *codes[] = {"deu", "ukr"};
+    for (int c = 0; c < 2; c++) {
+        int li = lang_index(codes[c]);
+        assert_true(li >= 0);
+        size_t len;
+        char *text = held_out_text((unsigned)li, 42 + (uint64_t)c, 0, 1u << 20, &len);
+        lm_test_store *store = lm_test_store_new();
+        lm_test_store_put(store, "texts/big.txt", text, len);
+        int status;
+        json_t *reply =
+            invoke(json_pack("{s:s, s:s}", "input_key", "texts/big.txt", "storage", "file"), store,
+                   &status);
+        assert_int_equal(status, 200);
+        json_t *d = json_object_get(reply, "data");
+        assert_string_equal(str_of(d, "language"), codes[c]);
+        assert_true(num_of(d, "confidence") > 0.99);
+        assert_int_equal((size_t)num_of(d, "bytes"), len);
+        /* Each word of n letters gives n trigrams. */
+        assert_true(num_of(d, "letters") > 0.5 * (double)len / (c ? 2 : 1));
+        assert_true(num_of(d, "trigrams") == num_of(d, "letters"));
+        assert_int_equal((int)num_of(d, "invalid_bytes"), 0);
+        json_t *cand = json_object_get(d, "candidates");
+        assert_int_equal(json_array_size(cand), c ? 2 : 3);
+        assert_string_equal(str_of(json_array_get(cand, 0), "language"), codes[c]);
+        for (size_t k = 1; k < json_array_size(cand); k++)
+            assert_true(num_of(json_array_get(cand, k), "bits_per_trigram") >=
+                        num_of(json_array_get(cand, k - 1), "bits_per_trigram"));
+        json_decref(reply);
+
+        /* Decoding a megabyte is deser, counting and scoring compute. */
+        lm_test_reply r;
+        assert_int_equal(lm_test_invoke(&lm_fn_language_detection,
+                                        "{\"input_key\":\"texts/big.txt\"}", store, &r),
+                         200);
+        assert_true(r.probes[LM_PROBE_DESER_NS] > 0);
+        assert_true(r.probes[LM_PROBE_COMPUTE_NS] > 0);
+        assert_int_equal(r.probes[LM_PROBE_IO_READ_BYTES], len);
+        lm_test_reply_free(&r);
+        lm_test_store_free(store);
+        free(text);
+    }
+}
+
+/* ---- scripts, case, und -------------------------------------------------- */
+
+static void expect_answer(const char *text, const char *lang, const char *script) {
+    json_t *d = detect(text);
+    if (strcmp(str_of(d, "language"), lang) != 0 || strcmp(str_of(d, "script"), script) != 0)
+        fprintf(stderr, "%s: got %s/%s, want %s/%s\n", text, str_of(d, "language"),
+                str_of(d, "script"), lang, script);
+    assert_string_equal(str_of(d, "language"), lang);
+    assert_string_equal(str_of(d, "script"), script);
+    double c = num_of(d, "confidence");
+    assert_true(c >= 0.0 && c <= 1.0);
+    if (strcmp(lang, "und") == 0) assert_true(c == 0.0);
+    json_decref(d);
+}
+
+static void test_scripts(void **state) {
+    (void)state;
+    expect_answer("Добър вечер, приятели мои, как сте днес?", "bul", "Cyrillic");
+    expect_answer("Це дуже гарний день для прогулянки біля річки", "ukr", "Cyrillic");
+    expect_answer("Good evening, my friends, how are you today", "eng", "Latin");
+    expect_answer("Καλησπέρα σας, φίλοι μου, τι κάνετε σήμερα;", "ell", "Greek");
+    expect_answer("שלום לכולם, מה שלומכם היום?", "heb", "Hebrew");
+    expect_answer("これは日本語の文章です。", "jpn", "Kana");
+    expect_answer("这是一个中文句子。", "cmn", "Han");
+    expect_answer("안녕하세요, 오늘 날씨가 좋네요.", "kor", "Hangul");
+    expect_answer("مرحبا بكم في هذا اليوم الجميل", "und", "Arabic");
+    /* Mostly Latin with a Cyrillic word: Latin wins, confidence drops. */
+    json_t *pure = detect("Guten Morgen, wie geht es dir heute in der Stadt");
+    json_t *mixed = detect("Guten Morgen, wie geht es dir heute in der Stadt Москва");
+    assert_string_equal(str_of(mixed, "language"), "deu");
+    assert_true(num_of(mixed, "confidence") < num_of(pure, "confidence"));
+    json_decref(pure);
+    json_decref(mixed);
+}
+
+/* Uppercase forms of ASCII, Latin-1, Latin Extended-A (even/odd pairs
+ * only) and Cyrillic letters. */
+static uint32_t upper(uint32_t c) {
+    if (c >= 'a' && c <= 'z') return c - 32;
+    if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 32;
+    if (c >= 0x430 && c <= 0x44F) return c - 32;
+    if (c >= 0x450 && c <= 0x45F) return c - 80;
+    if (c >= 0x104 && c <= 0x107) return c & ~1u;
+    return c;
+}
+
+static char *to_upper(const char *s) {
+    size_t n = strlen(s), k = 0;
+    char *out = malloc(n * 2 + 1);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += lm_lang_utf8_next((const uint8_t *)s + i, n - i, &cp);
+        k += lm_lang_utf8_put(upper(cp), (uint8_t *)out + k);
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* Case never matters: the uppercased text gives the same reply, byte for
+ * byte. */
+static void test_case_insensitive(void **state) {
+    (void)state;
+    const char *texts[] = {natural[1].text[2], natural[11].text[0], natural[12].text[0],
+                           natural[13].text[4]};
+    for (size_t i = 0; i < 4; i++) {
+        char *up = to_upper(texts[i]);
+        assert_string_not_equal(up, texts[i]);
+        char *a = raw_reply(texts[i]), *b = raw_reply(up);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        free(up);
+    }
+}
+
+static void test_und(void **state) {
+    (void)state;
+    expect_answer("", "und", "none");
+    expect_answer("1234567890 3.14159 -- 42!", "und", "none");
+    expect_answer("   \n\t  ", "und", "none");
+    json_t *d = detect("0123456789");
+    assert_int_equal((int)num_of(d, "letters"), 0);
+    assert_int_equal((int)num_of(d, "trigrams"), 0);
+    assert_int_equal(json_array_size(json_object_get(d, "candidates")), 0);
+    json_decref(d);
+}
+
+/* Bytes that are not UTF-8 become separators: the text is still read and
+ * detected, and nothing crashes. */
+static void test_invalid_utf8(void **state) {
+    (void)state;
+    lm_test_store *store = lm_test_store_new();
+    const char german[] = "Die Kinder spielen \xff\xfe im Garten hinter dem gro\xc3\xdf"
+                          "en Haus \xe2\x82 und \xed\xa0\x80 lachen laut \xc3";
+    lm_test_store_put(store, "bad.txt", german, sizeof(german) - 1);
+    int status;
+    json_t *reply =
+        invoke(json_pack("{s:s, s:s}", "input_key", "bad.txt", "storage", "redis"), store, &status);
+    assert_int_equal(status, 200);
+    json_t *d = json_object_get(reply, "data");
+    assert_string_equal(str_of(d, "language"), "deu");
+    /* ff, fe, c3 (before 0xdf), df, e2, 82, ed, a0, 80, final c3 */
+    assert_int_equal((int)num_of(d, "invalid_bytes"), 10);
+    json_decref(reply);
+
+    uint8_t junk[4096];
+    uint64_t seed = 7;
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(0x80 | next_rand(&seed));
+    lm_test_store_put(store, "junk.bin", junk, sizeof(junk));
+    reply = invoke(json_pack("{s:s}", "input_key", "junk.bin"), store, &status);
+    assert_int_equal(status, 200);
+    d = json_object_get(reply, "data");
+    double c = num_of(d, "confidence");
+    assert_true(c >= 0.0 && c <= 1.0);
+    json_decref(reply);
+
+    /* Random bytes of every value and length never fail. */
+    for (int k = 0; k < 200; k++) {
+        size_t n = next_rand(&seed) % sizeof(junk);
+        for (size_t i = 0; i < n; i++)
+            junk[i] = (uint8_t)next_rand(&seed);
+        lm_test_store_put(store, "junk.bin", junk, n);
+        reply = invoke(json_pack("{s:s}", "input_key", "junk.bin"), store, &status);
+        assert_int_equal(status, 200);
+        d = json_object_get(reply, "data");
+        assert_int_equal((size_t)num_of(d, "bytes"), n);
+        c = num_of(d, "confidence");
+        assert_true(c >= 0.0 && c <= 1.0);
+        json_decref(reply);
+    }
+    lm_test_store_free(store);
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    lm_test_store *store = lm_test_store_new();
+    lm_test_store_put(store, "k", "hello", 5);
+    expect_error(json_pack("{}"), store, 400, "bad_request", "text");
+    expect_error(json_pack("{s:s}", "storage", "file"), store, 400, "bad_request", "input_key");
+    expect_error(json_pack("{s:i}", "text", 5), store, 400, "bad_request", "text");
+    expect_error(json_pack("{s:b}", "input_key", 1), store, 400, "bad_request", "input_key");
+    expect_error(json_pack("{s:s, s:s}", "text", "a", "input_key", "k"), store, 400, "bad_request",
+                 "not both");
+    expect_error(json_pack("{s:s, s:s}", "input_key", "k", "storage", "inline"), store, 400,
+                 "bad_request", "inline");
+    expect_error(json_pack("{s:s, s:s}", "input_key", "k", "storage", "disk"), store, 400,
+                 "bad_request", "storage");
+    expect_error(json_pack("{s:s}", "input_key", "missing"), store, 404, "not_found", "missing");
+    expect_error(json_pack("{s:s}", "input_key", "../etc/passwd"), store, 400, "bad_request", "..");
+    lm_test_store_free(store);
+}
+
+/* The same text gives the same bytes, and inline and stored text agree. */
+static void test_deterministic(void **state) {
+    (void)state;
+    const char *t = natural[7].text[0];
+    char *a = raw_reply(t), *b = raw_reply(t);
+    assert_string_equal(a, b);
+    lm_test_store *store = lm_test_store_new();
+    lm_test_store_put(store, "t", t, strlen(t));
+    int status;
+    json_t *r1 = invoke(json_pack("{s:s}", "text", t), NULL, &status);
+    json_t *r2 = invoke(json_pack("{s:s}", "input_key", "t"), store, &status);
+    assert_true(json_equal(json_object_get(r1, "data"), json_object_get(r2, "data")));
+    json_decref(r1);
+    json_decref(r2);
+    lm_test_store_free(store);
+    free(a);
+    free(b);
+}
+
+/* Frees the cached word lists. */
+static int free_lists(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        for (size_t k = 0; k < lists[i].nheld; k++)
+            free(lists[i].held[k]);
+        free(lists[i].held);
+        memset(&lists[i], 0, sizeof(lists[i]));
+    }
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_word_counts),
+        cmocka_unit_test(test_held_out_sentences),
+        cmocka_unit_test(test_natural_sentences),
+        cmocka_unit_test(test_large_text),
+        cmocka_unit_test(test_scripts),
+        cmocka_unit_test(test_case_insensitive),
+        cmocka_unit_test(test_und),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_deterministic),
+    };
+    return cmocka_run_group_tests(tests, NULL, free_lists);
+}
