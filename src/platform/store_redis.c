@@ -64,6 +64,9 @@ lm_store *lm_store_redis(const char *host, int port, char *err) {
         return NULL;
     }
     redisSetTimeout(c, tv);
+    /* Keep the reader's buffer between replies: with the default 16 KiB cap
+     * it is freed and regrown for every large object. */
+    c->reader->maxbuf = 0;
     redisReply *rep = redisCommand(c, "PING");
     int ok = rep && (rep->type == REDIS_REPLY_STATUS || rep->type == REDIS_REPLY_STRING);
     if (!ok) {
