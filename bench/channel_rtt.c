@@ -14,7 +14,8 @@
 static int measure(const char *label, lm_store *store, size_t size, int runs, const char *rt_name) {
     char err[LM_ERRLEN];
     char *obj = malloc(size);
-    for (size_t i = 0; i < size; i++) obj[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < size; i++)
+        obj[i] = (char)('a' + i % 26);
     if (store->put(store, "bench/object", obj, size, err) != LM_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;

@@ -19,7 +19,7 @@
 typedef struct {
     char *argv[MAX_ARGS];
     int argc;
-    char cmdline[8192];  /* the command as text, stored beside the artifact */
+    char cmdline[8192]; /* the command as text, stored beside the artifact */
     char out[1024];
     char tmp[1100];
     char log[1100];
@@ -86,9 +86,11 @@ static void make_job(job *j, const lm_build_opts *o, const lm_fn_info *fn, const
         add(j, "gcc");
         add(j, "-static");
     }
-    const char *common[] = {"-std=c11", "-O2", "-D_GNU_SOURCE", "-DLM_STANDALONE",
-                            "-ffp-contract=off", "-Wall", inc[0], inc[1], inc[2]};
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) add(j, common[i]);
+    const char *common[] = {
+        "-std=c11", "-O2",  "-D_GNU_SOURCE", "-DLM_STANDALONE", "-ffp-contract=off", "-Wall",
+        inc[0],     inc[1], inc[2]};
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+        add(j, common[i]);
     char path[1200];
     for (int i = 0; i < nsdk; i++) {
         snprintf(path, sizeof(path), "%s/src/sdk/%s", o->source, sdk[i]);
@@ -131,7 +133,8 @@ static int up_to_date(job *j) {
 }
 
 static void free_job(job *j) {
-    for (int i = 0; i < j->argc; i++) free(j->argv[i]);
+    for (int i = 0; i < j->argc; i++)
+        free(j->argv[i]);
     j->argc = 0;
 }
 
@@ -163,8 +166,9 @@ static int write_index(const char *out, const lm_artifact *a, size_t n, char *er
     lm_buf b = {0};
     lm_buf_printf(&b, "{\n  \"version\": 1,\n  \"artifacts\": [");
     for (size_t i = 0; i < n; i++)
-        lm_buf_printf(&b, "%s\n    {\"function\": \"%s\", \"target\": \"%s\", \"path\": \"%s\", "
-                          "\"size_bytes\": %lld}",
+        lm_buf_printf(&b,
+                      "%s\n    {\"function\": \"%s\", \"target\": \"%s\", \"path\": \"%s\", "
+                      "\"size_bytes\": %lld}",
                       i ? "," : "", a[i].function, a[i].target, a[i].path, a[i].bytes);
     lm_buf_printf(&b, "\n  ]\n}\n");
     char path[1100];
@@ -180,7 +184,8 @@ int lm_build(const lm_build_opts *o, lm_artifact **arts, size_t *n_out, char *er
     if (o->only && !lm_catalog_find(o->only))
         return lm_errf(err, "unknown function '%s' (see `lumos functions`)", o->only);
     const char *targets = o->targets ? o->targets : "native,wasm";
-    int want_native = strstr(targets, "native") != NULL, want_wasm = strstr(targets, "wasm") != NULL;
+    int want_native = strstr(targets, "native") != NULL,
+        want_wasm = strstr(targets, "wasm") != NULL;
     if (!want_native && !want_wasm)
         return lm_errf(err, "unknown target list '%s' (use native, wasm or native,wasm)", targets);
     char tool[1024];
@@ -223,8 +228,10 @@ int lm_build(const lm_build_opts *o, lm_artifact **arts, size_t *n_out, char *er
                 done++;
                 continue;
             }
-            if (start_job(j, err) != LM_OK) rc = LM_ERR;
-            else running++;
+            if (start_job(j, err) != LM_OK)
+                rc = LM_ERR;
+            else
+                running++;
         }
         if (running == 0) continue;
         int status;
@@ -242,7 +249,8 @@ int lm_build(const lm_build_opts *o, lm_artifact **arts, size_t *n_out, char *er
         }
     }
     /* On failure, let the compilers still running finish before returning. */
-    while (running > 0 && wait(NULL) > 0) running--;
+    while (running > 0 && wait(NULL) > 0)
+        running--;
     if (progress) fprintf(stderr, "\r\033[K");
     for (size_t i = 0; i < njobs; i++) {
         snprintf(a[i].function, sizeof(a[i].function), "%s", jobs[i].fn->name);

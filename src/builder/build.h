@@ -8,14 +8,14 @@
 #include "util/util.h"
 
 typedef struct {
-    const char *out;       /* artifact folder */
-    const char *source;    /* source tree (LM_SOURCE_DIR unless overridden) */
-    const char *gen;       /* generated sources (LM_GEN_DIR unless overridden) */
-    const char *only;      /* build this function alone, or NULL for all */
-    const char *targets;   /* "native,wasm" (default) or one of them */
-    int jobs;              /* compilers run at once */
-    int force;             /* rebuild even when up to date */
-    int quiet;             /* no progress */
+    const char *out;     /* artifact folder */
+    const char *source;  /* source tree (LM_SOURCE_DIR unless overridden) */
+    const char *gen;     /* generated sources (LM_GEN_DIR unless overridden) */
+    const char *only;    /* build this function alone, or NULL for all */
+    const char *targets; /* "native,wasm" (default) or one of them */
+    int jobs;            /* compilers run at once */
+    int force;           /* rebuild even when up to date */
+    int quiet;           /* no progress */
 } lm_build_opts;
 
 typedef struct {

@@ -13,12 +13,12 @@ typedef struct {
 } lm_param;
 
 typedef struct {
-    const char *name;      /* "fuzzy-search" */
-    const char *source;    /* "src/functions/fuzzy_search.c" */
-    const char *extra[3];  /* more guest sources; "gen:" prefix = generated dir */
-    const char *cpu, *io;  /* "high" / "low", as FUNCTIONS.md */
+    const char *name;     /* "fuzzy-search" */
+    const char *source;   /* "src/functions/fuzzy_search.c" */
+    const char *extra[3]; /* more guest sources; "gen:" prefix = generated dir */
+    const char *cpu, *io; /* "high" / "low", as FUNCTIONS.md */
     const char *summary;
-    int benchmark;         /* 1 for the eight benchmark functions, 0 for utilities */
+    int benchmark; /* 1 for the eight benchmark functions, 0 for utilities */
     lm_param params[8];
 } lm_fn_info;
 

@@ -46,18 +46,31 @@ int lm_cmd_build(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         long long v;
         switch (c) {
-        case 'a': artifacts = optarg; break;
-        case 'f': o.only = optarg; break;
-        case 't': o.targets = optarg; break;
+        case 'a':
+            artifacts = optarg;
+            break;
+        case 'f':
+            o.only = optarg;
+            break;
+        case 't':
+            o.targets = optarg;
+            break;
         case 'j':
             if (lm_cli_parse_count(optarg, &v) || v < 1 || v > 64)
                 return lm_cli_usage("build", "--jobs must be 1 to 64, not '%s'", optarg);
             o.jobs = (int)v;
             break;
-        case 'F': o.force = 1; break;
-        case 'J': json = 1; break;
-        case 'q': o.quiet = 1; break;
-        default: return lm_cli_usage("build", "unknown option '%s'", argv[optind - 1]);
+        case 'F':
+            o.force = 1;
+            break;
+        case 'J':
+            json = 1;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        default:
+            return lm_cli_usage("build", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return lm_cli_usage("build", "unexpected argument '%s'", argv[optind]);
@@ -69,10 +82,10 @@ int lm_cmd_build(int argc, char **argv) {
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:b}", "function",
-                                                 a[i].function, "target", a[i].target, "path",
-                                                 a[i].path, "size_bytes", (json_int_t)a[i].bytes,
-                                                 "rebuilt", a[i].rebuilt));
+            json_array_append_new(arr,
+                                  json_pack("{s:s,s:s,s:s,s:I,s:b}", "function", a[i].function,
+                                            "target", a[i].target, "path", a[i].path, "size_bytes",
+                                            (json_int_t)a[i].bytes, "rebuilt", a[i].rebuilt));
         json_t *root = json_pack("{s:i,s:s,s:o}", "version", 1, "artifacts", o.out, "items", arr);
         json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         fputc('\n', stdout);

@@ -30,29 +30,36 @@ static void on_signal(int sig) { interrupted = sig; }
 static int data_gen(int argc, char **argv) {
     lm_datagen_opts o = {0};
     o.seed = 1;
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"groups", required_argument, 0, 'g'},
-                                         {"lang", required_argument, 0, 'l'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},    {"seed", required_argument, 0, 's'},
+        {"groups", required_argument, 0, 'g'}, {"lang", required_argument, 0, 'l'},
+        {"quiet", no_argument, 0, 'q'},        {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         long long v;
         switch (c) {
-        case 'o': o.out = optarg; break;
+        case 'o':
+            o.out = optarg;
+            break;
         case 's':
             if (lm_cli_parse_count(optarg, &v))
                 return lm_cli_usage("data", "--seed must be a non-negative integer, not '%s'",
                                     optarg);
             o.seed = (uint64_t)v;
             break;
-        case 'g': o.groups = optarg; break;
-        case 'l': o.lang = optarg; break;
-        case 'q': o.quiet = 1; break;
-        default: return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
+        case 'g':
+            o.groups = optarg;
+            break;
+        case 'l':
+            o.lang = optarg;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        default:
+            return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (!o.out) return lm_cli_usage("data", "data gen needs --out DIR");
@@ -74,10 +81,17 @@ static int data_load(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': redis = optarg; break;
-        case 'd': outdir = optarg; break;
-        case 'g': group = optarg; break;
-        default: return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
+        case 'r':
+            redis = optarg;
+            break;
+        case 'd':
+            outdir = optarg;
+            break;
+        case 'g':
+            group = optarg;
+            break;
+        default:
+            return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) return lm_cli_usage("data", "data load needs one data set folder");
@@ -113,15 +127,18 @@ static int data_load(int argc, char **argv) {
         return lm_cli_fail("data load: %s", err);
     }
     char where[300];
-    if (outdir) snprintf(where, sizeof(where), "%s", outdir);
-    else snprintf(where, sizeof(where), "redis at %s:%d", redis ? host : "127.0.0.1", port);
+    if (outdir)
+        snprintf(where, sizeof(where), "%s", outdir);
+    else
+        snprintf(where, sizeof(where), "redis at %s:%d", redis ? host : "127.0.0.1", port);
     printf("loaded %zu objects (%zu bytes) into %s\n", n, bytes, where);
     if (!outdir && !redis) {
         printf("serving until interrupted (Ctrl-C); the data goes with the server\n");
         fflush(stdout);
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        while (!interrupted) pause();
+        while (!interrupted)
+            pause();
         lm_redis_server_stop(&server);
     }
     return 0;

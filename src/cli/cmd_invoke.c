@@ -62,7 +62,8 @@ static char *read_body(const char *arg, size_t *len, char *err) {
         lm_buf b = {0};
         char chunk[65536];
         size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) lm_buf_append(&b, chunk, n);
+        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+            lm_buf_append(&b, chunk, n);
         *len = b.len;
         return b.data ? b.data : strdup("");
     }
@@ -82,29 +83,47 @@ int lm_cmd_invoke(int argc, char **argv) {
                *storage_dir = NULL, *artifacts = NULL;
     long long timeout = 60000;
     int json = 0;
-    static const struct option opts[] = {
-        {"runtime", required_argument, 0, 'r'},     {"body", required_argument, 0, 'b'},
-        {"redis", required_argument, 0, 'R'},       {"data", required_argument, 0, 'd'},
-        {"storage-dir", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
-        {"artifacts", required_argument, 0, 'a'},   {"json", no_argument, 0, 'J'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"runtime", required_argument, 0, 'r'},
+                                         {"body", required_argument, 0, 'b'},
+                                         {"redis", required_argument, 0, 'R'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"storage-dir", required_argument, 0, 's'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"artifacts", required_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'J'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': runtime = optarg; break;
-        case 'b': body_arg = optarg; break;
-        case 'R': redis = optarg; break;
-        case 'd': data = optarg; break;
-        case 's': storage_dir = optarg; break;
+        case 'r':
+            runtime = optarg;
+            break;
+        case 'b':
+            body_arg = optarg;
+            break;
+        case 'R':
+            redis = optarg;
+            break;
+        case 'd':
+            data = optarg;
+            break;
+        case 's':
+            storage_dir = optarg;
+            break;
         case 't':
             if (lm_cli_parse_count(optarg, &timeout) || timeout < 1 || timeout > 86400000)
                 return lm_cli_usage("invoke", "--timeout must be 1 to 86400000 ms");
             break;
-        case 'a': artifacts = optarg; break;
-        case 'J': json = 1; break;
-        default: return lm_cli_usage("invoke", "unknown option '%s'", argv[optind - 1]);
+        case 'a':
+            artifacts = optarg;
+            break;
+        case 'J':
+            json = 1;
+            break;
+        default:
+            return lm_cli_usage("invoke", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) return lm_cli_usage("invoke", "name one function");
@@ -115,7 +134,8 @@ int lm_cmd_invoke(int argc, char **argv) {
     char err[LM_ERRLEN];
     const lm_runtime *rt = lm_runtime_find(runtime, err);
     if (!rt) return lm_cli_fail("%s", err);
-    if (rt->available(err) != LM_OK) return lm_cli_fail("runtime %s is not available: %s", runtime, err);
+    if (rt->available(err) != LM_OK)
+        return lm_cli_fail("runtime %s is not available: %s", runtime, err);
     size_t blen;
     char *body = read_body(body_arg, &blen, err);
     if (!body) return lm_cli_fail("--body: %s", err);
@@ -171,12 +191,11 @@ int lm_cmd_invoke(int argc, char **argv) {
     if (json) {
         json_t *resp = json_loadb(res.body, res.body_len, 0, NULL);
         json_t *doc = json_pack(
-            "{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:i}", "function", fn, "runtime",
-            rt->name, "instance", inst.id, "pid", (int)inst.child.pid, "status", res.status,
-            "response", resp ? resp : json_stringn(res.body, res.body_len), "probes",
-            probes_json(res.probes), "cold_start_ms", cold_ms, "latency_ms", latency_ms,
-            "host_storage_ms", (double)res.storage_ns / 1e6, "storage_calls",
-            (int)res.storage_calls);
+            "{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:i}", "function", fn, "runtime", rt->name,
+            "instance", inst.id, "pid", (int)inst.child.pid, "status", res.status, "response",
+            resp ? resp : json_stringn(res.body, res.body_len), "probes", probes_json(res.probes),
+            "cold_start_ms", cold_ms, "latency_ms", latency_ms, "host_storage_ms",
+            (double)res.storage_ns / 1e6, "storage_calls", (int)res.storage_calls);
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         fputc('\n', stdout);
         json_decref(doc);

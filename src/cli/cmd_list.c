@@ -15,8 +15,10 @@ static const char functions_help[] =
 static int parse_json_flag(const char *cmd, int argc, char **argv, int *json) {
     *json = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) *json = 1;
-        else return lm_cli_usage(cmd, "unknown argument '%s'", argv[i]);
+        if (strcmp(argv[i], "--json") == 0)
+            *json = 1;
+        else
+            return lm_cli_usage(cmd, "unknown argument '%s'", argv[i]);
     }
     return 0;
 }
@@ -32,14 +34,13 @@ int lm_cmd_functions(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             json_t *params = json_array();
             for (size_t p = 0; p < 8 && f[i].params[p].name; p++)
-                json_array_append_new(params, json_pack("{s:s,s:s,s:s}", "name",
-                                                        f[i].params[p].name, "type",
-                                                        f[i].params[p].type, "doc",
-                                                        f[i].params[p].doc));
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:b,s:o}", "name", f[i].name,
-                                                 "summary", f[i].summary, "cpu", f[i].cpu, "io",
-                                                 f[i].io, "benchmark", f[i].benchmark, "params",
-                                                 params));
+                json_array_append_new(
+                    params, json_pack("{s:s,s:s,s:s}", "name", f[i].params[p].name, "type",
+                                      f[i].params[p].type, "doc", f[i].params[p].doc));
+            json_array_append_new(arr,
+                                  json_pack("{s:s,s:s,s:s,s:s,s:b,s:o}", "name", f[i].name,
+                                            "summary", f[i].summary, "cpu", f[i].cpu, "io", f[i].io,
+                                            "benchmark", f[i].benchmark, "params", params));
         }
         json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         fputc('\n', stdout);
@@ -78,8 +79,8 @@ int lm_cmd_runtimes(int argc, char **argv) {
                                                  "available", ok, "version", version, "why_not",
                                                  why, "description", all[i]->description));
         else
-            printf("%-12s %-9s %-32s %s\n", all[i]->name, ok ? "yes" : "no",
-                   ok ? version : why, all[i]->description);
+            printf("%-12s %-9s %-32s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
+                   all[i]->description);
     }
     if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));

@@ -68,8 +68,8 @@ static int ensure_data(const run_opts *o, char *dir, size_t n, char *err) {
         int has = json_object_get(json_object_get(m, "requests"), o->group) != NULL;
         json_decref(m);
         return has ? LM_OK
-                   : lm_errf(err, "data set %s has no group %s: `lumos data gen --groups %s`",
-                             dir, o->group, o->group);
+                   : lm_errf(err, "data set %s has no group %s: `lumos data gen --groups %s`", dir,
+                             o->group, o->group);
     }
     snprintf(dir, n, "%s/build/data/seed-%lld-group-%s", LM_SOURCE_DIR, o->seed, o->group);
     json_t *m = lm_dataset_manifest(dir, NULL);
@@ -84,13 +84,15 @@ static int ensure_data(const run_opts *o, char *dir, size_t n, char *err) {
 static void csv_row(FILE *f, const lm_sample *s) {
     fprintf(f, "%s,%s,%s,%s,%s,%d,%d,%.6f,%.6f", s->function, s->runtime, s->group, s->instance,
             s->kind, s->iteration, s->status, s->cold_start_ms, s->latency_ms);
-    for (int i = 0; i < LM_PROBE_COUNT; i++) fprintf(f, ",%llu", (unsigned long long)s->probes[i]);
+    for (int i = 0; i < LM_PROBE_COUNT; i++)
+        fprintf(f, ",%llu", (unsigned long long)s->probes[i]);
     fprintf(f, ",%.6f,\"%s\"\n", s->host_storage_ms, s->error);
 }
 
 static void csv_header(FILE *f) {
     fprintf(f, "function,runtime,group,instance,kind,iteration,status,cold_start_ms,latency_ms");
-    for (int i = 0; i < LM_PROBE_COUNT; i++) fprintf(f, ",%s", lm_probe_names[i]);
+    for (int i = 0; i < LM_PROBE_COUNT; i++)
+        fprintf(f, ",%s", lm_probe_names[i]);
     fprintf(f, ",host_storage_ms,error\n");
 }
 
@@ -109,7 +111,10 @@ static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, co
         snprintf(s.function, sizeof(s.function), "%s", fn);
         snprintf(s.runtime, sizeof(s.runtime), "%s", rt->name);
         snprintf(s.group, sizeof(s.group), "%s", o->group);
-        snprintf(s.kind, sizeof(s.kind), "%s", i == 0 ? "cold" : i <= o->warmup ? "warmup" : "warm");
+        snprintf(s.kind, sizeof(s.kind), "%s",
+                 i == 0           ? "cold"
+                 : i <= o->warmup ? "warmup"
+                                  : "warm");
         s.iteration = (int)i;
         char err[LM_ERRLEN];
         if (!started) {
@@ -170,20 +175,47 @@ static int parse(int argc, char **argv, run_opts *o) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         long long *num = NULL;
         switch (c) {
-        case 'g': o->group = optarg; break;
-        case 'n': num = &o->runs; break;
-        case 'w': num = &o->warmup; break;
-        case 'f': o->functions = optarg; break;
-        case 'r': o->runtimes = optarg; break;
-        case 's': num = &o->seed; break;
-        case 'd': o->data = optarg; break;
-        case 'R': o->redis = optarg; break;
-        case 'S': o->storage = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 't': num = &o->timeout; break;
-        case 'a': o->artifacts = optarg; break;
-        case 'J': o->json = 1; break;
-        default: return lm_cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+        case 'g':
+            o->group = optarg;
+            break;
+        case 'n':
+            num = &o->runs;
+            break;
+        case 'w':
+            num = &o->warmup;
+            break;
+        case 'f':
+            o->functions = optarg;
+            break;
+        case 'r':
+            o->runtimes = optarg;
+            break;
+        case 's':
+            num = &o->seed;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'R':
+            o->redis = optarg;
+            break;
+        case 'S':
+            o->storage = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 't':
+            num = &o->timeout;
+            break;
+        case 'a':
+            o->artifacts = optarg;
+            break;
+        case 'J':
+            o->json = 1;
+            break;
+        default:
+            return lm_cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
         if (num && lm_cli_parse_count(optarg, num))
             return lm_cli_usage("run", "%s needs a non-negative integer, not '%s'",
@@ -202,7 +234,7 @@ static int parse(int argc, char **argv, run_opts *o) {
 
 int lm_cmd_run(int argc, char **argv) {
     if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
-    run_opts o = {"2", NULL, "native,wasm-jit", NULL, NULL, "redis", NULL, NULL, 10, 1, 1,
+    run_opts o = {"2",    NULL, "native,wasm-jit", NULL, NULL, "redis", NULL, NULL, 10, 1, 1,
                   120000, 0};
     int prc = parse(argc, argv, &o);
     if (prc) return prc;
@@ -304,14 +336,27 @@ int lm_cmd_run(int argc, char **argv) {
     fclose(csv);
     csv = NULL;
 
-    lm_run_info info = {o.group, (int)o.runs, (int)o.warmup, (unsigned long long)o.seed,
-                        file_storage ? "file" : "redis", started_wall, data_dir};
+    lm_run_info info = {o.group,
+                        (int)o.runs,
+                        (int)o.warmup,
+                        (unsigned long long)o.seed,
+                        file_storage ? "file" : "redis",
+                        started_wall,
+                        data_dir};
     if (lm_report_write(outdir, &info, &samples, err) != LM_OK) goto fail;
-    if (o.json) lm_report_print_json(stdout, &info, &samples);
-    else lm_report_print_table(stdout, &info, &samples);
-    if (!o.json) printf("\nraw data and report in %s/ (requests.csv, summary.csv, summary.json, report.md)\n", outdir);
+    if (o.json)
+        lm_report_print_json(stdout, &info, &samples);
+    else
+        lm_report_print_table(stdout, &info, &samples);
+    if (!o.json)
+        printf(
+            "\nraw data and report in %s/ (requests.csv, summary.csv, summary.json, report.md)\n",
+            outdir);
     rc = lm_samples_failed(&samples) ? 1 : 0;
-    if (rc) fprintf(stderr, "lumos run: some requests failed; see the error column of %s/requests.csv\n", outdir);
+    if (rc)
+        fprintf(stderr,
+                "lumos run: some requests failed; see the error column of %s/requests.csv\n",
+                outdir);
     goto done;
 fail:
     if (lm_progress_enabled()) fprintf(stderr, "\r\033[K");

@@ -56,8 +56,10 @@ int lm_cli_parse_count(const char *s, long long *out) {
     long long v = strtoll(s, &end, 10);
     if (end == s) return -1;
     long long mult = 1;
-    if (*end == 'k' || *end == 'K') mult = 1000, end++;
-    else if (*end == 'M') mult = 1000000, end++;
+    if (*end == 'k' || *end == 'K')
+        mult = 1000, end++;
+    else if (*end == 'M')
+        mult = 1000000, end++;
     if (*end) return -1;
     *out = v * mult;
     return 0;
@@ -78,9 +80,9 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"run", lm_cmd_run},           {"build", lm_cmd_build},
-                {"invoke", lm_cmd_invoke},     {"data", lm_cmd_data},
-                {"functions", lm_cmd_functions}, {"runtimes", lm_cmd_runtimes}};
+    } cmds[] = {
+        {"run", lm_cmd_run},   {"build", lm_cmd_build},         {"invoke", lm_cmd_invoke},
+        {"data", lm_cmd_data}, {"functions", lm_cmd_functions}, {"runtimes", lm_cmd_runtimes}};
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "lumos: unknown command '%s'\n\n%s", argv[1], usage);

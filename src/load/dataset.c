@@ -39,7 +39,8 @@ uint64_t lm_rng_below(lm_rng *r, uint64_t n) {
     /* Rejection keeps the draw exactly uniform. */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t v;
-    do v = lm_rng_next(r);
+    do
+        v = lm_rng_next(r);
     while (v >= limit);
     return v % n;
 }
@@ -52,17 +53,24 @@ typedef struct {
 
 /* The languages a language-detection text can be made in. */
 static const word_source sources[] = {
-    {"eng", "american-english", "wamerican"}, {"deu", "ngerman", "wngerman"},
-    {"fra", "french", "wfrench"},             {"spa", "spanish", "wspanish"},
-    {"ita", "italian", "witalian"},           {"por", "portuguese", "wportuguese"},
-    {"nld", "dutch", "wdutch"},               {"swe", "swedish", "wswedish"},
-    {"dan", "danish", "wdanish"},             {"nob", "bokmaal", "wnorwegian"},
-    {"pol", "polish", "wpolish"},             {"cat", "catalan", "wcatalan"},
-    {"bul", "bulgarian", "wbulgarian"},       {"ukr", "ukrainian", "wukrainian"},
+    {"eng", "american-english", "wamerican"},
+    {"deu", "ngerman", "wngerman"},
+    {"fra", "french", "wfrench"},
+    {"spa", "spanish", "wspanish"},
+    {"ita", "italian", "witalian"},
+    {"por", "portuguese", "wportuguese"},
+    {"nld", "dutch", "wdutch"},
+    {"swe", "swedish", "wswedish"},
+    {"dan", "danish", "wdanish"},
+    {"nob", "bokmaal", "wnorwegian"},
+    {"pol", "polish", "wpolish"},
+    {"cat", "catalan", "wcatalan"},
+    {"bul", "bulgarian", "wbulgarian"},
+    {"ukr", "ukrainian", "wukrainian"},
 };
 
 typedef struct {
-    char *text;   /* all words, NUL-separated */
+    char *text; /* all words, NUL-separated */
     char **words;
     size_t n;
 } wordlist;
@@ -116,8 +124,8 @@ static int wordlist_load(const word_source *src, int lower_only, wordlist *wl, c
     size_t len;
     char *raw = lm_file_read(path, &len, NULL);
     if (!raw)
-        return lm_errf(err, "word list %s is missing: run scripts/setup (Debian package %s)",
-                       path, src->package);
+        return lm_errf(err, "word list %s is missing: run scripts/setup (Debian package %s)", path,
+                       src->package);
     if (!valid_utf8((unsigned char *)raw, len)) {
         char *u = latin1_to_utf8(raw, len, &len);
         free(raw);
@@ -202,7 +210,8 @@ static void make_sentences(lm_buf *b, const wordlist *wl, lm_rng *r, size_t limi
 
 static uint64_t fnv1a64(const void *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -217,9 +226,9 @@ static int put_object(const char *out, json_t *objects, const char *key, const c
     if (lm_file_write(path, data, len, err) != LM_OK) return LM_ERR;
     char sum[17];
     snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)fnv1a64(data, len));
-    json_array_append_new(objects, json_pack("{s:s,s:s,s:s,s:I,s:s}", "key", key, "group", group,
-                                             "function", function, "bytes", (json_int_t)len,
-                                             "fnv1a64", sum));
+    json_array_append_new(objects,
+                          json_pack("{s:s,s:s,s:s,s:I,s:s}", "key", key, "group", group, "function",
+                                    function, "bytes", (json_int_t)len, "fnv1a64", sum));
     return LM_OK;
 }
 
@@ -238,12 +247,11 @@ static json_t *requests_for(const lm_group *g) {
         "{s:{s:I,s:s},s:{s:s,s:s},s:{s:s},s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:I},s:{s:I},"
         "s:{s:I,s:s}}",
         "audio-generation", "size_kb", (json_int_t)(g->text_bytes / 1024), "output_key", k[0],
-        "fuzzy-search", "term", LM_FUZZY_TERM, "input_key", k[1], "language-detection",
-        "input_key", k[2], "encrypt-message", "key", LM_BENCH_KEY, "input_key", k[3],
-        "output_key", k[4], "decrypt-message", "key", LM_BENCH_KEY, "input_key", k[5],
-        "output_key", k[6], "fibonacci", "n", (json_int_t)g->n, "prime-numbers", "limit",
-        (json_int_t)g->n, "mandelbrot-bitmap", "size", (json_int_t)g->mandel_size, "output_key",
-        k[7]);
+        "fuzzy-search", "term", LM_FUZZY_TERM, "input_key", k[1], "language-detection", "input_key",
+        k[2], "encrypt-message", "key", LM_BENCH_KEY, "input_key", k[3], "output_key", k[4],
+        "decrypt-message", "key", LM_BENCH_KEY, "input_key", k[5], "output_key", k[6], "fibonacci",
+        "n", (json_int_t)g->n, "prime-numbers", "limit", (json_int_t)g->n, "mandelbrot-bitmap",
+        "size", (json_int_t)g->mandel_size, "output_key", k[7]);
 }
 
 static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist *eng,
@@ -258,9 +266,9 @@ static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist
     json_t *lines = json_array();
     make_lines(&b, eng, &r, g->text_bytes, lines);
     snprintf(key, sizeof(key), "fuzzy-search/%s.txt", g->name);
-    json_object_set_new(planted, g->name,
-                        json_pack("{s:s,s:s,s:o}", "key", key, "term", LM_FUZZY_TERM, "lines",
-                                  lines));
+    json_object_set_new(
+        planted, g->name,
+        json_pack("{s:s,s:s,s:o}", "key", key, "term", LM_FUZZY_TERM, "lines", lines));
     if (put_object(o->out, objects, key, g->name, "fuzzy-search", b.data, b.len, err)) goto out;
 
     b.len = 0;
@@ -272,12 +280,12 @@ static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist
     b.len = 0;
     make_lines(&b, eng, &r, g->text_bytes, NULL);
     snprintf(key, sizeof(key), "encrypt-message/%s.txt", g->name);
-    if (put_object(o->out, objects, key, g->name, "encrypt-message", b.data, b.len, err))
-        goto out;
+    if (put_object(o->out, objects, key, g->name, "encrypt-message", b.data, b.len, err)) goto out;
 
     /* The decryption input: that text under the benchmark key. */
     uint8_t nonce[LM_GCM_NONCE_LEN];
-    for (size_t i = 0; i < sizeof(nonce); i++) nonce[i] = (uint8_t)lm_rng_next(&r);
+    for (size_t i = 0; i < sizeof(nonce); i++)
+        nonce[i] = (uint8_t)lm_rng_next(&r);
     size_t n = b.len, raw_len = LM_GCM_NONCE_LEN + n + LM_GCM_TAG_LEN;
     uint8_t *raw = malloc(raw_len);
     char *b64 = malloc(lm_base64_encoded_len(raw_len) + 1);
@@ -288,8 +296,8 @@ static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist
         goto out;
     }
     memcpy(raw, nonce, sizeof(nonce));
-    lm_aes256gcm_encrypt((const uint8_t *)LM_BENCH_KEY, nonce, NULL, 0, (const uint8_t *)b.data,
-                         n, raw + LM_GCM_NONCE_LEN, raw + LM_GCM_NONCE_LEN + n);
+    lm_aes256gcm_encrypt((const uint8_t *)LM_BENCH_KEY, nonce, NULL, 0, (const uint8_t *)b.data, n,
+                         raw + LM_GCM_NONCE_LEN, raw + LM_GCM_NONCE_LEN + n);
     size_t blen = lm_base64_encode(raw, raw_len, b64);
     snprintf(key, sizeof(key), "decrypt-message/%s.b64", g->name);
     rc = put_object(o->out, objects, key, g->name, "decrypt-message", b64, blen, err);
@@ -306,7 +314,8 @@ int lm_datagen(const lm_datagen_opts *o, char *err) {
     const word_source *ls = NULL;
     for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
         if (strcmp(sources[i].code, lang) == 0) ls = &sources[i];
-    if (!ls) return lm_errf(err, "no word list for language '%s' (try eng, deu, fra, spa, ...)", lang);
+    if (!ls)
+        return lm_errf(err, "no word list for language '%s' (try eng, deu, fra, spa, ...)", lang);
     size_t ng;
     const lm_group *gs = lm_groups(&ng);
     const lm_group *chosen[8];
@@ -320,7 +329,8 @@ int lm_datagen(const lm_datagen_opts *o, char *err) {
             if (nc < 8) chosen[nc++] = g;
         }
     } else {
-        for (size_t i = 0; i < ng; i++) chosen[nc++] = &gs[i];
+        for (size_t i = 0; i < ng; i++)
+            chosen[nc++] = &gs[i];
     }
     if (lm_mkdirs(o->out, err) != LM_OK) return LM_ERR;
     wordlist eng, other;

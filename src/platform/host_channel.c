@@ -45,7 +45,8 @@ static int write_all(int fd, const struct iovec *iov_in, int n, char *err) {
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) return lm_errf(err, "writing to the instance: %s", strerror(errno));
         size_t left = (size_t)w;
-        while (i < n && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+        while (i < n && left >= iov[i].iov_len)
+            left -= iov[i++].iov_len;
         if (i < n) {
             iov[i].iov_base = (char *)iov[i].iov_base + left;
             iov[i].iov_len -= left;
@@ -157,8 +158,8 @@ static int serve_storage(lm_instance *inst, lm_store *store, uint8_t type, const
         res->storage_ns += lm_now_ns() - t0;
         if (g == 0) {
             if (dlen > LM_FRAME_MAX) {
-                snprintf(msg, sizeof(msg), "object '%.200s' has %zu bytes, past the frame limit", key,
-                         dlen);
+                snprintf(msg, sizeof(msg), "object '%.200s' has %zu bytes, past the frame limit",
+                         key, dlen);
                 rc = send_frame(inst, LM_FRAME_STORAGE_ERROR, msg, strlen(msg), err);
             } else {
                 rc = send_frame(inst, LM_FRAME_VALUE, data, dlen, err);

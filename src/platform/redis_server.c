@@ -61,10 +61,26 @@ int lm_redis_server_start(lm_redis_server *r, char *err) {
         if (port < 0) break;
         char portstr[16];
         snprintf(portstr, sizeof(portstr), "%d", port);
-        char *argv[] = {"redis-server", "--port", portstr, "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--dir", r->dir,
-                        "--logfile", log, "--daemonize", "no", "--protected-mode", "yes",
-                        "--proto-max-bulk-len", "512mb", NULL};
+        char *argv[] = {"redis-server",
+                        "--port",
+                        portstr,
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        r->dir,
+                        "--logfile",
+                        log,
+                        "--daemonize",
+                        "no",
+                        "--protected-mode",
+                        "yes",
+                        "--proto-max-bulk-len",
+                        "512mb",
+                        NULL};
         if (lm_spawn(argv, NULL, NULL, 0, -1, &r->child, err) != LM_OK) break;
         for (int i = 0; i < 500; i++) { /* up to 5 s */
             if (pings(port)) {

@@ -40,10 +40,10 @@ static int redis_put(lm_store *s, const char *key, const void *data, size_t len,
     redis_store *r = (redis_store *)s;
     redisReply *rep = redisCommand(r->c, "SET %s %b", key, data, len);
     if (!rep) return lm_errf(err, "redis %s: %s", r->addr, r->c->errstr);
-    int rc = rep->type == REDIS_REPLY_STATUS ? LM_OK
-                                             : lm_errf(err, "redis %s: SET %s: %s", r->addr, key,
-                                                       rep->type == REDIS_REPLY_ERROR ? rep->str
-                                                                                      : "bad reply");
+    int rc = rep->type == REDIS_REPLY_STATUS
+                 ? LM_OK
+                 : lm_errf(err, "redis %s: SET %s: %s", r->addr, key,
+                           rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
     freeReplyObject(rep);
     return rc;
 }
@@ -58,8 +58,8 @@ lm_store *lm_store_redis(const char *host, int port, char *err) {
     struct timeval tv = {5, 0};
     redisContext *c = redisConnectWithTimeout(host, port, tv);
     if (!c || c->err) {
-        lm_errf(err, "cannot connect to redis at %s:%d: %s (is redis-server running there?)",
-                host, port, c ? c->errstr : "out of memory");
+        lm_errf(err, "cannot connect to redis at %s:%d: %s (is redis-server running there?)", host,
+                port, c ? c->errstr : "out of memory");
         redisFree(c);
         return NULL;
     }

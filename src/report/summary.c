@@ -32,7 +32,8 @@ static int ok(const lm_sample *x) { return x->status >= 200 && x->status < 300; 
 
 size_t lm_samples_failed(const lm_samples *s) {
     size_t n = 0;
-    for (size_t i = 0; i < s->n; i++) n += !ok(&s->v[i]);
+    for (size_t i = 0; i < s->n; i++)
+        n += !ok(&s->v[i]);
     return n;
 }
 
@@ -58,7 +59,8 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
     for (size_t i = 0; i < s->n && np < MAX_PAIRS; i++) {
         int seen = 0;
         for (size_t p = 0; p < np; p++)
-            if (!strcmp(out[p].function, s->v[i].function) && !strcmp(out[p].runtime, s->v[i].runtime))
+            if (!strcmp(out[p].function, s->v[i].function) &&
+                !strcmp(out[p].runtime, s->v[i].runtime))
                 seen = 1;
         if (seen) continue;
         pair_stats *ps = &out[np++];
@@ -67,7 +69,8 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
         ps->runtime = s->v[i].runtime;
         ps->cold_start_ms = ps->cold_latency_ms = NAN;
         double *lat = calloc(s->n, sizeof(double)), *ph[4];
-        for (int k = 0; k < 4; k++) ph[k] = calloc(s->n, sizeof(double));
+        for (int k = 0; k < 4; k++)
+            ph[k] = calloc(s->n, sizeof(double));
         size_t m = 0;
         for (size_t j = 0; j < s->n; j++) {
             const lm_sample *x = &s->v[j];
@@ -79,16 +82,19 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
             }
             if (strcmp(x->kind, "warm") || !ok(x)) continue;
             lat[m] = x->latency_ms;
-            for (int k = 0; k < 4; k++) ph[k][m] = (double)x->probes[LM_PROBE_DESER_NS + k] / 1e6;
+            for (int k = 0; k < 4; k++)
+                ph[k][m] = (double)x->probes[LM_PROBE_DESER_NS + k] / 1e6;
             ps->io_bytes = x->probes[LM_PROBE_IO_READ_BYTES] + x->probes[LM_PROBE_IO_WRITE_BYTES];
             m++;
         }
         ps->warm_ok = m;
         if (m) {
             double sum = 0, sq = 0;
-            for (size_t j = 0; j < m; j++) sum += lat[j];
+            for (size_t j = 0; j < m; j++)
+                sum += lat[j];
             ps->lat_mean = sum / (double)m;
-            for (size_t j = 0; j < m; j++) sq += (lat[j] - ps->lat_mean) * (lat[j] - ps->lat_mean);
+            for (size_t j = 0; j < m; j++)
+                sq += (lat[j] - ps->lat_mean) * (lat[j] - ps->lat_mean);
             ps->lat_sd = m > 1 ? sqrt(sq / (double)(m - 1)) : 0;
             ps->lat_median = median_of(lat, m);
             ps->lat_min = lat[0];
@@ -100,7 +106,8 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
             ps->ser_ms = median_of(ph[3], m);
         }
         free(lat);
-        for (int k = 0; k < 4; k++) free(ph[k]);
+        for (int k = 0; k < 4; k++)
+            free(ph[k]);
     }
     return np;
 }
@@ -128,27 +135,27 @@ void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s
 }
 
 static json_t *pair_json(const pair_stats *p) {
-    return json_pack("{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}",
-                     "function", p->function, "runtime", p->runtime, "warm_ok",
-                     (json_int_t)p->warm_ok, "failed", (json_int_t)p->failed, "cold_start_ms",
-                     isnan(p->cold_start_ms) ? -1.0 : p->cold_start_ms, "first_latency_ms",
-                     isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms,
-                     "latency_median_ms", p->lat_median, "latency_mean_ms", p->lat_mean,
-                     "latency_sd_ms", p->lat_sd, "latency_min_ms", p->lat_min, "latency_max_ms",
-                     p->lat_max, "latency_p95_ms", p->lat_p95, "deser_median_ms", p->deser_ms,
-                     "io_median_ms", p->io_ms, "compute_median_ms", p->compute_ms,
-                     "ser_median_ms", p->ser_ms, "io_bytes", (json_int_t)p->io_bytes);
+    return json_pack(
+        "{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "function",
+        p->function, "runtime", p->runtime, "warm_ok", (json_int_t)p->warm_ok, "failed",
+        (json_int_t)p->failed, "cold_start_ms", isnan(p->cold_start_ms) ? -1.0 : p->cold_start_ms,
+        "first_latency_ms", isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms,
+        "latency_median_ms", p->lat_median, "latency_mean_ms", p->lat_mean, "latency_sd_ms",
+        p->lat_sd, "latency_min_ms", p->lat_min, "latency_max_ms", p->lat_max, "latency_p95_ms",
+        p->lat_p95, "deser_median_ms", p->deser_ms, "io_median_ms", p->io_ms, "compute_median_ms",
+        p->compute_ms, "ser_median_ms", p->ser_ms, "io_bytes", (json_int_t)p->io_bytes);
 }
 
 static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
     pair_stats *p = calloc(MAX_PAIRS, sizeof(*p));
     size_t n = collect(s, p);
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, pair_json(&p[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, pair_json(&p[i]));
     free(p);
     return json_pack("{s:i,s:s,s:i,s:i,s:I,s:s,s:o}", "version", 1, "group", info->group, "runs",
-                     info->runs, "warmup", info->warmup, "seed", (json_int_t)info->seed,
-                     "storage", info->storage, "results", arr);
+                     info->runs, "warmup", info->warmup, "seed", (json_int_t)info->seed, "storage",
+                     info->storage, "results", arr);
 }
 
 void lm_report_print_json(FILE *f, const lm_run_info *info, const lm_samples *s) {
@@ -166,7 +173,8 @@ static void findings(FILE *f, const pair_stats *p, size_t n) {
         const char *rt = p[i].runtime;
         if (!strcmp(rt, "native")) continue;
         int seen = 0;
-        for (size_t j = 0; j < i; j++) seen |= !strcmp(p[j].runtime, rt);
+        for (size_t j = 0; j < i; j++)
+            seen |= !strcmp(p[j].runtime, rt);
         if (seen) continue;
         double lc = 0, ll = 0, ls = 0;
         int k = 0;
@@ -188,7 +196,8 @@ static void findings(FILE *f, const pair_stats *p, size_t n) {
                 "latency %.2fx, cold start %.2fx.\n",
                 rt, k, exp(lc / k), exp(ll / k), exp(ls / k));
     }
-    if (!any) fprintf(f, "- Only one runtime ran, or no function answered on two: nothing to compare.\n");
+    if (!any)
+        fprintf(f, "- Only one runtime ran, or no function answered on two: nothing to compare.\n");
 }
 
 int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err) {
@@ -207,11 +216,12 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
                "latency_mean_ms,latency_sd_ms,latency_min_ms,latency_max_ms,latency_p95_ms,"
                "deser_median_ms,io_median_ms,compute_median_ms,ser_median_ms,io_bytes\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%llu\n",
+        fprintf(f,
+                "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%llu\n",
                 p[i].function, p[i].runtime, p[i].warm_ok, p[i].failed, p[i].cold_start_ms,
                 p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_min,
-                p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms, p[i].compute_ms,
-                p[i].ser_ms, (unsigned long long)p[i].io_bytes);
+                p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms,
+                (unsigned long long)p[i].io_bytes);
     fclose(f);
 
     json_t *j = summary_json(info, s);
@@ -234,28 +244,31 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
     char when[64];
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
     fprintf(f, "# Lumos run\n\n");
-    fprintf(f, "Started %s on %s %s %s (%ld CPUs). Payload group %s, data seed %llu, storage %s.\n\n",
+    fprintf(f,
+            "Started %s on %s %s %s (%ld CPUs). Payload group %s, data seed %llu, storage %s.\n\n",
             when, u.nodename, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN), info->group,
             info->seed, info->storage);
-    fprintf(f, "## Method\n\n"
-               "For each function and runtime, Lumos starts a fresh instance and times its cold "
-               "start from spawn to the READY frame. It sends the group's benchmark request once "
-               "(`first_ms`: the first, cold request), %d warm-up requests, then %d measured warm "
-               "requests, one at a time. `latency_ms` is measured on the host from writing the "
-               "INVOKE frame to reading the RESULT frame (CLOCK_MONOTONIC). `deser_ms`, "
-               "`io_ms`, `compute_ms` and `ser_ms` are the function's own probes, timed with its "
-               "own monotonic clock (WASI clock_time_get inside Wasm); the four add up to the "
-               "function's time. Storage I/O crosses the channel to the host, which reads and "
-               "writes Redis. Every value below is the median over the measured warm requests "
-               "that answered 2xx; every request is in requests.csv.\n\n",
+    fprintf(f,
+            "## Method\n\n"
+            "For each function and runtime, Lumos starts a fresh instance and times its cold "
+            "start from spawn to the READY frame. It sends the group's benchmark request once "
+            "(`first_ms`: the first, cold request), %d warm-up requests, then %d measured warm "
+            "requests, one at a time. `latency_ms` is measured on the host from writing the "
+            "INVOKE frame to reading the RESULT frame (CLOCK_MONOTONIC). `deser_ms`, "
+            "`io_ms`, `compute_ms` and `ser_ms` are the function's own probes, timed with its "
+            "own monotonic clock (WASI clock_time_get inside Wasm); the four add up to the "
+            "function's time. Storage I/O crosses the channel to the host, which reads and "
+            "writes Redis. Every value below is the median over the measured warm requests "
+            "that answered 2xx; every request is in requests.csv.\n\n",
             info->warmup, info->runs);
     fprintf(f, "## Results (milliseconds)\n\n| function | runtime | cold_start_ms | first_ms | "
                "latency_ms (median) | latency_ms (mean ± sd) | p95_ms | deser_ms | io_ms | "
                "compute_ms | ser_ms | failed |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
                "---:|---:|\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "| %s | %s | %.3f | %.3f | %.3f | %.3f ± %.3f | %.3f | %.3f | %.3f | %.3f | "
-                   "%.3f | %zu |\n",
+        fprintf(f,
+                "| %s | %s | %.3f | %.3f | %.3f | %.3f ± %.3f | %.3f | %.3f | %.3f | %.3f | "
+                "%.3f | %zu |\n",
                 p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].cold_latency_ms,
                 p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_p95, p[i].deser_ms,
                 p[i].io_ms, p[i].compute_ms, p[i].ser_ms, p[i].failed);

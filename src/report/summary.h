@@ -13,9 +13,9 @@
 typedef struct {
     char function[64], runtime[32], group[8], instance[32], kind[8];
     int iteration;
-    int status;            /* HTTP status the function answered; 0 when it did not */
-    double cold_start_ms;  /* spawn to READY, on the request that started the instance */
-    double latency_ms;     /* INVOKE written to RESULT read, on the host */
+    int status;           /* HTTP status the function answered; 0 when it did not */
+    double cold_start_ms; /* spawn to READY, on the request that started the instance */
+    double latency_ms;    /* INVOKE written to RESULT read, on the host */
     double host_storage_ms;
     uint64_t probes[LM_PROBE_COUNT];
     char error[256];

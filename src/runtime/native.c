@@ -33,6 +33,7 @@ static int native_start(const lm_runtime *rt, const char *fn, const lm_start_opt
 }
 
 const lm_runtime lm_runtime_native = {
-    "native", "the function's static executable as a process", "native",
-    native_available, native_version, native_start,
+    "native",       "the function's static executable as a process",
+    "native",       native_available,
+    native_version, native_start,
 };

@@ -27,8 +27,8 @@ typedef struct {
     lm_child child;
     const lm_runtime *runtime;
     char function[64];
-    char id[32];         /* unique in this process: "<runtime>-<n>" */
-    uint64_t spawn_ns;   /* monotonic time the start began */
+    char id[32];       /* unique in this process: "<runtime>-<n>" */
+    uint64_t spawn_ns; /* monotonic time the start began */
 } lm_instance;
 
 struct lm_runtime {
@@ -42,8 +42,8 @@ struct lm_runtime {
     void (*version)(char *out, size_t n);
     /* Starts an instance of function fn; it is running (not yet READY)
      * when this returns LM_OK. */
-    int (*start)(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
-                 lm_instance *inst, char *err);
+    int (*start)(const lm_runtime *rt, const char *fn, const lm_start_opts *opts, lm_instance *inst,
+                 char *err);
 };
 
 /* The runtime named name, or NULL (then err lists the known names). */

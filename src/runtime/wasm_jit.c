@@ -64,6 +64,7 @@ static int jit_start(const lm_runtime *rt, const char *fn, const lm_start_opts *
 }
 
 const lm_runtime lm_runtime_wasm_jit = {
-    "wasm-jit", "the .wasm under node's WASI, V8's optimizing tier (TurboFan)", "wasm",
-    jit_available, jit_version, jit_start,
+    "wasm-jit",  "the .wasm under node's WASI, V8's optimizing tier (TurboFan)",
+    "wasm",      jit_available,
+    jit_version, jit_start,
 };

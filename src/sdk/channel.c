@@ -34,7 +34,8 @@ int lm_chan_write(int fd, uint8_t type, const void *a, size_t alen, const void *
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) return -1;
         size_t left = (size_t)w;
-        while (i < n && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+        while (i < n && left >= iov[i].iov_len)
+            left -= iov[i++].iov_len;
         if (i < n) {
             iov[i].iov_base = (char *)iov[i].iov_base + left;
             iov[i].iov_len -= left;

@@ -5,8 +5,8 @@
 #include <stdio.h>
 
 const char *const lm_probe_names[LM_PROBE_COUNT] = {
-    "deser_ns", "io_ns",          "compute_ns",      "ser_ns",
-    "total_ns", "io_read_bytes",  "io_write_bytes",  "io_calls",
+    "deser_ns", "io_ns",         "compute_ns",     "ser_ns",
+    "total_ns", "io_read_bytes", "io_write_bytes", "io_calls",
 };
 
 void lm_put_u16(uint8_t *p, uint16_t v) {
@@ -15,11 +15,13 @@ void lm_put_u16(uint8_t *p, uint16_t v) {
 }
 
 void lm_put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 void lm_put_u64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 uint16_t lm_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
@@ -30,7 +32,8 @@ uint32_t lm_get_u32(const uint8_t *p) {
 
 uint64_t lm_get_u64(const uint8_t *p) {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -45,8 +48,9 @@ void lm_frame_encode(uint8_t *out, uint8_t type, uint32_t len) {
 int lm_frame_decode(const uint8_t *in, lm_frame_header *h, char *err, size_t errlen) {
     if (in[0] != LM_FRAME_MAGIC) {
         /* Most often the function wrote text to stdout, which is the channel. */
-        snprintf(err, errlen, "bad frame magic 0x%02x (expected 0x%02x): is something writing to stdout?",
-                 in[0], LM_FRAME_MAGIC);
+        snprintf(err, errlen,
+                 "bad frame magic 0x%02x (expected 0x%02x): is something writing to stdout?", in[0],
+                 LM_FRAME_MAGIC);
         return -1;
     }
     if (in[2] || in[3]) {

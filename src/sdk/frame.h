@@ -23,16 +23,16 @@
 #define LM_FRAME_MAX (128u << 20)
 
 enum lm_frame_type {
-    LM_FRAME_READY = 1,     /* guest -> host: start-up done (cold start ends) */
-    LM_FRAME_INVOKE = 2,    /* host -> guest: request body */
-    LM_FRAME_GET = 3,       /* guest -> host: key */
-    LM_FRAME_PUT = 4,       /* guest -> host: u32 key length, key, value */
-    LM_FRAME_VALUE = 5,     /* host -> guest: GET hit, the value */
-    LM_FRAME_NOT_FOUND = 6, /* host -> guest: GET miss, empty */
-    LM_FRAME_STORED = 7,    /* host -> guest: PUT done, empty */
+    LM_FRAME_READY = 1,         /* guest -> host: start-up done (cold start ends) */
+    LM_FRAME_INVOKE = 2,        /* host -> guest: request body */
+    LM_FRAME_GET = 3,           /* guest -> host: key */
+    LM_FRAME_PUT = 4,           /* guest -> host: u32 key length, key, value */
+    LM_FRAME_VALUE = 5,         /* host -> guest: GET hit, the value */
+    LM_FRAME_NOT_FOUND = 6,     /* host -> guest: GET miss, empty */
+    LM_FRAME_STORED = 7,        /* host -> guest: PUT done, empty */
     LM_FRAME_STORAGE_ERROR = 8, /* host -> guest: GET/PUT failed, message */
-    LM_FRAME_RESULT = 9,    /* guest -> host: status, probes, body */
-    LM_FRAME_LOG = 10,      /* guest -> host: one log line */
+    LM_FRAME_RESULT = 9,        /* guest -> host: status, probes, body */
+    LM_FRAME_LOG = 10,          /* guest -> host: one log line */
     LM_FRAME_TYPE_MAX = 10
 };
 

@@ -131,8 +131,8 @@ int lm_arg_double(lm_ctx *ctx, const lm_json *req, const char *field, int requir
         return lm_fail(ctx, 400, "bad_request", "field '%s' must be a number from %g to %g", field,
                        min, max);
     if (!(d >= min && d <= max))
-        return lm_fail(ctx, 400, "bad_request", "field '%s' is %g; it must be from %g to %g",
-                       field, d, min, max);
+        return lm_fail(ctx, 400, "bad_request", "field '%s' is %g; it must be from %g to %g", field,
+                       d, min, max);
     *out = d;
     return LM_OK;
 }
@@ -189,7 +189,8 @@ int lm_key_check(const char *key, char *err, size_t errlen) {
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '.' || c == '_' || c == '-' || c == '/';
         if (!ok) {
-            snprintf(err, errlen, "storage key has character 0x%02x; allowed are A-Z a-z 0-9 . _ - /",
+            snprintf(err, errlen,
+                     "storage key has character 0x%02x; allowed are A-Z a-z 0-9 . _ - /",
                      (unsigned char)c);
             return -1;
         }
@@ -235,9 +236,11 @@ int lm_storage_get(lm_ctx *ctx, lm_storage where, const char *key, const uint8_t
     ctx->probes[LM_PROBE_IO_CALLS]++;
     if (rc == 0) ctx->probes[LM_PROBE_IO_READ_BYTES] += *len;
     lm_phase(ctx, back);
-    if (rc == 1) return lm_fail(ctx, 404, "not_found", "no object '%s' in %s storage", key,
-                                storage_name(where));
-    if (rc != 0) return lm_fail(ctx, 500, "storage_error", "%s storage: %s", storage_name(where), err);
+    if (rc == 1)
+        return lm_fail(ctx, 404, "not_found", "no object '%s' in %s storage", key,
+                       storage_name(where));
+    if (rc != 0)
+        return lm_fail(ctx, 500, "storage_error", "%s storage: %s", storage_name(where), err);
     if (scratch_adopt(ctx, buf) != LM_OK) return LM_ERR;
     *data = buf;
     return LM_OK;

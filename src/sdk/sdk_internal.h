@@ -10,8 +10,8 @@
  * it) with one spare NUL byte after *len; 1 when the object does not exist;
  * -1 on a fault with a message in err. put returns 0 or -1. */
 typedef struct {
-    int (*get)(void *arg, lm_storage where, const char *key, uint8_t **data, size_t *len,
-               char *err, size_t errlen);
+    int (*get)(void *arg, lm_storage where, const char *key, uint8_t **data, size_t *len, char *err,
+               size_t errlen);
     int (*put)(void *arg, lm_storage where, const char *key, const void *data, size_t len,
                char *err, size_t errlen);
     /* Receives each lm_log() line; NULL drops them. */

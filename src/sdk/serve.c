@@ -192,7 +192,8 @@ static int send_result(int status, const uint64_t probes[LM_PROBE_COUNT], const 
     uint8_t head[LM_RESULT_FIXED + 8 * LM_PROBE_COUNT];
     lm_put_u16(head, (uint16_t)status);
     lm_put_u16(head + 2, LM_PROBE_COUNT);
-    for (int i = 0; i < LM_PROBE_COUNT; i++) lm_put_u64(head + LM_RESULT_FIXED + 8 * i, probes[i]);
+    for (int i = 0; i < LM_PROBE_COUNT; i++)
+        lm_put_u64(head + LM_RESULT_FIXED + 8 * i, probes[i]);
     return lm_chan_write(CHAN_OUT, LM_FRAME_RESULT, head, sizeof(head), body, len);
 }
 

@@ -123,8 +123,7 @@ int lm_which(const char *name, char *out, size_t n) {
     while (*path) {
         const char *colon = strchr(path, ':');
         size_t len = colon ? (size_t)(colon - path) : strlen(path);
-        if ((size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
-            access(out, X_OK) == 0)
+        if ((size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n && access(out, X_OK) == 0)
             return LM_OK;
         path += len + (colon ? 1 : 0);
     }

@@ -17,8 +17,10 @@ extern char **environ;
 /* Builds environ plus extra entries (an extra K=V replaces an inherited K). */
 static char **merged_env(char *const extra[]) {
     size_t n = 0, m = 0;
-    while (environ[n]) n++;
-    while (extra && extra[m]) m++;
+    while (environ[n])
+        n++;
+    while (extra && extra[m])
+        m++;
     char **env = calloc(n + m + 1, sizeof(char *));
     if (!env) return NULL;
     size_t k = 0;
@@ -30,7 +32,8 @@ static char **merged_env(char *const extra[]) {
             if (strncmp(extra[j], environ[i], klen) == 0 && extra[j][klen] == '=') replaced = 1;
         if (!replaced) env[k++] = environ[i];
     }
-    for (size_t j = 0; j < m; j++) env[k++] = extra[j];
+    for (size_t j = 0; j < m; j++)
+        env[k++] = extra[j];
     env[k] = NULL;
     return env;
 }
@@ -85,7 +88,8 @@ int lm_spawn(char *const argv[], char *const env[], const char *cwd, int pipes, 
     close(errp[1]);
     int child_errno = 0;
     ssize_t r;
-    do r = read(errp[0], &child_errno, sizeof(child_errno));
+    do
+        r = read(errp[0], &child_errno, sizeof(child_errno));
     while (r < 0 && errno == EINTR);
     close(errp[0]);
     if (pipes) {

@@ -27,7 +27,8 @@ uint64_t lm_wall_ns(void) {
 int lm_buf_reserve(lm_buf *b, size_t extra) {
     if (b->len + extra + 1 <= b->cap) return LM_OK;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *d = realloc(b->data, cap);
     if (!d) return LM_ERR;
     b->data = d;

@@ -21,8 +21,8 @@ void lm_test_store_put(lm_test_store *s, const char *key, const void *data, size
 const uint8_t *lm_test_store_get(const lm_test_store *s, const char *key, size_t *len);
 
 typedef struct {
-    int status;                      /* HTTP status of the reply */
-    char *body;                      /* the response envelope, NUL-terminated, owned */
+    int status; /* HTTP status of the reply */
+    char *body; /* the response envelope, NUL-terminated, owned */
     size_t body_len;
     uint64_t probes[LM_PROBE_COUNT]; /* the probe record */
 } lm_test_reply;

@@ -61,7 +61,8 @@ static void test_get_one_mib_from_memory(void **state) {
     lm_store *s = lm_store_memory();
     char err[LM_ERRLEN];
     char *big = malloc(1 << 20);
-    for (int i = 0; i < (1 << 20); i++) big[i] = (char)('a' + i % 26);
+    for (int i = 0; i < (1 << 20); i++)
+        big[i] = (char)('a' + i % 26);
     assert_int_equal(s->put(s, "big", big, 1 << 20, err), LM_OK);
     for (int i = 0; i < 2; i++) {
         lm_instance inst;
@@ -124,8 +125,15 @@ static void test_no_store_is_a_clear_error(void **state) {
 
 static void test_bad_bodies_keep_instance(void **state) {
     (void)state;
-    const char *bad[] = {"", "{", "nul", "[]", "{\"n\":\"5\"}", "{\"n\":-1}", "{\"n\":1e3}",
-                         "{\"n\":1000000001}", "{\"n\":99999999999999999999}"};
+    const char *bad[] = {"",
+                         "{",
+                         "nul",
+                         "[]",
+                         "{\"n\":\"5\"}",
+                         "{\"n\":-1}",
+                         "{\"n\":1e3}",
+                         "{\"n\":1000000001}",
+                         "{\"n\":99999999999999999999}"};
     for (int i = 0; i < 2; i++) {
         lm_instance inst;
         start(runtimes[i], "fibonacci", &inst);

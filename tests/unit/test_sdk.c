@@ -96,7 +96,8 @@ static void test_base64(void **state) {
         assert_memory_equal(dec, in[i], n);
     }
     const char *bad[] = {"Zg=", "Z===", "Zg=a", "Zm9v!A==", "Zh==", "Zm9=", "=Zg="};
-    for (int i = 0; i < 7; i++) assert_int_equal(lm_base64_decode(bad[i], strlen(bad[i]), dec), -1);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(lm_base64_decode(bad[i], strlen(bad[i]), dec), -1);
     /* Every byte outside the alphabet is rejected, in any position. */
     for (int c = 0; c < 256; c++) {
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -115,7 +116,8 @@ static void test_base64(void **state) {
     /* Every length and byte value round-trips. */
     uint8_t raw[300], back[300];
     char text[400];
-    for (int i = 0; i < 300; i++) raw[i] = (uint8_t)(i * 37 + 11);
+    for (int i = 0; i < 300; i++)
+        raw[i] = (uint8_t)(i * 37 + 11);
     for (size_t n = 0; n <= 300; n++) {
         size_t e = lm_base64_encode(raw, n, text);
         assert_int_equal(lm_base64_decode(text, e, back), (long)n);
@@ -127,10 +129,12 @@ static void test_key_check(void **state) {
     (void)state;
     char err[256];
     const char *good[] = {"a", "fuzzy-search/2.txt", "A_b.c-d/e/f", "x..y"};
-    const char *bad[] = {"", "/etc/passwd", "../x", "a/../b", "a//b", "a/", "..", "a b",
-                         "a\\b", "k\xc3\xa9"};
-    for (size_t i = 0; i < 4; i++) assert_int_equal(lm_key_check(good[i], err, sizeof(err)), 0);
-    for (size_t i = 0; i < 10; i++) assert_int_equal(lm_key_check(bad[i], err, sizeof(err)), -1);
+    const char *bad[] = {"",   "/etc/passwd", "../x", "a/../b", "a//b",
+                         "a/", "..",          "a b",  "a\\b",   "k\xc3\xa9"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(lm_key_check(good[i], err, sizeof(err)), 0);
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(lm_key_check(bad[i], err, sizeof(err)), -1);
 }
 
 static int reply_error(const char *body, lm_test_store *store, const char *code) {
@@ -190,9 +194,12 @@ static void test_storage_probes_add_up(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_round_trip),     cmocka_unit_test(test_frame_rejects),
-        cmocka_unit_test(test_result_decode),        cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_key_check),            cmocka_unit_test(test_envelope_and_errors),
+        cmocka_unit_test(test_frame_round_trip),
+        cmocka_unit_test(test_frame_rejects),
+        cmocka_unit_test(test_result_decode),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_key_check),
+        cmocka_unit_test(test_envelope_and_errors),
         cmocka_unit_test(test_storage_probes_add_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
