@@ -84,9 +84,10 @@ $(GEN)/lang_profiles.c: $(BUILD)/lang_profiles_gen
 	@mkdir -p $(GEN)
 	$(BUILD)/lang_profiles_gen > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/lang_profiles_gen: tools/lang_profiles_gen.c src/functions/lang_profiles.h
+$(BUILD)/lang_profiles_gen: tools/lang_profiles_gen.c src/sdk/text.c src/functions/lang_profiles.h
 	@mkdir -p $(BUILD)
-	$(CC) -std=c11 $(WARN) -O2 -D_GNU_SOURCE -Isrc/functions -o $@ $<
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=c11 $(WARN) -O2 -D_GNU_SOURCE -Isrc/sdk -Isrc/functions -o $@ $(filter %.c,$^)
 
 $(EMBED): src/runtime/node_wasi_host.mjs scripts/embed.sh
 	@mkdir -p $(GEN)

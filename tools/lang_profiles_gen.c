@@ -99,7 +99,7 @@ static int check_encoding(const lang_def *d, const uint8_t *s, size_t n) {
     size_t line = 1, multi = 0;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = lm_lang_utf8_next(s + i, n - i, &cp);
+        size_t k = lm_utf8_next(s + i, n - i, &cp);
         if (k == 1 && s[i] >= 0x80) {
             if (d->encoding == LM_LANG_LATIN1) return 0;
             fprintf(stderr,
@@ -288,7 +288,7 @@ static void build_profile(const word_set *set, lang_result *r) {
         size_t n = 0;
         cp[n++] = ' ';
         for (size_t k = 0; k < s->len;)
-            k += lm_lang_utf8_next(w + k, s->len - k, &cp[n++]);
+            k += lm_utf8_next(w + k, s->len - k, &cp[n++]);
         cp[n++] = ' ';
         size_t len = n - 2;
         size_t b = len < LM_LANG_LENGTH_CAP ? len : LM_LANG_LENGTH_CAP;

@@ -46,31 +46,18 @@ int lm_cmd_build(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         long long v;
         switch (c) {
-        case 'a':
-            artifacts = optarg;
-            break;
-        case 'f':
-            o.only = optarg;
-            break;
-        case 't':
-            o.targets = optarg;
-            break;
+        case 'a': artifacts = optarg; break;
+        case 'f': o.only = optarg; break;
+        case 't': o.targets = optarg; break;
         case 'j':
             if (lm_cli_parse_count(optarg, &v) || v < 1 || v > 64)
                 return lm_cli_usage("build", "--jobs must be 1 to 64, not '%s'", optarg);
             o.jobs = (int)v;
             break;
-        case 'F':
-            o.force = 1;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'q':
-            o.quiet = 1;
-            break;
-        default:
-            return lm_cli_usage("build", "unknown option '%s'", argv[optind - 1]);
+        case 'F': o.force = 1; break;
+        case 'J': json = 1; break;
+        case 'q': o.quiet = 1; break;
+        default: return lm_cli_usage("build", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return lm_cli_usage("build", "unexpected argument '%s'", argv[optind]);

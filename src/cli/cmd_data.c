@@ -40,26 +40,17 @@ static int data_gen(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         long long v;
         switch (c) {
-        case 'o':
-            o.out = optarg;
-            break;
+        case 'o': o.out = optarg; break;
         case 's':
             if (lm_cli_parse_count(optarg, &v))
                 return lm_cli_usage("data", "--seed must be a non-negative integer, not '%s'",
                                     optarg);
             o.seed = (uint64_t)v;
             break;
-        case 'g':
-            o.groups = optarg;
-            break;
-        case 'l':
-            o.lang = optarg;
-            break;
-        case 'q':
-            o.quiet = 1;
-            break;
-        default:
-            return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
+        case 'g': o.groups = optarg; break;
+        case 'l': o.lang = optarg; break;
+        case 'q': o.quiet = 1; break;
+        default: return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (!o.out) return lm_cli_usage("data", "data gen needs --out DIR");
@@ -81,17 +72,10 @@ static int data_load(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'r':
-            redis = optarg;
-            break;
-        case 'd':
-            outdir = optarg;
-            break;
-        case 'g':
-            group = optarg;
-            break;
-        default:
-            return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
+        case 'r': redis = optarg; break;
+        case 'd': outdir = optarg; break;
+        case 'g': group = optarg; break;
+        default: return lm_cli_usage("data", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) return lm_cli_usage("data", "data load needs one data set folder");
@@ -99,22 +83,17 @@ static int data_load(int argc, char **argv) {
     if (group && !lm_group_find(group))
         return lm_cli_usage("data", "unknown group '%s' (xs, s, 1, 2, 3)", group);
     const char *dir = argv[optind];
-    char err[LM_ERRLEN];
-    lm_redis_server server = {0};
-    lm_store *store = NULL;
-    char host[256];
-    int port = 0;
-    if (outdir) {
-        store = lm_store_dir(outdir, err);
-    } else if (redis) {
-        if (lm_parse_hostport(redis, host, sizeof(host), &port, err) != LM_OK)
-            return lm_cli_usage("data", "--redis: %s", err);
-        store = lm_store_redis(host, port, err);
-    } else {
-        if (lm_redis_server_start(&server, err) != LM_OK) return lm_cli_fail("data load: %s", err);
-        port = server.port;
-        store = lm_store_redis("127.0.0.1", port, err);
+    if (redis) {
+        char host[256];
+        int port;
+        char e[LM_ERRLEN];
+        if (lm_parse_hostport(redis, host, sizeof(host), &port, e) != LM_OK)
+            return lm_cli_usage("data", "--redis: %s", e);
     }
+    char err[LM_ERRLEN], addr[300] = "";
+    lm_redis_server server = {0};
+    lm_store *store =
+        outdir ? lm_store_dir(outdir, err) : lm_redis_open(redis, &server, addr, sizeof(addr), err);
     if (!store) {
         lm_redis_server_stop(&server);
         return lm_cli_fail("data load: %s", err);
@@ -126,12 +105,8 @@ static int data_load(int argc, char **argv) {
         lm_redis_server_stop(&server);
         return lm_cli_fail("data load: %s", err);
     }
-    char where[300];
-    if (outdir)
-        snprintf(where, sizeof(where), "%s", outdir);
-    else
-        snprintf(where, sizeof(where), "redis at %s:%d", redis ? host : "127.0.0.1", port);
-    printf("loaded %zu objects (%zu bytes) into %s\n", n, bytes, where);
+    printf("loaded %zu objects (%zu bytes) into %s%s\n", n, bytes, outdir ? "" : "redis at ",
+           outdir ? outdir : addr);
     if (!outdir && !redis) {
         printf("serving until interrupted (Ctrl-C); the data goes with the server\n");
         fflush(stdout);

@@ -97,36 +97,27 @@ int lm_cmd_invoke(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'r':
-            runtime = optarg;
-            break;
-        case 'b':
-            body_arg = optarg;
-            break;
-        case 'R':
-            redis = optarg;
-            break;
-        case 'd':
-            data = optarg;
-            break;
-        case 's':
-            storage_dir = optarg;
-            break;
+        case 'r': runtime = optarg; break;
+        case 'b': body_arg = optarg; break;
+        case 'R': redis = optarg; break;
+        case 'd': data = optarg; break;
+        case 's': storage_dir = optarg; break;
         case 't':
             if (lm_cli_parse_count(optarg, &timeout) || timeout < 1 || timeout > 86400000)
                 return lm_cli_usage("invoke", "--timeout must be 1 to 86400000 ms");
             break;
-        case 'a':
-            artifacts = optarg;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        default:
-            return lm_cli_usage("invoke", "unknown option '%s'", argv[optind - 1]);
+        case 'a': artifacts = optarg; break;
+        case 'J': json = 1; break;
+        default: return lm_cli_usage("invoke", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) return lm_cli_usage("invoke", "name one function");
+    if (redis) {
+        char host[256], e[LM_ERRLEN];
+        int port;
+        if (lm_parse_hostport(redis, host, sizeof(host), &port, e) != LM_OK)
+            return lm_cli_usage("invoke", "--redis: %s", e);
+    }
     const char *fn = argv[optind];
     if (!body_arg) return lm_cli_usage("invoke", "--body JSON or --body @FILE is required");
     if (!lm_catalog_find(fn))
@@ -148,21 +139,7 @@ int lm_cmd_invoke(int argc, char **argv) {
     inst.child.pid = -1;
     inst.child.in = inst.child.out = -1;
     if (redis || wants_redis(body, blen)) {
-        char host[256] = "127.0.0.1";
-        int port;
-        if (redis) {
-            if (lm_parse_hostport(redis, host, sizeof(host), &port, err) != LM_OK) {
-                rc = lm_cli_usage("invoke", "--redis: %s", err);
-                goto out;
-            }
-        } else {
-            if (lm_redis_server_start(&server, err) != LM_OK) {
-                lm_cli_fail("%s", err);
-                goto out;
-            }
-            port = server.port;
-        }
-        if (!(store = lm_store_redis(host, port, err))) {
+        if (!(store = lm_redis_open(redis, &server, NULL, 0, err))) {
             lm_cli_fail("%s", err);
             goto out;
         }

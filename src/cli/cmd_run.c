@@ -175,53 +175,32 @@ static int parse(int argc, char **argv, run_opts *o) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         long long *num = NULL;
         switch (c) {
-        case 'g':
-            o->group = optarg;
-            break;
-        case 'n':
-            num = &o->runs;
-            break;
-        case 'w':
-            num = &o->warmup;
-            break;
-        case 'f':
-            o->functions = optarg;
-            break;
-        case 'r':
-            o->runtimes = optarg;
-            break;
-        case 's':
-            num = &o->seed;
-            break;
-        case 'd':
-            o->data = optarg;
-            break;
-        case 'R':
-            o->redis = optarg;
-            break;
-        case 'S':
-            o->storage = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 't':
-            num = &o->timeout;
-            break;
-        case 'a':
-            o->artifacts = optarg;
-            break;
-        case 'J':
-            o->json = 1;
-            break;
-        default:
-            return lm_cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+        case 'g': o->group = optarg; break;
+        case 'n': num = &o->runs; break;
+        case 'w': num = &o->warmup; break;
+        case 'f': o->functions = optarg; break;
+        case 'r': o->runtimes = optarg; break;
+        case 's': num = &o->seed; break;
+        case 'd': o->data = optarg; break;
+        case 'R': o->redis = optarg; break;
+        case 'S': o->storage = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 't': num = &o->timeout; break;
+        case 'a': o->artifacts = optarg; break;
+        case 'J': o->json = 1; break;
+        default: return lm_cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
         if (num && lm_cli_parse_count(optarg, num))
             return lm_cli_usage("run", "%s needs a non-negative integer, not '%s'",
                                 argv[optind - 2], optarg);
     }
     if (optind < argc) return lm_cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (o->redis) {
+        char host[256], e[LM_ERRLEN];
+        int port;
+        if (lm_parse_hostport(o->redis, host, sizeof(host), &port, e) != LM_OK)
+            return lm_cli_usage("run", "--redis: %s", e);
+    }
     if (!lm_group_find(o->group))
         return lm_cli_usage("run", "unknown group '%s' (xs, s, 1, 2, 3)", o->group);
     if (o->runs < 1 || o->runs > 1000000) return lm_cli_usage("run", "--runs must be 1 to 1000000");
@@ -299,15 +278,7 @@ int lm_cmd_run(int argc, char **argv) {
     lm_samples samples = {0};
     int file_storage = strcmp(o.storage, "file") == 0;
     if (!file_storage) {
-        char host[256] = "127.0.0.1";
-        int port;
-        if (o.redis) {
-            if (lm_parse_hostport(o.redis, host, sizeof(host), &port, err) != LM_OK) goto fail;
-        } else {
-            if (lm_redis_server_start(&server, err) != LM_OK) goto fail;
-            port = server.port;
-        }
-        if (!(store = lm_store_redis(host, port, err))) goto fail;
+        if (!(store = lm_redis_open(o.redis, &server, NULL, 0, err))) goto fail;
         if (lm_dataset_load(data_dir, store, o.group, NULL, NULL, err) != LM_OK) goto fail;
     }
     char path[2100];

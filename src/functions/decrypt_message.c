@@ -9,40 +9,6 @@
 /* Bytes the encoding adds around the ciphertext: nonce before, tag after. */
 #define OVERHEAD (LM_GCM_NONCE_LEN + LM_GCM_TAG_LEN)
 
-/* Whether p[0..n) is valid UTF-8 by the rules the JSON reader enforces (no
- * overlong forms, no surrogates, nothing past U+10FFFF), so that a plaintext
- * written into the reply as a JSON string keeps the reply valid JSON. */
-static int valid_utf8(const uint8_t *p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xbf; /* the allowed range of the second byte */
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0) lo = 0xa0; /* overlong */
-            if (c == 0xed) hi = 0x9f; /* surrogates */
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0) lo = 0x90; /* overlong */
-            if (c == 0xf4) hi = 0x8f; /* past U+10FFFF */
-        } else {
-            return 0;
-        }
-        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return 0;
-        for (size_t k = 2; k < len; k++)
-            if ((p[i + k] & 0xc0) != 0x80) return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
     /* Every field is checked before any storage call or computation. */
     const char *key, *encrypted, *input_key, *output_key;
@@ -116,7 +82,7 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
         lm_jw_str(data, output_key);
     }
     if (where == LM_STORAGE_INLINE) {
-        if (valid_utf8(ct, n)) {
+        if (lm_utf8_valid(ct, n)) {
             lm_jw_key(data, "message");
             lm_jw_strn(data, (const char *)ct, n);
         } else {

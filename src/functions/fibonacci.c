@@ -21,21 +21,6 @@ static uint64_t fib_mod64(uint64_t n) {
     return a;
 }
 
-/* Writes v in decimal into out (room for 20 digits and a NUL) and returns the
- * number of digits. Our own writer, so no printf format decides the bytes. */
-static size_t u64_decimal(uint64_t v, char *out) {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = '\0';
-    return n;
-}
-
 static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
     /* lm_arg_u64 accepts integer literals only, so a real such as 5.5 or
      * 1e3, a string, a negative number and a missing n all fail with 400. */
@@ -47,7 +32,7 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
 
     lm_phase(ctx, LM_PHASE_SER);
     char digits[21];
-    size_t len = u64_decimal(f, digits);
+    size_t len = lm_u64_dec(f, digits);
     lm_jw_key(data, "n");
     lm_jw_u64(data, n);
     /* A string, because JSON readers commonly hold numbers as doubles and

@@ -24,55 +24,8 @@
 /* Far above the rounding error of the score arithmetic (about 1e-16) and far
  * below any difference between two scores of different (m, t, l). */
 #define BOUND_MARGIN 1e-9
-#define REPLACEMENT 0xFFFDu
 
 /* ---- UTF-8 and case folding ---------------------------------------------- */
-
-/* Decodes one code point at s[0..n), n >= 1. Returns the bytes consumed:
- * the sequence length for a valid sequence, 1 with *cp = U+FFFD otherwise
- * (overlong forms, surrogates, values past U+10FFFF, truncation). */
-static size_t utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
-    uint8_t b = s[0];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    size_t len;
-    uint32_t c, min;
-    if (b >= 0xC2 && b <= 0xDF) {
-        len = 2;
-        c = b & 0x1F;
-        min = 0x80;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3;
-        c = b & 0x0F;
-        min = 0x800;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4;
-        c = b & 0x07;
-        min = 0x10000;
-    } else {
-        *cp = REPLACEMENT;
-        return 1;
-    }
-    if (n < len) {
-        *cp = REPLACEMENT;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = REPLACEMENT;
-            return 1;
-        }
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-        *cp = REPLACEMENT;
-        return 1;
-    }
-    *cp = c;
-    return len;
-}
 
 uint32_t lm_fuzzy_fold(uint32_t c) {
     if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
@@ -109,7 +62,7 @@ size_t lm_fuzzy_decode(const uint8_t *s, size_t n, uint32_t *out) {
     size_t k = 0;
     for (size_t i = 0; i < n;) {
         uint32_t c;
-        i += utf8_next(s + i, n - i, &c);
+        i += lm_utf8_next(s + i, n - i, &c);
         out[k++] = lm_fuzzy_fold(c);
     }
     return k;
@@ -290,8 +243,8 @@ static int write_line(lm_jw *data, work *w, const uint8_t *line, size_t n) {
     size_t k = 0;
     for (size_t i = 0; i < n;) {
         uint32_t c;
-        size_t len = utf8_next(line + i, n - i, &c);
-        if (c == REPLACEMENT && len == 1) {
+        size_t len = lm_utf8_next(line + i, n - i, &c);
+        if (c == LM_UTF8_REPLACEMENT && len == 1) {
             memcpy(w->out + k, "\xEF\xBF\xBD", 3);
             k += 3;
         } else {

@@ -49,6 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "text.h"
+
 /* Trigrams kept per language. */
 #define LM_LANG_TOP 6000
 /* Level codes 0..15 (code 0: trigram not in the profile). */
@@ -167,73 +169,7 @@ extern const uint32_t lm_lang_symbol_limit;
 
 /* ---- shared helpers ----------------------------------------------------- */
 
-#define LM_LANG_REPLACEMENT 0xFFFDu
-
-/* Decodes one code point at s[0..n), n >= 1. Returns the bytes consumed: the
- * sequence length for a valid sequence, or 1 with *cp = U+FFFD for a byte
- * that does not start one (overlong forms, surrogates, values past U+10FFFF,
- * truncated or broken sequences). */
-static inline size_t lm_lang_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
-    uint8_t b = s[0];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    size_t len;
-    uint32_t c, min;
-    if (b >= 0xC2 && b <= 0xDF) {
-        len = 2, c = b & 0x1Fu, min = 0x80;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3, c = b & 0x0Fu, min = 0x800;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4, c = b & 0x07u, min = 0x10000;
-    } else {
-        *cp = LM_LANG_REPLACEMENT;
-        return 1;
-    }
-    if (n < len) {
-        *cp = LM_LANG_REPLACEMENT;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = LM_LANG_REPLACEMENT;
-            return 1;
-        }
-        c = (c << 6) | (s[i] & 0x3Fu);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-        *cp = LM_LANG_REPLACEMENT;
-        return 1;
-    }
-    *cp = c;
-    return len;
-}
-
-/* Writes the UTF-8 encoding of cp (a valid scalar value) to out; returns its
- * length (1 to 4). */
-static inline size_t lm_lang_utf8_put(uint32_t cp, uint8_t out[4]) {
-    if (cp < 0x80) {
-        out[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xC0 | (cp >> 6));
-        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xE0 | (cp >> 12));
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xF0 | (cp >> 18));
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
+#define LM_LANG_REPLACEMENT LM_UTF8_REPLACEMENT
 
 /* The script of a letter (lm_lang_script), LM_SCRIPT_MARK for a combining
  * mark, LM_SCRIPT_NONE for anything else. Both cases of a letter belong to
@@ -353,14 +289,14 @@ static inline size_t lm_lang_next_word(const uint8_t *s, size_t n, size_t *pos,
         if (enc == LM_LANG_LATIN1)
             cp = s[i++];
         else
-            i += lm_lang_utf8_next(s + i, n - i, &cp);
+            i += lm_utf8_next(s + i, n - i, &cp);
         int cls = lm_lang_class(cp);
         if (cls == LM_SCRIPT_MARK) continue;
         if (cls == LM_SCRIPT_NONE) {
             if (len > 0) break;
             continue;
         }
-        if (len < LM_LANG_MAX_WORD) nb += lm_lang_utf8_put(lm_lang_lower(cp), word + nb);
+        if (len < LM_LANG_MAX_WORD) nb += lm_utf8_put(lm_lang_lower(cp), word + nb);
         len++;
     }
     *pos = i;

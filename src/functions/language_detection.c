@@ -297,7 +297,7 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
     size_t ncp = 0;
     uint64_t invalid = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = lm_lang_utf8_next(bytes + i, n - i, &cps[ncp]);
+        size_t k = lm_utf8_next(bytes + i, n - i, &cps[ncp]);
         invalid += (k == 1 && bytes[i] >= 0x80);
         i += k;
         ncp++;

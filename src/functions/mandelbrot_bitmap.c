@@ -14,28 +14,15 @@
 /* Room for "P4\n" and two sides of up to five digits. */
 #define MANDEL_HEADER_MAX 32
 
-/* Writes v in decimal at out; returns the digits written. */
-static size_t put_u32(char *out, uint32_t v) {
-    char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* The P4 header "P4\n<w> <w>\n" at out; returns its length. */
 static size_t pbm_header(char *out, uint32_t w) {
     size_t n = 0;
     out[n++] = 'P';
     out[n++] = '4';
     out[n++] = '\n';
-    n += put_u32(out + n, w);
+    n += lm_u64_dec(w, out + n);
     out[n++] = ' ';
-    n += put_u32(out + n, w);
+    n += lm_u64_dec(w, out + n);
     out[n++] = '\n';
     return n;
 }

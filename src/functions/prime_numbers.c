@@ -73,28 +73,13 @@ static uint64_t count_primes(const odd_bitmap *m, uint32_t limit) {
     return count;
 }
 
-/* Writes v (at most 10 digits) in decimal at out; returns the digits written.
- * Our own writer, since one printf per number would dominate the
- * serialization we mean to measure. */
-static size_t put_u32(char *out, uint32_t v) {
-    char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* Writes the JSON list of primes into data as one raw value. Returns LM_OK
  * or the LM_ERR of a 500 when out of memory. */
 static int write_list(lm_ctx *ctx, lm_jw *data, const odd_bitmap *m, uint32_t limit,
                       uint64_t count) {
     /* Each prime takes at most as many digits as the limit, plus a comma. */
     char scratch[10];
-    size_t width = put_u32(scratch, limit) + 1;
+    size_t width = lm_u64_dec(limit, scratch) + 1;
     size_t cap = (size_t)count * width + 2;
     char *buf = malloc(cap);
     if (!buf)
@@ -112,7 +97,7 @@ static int write_list(lm_ctx *ctx, lm_jw *data, const odd_bitmap *m, uint32_t li
         while (w) {
             uint32_t bit = (uint32_t)__builtin_ctzll(w);
             w &= w - 1;
-            p += put_u32(p, (uint32_t)(((i * 64 + bit) << 1) | 1));
+            p += lm_u64_dec(((i * 64 + bit) << 1) | 1, p);
             *p++ = ',';
         }
     }

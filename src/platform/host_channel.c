@@ -1,5 +1,6 @@
 /* host_channel.c -- synchronous host side of the frame channel. */
 #include "host_channel.h"
+#include "sdk_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -36,30 +37,11 @@ static int read_exact(int fd, void *buf, size_t n, uint64_t deadline, char *err)
     return LM_OK;
 }
 
-static int write_all(int fd, const struct iovec *iov_in, int n, char *err) {
-    struct iovec iov[4];
-    memcpy(iov, iov_in, sizeof(struct iovec) * (size_t)n);
-    int i = 0;
-    while (i < n) {
-        ssize_t w = writev(fd, iov + i, n - i);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return lm_errf(err, "writing to the instance: %s", strerror(errno));
-        size_t left = (size_t)w;
-        while (i < n && left >= iov[i].iov_len)
-            left -= iov[i++].iov_len;
-        if (i < n) {
-            iov[i].iov_base = (char *)iov[i].iov_base + left;
-            iov[i].iov_len -= left;
-        }
-    }
-    return LM_OK;
-}
-
+/* Frames go out through the SDK's writer: one encoder for both sides. */
 static int send_frame(lm_instance *inst, uint8_t type, const void *p, size_t len, char *err) {
-    uint8_t hdr[LM_FRAME_HEADER];
-    lm_frame_encode(hdr, type, (uint32_t)len);
-    struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)p, len}};
-    return write_all(inst->child.in, iov, 2, err);
+    if (lm_chan_write(inst->child.in, type, p, len, NULL, 0) != 0)
+        return lm_errf(err, "writing to instance %s: %s", inst->id, strerror(errno));
+    return LM_OK;
 }
 
 void lm_instance_describe_end(lm_instance *inst, char *out, size_t n) {
@@ -218,11 +200,8 @@ int lm_call(lm_instance *inst, const char *body, size_t len, lm_store *store, in
             if (log) log(log_arg, buf, n);
             break;
         case LM_FRAME_GET:
-        case LM_FRAME_PUT:
-            rc = serve_storage(inst, store, type, buf, n, res, err);
-            break;
-        default:
-            rc = lm_errf(err, "instance %s sent unexpected frame type %u", inst->id, type);
+        case LM_FRAME_PUT: rc = serve_storage(inst, store, type, buf, n, res, err); break;
+        default: rc = lm_errf(err, "instance %s sent unexpected frame type %u", inst->id, type);
         }
         free(buf);
         if (rc != LM_OK) return LM_ERR;

@@ -110,3 +110,16 @@ void lm_redis_server_stop(lm_redis_server *r) {
     r->dir[0] = 0;
     r->port = 0;
 }
+
+lm_store *lm_redis_open(const char *addr, lm_redis_server *srv, char *where, size_t wn, char *err) {
+    char host[256] = "127.0.0.1";
+    int port;
+    if (addr) {
+        if (lm_parse_hostport(addr, host, sizeof(host), &port, err) != LM_OK) return NULL;
+    } else {
+        if (lm_redis_server_start(srv, err) != LM_OK) return NULL;
+        port = srv->port;
+    }
+    if (where) snprintf(where, wn, "%s:%d", host, port);
+    return lm_store_redis(host, port, err);
+}

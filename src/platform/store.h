@@ -40,6 +40,12 @@ typedef struct {
 /* Starts redis-server on a free loopback port in a private temporary
  * folder, without persistence, and waits until it answers PING. */
 int lm_redis_server_start(lm_redis_server *r, char *err);
+/* Connects to Redis at addr ("HOST:PORT"), or, when addr is NULL, starts a
+ * private server in srv and connects to it. where (if not NULL) receives
+ * "HOST:PORT". The caller frees the store and stops srv (a no-op when none
+ * was started; srv must be zeroed before). */
+lm_store *lm_redis_open(const char *addr, lm_redis_server *srv, char *where, size_t wn, char *err);
+
 /* Stops it (SHUTDOWN NOSAVE, then SIGKILL) and removes its folder. */
 void lm_redis_server_stop(lm_redis_server *r);
 

@@ -1,5 +1,6 @@
 /* json.c -- the SDK's strict JSON reader (RFC 8259, agreeing with jansson) and streaming writer. */
 #include "json.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -164,29 +165,6 @@ static size_t utf8_len(const unsigned char *p, size_t avail) {
     return n;
 }
 
-static size_t put_utf8(char *o, uint32_t cp) {
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Parses the string starting at the opening quote at ps->pos into out. A
  * decoded string is never longer than its text, so the closing quote is
  * found first and that many bytes are taken from the arena at once. Keys
@@ -239,7 +217,7 @@ static int parse_string(lm_parser *ps, lm_json *out, int is_key) {
                 used = 12;
             }
             if (cp == 0 && is_key) return fail(ps, j, "NUL (\\u0000) in an object key");
-            n += put_utf8(o + n, (uint32_t)cp);
+            n += lm_utf8_put((uint32_t)cp, (uint8_t *)o + n);
             j += used;
         }
     }

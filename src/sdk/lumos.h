@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "text.h"
 
 #define LM_OK 0
 #define LM_ERR -1

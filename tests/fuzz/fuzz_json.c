@@ -22,12 +22,9 @@ static void die(const char *what, const uint8_t *data, size_t size) {
  * with the last duplicate (lm_json_get) against jansson's (also the last). */
 static int same_as_jansson(const lm_json *a, json_t *b) {
     switch (lm_json_typeof(a)) {
-    case LM_JSON_NULL:
-        return json_is_null(b);
-    case LM_JSON_TRUE:
-        return json_is_true(b);
-    case LM_JSON_FALSE:
-        return json_is_false(b);
+    case LM_JSON_NULL: return json_is_null(b);
+    case LM_JSON_TRUE: return json_is_true(b);
+    case LM_JSON_FALSE: return json_is_false(b);
     case LM_JSON_INTEGER: {
         int64_t v;
         return json_is_integer(b) && lm_json_int(a, &v) == 0 && v == json_integer_value(b);
@@ -102,8 +99,7 @@ static int same_tree(const lm_json *a, const lm_json *b) {
         }
         return 1;
     }
-    default:
-        return 1;
+    default: return 1;
     }
 }
 
@@ -114,15 +110,9 @@ static int same_tree(const lm_json *a, const lm_json *b) {
 static int write_tree(lm_jw *w, const lm_json *v) {
     int deepest = 0;
     switch (lm_json_typeof(v)) {
-    case LM_JSON_NULL:
-        lm_jw_null(w);
-        break;
-    case LM_JSON_TRUE:
-        lm_jw_bool(w, 1);
-        break;
-    case LM_JSON_FALSE:
-        lm_jw_bool(w, 0);
-        break;
+    case LM_JSON_NULL: lm_jw_null(w); break;
+    case LM_JSON_TRUE: lm_jw_bool(w, 1); break;
+    case LM_JSON_FALSE: lm_jw_bool(w, 0); break;
     case LM_JSON_INTEGER: {
         int64_t x;
         lm_json_int(v, &x);

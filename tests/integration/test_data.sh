@@ -49,4 +49,16 @@ head -c 100 "$TMP/a/fuzzy-search/xs.txt" | cmp -s - "$TMP/r" || fail "redis valu
 expect_exit 0 "$LUMOS" data load "$TMP/a" --group s --storage-dir "$TMP/copy"
 cmp "$TMP/a/fuzzy-search/s.txt" "$TMP/copy/fuzzy-search/s.txt" || fail "copy differs"
 [[ ! -e $TMP/copy/fuzzy-search/1.txt ]] || fail "--group s copied group 1"
+
+# Without --redis, data load starts its own server and serves until interrupted.
+"$LUMOS" data load "$TMP/a" --group xs >"$TMP/serve.out" 2>&1 &
+loader=$!
+for _ in $(seq 100); do grep -q "serving until" "$TMP/serve.out" && break; sleep 0.1; done
+addr=$(sed -n 's/.*into redis at \(127.0.0.1:[0-9]*\).*/\1/p' "$TMP/serve.out")
+[[ -n $addr ]] || fail "no address in: $(cat "$TMP/serve.out")"
+port=${addr#*:}
+[[ $(redis-cli -p "$port" exists fuzzy-search/xs.txt) == 1 ]] || fail "private server lacks the data"
+kill -INT "$loader"
+wait "$loader" || fail "data load did not exit cleanly on SIGINT"
+redis-cli -p "$port" ping >/dev/null 2>&1 && fail "the private redis-server outlived lumos"
 echo ok

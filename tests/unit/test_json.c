@@ -130,8 +130,7 @@ static int same_tree(const lm_json *a, const lm_json *b) {
             if (!same_tree(lm_json_value_at(a, i), lm_json_value_at(b, i))) return 0;
         }
         return 1;
-    default:
-        return 1;
+    default: return 1;
     }
 }
 
@@ -155,15 +154,9 @@ static int tree_depth(const lm_json *v) {
  * read back as a real. */
 static void write_tree(lm_jw *w, const lm_json *v) {
     switch (lm_json_typeof(v)) {
-    case LM_JSON_NULL:
-        lm_jw_null(w);
-        break;
-    case LM_JSON_TRUE:
-        lm_jw_bool(w, 1);
-        break;
-    case LM_JSON_FALSE:
-        lm_jw_bool(w, 0);
-        break;
+    case LM_JSON_NULL: lm_jw_null(w); break;
+    case LM_JSON_TRUE: lm_jw_bool(w, 1); break;
+    case LM_JSON_FALSE: lm_jw_bool(w, 0); break;
     case LM_JSON_INTEGER: {
         int64_t x;
         lm_json_int(v, &x);
@@ -722,25 +715,15 @@ static size_t rand_utf8(char *o, size_t max, int allow_nul) {
     while (n + 4 <= max && want-- > 0) {
         uint32_t cp;
         switch (below(8)) {
-        case 0:
-            cp = below(0x20);
-            break;
-        case 1:
-            cp = "\"\\/'"[below(4)];
-            break;
-        case 2:
-            cp = 0x80 + below(0x780);
-            break;
+        case 0: cp = below(0x20); break;
+        case 1: cp = "\"\\/'"[below(4)]; break;
+        case 2: cp = 0x80 + below(0x780); break;
         case 3:
             cp = 0x800 + below(0xF800);
             if (cp >= 0xD800 && cp <= 0xDFFF) cp -= 0x800;
             break;
-        case 4:
-            cp = 0x10000 + below(0x100000);
-            break;
-        default:
-            cp = 0x20 + below(0x5F);
-            break;
+        case 4: cp = 0x10000 + below(0x100000); break;
+        default: cp = 0x20 + below(0x5F); break;
         }
         if (cp == 0 && !allow_nul) cp = 'z';
         if (cp < 0x80) {
@@ -833,34 +816,20 @@ static void rand_value(lm_jw *w, int depth) {
     char s[200];
     int pick = (int)below(depth > 5 ? 9 : 12);
     switch (pick) {
-    case 0:
-        lm_jw_null(w);
-        break;
-    case 1:
-        lm_jw_bool(w, (int)below(2));
-        break;
+    case 0: lm_jw_null(w); break;
+    case 1: lm_jw_bool(w, (int)below(2)); break;
     case 2: {
         int64_t v;
         switch (below(4)) {
-        case 0:
-            v = (int64_t)rnd();
-            break;
-        case 1:
-            v = (int64_t)below(2001) - 1000;
-            break;
-        case 2:
-            v = below(2) ? INT64_MAX : INT64_MIN;
-            break;
-        default:
-            v = (int64_t)(rnd() >> below(64));
-            break;
+        case 0: v = (int64_t)rnd(); break;
+        case 1: v = (int64_t)below(2001) - 1000; break;
+        case 2: v = below(2) ? INT64_MAX : INT64_MIN; break;
+        default: v = (int64_t)(rnd() >> below(64)); break;
         }
         lm_jw_i64(w, v);
         break;
     }
-    case 3:
-        lm_jw_u64(w, rnd() >> (1 + below(63)));
-        break;
+    case 3: lm_jw_u64(w, rnd() >> (1 + below(63))); break;
     case 4: {
         /* Reals through lm_jw_fixed from a random bit pattern. */
         uint64_t bits = rnd();
@@ -870,20 +839,14 @@ static void rand_value(lm_jw *w, int depth) {
         lm_jw_fixed(w, d, (int)below(18));
         break;
     }
-    case 5:
-        rand_real_text(w);
-        break;
+    case 5: rand_real_text(w); break;
     case 6: {
         size_t n = rand_utf8(s, sizeof s - 1, 1);
         lm_jw_strn(w, s, n);
         break;
     }
-    case 7:
-        rand_escaped(w);
-        break;
-    case 8:
-        lm_jw_str(w, "");
-        break;
+    case 7: rand_escaped(w); break;
+    case 8: lm_jw_str(w, ""); break;
     case 9:
     case 10: {
         lm_jw_arr_begin(w);

@@ -312,14 +312,14 @@ static void test_helpers(void **state) {
     uint32_t cp;
     const uint32_t samples[] = {'a', 0xE9, 0x20AC, 0x1F600};
     for (size_t i = 0; i < 4; i++) {
-        size_t n = lm_lang_utf8_put(samples[i], b);
-        assert_int_equal(lm_lang_utf8_next(b, n, &cp), n);
+        size_t n = lm_utf8_put(samples[i], b);
+        assert_int_equal(lm_utf8_next(b, n, &cp), n);
         assert_int_equal(cp, samples[i]);
     }
     const uint8_t overlong[] = {0xC0, 0xAF}, surrogate[] = {0xED, 0xA0, 0x80};
-    assert_int_equal(lm_lang_utf8_next(overlong, 2, &cp), 1);
+    assert_int_equal(lm_utf8_next(overlong, 2, &cp), 1);
     assert_int_equal(cp, LM_LANG_REPLACEMENT);
-    assert_int_equal(lm_lang_utf8_next(surrogate, 3, &cp), 1);
+    assert_int_equal(lm_utf8_next(surrogate, 3, &cp), 1);
     assert_int_equal(cp, LM_LANG_REPLACEMENT);
 }
 
@@ -623,8 +623,8 @@ static char *to_upper(const char *s) {
     char *out = malloc(n * 2 + 1);
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        i += lm_lang_utf8_next((const uint8_t *)s + i, n - i, &cp);
-        k += lm_lang_utf8_put(upper(cp), (uint8_t *)out + k);
+        i += lm_utf8_next((const uint8_t *)s + i, n - i, &cp);
+        k += lm_utf8_put(upper(cp), (uint8_t *)out + k);
     }
     out[k] = 0;
     return out;

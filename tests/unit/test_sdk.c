@@ -137,6 +137,36 @@ static void test_key_check(void **state) {
         assert_int_equal(lm_key_check(bad[i], err, sizeof(err)), -1);
 }
 
+static void test_text_helpers(void **state) {
+    (void)state;
+    char d[21];
+    assert_int_equal(lm_u64_dec(0, d), 1);
+    assert_memory_equal(d, "0", 1);
+    assert_int_equal(lm_u64_dec(UINT64_MAX, d), 20);
+    assert_memory_equal(d, "18446744073709551615", 20);
+    assert_int_equal(lm_u64_dec(1000000000, d), 10);
+    assert_memory_equal(d, "1000000000", 10);
+    /* UTF-8: every scalar value round-trips; bad forms are rejected. */
+    for (uint32_t cp = 0; cp <= 0x10FFFF; cp += (cp < 0x1000 ? 1 : 97)) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        uint8_t b[4];
+        uint32_t back;
+        size_t n = lm_utf8_put(cp, b);
+        assert_int_equal(lm_utf8_next(b, n, &back), n);
+        assert_int_equal(back, cp);
+        assert_true(lm_utf8_valid(b, n));
+        if (n > 1) assert_false(lm_utf8_valid(b, n - 1)); /* truncated */
+    }
+    const char *bad[] = {"\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                         "\x80",     "\xff",         "a\xe2\x82"};
+    for (size_t i = 0; i < 6; i++)
+        assert_false(lm_utf8_valid((const uint8_t *)bad[i], strlen(bad[i])));
+    assert_true(lm_utf8_valid((const uint8_t *)"\xef\xbf\xbd", 3)); /* U+FFFD itself */
+    uint32_t cp;
+    assert_int_equal(lm_utf8_next((const uint8_t *)"\xc0\x80", 2, &cp), 1);
+    assert_int_equal(cp, LM_UTF8_REPLACEMENT);
+}
+
 static int reply_error(const char *body, lm_test_store *store, const char *code) {
     lm_test_reply r;
     int status = lm_test_invoke(&lm_fn_noop, body, store, &r);
@@ -194,13 +224,10 @@ static void test_storage_probes_add_up(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_round_trip),
-        cmocka_unit_test(test_frame_rejects),
-        cmocka_unit_test(test_result_decode),
-        cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_key_check),
-        cmocka_unit_test(test_envelope_and_errors),
-        cmocka_unit_test(test_storage_probes_add_up),
+        cmocka_unit_test(test_frame_round_trip),    cmocka_unit_test(test_frame_rejects),
+        cmocka_unit_test(test_result_decode),       cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_text_helpers),        cmocka_unit_test(test_key_check),
+        cmocka_unit_test(test_envelope_and_errors), cmocka_unit_test(test_storage_probes_add_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
