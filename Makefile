@@ -126,4 +126,11 @@ format-check:
 clean:
 	rm -rf build build-asan lumos
 
+# Each room may add its own rules in mk/NAME.mk (helper programs, libraries
+# for runtimes); they see every variable above and add their products to
+# LIBEXEC (built by `make lumos`).
+LIBEXEC :=
+-include $(sort $(wildcard mk/*.mk))
+lumos: $(LIBEXEC)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

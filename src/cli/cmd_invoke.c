@@ -125,7 +125,7 @@ int lm_cmd_invoke(int argc, char **argv) {
     char err[LM_ERRLEN];
     const lm_runtime *rt = lm_runtime_find(runtime, err);
     if (!rt) return lm_cli_fail("%s", err);
-    if (rt->available(err) != LM_OK)
+    if (rt->available(rt, err) != LM_OK)
         return lm_cli_fail("runtime %s is not available: %s", runtime, err);
     size_t blen;
     char *body = read_body(body_arg, &blen, err);

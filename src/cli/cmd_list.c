@@ -69,17 +69,17 @@ int lm_cmd_runtimes(int argc, char **argv) {
     if (rc) return rc;
     const lm_runtime *const *all = lm_runtime_all();
     json_t *arr = json_array();
-    if (!json) printf("%-12s %-9s %-32s %s\n", "runtime", "available", "version", "description");
+    if (!json) printf("%-20s %-9s %-32s %s\n", "runtime", "available", "version", "description");
     for (size_t i = 0; all[i]; i++) {
         char why[LM_ERRLEN] = "", version[128] = "";
-        int ok = all[i]->available(why) == LM_OK;
-        if (ok) all[i]->version(version, sizeof(version));
+        int ok = all[i]->available(all[i], why) == LM_OK;
+        if (ok) all[i]->version(all[i], version, sizeof(version));
         if (json)
             json_array_append_new(arr, json_pack("{s:s,s:b,s:s,s:s,s:s}", "name", all[i]->name,
                                                  "available", ok, "version", version, "why_not",
                                                  why, "description", all[i]->description));
         else
-            printf("%-12s %-9s %-32s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
+            printf("%-20s %-9s %-32s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
                    all[i]->description);
     }
     if (json) {

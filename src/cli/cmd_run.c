@@ -239,7 +239,7 @@ int lm_cmd_run(int argc, char **argv) {
         if (!lm_catalog_find(fns[i])) return lm_cli_fail("unknown function '%s'", fns[i]);
     for (int i = 0; i < nrt; i++) {
         if (!(rtp[i] = lm_runtime_find(rts[i], err))) return lm_cli_fail("%s", err);
-        if (rtp[i]->available(err) != LM_OK)
+        if (rtp[i]->available(rtp[i], err) != LM_OK)
             return lm_cli_fail("runtime %s is not available: %s", rts[i], err);
     }
     for (int i = 0; i < nrt; i++) {

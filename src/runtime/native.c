@@ -6,9 +6,9 @@
 
 #include "runtime.h"
 
-static int native_available(char *err) { return LM_OK; }
+static int native_available(const lm_runtime *rt, char *err) { return LM_OK; }
 
-static void native_version(char *out, size_t n) {
+static void native_version(const lm_runtime *rt, char *out, size_t n) {
     struct utsname u;
     if (uname(&u) == 0)
         snprintf(out, n, "%s %s %s", u.sysname, u.release, u.machine);
@@ -26,14 +26,15 @@ static int native_start(const lm_runtime *rt, const char *fn, const lm_start_opt
     snprintf(dir_env, sizeof(dir_env), "LUMOS_DATA_DIR=%s", opts->data_dir ? opts->data_dir : "");
     char *env[] = {rt_env, dir_env, NULL};
     char *argv[] = {path, NULL};
-    inst->runtime = rt;
-    snprintf(inst->function, sizeof(inst->function), "%s", fn);
     inst->spawn_ns = lm_now_ns();
     return lm_spawn(argv, env, NULL, 1, opts->stderr_fd, &inst->child, err);
 }
 
 const lm_runtime lm_runtime_native = {
-    "native",       "the function's static executable as a process",
-    "native",       native_available,
-    native_version, native_start,
+    .name = "native",
+    .description = "the function's static executable as a process",
+    .target = "native",
+    .available = native_available,
+    .version = native_version,
+    .start = native_start,
 };

@@ -1,7 +1,13 @@
 /* runtime.h -- the runtime adapter interface: every way Lumos can run a
- * function (a native process, Wasm under V8, ...) prepares an artifact and
- * starts instances that speak the frame channel on their stdin/stdout.
- * Callers know runtimes only through this header. */
+ * function (a native process, a container, Wasm interpreted, compiled ahead
+ * of time or by a JIT) prepares an artifact and starts instances that speak
+ * the frame channel on their stdin/stdout. Callers know runtimes only
+ * through this header.
+ *
+ * Wasm runtimes share one shape: each says how to run any WASI command
+ * module (lm_runtime.command), and an instance of a function is that command
+ * for the function's module with the data folder preopened as /data. The
+ * same command serves `lumos exec`. */
 #ifndef LM_RUNTIME_H
 #define LM_RUNTIME_H
 
@@ -12,48 +18,102 @@
 
 /* Where artifacts live unless --artifacts or LUMOS_ARTIFACTS says else. */
 #define LM_DEFAULT_ARTIFACTS LM_SOURCE_DIR "/build/artifacts"
+/* Where Lumos' own helper programs (lumos-wasm-interp, ...) live. */
+#define LM_DEFAULT_LIBEXEC LM_SOURCE_DIR "/build/libexec"
 
 typedef struct lm_runtime lm_runtime;
 
-/* How to start an instance. */
+/* A growing, NULL-terminated list of owned strings (argv or env). */
+typedef struct {
+    char **v;
+    int n, cap;
+} lm_strv;
+int lm_strv_add(lm_strv *s, const char *str);                    /* copies str */
+int lm_strv_addf(lm_strv *s, const char *fmt, ...) LM_PRINTF(2, 3); /* formats */
+void lm_strv_free(lm_strv *s); /* NULL is a harmless no-op */
+
+/* A directory given to a Wasm module: host path, and the path the guest
+ * sees ("/data"). */
+typedef struct {
+    const char *host;
+    const char *guest;
+} lm_dir_map;
+
+/* How to run a WASI command module (lumos exec, and every Wasm instance). */
+typedef struct {
+    const char *module;      /* path of the .wasm */
+    const lm_dir_map *dirs;  /* preopened directories */
+    int ndirs;
+    char *const *env;        /* "K=V" for the guest, NULL-terminated; may be NULL */
+    char *const *args;       /* guest arguments after argv[0], NULL-terminated; may be NULL */
+    const char *artifacts;   /* artifact folder (for caches such as AoT code) */
+} lm_exec_opts;
+
+/* How to start a function instance. */
 typedef struct {
     const char *artifacts; /* artifact folder (see lm_artifacts_dir()) */
     const char *data_dir;  /* host folder the instance gets for file storage, or NULL */
     int stderr_fd;         /* where the instance's stderr goes; -1 inherits */
 } lm_start_opts;
 
-/* A running instance. The host writes frames to `in` and reads from `out`. */
+/* One file an artifact consists of, with its size on disk. */
+typedef struct {
+    char kind[32];    /* "wasm", "aot-executable", "image-compressed", ... */
+    char path[1024];
+    long long bytes;
+} lm_artifact_file;
+
+#define LM_MAX_ARTIFACT_FILES 4
+
+/* A running instance. The host writes frames to child.in, reads child.out. */
 typedef struct {
     lm_child child;
     const lm_runtime *runtime;
     char function[64];
     char id[32];       /* unique in this process: "<runtime>-<n>" */
     uint64_t spawn_ns; /* monotonic time the start began */
+    char name[64];     /* adapter's own handle (a container id), or "" */
 } lm_instance;
 
 struct lm_runtime {
-    const char *name;        /* "native", "wasm-jit" */
+    const char *name;        /* "native", "wasm-aot", "container", ... */
     const char *description; /* one line for `lumos runtimes` */
-    const char *target;      /* artifact kind it runs: "native" or "wasm" */
+    const char *target;      /* build target it runs: "native" or "wasm" */
     /* LM_OK when it can run here; otherwise LM_ERR and err says why and
      * what to install. */
-    int (*available)(char *err);
-    /* Writes a version string ("node v20.20.2") into out. */
-    void (*version)(char *out, size_t n);
-    /* Starts an instance of function fn; it is running (not yet READY)
-     * when this returns LM_OK. */
-    int (*start)(const lm_runtime *rt, const char *fn, const lm_start_opts *opts, lm_instance *inst,
-                 char *err);
+    int (*available)(const lm_runtime *rt, char *err);
+    /* Writes a version string ("node v20.20.2 (V8 TurboFan)") into out. */
+    void (*version)(const lm_runtime *rt, char *out, size_t n);
+    /* Makes what start needs from the built target artifact of fn (an AoT
+     * executable, an OCI image and bundle), cached so an unchanged input is
+     * not redone, and lists the resulting files with their sizes in files
+     * (*nfiles set). NULL when the target artifact is all it needs. */
+    int (*prepare)(const lm_runtime *rt, const char *fn, const char *artifacts,
+                   lm_artifact_file *files, int *nfiles, char *err);
+    /* Wasm runtimes: the command (argv, extra env for the host process) that
+     * runs opts->module with stdio passed through. NULL for other runtimes. */
+    int (*command)(const lm_runtime *rt, const lm_exec_opts *opts, lm_strv *argv, lm_strv *env,
+                   char *err);
+    /* Starts an instance of fn; it is running (not yet READY) on LM_OK.
+     * NULL for Wasm runtimes: lm_instance_start() then runs command(). */
+    int (*start)(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
+                 lm_instance *inst, char *err);
+    /* Cleans up after an instance has stopped (a container's state), or NULL. */
+    void (*cleanup)(const lm_runtime *rt, lm_instance *inst);
+    const void *data; /* the adapter's own (an external runtime's template) */
 };
 
 /* The runtime named name, or NULL (then err lists the known names). */
 const lm_runtime *lm_runtime_find(const char *name, char *err);
-/* All runtimes, NULL-terminated. */
+/* All runtimes, NULL-terminated: built-in ones, then external ones from the
+ * runtimes config (see docs/runtimes.md). */
 const lm_runtime *const *lm_runtime_all(void);
 
 /* The artifact folder: explicit if not NULL, else $LUMOS_ARTIFACTS, else
  * LM_DEFAULT_ARTIFACTS. The string is static or the argument. */
 const char *lm_artifacts_dir(const char *explicit_dir);
+/* Lumos' helper programs folder: $LUMOS_LIBEXEC or LM_DEFAULT_LIBEXEC. */
+const char *lm_libexec_dir(void);
 
 /* The path of fn's artifact for target ("native" or "wasm") in dir.
  * LM_ERR with a message naming `lumos build` when it does not exist. */
@@ -65,7 +125,7 @@ int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts 
                       lm_instance *inst, char *err);
 
 /* Stops an instance: closes its stdin (a clean exit), kills it after
- * grace_ms. Safe to call twice. */
+ * grace_ms, and runs the adapter's cleanup. Safe to call twice. */
 void lm_instance_stop(lm_instance *inst, int grace_ms);
 
 #endif

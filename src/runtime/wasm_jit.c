@@ -1,6 +1,7 @@
-/* wasm_jit.c -- the wasm-jit adapter: the .wasm under node's WASI, compiled
- * by V8's optimizing tier (TurboFan) before it runs (--no-liftoff). Node's
- * own start-up (about 110 ms here) is part of every cold start; see
+/* wasm_jit.c -- Wasm under V8, through node's WASI: `wasm-jit` compiles
+ * with the optimizing tier (TurboFan) before running (--no-liftoff);
+ * `wasm-baseline` with Liftoff alone (--liftoff --no-wasm-tier-up). Node's
+ * own start-up (about 80-110 ms here) is part of every cold start; see
  * docs/runtimes.md. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +10,21 @@
 #include "node_wasi_host.h"
 #include "runtime.h"
 
-static int jit_available(char *err) {
+static int node_available(const lm_runtime *rt, char *err) {
     char path[4096];
     if (lm_which("node", path, sizeof(path)) != LM_OK)
         return lm_errf(err, "node not found on PATH: run scripts/setup (Debian package nodejs)");
     return LM_OK;
 }
 
-static void jit_version(char *out, size_t n) {
+static void node_version(const lm_runtime *rt, char *out, size_t n) {
     snprintf(out, n, "unknown");
     FILE *p = popen("node --version 2>/dev/null", "r");
     if (!p) return;
     char v[64];
     if (fgets(v, sizeof(v), p)) {
         v[strcspn(v, "\n")] = 0;
-        snprintf(out, n, "node %s (V8 TurboFan)", v);
+        snprintf(out, n, "node %s (V8 %s)", v, (const char *)rt->data);
     }
     pclose(p);
 }
@@ -44,27 +45,50 @@ static int host_script(const char *artifacts, char *path, size_t n, char *err) {
     return lm_file_write(path, lm_node_wasi_host, strlen(lm_node_wasi_host), err);
 }
 
-static int jit_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
-                     lm_instance *inst, char *err) {
-    char module[4096], script[4200];
-    if (lm_artifact_path(opts->artifacts, "wasm", fn, module, sizeof(module), err) != LM_OK)
-        return LM_ERR;
-    if (jit_available(err) != LM_OK) return LM_ERR;
-    if (host_script(opts->artifacts, script, sizeof(script), err) != LM_OK) return LM_ERR;
-    char rt_env[64], dir_env[4200];
-    snprintf(rt_env, sizeof(rt_env), "LUMOS_RUNTIME=%s", rt->name);
-    snprintf(dir_env, sizeof(dir_env), "LUMOS_DATA_DIR_HOST=%s",
-             opts->data_dir ? opts->data_dir : "");
-    char *env[] = {rt_env, dir_env, NULL};
-    char *argv[] = {"node", "--no-warnings", "--no-liftoff", script, module, NULL};
-    inst->runtime = rt;
-    snprintf(inst->function, sizeof(inst->function), "%s", fn);
-    inst->spawn_ns = lm_now_ns();
-    return lm_spawn(argv, env, NULL, 1, opts->stderr_fd, &inst->child, err);
+static int node_command(const lm_runtime *rt, const lm_exec_opts *o, lm_strv *argv, lm_strv *env,
+                        char *err) {
+    char script[4200];
+    if (node_available(rt, err) != LM_OK) return LM_ERR;
+    if (host_script(o->artifacts, script, sizeof(script), err) != LM_OK) return LM_ERR;
+    int baseline = strcmp(rt->name, "wasm-baseline") == 0;
+    lm_strv_add(argv, "node");
+    lm_strv_add(argv, "--no-warnings");
+    if (baseline) {
+        lm_strv_add(argv, "--liftoff");
+        lm_strv_add(argv, "--no-wasm-tier-up");
+    } else {
+        lm_strv_add(argv, "--no-liftoff");
+    }
+    lm_strv_add(argv, script);
+    for (int i = 0; i < o->ndirs; i++) {
+        lm_strv_add(argv, "--dir");
+        lm_strv_addf(argv, "%s::%s", o->dirs[i].host, o->dirs[i].guest);
+    }
+    for (int i = 0; o->env && o->env[i]; i++) {
+        lm_strv_add(argv, "--env");
+        lm_strv_add(argv, o->env[i]);
+    }
+    if (lm_strv_add(argv, o->module) != LM_OK) return lm_errf(err, "out of memory");
+    for (int i = 0; o->args && o->args[i]; i++) lm_strv_add(argv, o->args[i]);
+    return LM_OK;
 }
 
 const lm_runtime lm_runtime_wasm_jit = {
-    "wasm-jit",  "the .wasm under node's WASI, V8's optimizing tier (TurboFan)",
-    "wasm",      jit_available,
-    jit_version, jit_start,
+    .name = "wasm-jit",
+    .description = "the .wasm under node's WASI, V8's optimizing tier (TurboFan)",
+    .target = "wasm",
+    .available = node_available,
+    .version = node_version,
+    .command = node_command,
+    .data = "TurboFan",
+};
+
+const lm_runtime lm_runtime_wasm_baseline = {
+    .name = "wasm-baseline",
+    .description = "the .wasm under node's WASI, V8's baseline tier only (Liftoff)",
+    .target = "wasm",
+    .available = node_available,
+    .version = node_version,
+    .command = node_command,
+    .data = "Liftoff",
 };
