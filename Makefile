@@ -30,7 +30,8 @@ HOST_LIBS := -lhiredis -ljansson -lsqlite3 -lm
 TEST_LIBS := -lcmocka -lssl -lcrypto
 
 # Where the lumos binary finds the sources it compiles functions from.
-PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\"
+PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
+         -DLM_DEFAULT_LIBEXEC=\"$(CURDIR)/$(BUILD)/libexec\"
 
 # Guest code: the SDK and the functions (libc only). Compiled here without
 # LM_STANDALONE for in-process tests and for host code that shares it (data
@@ -39,13 +40,14 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\"
 GUEST_SRC := $(wildcard src/sdk/*.c) $(wildcard src/functions/*.c) $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
 HOST_SRC := $(wildcard src/builder/*.c src/runtime/*.c src/platform/*.c src/load/*.c src/util/*.c \
-              src/report/*.c)
+              src/observe/*.c src/report/*.c) \
+            $(filter-out src/wasi/aot_main.c,$(wildcard src/wasi/*.c))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))
 HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-EMBED := $(GEN)/node_wasi_host.h
+EMBED := $(GEN)/node_wasi_host.h $(GEN)/runtimes_json.h
 
 .SECONDARY:
 .PHONY: all lumos artifacts bench-tools test test-unit check format format-check fuzz clean
@@ -89,9 +91,13 @@ $(BUILD)/lang_profiles_gen: tools/lang_profiles_gen.c src/sdk/text.c src/functio
 	@echo "  CC      $@"
 	$(Q)$(CC) -std=c11 $(WARN) -O2 -D_GNU_SOURCE -Isrc/sdk -Isrc/functions -o $@ $(filter %.c,$^)
 
-$(EMBED): src/runtime/node_wasi_host.mjs scripts/embed.sh
+$(GEN)/node_wasi_host.h: src/runtime/node_wasi_host.mjs scripts/embed.sh
 	@mkdir -p $(GEN)
 	scripts/embed.sh lm_node_wasi_host $< > $@.tmp && mv $@.tmp $@
+
+$(GEN)/runtimes_json.h: config/runtimes.json scripts/embed.sh
+	@mkdir -p $(GEN)
+	scripts/embed.sh lm_runtimes_json $< > $@.tmp && mv $@.tmp $@
 
 # Tests: every tests/unit/test_*.c is one cmocka program.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUILD)/libguest.a
@@ -102,7 +108,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUIL
 test-unit: $(UNIT_TESTS)
 
 # Benchmarks (not tests): bench/functions and friends build what they need.
-bench-tools: $(BUILD)/bench/channel_rtt
+bench-tools: $(BUILD)/bench/channel_rtt $(BUILD)/bench/start_time
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HOST_OBJ) $(BUILD)/libguest.a
 	@mkdir -p $(dir $@)

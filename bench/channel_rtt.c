@@ -22,7 +22,7 @@ static int measure(const char *label, lm_store *store, size_t size, int runs, co
     }
     free(obj);
     const lm_runtime *rt = lm_runtime_find(rt_name, err);
-    lm_start_opts o = {lm_artifacts_dir(NULL), NULL, -1};
+    lm_start_opts o = {.artifacts = lm_artifacts_dir(NULL), .stderr_fd = -1};
     lm_instance inst;
     uint64_t ready;
     if (!rt || lm_instance_start(rt, "noop", &o, &inst, err) != LM_OK ||

@@ -162,22 +162,6 @@ static int finish_job(job *j, int status, char *err) {
     return lm_file_write(cmdfile, j->cmdline, strlen(j->cmdline), err);
 }
 
-static int write_index(const char *out, const lm_artifact *a, size_t n, char *err) {
-    lm_buf b = {0};
-    lm_buf_printf(&b, "{\n  \"version\": 1,\n  \"artifacts\": [");
-    for (size_t i = 0; i < n; i++)
-        lm_buf_printf(&b,
-                      "%s\n    {\"function\": \"%s\", \"target\": \"%s\", \"path\": \"%s\", "
-                      "\"size_bytes\": %lld}",
-                      i ? "," : "", a[i].function, a[i].target, a[i].path, a[i].bytes);
-    lm_buf_printf(&b, "\n  ]\n}\n");
-    char path[1100];
-    snprintf(path, sizeof(path), "%s/index.json", out);
-    int rc = b.data ? lm_file_write(path, b.data, b.len, err) : lm_errf(err, "out of memory");
-    lm_buf_free(&b);
-    return rc;
-}
-
 int lm_build(const lm_build_opts *o, lm_artifact **arts, size_t *n_out, char *err) {
     size_t nfn;
     const lm_fn_info *fns = lm_catalog(&nfn);
@@ -261,7 +245,6 @@ int lm_build(const lm_build_opts *o, lm_artifact **arts, size_t *n_out, char *er
         free_job(&jobs[i]);
     }
     free(jobs);
-    if (rc == LM_OK && !o->only) rc = write_index(o->out, a, njobs, err);
     if (rc != LM_OK) {
         free(a);
         return LM_ERR;

@@ -27,8 +27,8 @@ typedef struct {
 } lm_artifact;
 
 /* Builds what opts asks for. On LM_OK *arts (malloc'd, caller frees) holds
- * every artifact and *n their count, and out/index.json is written. On
- * LM_ERR err names the failed compile and where its log is. */
+ * every artifact and *n their count. On LM_ERR err names the failed
+ * compile and where its log is. */
 int lm_build(const lm_build_opts *opts, lm_artifact **arts, size_t *n, char *err);
 
 #endif

@@ -99,6 +99,16 @@ static const lm_fn_info functions[] = {
      {{"input_key", "string", "an object to read (optional)"},
       {"echo", "string", "a string to answer back (optional)"},
       STORAGE_PARAM}},
+    {"faulty",
+     "src/functions/faulty.c",
+     {0},
+     "low",
+     "low",
+     "misbehaves on request (trap, exit, hang, segv, recurse, oom): for testing runtimes",
+     0,
+     {{"mode", "string", "ok, trap, exit, hang, segv, recurse or oom"},
+      {"status", "integer", "exit status for mode exit (default 3)"},
+      {"mb", "integer", "MiB to allocate for mode oom (default 1024)"}}},
 };
 
 const lm_fn_info *lm_catalog(size_t *n) {

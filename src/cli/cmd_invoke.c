@@ -31,9 +31,20 @@ static const char help[] =
     "                      first, and the data folder for \"storage\":\"file\"\n"
     "  --storage-dir DIR   the instance's data folder for \"storage\":\"file\"\n"
     "  --timeout MS        for READY and for the answer each (default 60000)\n"
+    "  --memory-limit MIB  the instance's cgroup memory limit (default: none)\n"
+    "  --no-cgroup         run the instance without a cgroup of its own\n"
     "  --artifacts DIR     artifact folder (default build/artifacts)\n"
     "  --json              print one JSON document: status, response, probes, timings\n"
     "  -h, --help          this text\n";
+
+/* Shows what the instance wrote to stderr, after the fact. */
+static void echo_stderr(const lm_instance *inst) {
+    char *text = lm_instance_stderr(inst, 64 * 1024);
+    if (!text) return;
+    for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        fprintf(stderr, "[%s stderr] %s\n", inst->id, line);
+    free(text);
+}
 
 static void print_log(void *arg, const char *line, size_t len) {
     fprintf(stderr, "[%s] %.*s\n", (const char *)arg, (int)len, line);
@@ -81,8 +92,8 @@ int lm_cmd_invoke(int argc, char **argv) {
     if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
     const char *runtime = "native", *body_arg = NULL, *redis = NULL, *data = NULL,
                *storage_dir = NULL, *artifacts = NULL;
-    long long timeout = 60000;
-    int json = 0;
+    long long timeout = 60000, memory_mb = 0;
+    int json = 0, no_cgroup = 0;
     static const struct option opts[] = {{"runtime", required_argument, 0, 'r'},
                                          {"body", required_argument, 0, 'b'},
                                          {"redis", required_argument, 0, 'R'},
@@ -91,6 +102,8 @@ int lm_cmd_invoke(int argc, char **argv) {
                                          {"timeout", required_argument, 0, 't'},
                                          {"artifacts", required_argument, 0, 'a'},
                                          {"json", no_argument, 0, 'J'},
+                                         {"memory-limit", required_argument, 0, 'm'},
+                                         {"no-cgroup", no_argument, 0, 'N'},
                                          {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
@@ -107,7 +120,12 @@ int lm_cmd_invoke(int argc, char **argv) {
                 return lm_cli_usage("invoke", "--timeout must be 1 to 86400000 ms");
             break;
         case 'a': artifacts = optarg; break;
+        case 'm':
+            if (lm_cli_parse_count(optarg, &memory_mb) || memory_mb < 1 || memory_mb > 1 << 20)
+                return lm_cli_usage("invoke", "--memory-limit must be 1 to 1048576 MiB");
+            break;
         case 'J': json = 1; break;
+        case 'N': no_cgroup = 1; break;
         default: return lm_cli_usage("invoke", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -120,6 +138,7 @@ int lm_cmd_invoke(int argc, char **argv) {
     }
     const char *fn = argv[optind];
     if (!body_arg) return lm_cli_usage("invoke", "--body JSON or --body @FILE is required");
+    if (no_cgroup && memory_mb) return lm_cli_usage("invoke", "--memory-limit needs a cgroup");
     if (!lm_catalog_find(fn))
         return lm_cli_fail("unknown function '%s' (see `lumos functions`)", fn);
     char err[LM_ERRLEN];
@@ -148,7 +167,11 @@ int lm_cmd_invoke(int argc, char **argv) {
             goto out;
         }
     }
-    lm_start_opts so = {lm_artifacts_dir(artifacts), storage_dir ? storage_dir : data, -1};
+    lm_start_opts so = {.artifacts = lm_artifacts_dir(artifacts),
+                        .data_dir = storage_dir ? storage_dir : data,
+                        .stderr_fd = LM_STDERR_CAPTURE,
+                        .memory_limit = (uint64_t)memory_mb << 20,
+                        .no_cgroup = no_cgroup};
     if (lm_instance_start(rt, fn, &so, &inst, err) != LM_OK) {
         lm_cli_fail("%s", err);
         goto out;
@@ -163,7 +186,7 @@ int lm_cmd_invoke(int argc, char **argv) {
         lm_cli_fail("%s", err);
         goto out;
     }
-    double cold_ms = (double)(ready_ns - inst.spawn_ns) / 1e6;
+    double cold_ms = (double)(ready_ns - inst.start_ns) / 1e6;
     double latency_ms = (double)(res.result_ns - res.sent_ns) / 1e6;
     if (json) {
         json_t *resp = json_loadb(res.body, res.body_len, 0, NULL);
@@ -191,6 +214,7 @@ int lm_cmd_invoke(int argc, char **argv) {
     rc = res.status >= 200 && res.status < 300 ? 0 : 1;
     lm_call_result_free(&res);
 out:
+    echo_stderr(&inst); /* before stop, which drops what was captured */
     lm_instance_stop(&inst, 1000);
     lm_store_free(store);
     lm_redis_server_stop(&server);

@@ -4,6 +4,7 @@
 
 #include "builder/catalog.h"
 #include "cli/cli.h"
+#include "runtime/external.h"
 #include "runtime/runtime.h"
 
 static const char functions_help[] =
@@ -69,7 +70,7 @@ int lm_cmd_runtimes(int argc, char **argv) {
     if (rc) return rc;
     const lm_runtime *const *all = lm_runtime_all();
     json_t *arr = json_array();
-    if (!json) printf("%-20s %-9s %-32s %s\n", "runtime", "available", "version", "description");
+    if (!json) printf("%-22s %-9s %s\n", "runtime", "available", "version / why not");
     for (size_t i = 0; all[i]; i++) {
         char why[LM_ERRLEN] = "", version[128] = "";
         int ok = all[i]->available(all[i], why) == LM_OK;
@@ -79,13 +80,14 @@ int lm_cmd_runtimes(int argc, char **argv) {
                                                  "available", ok, "version", version, "why_not",
                                                  why, "description", all[i]->description));
         else
-            printf("%-20s %-9s %-32s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
-                   all[i]->description);
+            printf("%-22s %-9s %s\n%-32s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
+                   "", all[i]->description);
     }
     if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         fputc('\n', stdout);
     }
     json_decref(arr);
+    if (lm_external_error()) fprintf(stderr, "lumos: runtimes file: %s\n", lm_external_error());
     return 0;
 }

@@ -39,6 +39,8 @@ static const char help[] =
     "  --storage KIND     redis (default) or file (the data set folder)\n"
     "  --out DIR          results folder (default results/run-YYYYmmdd-HHMMSS)\n"
     "  --timeout MS       per start and per request (default 120000)\n"
+    "  --memory-limit MIB each instance's cgroup memory limit (default: none)\n"
+    "  --no-cgroup        run instances without cgroups of their own\n"
     "  --artifacts DIR    artifact folder (default build/artifacts)\n"
     "  --json             print the summary as JSON instead of a table\n"
     "  -h, --help         this text\n"
@@ -48,8 +50,8 @@ static const char help[] =
 
 typedef struct {
     const char *group, *functions, *runtimes, *data, *redis, *storage, *out, *artifacts;
-    long long runs, warmup, seed, timeout;
-    int json;
+    long long runs, warmup, seed, timeout, memory_mb;
+    int json, no_cgroup;
 } run_opts;
 
 static int split(char *list, char **items, int max) {
@@ -100,7 +102,11 @@ static void csv_header(FILE *f) {
 static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, const char *body,
                      lm_store *store, const char *data_dir, lm_samples *out, FILE *csv,
                      int *progress_done, int progress_total) {
-    lm_start_opts so = {lm_artifacts_dir(o->artifacts), data_dir, -1};
+    lm_start_opts so = {.artifacts = lm_artifacts_dir(o->artifacts),
+                        .data_dir = data_dir,
+                        .stderr_fd = LM_STDERR_CAPTURE,
+                        .memory_limit = (uint64_t)o->memory_mb << 20,
+                        .no_cgroup = o->no_cgroup};
     lm_instance inst;
     int started = 0;
     double cold_ms = 0;
@@ -128,7 +134,7 @@ static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, co
                 continue;
             }
             started = 1;
-            cold_ms = (double)(ready - inst.spawn_ns) / 1e6;
+            cold_ms = (double)(ready - inst.start_ns) / 1e6;
             if (i > 0) snprintf(s.kind, sizeof(s.kind), "cold"); /* a restart is cold too */
             s.cold_start_ms = cold_ms;
         }
@@ -168,7 +174,8 @@ static int parse(int argc, char **argv, run_opts *o) {
         {"data", required_argument, 0, 'd'},     {"redis", required_argument, 0, 'R'},
         {"storage", required_argument, 0, 'S'},  {"out", required_argument, 0, 'o'},
         {"timeout", required_argument, 0, 't'},  {"artifacts", required_argument, 0, 'a'},
-        {"json", no_argument, 0, 'J'},           {0, 0, 0, 0}};
+        {"json", no_argument, 0, 'J'},           {"memory-limit", required_argument, 0, 'm'},
+        {"no-cgroup", no_argument, 0, 'N'},      {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -186,8 +193,10 @@ static int parse(int argc, char **argv, run_opts *o) {
         case 'S': o->storage = optarg; break;
         case 'o': o->out = optarg; break;
         case 't': num = &o->timeout; break;
+        case 'm': num = &o->memory_mb; break;
         case 'a': o->artifacts = optarg; break;
         case 'J': o->json = 1; break;
+        case 'N': o->no_cgroup = 1; break;
         default: return lm_cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
         if (num && lm_cli_parse_count(optarg, num))
@@ -206,6 +215,8 @@ static int parse(int argc, char **argv, run_opts *o) {
     if (o->runs < 1 || o->runs > 1000000) return lm_cli_usage("run", "--runs must be 1 to 1000000");
     if (o->warmup > 1000000) return lm_cli_usage("run", "--warmup must be at most 1000000");
     if (o->timeout < 1) return lm_cli_usage("run", "--timeout must be at least 1 ms");
+    if (o->memory_mb > 1 << 20) return lm_cli_usage("run", "--memory-limit is at most 1048576 MiB");
+    if (o->memory_mb && o->no_cgroup) return lm_cli_usage("run", "--memory-limit needs a cgroup");
     if (strcmp(o->storage, "redis") != 0 && strcmp(o->storage, "file") != 0)
         return lm_cli_usage("run", "--storage must be redis or file");
     return 0;
@@ -213,8 +224,13 @@ static int parse(int argc, char **argv, run_opts *o) {
 
 int lm_cmd_run(int argc, char **argv) {
     if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
-    run_opts o = {"2",    NULL, "native,wasm-jit", NULL, NULL, "redis", NULL, NULL, 10, 1, 1,
-                  120000, 0};
+    run_opts o = {.group = "2",
+                  .runtimes = "native,wasm-jit",
+                  .storage = "redis",
+                  .runs = 10,
+                  .warmup = 1,
+                  .seed = 1,
+                  .timeout = 120000};
     int prc = parse(argc, argv, &o);
     if (prc) return prc;
     char err[LM_ERRLEN];

@@ -44,14 +44,6 @@ static int send_frame(lm_instance *inst, uint8_t type, const void *p, size_t len
     return LM_OK;
 }
 
-void lm_instance_describe_end(lm_instance *inst, char *out, size_t n) {
-    int status;
-    if (inst->child.pid > 0 && lm_child_wait(&inst->child, 1000, &status) == LM_OK)
-        lm_describe_status(status, out, n);
-    else
-        snprintf(out, n, "closed its channel");
-}
-
 /* Reads one frame into *buf (grown as needed, NUL-terminated). */
 static int read_frame(lm_instance *inst, uint64_t deadline, uint8_t *type, char **buf, size_t *len,
                       char *err) {
@@ -60,7 +52,7 @@ static int read_frame(lm_instance *inst, uint64_t deadline, uint8_t *type, char 
     if (read_exact(inst->child.out, hdr, sizeof(hdr), deadline, e) != LM_OK) {
         if (strcmp(e, "eof") == 0) {
             char how[128];
-            lm_instance_describe_end(inst, how, sizeof(how));
+            lm_instance_describe_end(inst, 1000, how, sizeof(how));
             return lm_errf(err, "instance %s of %s ended (%s)", inst->id, inst->function, how);
         }
         if (strcmp(e, "timeout") == 0) return lm_errf(err, "timeout");

@@ -40,8 +40,4 @@ int lm_call(lm_instance *inst, const char *body, size_t len, lm_store *store, in
 
 void lm_call_result_free(lm_call_result *res); /* NULL is a harmless no-op */
 
-/* Why an instance's channel ended: waits briefly for it and describes its
- * exit ("exit status 2", "killed by signal 9 (SIGKILL)"). */
-void lm_instance_describe_end(lm_instance *inst, char *out, size_t n);
-
 #endif

@@ -26,8 +26,7 @@ static int native_start(const lm_runtime *rt, const char *fn, const lm_start_opt
     snprintf(dir_env, sizeof(dir_env), "LUMOS_DATA_DIR=%s", opts->data_dir ? opts->data_dir : "");
     char *env[] = {rt_env, dir_env, NULL};
     char *argv[] = {path, NULL};
-    inst->spawn_ns = lm_now_ns();
-    return lm_spawn(argv, env, NULL, 1, opts->stderr_fd, &inst->child, err);
+    return lm_instance_spawn(inst, argv, env, opts, err);
 }
 
 const lm_runtime lm_runtime_native = {

@@ -1,20 +1,49 @@
 /* runtime.c -- the adapter registry and what all adapters share. */
 #include "runtime.h"
 
+#include "external.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern const lm_runtime lm_runtime_native;
 extern const lm_runtime lm_runtime_wasm_jit;
 extern const lm_runtime lm_runtime_wasm_baseline;
+extern const lm_runtime lm_runtime_wasm_interp;
+extern const lm_runtime lm_runtime_wasm_aot;
+extern const lm_runtime lm_runtime_container, lm_runtime_container_slim,
+    lm_runtime_container_wasm_aot, lm_runtime_container_wasm_interp;
 
-static const lm_runtime *const all[] = {&lm_runtime_native, &lm_runtime_wasm_jit,
-                                        &lm_runtime_wasm_baseline, NULL};
+static const lm_runtime *const all[] = {&lm_runtime_native,
+                                        &lm_runtime_wasm_jit,
+                                        &lm_runtime_wasm_baseline,
+                                        &lm_runtime_wasm_interp,
+                                        &lm_runtime_wasm_aot,
+                                        &lm_runtime_container,
+                                        &lm_runtime_container_slim,
+                                        &lm_runtime_container_wasm_aot,
+                                        &lm_runtime_container_wasm_interp,
+                                        NULL};
 
-const lm_runtime *const *lm_runtime_all(void) { return all; }
+const lm_runtime *const *lm_runtime_all(void) {
+    /* Built-in runtimes, then the external ones from their templates. */
+    static const lm_runtime *list[sizeof(all) / sizeof(all[0]) + 64];
+    if (!list[0]) {
+        size_t n = 0;
+        for (; all[n]; n++)
+            list[n] = all[n];
+        n += lm_external_load(all, list + n, 64);
+        list[n] = NULL;
+    }
+    return list;
+}
 
 const lm_runtime *lm_runtime_find(const char *name, char *err) {
     const lm_runtime *const *rts = lm_runtime_all();
@@ -23,8 +52,8 @@ const lm_runtime *lm_runtime_find(const char *name, char *err) {
     char names[1024] = "";
     size_t len = 0;
     for (size_t i = 0; rts[i] && len < sizeof(names); i++)
-        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
-                                rts[i]->name);
+        len +=
+            (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", rts[i]->name);
     lm_errf(err, "unknown runtime '%s' (known: %s; see `lumos runtimes`)", name, names);
     return NULL;
 }
@@ -77,7 +106,8 @@ int lm_strv_addf(lm_strv *s, const char *fmt, ...) {
 
 void lm_strv_free(lm_strv *s) {
     if (!s) return;
-    for (int i = 0; i < s->n; i++) free(s->v[i]);
+    for (int i = 0; i < s->n; i++)
+        free(s->v[i]);
     free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
@@ -99,29 +129,110 @@ static int start_wasm(const lm_runtime *rt, const char *fn, const lm_start_opts 
     lm_exec_opts eo = {module, &dir, o->data_dir ? 1 : 0, guest_env, NULL, o->artifacts};
     lm_strv argv = {0}, env = {0};
     int rc = rt->command(rt, &eo, &argv, &env, err);
-    if (rc == LM_OK) {
-        inst->spawn_ns = lm_now_ns();
-        rc = lm_spawn(argv.v, env.v, NULL, 1, o->stderr_fd, &inst->child, err);
-    }
+    if (rc == LM_OK) rc = lm_instance_spawn(inst, argv.v, env.v, o, err);
     lm_strv_free(&argv);
     lm_strv_free(&env);
     return rc;
 }
 
+int lm_instance_spawn(lm_instance *inst, char *const argv[], char *const env[],
+                      const lm_start_opts *opts, char *err) {
+    int errfd = opts->stderr_fd;
+    if (errfd == LM_STDERR_CAPTURE) {
+        if (inst->stderr_capture < 0) {
+            const char *tmp = getenv("TMPDIR");
+            inst->stderr_capture =
+                open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            if (inst->stderr_capture < 0)
+                return lm_errf(err, "cannot make a temporary file for stderr: %s", strerror(errno));
+        }
+        errfd = inst->stderr_capture;
+    }
+    inst->spawn_ns = lm_now_ns();
+    return lm_spawn_in(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), &inst->child,
+                       err);
+}
+
+char *lm_instance_stderr(const lm_instance *inst, size_t max) {
+    if (inst->stderr_capture < 0) return NULL;
+    off_t end = lseek(inst->stderr_capture, 0, SEEK_END);
+    if (end <= 0) return NULL;
+    off_t from = end > (off_t)max ? end - (off_t)max : 0;
+    char *buf = malloc((size_t)(end - from) + 1);
+    if (!buf) return NULL;
+    ssize_t n = pread(inst->stderr_capture, buf, (size_t)(end - from), from);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
 int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                       lm_instance *inst, char *err) {
     static unsigned next_id;
+    static int warned;
     memset(inst, 0, sizeof(*inst));
+    inst->start_ns = lm_now_ns();
     inst->child.pid = -1;
     inst->child.in = inst->child.out = -1;
+    inst->stderr_capture = -1;
     inst->runtime = rt;
     snprintf(inst->function, sizeof(inst->function), "%s", fn);
     snprintf(inst->id, sizeof(inst->id), "%s-%u", rt->name, ++next_id);
+    /* The pid keeps groups of concurrent lumos processes apart. */
+    snprintf(inst->cgroup_name, sizeof(inst->cgroup_name), "%d-%u", (int)getpid(), next_id);
+    if (!rt->own_cgroup && !opts->no_cgroup) {
+        char why[LM_ERRLEN];
+        if (lm_cgroup_create(&inst->cgroup, inst->cgroup_name, opts->memory_limit, why) != LM_OK) {
+            if (opts->memory_limit)
+                return lm_errf(err, "a memory limit needs a cgroup, and %s", why);
+            if (!warned++)
+                fprintf(stderr, "lumos: running instances without their own cgroup: %s\n", why);
+        }
+    }
     int rc = rt->start ? rt->start(rt, fn, opts, inst, err) : start_wasm(rt, fn, opts, inst, err);
+    if (rc != LM_OK) lm_cgroup_destroy(&inst->cgroup);
     return rc;
+}
+
+void lm_instance_describe_end(lm_instance *inst, int wait_ms, char *out, size_t n) {
+    int status;
+    if (inst->child.pid > 0 && lm_child_wait(&inst->child, wait_ms, &status) == LM_OK) {
+        /* runc exits 128+N when its container died by signal N: say what
+         * really happened, as for every other runtime. */
+        if (inst->runtime && inst->runtime->signal_as_exit && WIFEXITED(status) &&
+            WEXITSTATUS(status) > 128 && WEXITSTATUS(status) < 128 + NSIG)
+            status = WEXITSTATUS(status) - 128;
+        lm_describe_status(status, out, n);
+        inst->child.pid = -1;
+        inst->exit_status = status;
+        inst->exited = 1;
+    } else if (inst->exited) {
+        lm_describe_status(inst->exit_status, out, n);
+    } else {
+        snprintf(out, n, "closed its channel");
+    }
+    size_t len = strlen(out);
+    if (lm_cgroup_oom_kills(&inst->cgroup) > 0)
+        len += (size_t)snprintf(out + len, n - len,
+                                ": killed by the OOM killer at its memory limit of %llu MiB",
+                                (unsigned long long)(inst->cgroup.memory_limit >> 20));
+    /* The runtime's own word on it (a trap message) is its last stderr line. */
+    char *tail = lm_instance_stderr(inst, 1024);
+    if (tail && len < n) {
+        size_t t = strlen(tail);
+        while (t && (tail[t - 1] == '\n' || tail[t - 1] == '\r'))
+            tail[--t] = 0;
+        char *line = strrchr(tail, '\n');
+        line = line ? line + 1 : tail;
+        if (*line) snprintf(out + len, n - len, ": %s", line);
+    }
+    free(tail);
 }
 
 void lm_instance_stop(lm_instance *inst, int grace_ms) {
     lm_child_stop(&inst->child, grace_ms);
     if (inst->runtime && inst->runtime->cleanup) inst->runtime->cleanup(inst->runtime, inst);
+    lm_cgroup_destroy(&inst->cgroup);
+    /* A never-started instance (runtime NULL) owns no descriptor. */
+    if (inst->runtime && inst->stderr_capture >= 0) close(inst->stderr_capture);
+    inst->stderr_capture = -1;
 }

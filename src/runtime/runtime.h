@@ -14,12 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "observe/cgroup.h"
 #include "util/util.h"
 
 /* Where artifacts live unless --artifacts or LUMOS_ARTIFACTS says else. */
 #define LM_DEFAULT_ARTIFACTS LM_SOURCE_DIR "/build/artifacts"
-/* Where Lumos' own helper programs (lumos-wasm-interp, ...) live. */
+/* Where Lumos' own helper programs (lumos-wasm-interp, ...) live: the
+ * build's own folder, so the sanitizer build runs sanitized helpers. */
+#ifndef LM_DEFAULT_LIBEXEC
 #define LM_DEFAULT_LIBEXEC LM_SOURCE_DIR "/build/libexec"
+#endif
 
 typedef struct lm_runtime lm_runtime;
 
@@ -28,9 +32,9 @@ typedef struct {
     char **v;
     int n, cap;
 } lm_strv;
-int lm_strv_add(lm_strv *s, const char *str);                    /* copies str */
+int lm_strv_add(lm_strv *s, const char *str);                       /* copies str */
 int lm_strv_addf(lm_strv *s, const char *fmt, ...) LM_PRINTF(2, 3); /* formats */
-void lm_strv_free(lm_strv *s); /* NULL is a harmless no-op */
+void lm_strv_free(lm_strv *s);                                      /* NULL is a harmless no-op */
 
 /* A directory given to a Wasm module: host path, and the path the guest
  * sees ("/data"). */
@@ -41,24 +45,29 @@ typedef struct {
 
 /* How to run a WASI command module (lumos exec, and every Wasm instance). */
 typedef struct {
-    const char *module;      /* path of the .wasm */
-    const lm_dir_map *dirs;  /* preopened directories */
+    const char *module;     /* path of the .wasm */
+    const lm_dir_map *dirs; /* preopened directories */
     int ndirs;
-    char *const *env;        /* "K=V" for the guest, NULL-terminated; may be NULL */
-    char *const *args;       /* guest arguments after argv[0], NULL-terminated; may be NULL */
-    const char *artifacts;   /* artifact folder (for caches such as AoT code) */
+    char *const *env;      /* "K=V" for the guest, NULL-terminated; may be NULL */
+    char *const *args;     /* guest arguments after argv[0], NULL-terminated; may be NULL */
+    const char *artifacts; /* artifact folder (for caches such as AoT code) */
 } lm_exec_opts;
 
 /* How to start a function instance. */
 typedef struct {
     const char *artifacts; /* artifact folder (see lm_artifacts_dir()) */
     const char *data_dir;  /* host folder the instance gets for file storage, or NULL */
-    int stderr_fd;         /* where the instance's stderr goes; -1 inherits */
+    int stderr_fd;         /* where the instance's stderr goes; -1 inherits,
+                              LM_STDERR_CAPTURE keeps it (lm_instance_stderr) */
+    uint64_t memory_limit; /* bytes the instance's cgroup may use; 0 = no limit */
+    int no_cgroup;         /* run without a cgroup of its own (no limit, no accounting) */
 } lm_start_opts;
+
+#define LM_STDERR_CAPTURE (-2)
 
 /* One file an artifact consists of, with its size on disk. */
 typedef struct {
-    char kind[32];    /* "wasm", "aot-executable", "image-compressed", ... */
+    char kind[32]; /* "wasm", "aot-executable", "image-compressed", ... */
     char path[1024];
     long long bytes;
 } lm_artifact_file;
@@ -71,8 +80,18 @@ typedef struct {
     const lm_runtime *runtime;
     char function[64];
     char id[32];       /* unique in this process: "<runtime>-<n>" */
-    uint64_t spawn_ns; /* monotonic time the start began */
+    uint64_t start_ns; /* monotonic time the start began: the cold start runs from here */
+    uint64_t spawn_ns; /* when its process was spawned (after cgroup and adapter set-up) */
     char name[64];     /* adapter's own handle (a container id), or "" */
+    /* Its control group: "lumos/<cgroup_name>" in every hierarchy. Lumos
+     * creates it before start, unless the runtime's own_cgroup says the
+     * runtime does (runc, from linux.cgroupsPath = "/lumos/<cgroup_name>");
+     * cgroup.version is 0 when the machine gave none. */
+    char cgroup_name[64];
+    lm_cgroup cgroup;
+    int stderr_capture; /* fd of the captured stderr (a deleted temp file), or -1 */
+    int exited;         /* the process was reaped; exit_status is its wait status */
+    int exit_status;
 } lm_instance;
 
 struct lm_runtime {
@@ -96,11 +115,13 @@ struct lm_runtime {
                    char *err);
     /* Starts an instance of fn; it is running (not yet READY) on LM_OK.
      * NULL for Wasm runtimes: lm_instance_start() then runs command(). */
-    int (*start)(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
-                 lm_instance *inst, char *err);
+    int (*start)(const lm_runtime *rt, const char *fn, const lm_start_opts *opts, lm_instance *inst,
+                 char *err);
     /* Cleans up after an instance has stopped (a container's state), or NULL. */
     void (*cleanup)(const lm_runtime *rt, lm_instance *inst);
-    const void *data; /* the adapter's own (an external runtime's template) */
+    const void *data;   /* the adapter's own (an external runtime's template) */
+    int own_cgroup;     /* the runtime makes the instance's cgroup itself */
+    int signal_as_exit; /* it reports a death by signal N as exit status 128+N (runc) */
 };
 
 /* The runtime named name, or NULL (then err lists the known names). */
@@ -124,8 +145,25 @@ int lm_artifact_path(const char *dir, const char *target, const char *fn, char *
 int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                       lm_instance *inst, char *err);
 
+/* Spawns argv as the instance's process, with pipes, in its cgroup. For
+ * adapters' start(). */
+int lm_instance_spawn(lm_instance *inst, char *const argv[], char *const env[],
+                      const lm_start_opts *opts, char *err);
+
+/* The captured stderr of an instance started with LM_STDERR_CAPTURE:
+ * malloc'd, NUL-terminated (the caller frees), at most max bytes from its
+ * end; NULL when nothing was captured. */
+char *lm_instance_stderr(const lm_instance *inst, size_t max);
+
+/* Describes how an instance ended: "exit status 2", "killed by signal 9
+ * (SIGKILL)", and when its cgroup saw the OOM killer, "killed by the OOM
+ * killer at its memory limit of N MiB", followed by the last line of its
+ * captured stderr ("lumos: wasm trap: unreachable"). Waits up to wait_ms. */
+void lm_instance_describe_end(lm_instance *inst, int wait_ms, char *out, size_t n);
+
 /* Stops an instance: closes its stdin (a clean exit), kills it after
- * grace_ms, and runs the adapter's cleanup. Safe to call twice. */
+ * grace_ms, runs the adapter's cleanup, removes its cgroup. Safe to call
+ * twice. */
 void lm_instance_stop(lm_instance *inst, int grace_ms);
 
 #endif

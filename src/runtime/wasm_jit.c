@@ -69,7 +69,8 @@ static int node_command(const lm_runtime *rt, const lm_exec_opts *o, lm_strv *ar
         lm_strv_add(argv, o->env[i]);
     }
     if (lm_strv_add(argv, o->module) != LM_OK) return lm_errf(err, "out of memory");
-    for (int i = 0; o->args && o->args[i]; i++) lm_strv_add(argv, o->args[i]);
+    for (int i = 0; o->args && o->args[i]; i++)
+        lm_strv_add(argv, o->args[i]);
     return LM_OK;
 }
 

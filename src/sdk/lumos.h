@@ -13,7 +13,7 @@
  * fails through lm_fail(),
  *   {"status":"error","error":CODE,"message":TEXT}
  * with the HTTP status the handler gave. RUNTIME is the LUMOS_RUNTIME
- * environment variable the host sets ("native" when unset).
+ * environment variable the host sets ("unknown" when unset).
  *
  * Timing: the SDK keeps one current phase (deser, io, compute, ser). Time
  * always runs into the current phase, so the four add up to the invocation's

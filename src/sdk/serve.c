@@ -215,7 +215,7 @@ static void send_error(int status, const char *code, const char *message) {
 
 int lm_serve(const lm_function *fn) {
     const char *runtime = getenv("LUMOS_RUNTIME");
-    if (!runtime || !*runtime) runtime = "native";
+    if (!runtime || !*runtime) runtime = "unknown";
     char ready[256];
     int n = snprintf(ready, sizeof(ready), "{\"function\":\"%s\",\"sdk\":1}", fn->name);
     if (lm_chan_write(CHAN_OUT, LM_FRAME_READY, ready, (size_t)n, NULL, 0) != 0) return 2;

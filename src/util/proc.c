@@ -40,6 +40,25 @@ static char **merged_env(char *const extra[]) {
 
 int lm_spawn(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
              lm_child *c, char *err) {
+    return lm_spawn_in(argv, env, cwd, pipes, stderr_fd, NULL, c, err);
+}
+
+/* In the child: writes "0" (itself) into each cgroup.procs file. Returns 0
+ * or the errno of the first failure. */
+static int join_cgroups(const char *const *join) {
+    for (size_t i = 0; join && join[i]; i++) {
+        int fd = open(join[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return errno;
+        ssize_t w = write(fd, "0", 1);
+        int e = errno;
+        close(fd);
+        if (w != 1) return e ? e : EIO;
+    }
+    return 0;
+}
+
+int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+                const char *const *join, lm_child *c, char *err) {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
     c->pid = -1;
     c->in = c->out = -1;
@@ -74,6 +93,11 @@ int lm_spawn(char *const argv[], char *const env[], const char *cwd, int pipes, 
             if (!pipes) dup2(stderr_fd, 1);
         }
         signal(SIGPIPE, SIG_DFL);
+        int je = join_cgroups(join);
+        if (je) {
+            if (write(errp[1], &je, sizeof(je)) < 0) _exit(126);
+            _exit(126);
+        }
         if (cwd && chdir(cwd) != 0) {
             int e = errno;
             if (write(errp[1], &e, sizeof(e)) < 0) _exit(126);

@@ -71,6 +71,11 @@ typedef struct {
  * child's stderr (and its stdout too when pipes is 0), -1 inherits it. cwd may be NULL. */
 int lm_spawn(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
              lm_child *c, char *err);
+/* lm_spawn, where the child first joins the control groups whose
+ * cgroup.procs files join lists (NULL-terminated; NULL = none), so that
+ * everything it runs is accounted there from its first instruction. */
+int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+                const char *const *join, lm_child *c, char *err);
 /* Waits for the child up to timeout_ms (-1: forever). Returns LM_OK with
  * *status as waitpid gives it, or LM_ERR on timeout (the child still runs). */
 int lm_child_wait(lm_child *c, int timeout_ms, int *status);

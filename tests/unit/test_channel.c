@@ -22,11 +22,11 @@ static void start(const char *rt_name, const char *fn, lm_instance *inst) {
     char err[LM_ERRLEN];
     const lm_runtime *rt = lm_runtime_find(rt_name, err);
     assert_non_null(rt);
-    lm_start_opts o = {lm_artifacts_dir(NULL), NULL, -1};
+    lm_start_opts o = {.artifacts = lm_artifacts_dir(NULL), .stderr_fd = -1};
     if (lm_instance_start(rt, fn, &o, inst, err) != LM_OK) fail_msg("start: %s", err);
     uint64_t ready;
     if (lm_wait_ready(inst, 20000, &ready, err) != LM_OK) fail_msg("ready: %s", err);
-    assert_true(ready >= inst->spawn_ns);
+    assert_true(ready >= inst->spawn_ns && inst->spawn_ns >= inst->start_ns);
 }
 
 static int call(lm_instance *inst, const char *body, lm_store *store, lm_call_result *r) {
@@ -204,7 +204,7 @@ static void test_start_errors(void **state) {
     assert_null(lm_runtime_find("wasmtime-nope", err));
     assert_non_null(strstr(err, "native"));
     const lm_runtime *rt = lm_runtime_find("native", err);
-    lm_start_opts o = {"/nonexistent/artifacts", NULL, -1};
+    lm_start_opts o = {.artifacts = "/nonexistent/artifacts", .stderr_fd = -1};
     lm_instance inst;
     assert_int_equal(lm_instance_start(rt, "noop", &o, &inst, err), LM_ERR);
     assert_non_null(strstr(err, "lumos build"));

@@ -1,0 +1,40 @@
+# interp.mk -- the wasm-interp runtime's helper program, lumos-wasm-interp: the wabt
+# interpreter (Debian's static libwabt.a) with Lumos' WASI host (liblmwasi.a, from
+# mk/wasi.mk), and the hand-written .wat modules its tests run.
+
+INTERP_BIN := $(BUILD)/libexec/lumos-wasm-interp
+INTERP_OBJ := $(BUILD)/obj/src/wasi_interp/interp_main.o
+INTERP_WASI := $(BUILD)/libexec/liblmwasi.a
+INTERP_WABT := /usr/lib/x86_64-linux-gnu/libwabt.a
+# C++ takes the project's warnings except the C-only ones.
+INTERP_CXXFLAGS := -std=c++17 -O2 -g $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN)) \
+                   $(SAN)
+# A fully static helper also runs in a scratch container; the sanitizers need the dynamic
+# runtime, so the sanitizer build links dynamically.
+ifeq ($(SAN),)
+INTERP_LDFLAGS := -static
+endif
+
+$(INTERP_OBJ): src/wasi_interp/interp_main.cc
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)g++ -D_GNU_SOURCE -Isrc -MMD -MP $(INTERP_CXXFLAGS) -c -o $@ $<
+
+$(INTERP_BIN): $(INTERP_OBJ) $(INTERP_WASI) $(INTERP_WABT)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)g++ $(INTERP_LDFLAGS) $(SAN) -o $@ $^
+
+LIBEXEC += $(INTERP_BIN)
+
+# Test modules: tests/wasm/interp_*.wat -> $(BUILD)/tests/wasm/*.wasm (built with the unit
+# tests; tests/integration/test_wasm_interp.sh uses them).
+INTERP_TEST_WASM := $(patsubst tests/wasm/%.wat,$(BUILD)/tests/wasm/%.wasm,\
+                      $(wildcard tests/wasm/interp_*.wat))
+
+$(INTERP_TEST_WASM): $(BUILD)/tests/wasm/%.wasm: tests/wasm/%.wat
+	@mkdir -p $(dir $@)
+	@echo "  WAT2WASM $<"
+	$(Q)wat2wasm -o $@ $<
+
+test-unit: $(INTERP_TEST_WASM)

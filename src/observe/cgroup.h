@@ -1,0 +1,50 @@
+/* cgroup.h -- one control group per function instance, on cgroup v1
+ * (separate memory, cpu, cpuacct and pids hierarchies) or v2 (one unified
+ * tree), behind one interface: create with a memory limit, let a child join
+ * before it execs, read usage and whether the kernel's OOM killer struck,
+ * remove. Groups live under "lumos/" in each hierarchy. */
+#ifndef LM_CGROUP_H
+#define LM_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+#define LM_CGROUP_MAX_DIRS 4
+
+typedef struct {
+    int version;                             /* 1 or 2; 0 when no group was made */
+    int ndirs;                               /* v1: one directory per hierarchy */
+    char dirs[LM_CGROUP_MAX_DIRS][256];      /* the group's directories */
+    char procs[LM_CGROUP_MAX_DIRS + 1][272]; /* their cgroup.procs files, "" ended */
+    char memory_dir[256];                    /* where memory files are */
+    uint64_t memory_limit;                   /* bytes; 0 = none */
+} lm_cgroup;
+
+/* Which cgroup version this machine offers for Lumos' groups: 2, 1, or 0
+ * when neither can be written (then err says why: not root, no mount). */
+int lm_cgroup_version(char *err);
+
+/* Creates the group lumos/<name> in every hierarchy with memory_limit bytes
+ * (0: no limit; swap is limited to the same so the limit holds). LM_ERR with
+ * err when the machine has no writable cgroups: callers then run the
+ * instance without one and say so. */
+int lm_cgroup_create(lm_cgroup *cg, const char *name, uint64_t memory_limit, char *err);
+
+/* The cgroup.procs files a child writes "0" into to join, "" terminated;
+ * NULL when cg has no group. */
+const char *const *lm_cgroup_procs(const lm_cgroup *cg);
+
+/* How often the OOM killer killed a task of the group (0 when none or
+ * unknown). */
+uint64_t lm_cgroup_oom_kills(const lm_cgroup *cg);
+/* Current and peak memory in bytes (0 when unknown). */
+uint64_t lm_cgroup_memory_current(const lm_cgroup *cg);
+uint64_t lm_cgroup_memory_peak(const lm_cgroup *cg);
+
+/* Removes the group (its processes must have ended; stray ones are
+ * killed first). Safe on a group never created. */
+void lm_cgroup_destroy(lm_cgroup *cg);
+
+#endif

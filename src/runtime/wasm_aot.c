@@ -1,0 +1,499 @@
+/* wasm_aot.c -- the `wasm-aot` runtime: wasm2c translates the module to C,
+ * gcc -O2 compiles it and links it statically with the precompiled runner
+ * (src/wasi/aot_main.c), wasm2c's runtime and Lumos' WASI host, all found
+ * in the libexec folder. The executable is cached under
+ * ARTIFACTS/wasm-aot/cache/<sha256 of the module and of every compile
+ * input>, so an unchanged module is compiled once; `lumos build` gives each
+ * function a name for it, ARTIFACTS/wasm-aot/<fn>. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "wasi/wasi.h"
+
+#define WASM2C_RT "/usr/share/wabt/wasm2c"
+/* The module name given to wasm2c: it prefixes every generated symbol. */
+#define MOD "lm"
+
+/* SHA-256 (FIPS 180-4): the cache key. Small and slow enough (a few hundred
+ * MB/s); a module's hash is kept per process (see module_hash). */
+typedef struct {
+    uint32_t h[8];
+    uint8_t buf[64];
+    uint64_t len;
+} sha256;
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+#define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
+
+static void sha_block(sha256 *s, const uint8_t *p) {
+    uint32_t w[64], v[8];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(v, s->h, sizeof(v));
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
+                      ((v[4] & v[5]) ^ (~v[4] & v[6])) + K[i] + w[i];
+        uint32_t t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
+                      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        memmove(v + 1, v, 7 * sizeof(uint32_t));
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (int i = 0; i < 8; i++)
+        s->h[i] += v[i];
+}
+
+static void sha_init(sha256 *s) {
+    static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(s->h, h0, sizeof(h0));
+    s->len = 0;
+}
+
+static void sha_add(sha256 *s, const void *data, size_t n) {
+    const uint8_t *p = data;
+    while (n > 0) {
+        size_t used = s->len % 64, k = 64 - used < n ? 64 - used : n;
+        memcpy(s->buf + used, p, k);
+        s->len += k;
+        p += k;
+        n -= k;
+        if (s->len % 64 == 0) sha_block(s, s->buf);
+    }
+}
+
+/* Finishes and writes the digest as 64 hex digits. */
+static void sha_hex(sha256 *s, char out[65]) {
+    uint64_t bits = s->len * 8;
+    uint8_t pad = 0x80, zero = 0, len[8];
+    sha_add(s, &pad, 1);
+    while (s->len % 64 != 56)
+        sha_add(s, &zero, 1);
+    for (int i = 0; i < 8; i++)
+        len[i] = (uint8_t)(bits >> (56 - 8 * i));
+    sha_add(s, len, 8);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 8 * i, 9, "%08x", s->h[i]);
+}
+
+/* The precompiled runner pieces in the libexec folder, in link order. */
+static const char *const pieces[] = {"lm-aot-main.o", "wasm-rt-impl.o", "lm-aot-wasi.a"};
+#define NPIECES 3
+
+/* The compiler's command line, less the paths that differ per build. The
+ * same text goes into the cache key. */
+static const char *const cc_flags[] = {
+    "-O2", "-fno-optimize-sibling-calls", "-ffp-contract=off", "-w", "-I" WASM2C_RT, "-static",
+    "-s"};
+#define NFLAGS 7
+
+static int available(const lm_runtime *rt, char *err) {
+    char path[4096];
+    if (lm_which("wasm2c", path, sizeof(path)) != LM_OK)
+        return lm_errf(err, "wasm2c not found on PATH: run scripts/setup (Debian package wabt)");
+    if (lm_which("gcc", path, sizeof(path)) != LM_OK)
+        return lm_errf(err, "gcc not found on PATH: run scripts/setup (Debian package gcc)");
+    if (access(WASM2C_RT "/wasm-rt-impl.h", R_OK) != 0 || access("/usr/include/wasm-rt.h", R_OK))
+        return lm_errf(err,
+                       "wasm2c's runtime (%s) is missing: run scripts/setup (Debian package "
+                       "wabt)",
+                       WASM2C_RT);
+    for (int i = 0; i < NPIECES; i++) {
+        snprintf(path, sizeof(path), "%s/%s", lm_libexec_dir(), pieces[i]);
+        if (access(path, R_OK) != 0)
+            return lm_errf(err, "the AoT runner piece %s is missing: run make", path);
+    }
+    return LM_OK;
+}
+
+/* The first line a command prints, or "" (no shell: argv as given). */
+static void first_line(char *const argv[], char *out, size_t n) {
+    out[0] = 0;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return;
+    lm_child c;
+    if (lm_spawn(argv, NULL, NULL, 0, p[1], &c, NULL) == LM_OK) {
+        close(p[1]);
+        ssize_t k = read(p[0], out, n - 1);
+        out[k > 0 ? k : 0] = 0;
+        out[strcspn(out, "\n")] = 0;
+        int status;
+        lm_child_wait(&c, -1, &status);
+    } else {
+        close(p[1]);
+    }
+    close(p[0]);
+}
+
+static void version(const lm_runtime *rt, char *out, size_t n) {
+    char w[64], g[64];
+    char *wv[] = {"wasm2c", "--version", NULL}, *gv[] = {"gcc", "-dumpfullversion", NULL};
+    first_line(wv, w, sizeof(w));
+    first_line(gv, g, sizeof(g));
+    snprintf(out, n, "wasm2c %s + gcc %s", *w ? w : "unknown", *g ? g : "unknown");
+}
+
+/* Adds a file's identity (path, size, modification time) to the key: a
+ * rebuilt runner piece or a new compiler gives a new key. */
+static void add_identity(sha256 *s, const char *path) {
+    struct stat st;
+    char line[4200];
+    int n = stat(path, &st) == 0
+                ? snprintf(line, sizeof(line), "%s %lld %lld.%09ld\n", path, (long long)st.st_size,
+                           (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
+                : snprintf(line, sizeof(line), "%s missing\n", path);
+    sha_add(s, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* The SHA-256 of a module's bytes. Hashing a 300 KB module costs about
+ * a millisecond, which would land in every cold start, so the digest is
+ * remembered per file identity (device, inode, size, modification time in
+ * ns): in this process, and in cache/ids/<FNV-1a of the identity> for the
+ * next one (the file holds the identity too, so an FNV collision only
+ * costs a rehash). */
+static int module_hash(const char *module, const char *cache, char hex[65], char *err) {
+    static struct {
+        char id[128];
+        char hex[65];
+    } memo[16];
+    static int next;
+    struct stat st;
+    if (stat(module, &st) != 0)
+        return lm_errf(err, "cannot read module %s: %s", module, strerror(errno));
+    char id[128], memo_path[4300];
+    snprintf(id, sizeof(id), "%llu %llu %lld %lld.%09ld\n", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+             st.st_mtim.tv_nsec);
+    for (int i = 0; i < 16; i++) {
+        if (strcmp(memo[i].id, id) == 0) {
+            memcpy(hex, memo[i].hex, 65);
+            return LM_OK;
+        }
+    }
+    uint64_t fnv = 0xcbf29ce484222325u;
+    for (const char *p = id; *p; p++)
+        fnv = (fnv ^ (uint8_t)*p) * 0x100000001b3u;
+    snprintf(memo_path, sizeof(memo_path), "%s/ids/%016llx", cache, (unsigned long long)fnv);
+    size_t idlen = strlen(id), len;
+    char *saved = lm_file_read(memo_path, &len, NULL);
+    int hit = saved && len == idlen + 64 && memcmp(saved, id, idlen) == 0;
+    if (hit) memcpy(hex, saved + idlen, 64), hex[64] = 0;
+    free(saved);
+    if (!hit) {
+        char why[LM_ERRLEN], dir[4200];
+        char *bytes = lm_file_read(module, &len, why);
+        if (!bytes) return lm_errf(err, "cannot read module %s: %s", module, why);
+        sha256 s;
+        sha_init(&s);
+        sha_add(&s, bytes, len);
+        free(bytes);
+        sha_hex(&s, hex);
+        char rec[200];
+        snprintf(rec, sizeof(rec), "%s%s", id, hex);
+        snprintf(dir, sizeof(dir), "%s/ids", cache);
+        /* Best effort: without it the next process hashes again. */
+        if (lm_mkdirs(dir, NULL) == LM_OK) lm_file_write(memo_path, rec, strlen(rec), NULL);
+    }
+    int i = next++ % 16;
+    memcpy(memo[i].id, id, sizeof(id));
+    memcpy(memo[i].hex, hex, 65);
+    return LM_OK;
+}
+
+/* The cache key: the module's bytes, the compile command, and the
+ * identities of the tools and runner pieces. */
+static int cache_key(const char *module, const char *cache, char key[65], char *err) {
+    char mod[65], path[4096];
+    if (module_hash(module, cache, mod, err) != LM_OK) return LM_ERR;
+    sha256 s;
+    sha_init(&s);
+    sha_add(&s, "lumos wasm-aot 1\n", 17);
+    sha_add(&s, mod, 64);
+    sha_add(&s, "wasm2c -n " MOD "\n", strlen("wasm2c -n " MOD "\n"));
+    for (int i = 0; i < NFLAGS; i++)
+        sha_add(&s, cc_flags[i], strlen(cc_flags[i]) + 1);
+    const char *tools[] = {"wasm2c", "gcc"};
+    for (int i = 0; i < 2; i++)
+        if (lm_which(tools[i], path, sizeof(path)) == LM_OK) add_identity(&s, path);
+    for (int i = 0; i < NPIECES; i++) {
+        snprintf(path, sizeof(path), "%s/%s", lm_libexec_dir(), pieces[i]);
+        add_identity(&s, path);
+    }
+    sha_hex(&s, key);
+    return LM_OK;
+}
+
+/* Runs a tool with its output into log; LM_OK when it exits 0, else err
+ * gets what it said (its last lines). */
+static int run_logged(char *const argv[], const char *log, const char *what, const char *module,
+                      char *err) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return lm_errf(err, "cannot write %s: %s", log, strerror(errno));
+    lm_child c;
+    int rc = lm_spawn(argv, NULL, NULL, 0, fd, &c, err);
+    close(fd);
+    if (rc != LM_OK) return LM_ERR;
+    int status;
+    lm_child_wait(&c, -1, &status);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return LM_OK;
+    char *text = lm_file_read(log, NULL, NULL);
+    char *say = text ? text : "";
+    size_t len = strlen(say);
+    while (len && (say[len - 1] == '\n' || say[len - 1] == ' '))
+        say[--len] = 0;
+    if (len > 300) say += len - 300; /* the end says most */
+    for (char *p = say; *p; p++)
+        if (*p == '\n') *p = ' ';
+    char how[64];
+    lm_describe_status(status, how, sizeof(how));
+    lm_errf(err, "cannot compile %s for wasm-aot: %s failed (%s): %s", module, what, how,
+            *say ? say : "no message");
+    free(text);
+    return LM_ERR;
+}
+
+/* The prototype wasm2c 1.0.32 writes for an import of wasi function f. */
+static void import_proto(const lm_wasi_func *f, char *out, size_t n) {
+    size_t len = (size_t)snprintf(out, n,
+                                  "%s Z_wasi_snapshot_preview1Z_%s(struct "
+                                  "Z_wasi_snapshot_preview1_instance_t*",
+                                  *f->results ? "u32" : "void", f->name);
+    for (const char *p = f->params; *p && len < n; p++)
+        len += (size_t)snprintf(out + len, n - len, ", %s", *p == 'I' ? "u64" : "u32");
+    if (len < n) snprintf(out + len, n - len, ");");
+}
+
+/* Reads the generated header: every import must be a preview1 function
+ * with its preview1 type (the runner defines them; C would link a wrong
+ * type silently), and _start must be exported. Sets *has_memory and
+ * *takes_wasi (instantiate takes the WASI instance only with imports). */
+static int check_header(const char *hpath, const char *module, int *has_memory, int *takes_wasi,
+                        char *err) {
+    char *h = lm_file_read(hpath, NULL, err);
+    if (!h) return LM_ERR;
+    static const char instantiate[] = "void Z_" MOD "_instantiate(";
+    int rc = LM_OK, has_start = 0;
+    *has_memory = *takes_wasi = 0;
+    for (char *line = h; line && *line && rc == LM_OK;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        char mod[128], name[128];
+        if (sscanf(line, "/* import: '%127[^']' '%127[^']' */", mod, name) == 2) {
+            const lm_wasi_func *f =
+                strcmp(mod, "wasi_snapshot_preview1") == 0 ? lm_wasi_find(name) : NULL;
+            char want[512];
+            if (f) import_proto(f, want, sizeof(want));
+            if (!f)
+                rc = lm_errf(err, "cannot run %s: it imports %s.%s, %s", module, mod, name,
+                             strcmp(mod, "wasi_snapshot_preview1") == 0
+                                 ? "which WASI preview1 does not have"
+                                 : "and Lumos provides only wasi_snapshot_preview1 functions");
+            else if (!next || strncmp(next, want, strlen(want)) != 0)
+                rc = lm_errf(err,
+                             "cannot run %s: its import %s.%s does not have the type WASI "
+                             "preview1 gives it (params %s)",
+                             module, mod, name, *f->params ? f->params : "none");
+        } else if (strcmp(line, "/* export: '_start' */") == 0) {
+            static const char start[] = "void Z_" MOD "Z__start(Z_" MOD "_instance_t*);";
+            if (!next || strncmp(next, start, strlen(start)) != 0)
+                rc = lm_errf(err, "cannot run %s: its _start is not a function () -> ()", module);
+            has_start = 1;
+        } else if (strcmp(line, "/* export: 'memory' */") == 0) {
+            *has_memory = 1;
+        } else if (strncmp(line, instantiate, strlen(instantiate)) == 0) {
+            *takes_wasi = strstr(line, "Z_wasi_snapshot_preview1_instance_t") != NULL;
+        }
+        line = next;
+    }
+    free(h);
+    if (rc == LM_OK && !has_start)
+        rc = lm_errf(err,
+                     "cannot run %s: it exports no _start function (not a WASI command "
+                     "module)",
+                     module);
+    return rc;
+}
+
+/* The few lines that tie the generated module to the runner (aot_main.c
+ * declares them). */
+static int append_glue(const char *cpath, int has_memory, int takes_wasi, char *err) {
+    FILE *f = fopen(cpath, "a");
+    if (!f) return lm_errf(err, "cannot write %s: %s", cpath, strerror(errno));
+    fprintf(f,
+            "\n/* Lumos wasm-aot glue */\n"
+            "struct Z_wasi_snapshot_preview1_instance_t;\n"
+            "static Z_" MOD "_instance_t lm_aot_instance;\n"
+            "wasm_rt_memory_t *lm_aot_instantiate(struct Z_wasi_snapshot_preview1_instance_t *h);\n"
+            "void lm_aot_start(void);\n"
+            "wasm_rt_memory_t *lm_aot_instantiate(struct Z_wasi_snapshot_preview1_instance_t *h) "
+            "{\n"
+            "    Z_" MOD "_init_module();\n"
+            "    Z_" MOD "_instantiate(&lm_aot_instance%s);\n"
+            "    %s\n"
+            "}\n"
+            "void lm_aot_start(void) { Z_" MOD "Z__start(&lm_aot_instance); }\n",
+            takes_wasi ? ", h" : "",
+            has_memory ? "return Z_" MOD "Z_memory(&lm_aot_instance);" : "(void)h; return 0;");
+    return fclose(f) == 0 ? LM_OK : lm_errf(err, "cannot write %s", cpath);
+}
+
+/* Translates and compiles module into out (in a scratch folder beside it,
+ * renamed into place at the end, so a reader never sees half a file and
+ * two builders of one key cannot collide). */
+static int compile(const char *module, const char *cache, const char *out, char *err) {
+    char tmp[4200], c[4300], h[4300], log[4300], exe[4300];
+    snprintf(tmp, sizeof(tmp), "%s/.build-XXXXXX", cache);
+    if (!mkdtemp(tmp))
+        return lm_errf(err, "cannot make a folder in %s: %s", cache, strerror(errno));
+    snprintf(c, sizeof(c), "%s/" MOD ".c", tmp);
+    snprintf(h, sizeof(h), "%s/" MOD ".h", tmp);
+    snprintf(exe, sizeof(exe), "%s/exe", tmp);
+    int has_memory, takes_wasi, rc = LM_ERR;
+    char *w2c[] = {"wasm2c", (char *)module, "-n", MOD, "-o", c, NULL};
+    snprintf(log, sizeof(log), "%s/wasm2c.log", tmp);
+    if (run_logged(w2c, log, "wasm2c", module, err) != LM_OK) goto out;
+    if (check_header(h, module, &has_memory, &takes_wasi, err) != LM_OK) goto out;
+    if (append_glue(c, has_memory, takes_wasi, err) != LM_OK) goto out;
+    char piece[NPIECES][4200];
+    char *cc[NFLAGS + NPIECES + 8];
+    int n = 0;
+    cc[n++] = "gcc";
+    for (int i = 0; i < NFLAGS; i++)
+        cc[n++] = (char *)cc_flags[i];
+    cc[n++] = "-o";
+    cc[n++] = exe;
+    cc[n++] = c;
+    for (int i = 0; i < NPIECES; i++) {
+        snprintf(piece[i], sizeof(piece[i]), "%s/%s", lm_libexec_dir(), pieces[i]);
+        cc[n++] = piece[i];
+    }
+    cc[n++] = "-lm";
+    cc[n] = NULL;
+    snprintf(log, sizeof(log), "%s/gcc.log", tmp);
+    if (run_logged(cc, log, "gcc", module, err) != LM_OK) goto out;
+    if (rename(exe, out) != 0) {
+        lm_errf(err, "cannot move the AoT executable to %s: %s", out, strerror(errno));
+        goto out;
+    }
+    rc = LM_OK;
+out:
+    lm_rmtree(tmp);
+    return rc;
+}
+
+/* The cached executable for module (compiled now when missing). */
+static int executable(const lm_runtime *rt, const char *module, const char *artifacts, char *out,
+                      size_t n, char *err) {
+    char key[65], cache[4096];
+    if (available(rt, err) != LM_OK) return LM_ERR;
+    if (access(module, R_OK) != 0)
+        return lm_errf(err, "cannot read module %s: %s", module, strerror(errno));
+    snprintf(cache, sizeof(cache), "%s/wasm-aot/cache",
+             artifacts ? artifacts : lm_artifacts_dir(NULL));
+    if (cache_key(module, cache, key, err) != LM_OK) return LM_ERR;
+    if ((size_t)snprintf(out, n, "%s/%s", cache, key) >= n) return lm_errf(err, "path too long");
+    if (access(out, X_OK) == 0) return LM_OK;
+    if (lm_mkdirs(cache, err) != LM_OK) return LM_ERR;
+    return compile(module, cache, out, err);
+}
+
+static int aot_command(const lm_runtime *rt, const lm_exec_opts *o, lm_strv *argv, lm_strv *env,
+                       char *err) {
+    char exe[4200];
+    if (executable(rt, o->module, o->artifacts, exe, sizeof(exe), err) != LM_OK) return LM_ERR;
+    int rc = lm_strv_add(argv, exe);
+    rc |= lm_strv_add(argv, "--argv0");
+    rc |= lm_strv_add(argv, o->module);
+    for (int i = 0; i < o->ndirs; i++) {
+        rc |= lm_strv_add(argv, "--dir");
+        rc |= lm_strv_addf(argv, "%s::%s", o->dirs[i].host, o->dirs[i].guest);
+    }
+    for (int i = 0; o->env && o->env[i]; i++) {
+        rc |= lm_strv_add(argv, "--env");
+        rc |= lm_strv_add(argv, o->env[i]);
+    }
+    rc |= lm_strv_add(argv, "--");
+    for (int i = 0; o->args && o->args[i]; i++)
+        rc |= lm_strv_add(argv, o->args[i]);
+    return rc == LM_OK ? LM_OK : lm_errf(err, "out of memory");
+}
+
+/* ARTIFACTS/wasm-aot/<fn>: a hard link to the cached executable (a copy
+ * where links cannot be made), replaced only when it is another file. */
+static int name_it(const char *cached, const char *dest, char *err) {
+    struct stat a, b;
+    if (stat(cached, &a) == 0 && stat(dest, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        return LM_OK;
+    char tmp[4400];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", dest, (int)getpid()) >= sizeof(tmp))
+        return lm_errf(err, "path too long: %s", dest);
+    unlink(tmp);
+    if (link(cached, tmp) != 0) {
+        size_t len;
+        char *bytes = lm_file_read(cached, &len, err);
+        if (!bytes) return LM_ERR;
+        int rc = lm_file_write(tmp, bytes, len, err);
+        free(bytes);
+        if (rc != LM_OK || chmod(tmp, 0755) != 0) return lm_errf(err, "cannot write %s", tmp);
+    }
+    if (rename(tmp, dest) != 0) {
+        unlink(tmp);
+        return lm_errf(err, "cannot write %s: %s", dest, strerror(errno));
+    }
+    return LM_OK;
+}
+
+static int aot_prepare(const lm_runtime *rt, const char *fn, const char *artifacts,
+                       lm_artifact_file *files, int *nfiles, char *err) {
+    char module[4096], exe[4200], dir[4200], dest[4300];
+    *nfiles = 0;
+    if (lm_artifact_path(artifacts, "wasm", fn, module, sizeof(module), err) != LM_OK)
+        return LM_ERR;
+    if (executable(rt, module, artifacts, exe, sizeof(exe), err) != LM_OK) return LM_ERR;
+    snprintf(dir, sizeof(dir), "%s/wasm-aot", artifacts);
+    snprintf(dest, sizeof(dest), "%s/%s", dir, fn);
+    if (name_it(exe, dest, err) != LM_OK) return LM_ERR;
+    if ((size_t)snprintf(files[0].path, sizeof(files[0].path), "%s", module) >=
+            sizeof(files[0].path) ||
+        (size_t)snprintf(files[1].path, sizeof(files[1].path), "%s", dest) >= sizeof(files[1].path))
+        return lm_errf(err, "artifact path too long: %s", dest);
+    snprintf(files[0].kind, sizeof(files[0].kind), "wasm");
+    files[0].bytes = lm_file_size(module);
+    snprintf(files[1].kind, sizeof(files[1].kind), "aot-executable");
+    files[1].bytes = lm_file_size(dest);
+    *nfiles = 2;
+    return LM_OK;
+}
+
+const lm_runtime lm_runtime_wasm_aot = {
+    .name = "wasm-aot",
+    .description = "the .wasm translated by wasm2c, compiled by gcc -O2, with Lumos' WASI host",
+    .target = "wasm",
+    .available = available,
+    .version = version,
+    .prepare = aot_prepare,
+    .command = aot_command,
+};
