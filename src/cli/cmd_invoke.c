@@ -186,15 +186,16 @@ int lm_cmd_invoke(int argc, char **argv) {
         lm_cli_fail("%s", err);
         goto out;
     }
-    double cold_ms = (double)(ready_ns - inst.start_ns) / 1e6;
+    double cold_ms = (double)(ready_ns - inst.spawn_ns) / 1e6;
+    double placement_ms = (double)(inst.spawn_ns - inst.start_ns) / 1e6;
     double latency_ms = (double)(res.result_ns - res.sent_ns) / 1e6;
     if (json) {
         json_t *resp = json_loadb(res.body, res.body_len, 0, NULL);
         json_t *doc = json_pack(
-            "{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:i}", "function", fn, "runtime", rt->name,
+            "{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:f,s:i}", "function", fn, "runtime", rt->name,
             "instance", inst.id, "pid", (int)inst.child.pid, "status", res.status, "response",
             resp ? resp : json_stringn(res.body, res.body_len), "probes", probes_json(res.probes),
-            "cold_start_ms", cold_ms, "latency_ms", latency_ms, "host_storage_ms",
+            "cold_start_ms", cold_ms, "placement_ms", placement_ms, "latency_ms", latency_ms, "host_storage_ms",
             (double)res.storage_ns / 1e6, "storage_calls", (int)res.storage_calls);
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         fputc('\n', stdout);
@@ -204,9 +205,10 @@ int lm_cmd_invoke(int argc, char **argv) {
         fputc('\n', stdout);
         const uint64_t *p = res.probes;
         fprintf(stderr,
-                "status %d  cold_start_ms %.3f  latency_ms %.3f  deser_ms %.3f  io_ms %.3f  "
+                "status %d  cold_start_ms %.3f  placement_ms %.3f  latency_ms %.3f  deser_ms %.3f  "
+                "io_ms %.3f  "
                 "compute_ms %.3f  ser_ms %.3f  io_bytes %llu/%llu\n",
-                res.status, cold_ms, latency_ms, p[LM_PROBE_DESER_NS] / 1e6,
+                res.status, cold_ms, placement_ms, latency_ms, p[LM_PROBE_DESER_NS] / 1e6,
                 p[LM_PROBE_IO_NS] / 1e6, p[LM_PROBE_COMPUTE_NS] / 1e6, p[LM_PROBE_SER_NS] / 1e6,
                 (unsigned long long)p[LM_PROBE_IO_READ_BYTES],
                 (unsigned long long)p[LM_PROBE_IO_WRITE_BYTES]);

@@ -41,7 +41,7 @@ size_t lm_samples_failed(const lm_samples *s) {
 typedef struct {
     const char *function, *runtime;
     size_t warm_ok, failed;
-    double cold_start_ms, cold_latency_ms;
+    double cold_start_ms, placement_ms, cold_latency_ms;
     double lat_median, lat_mean, lat_sd, lat_min, lat_max, lat_p95;
     double deser_ms, io_ms, compute_ms, ser_ms; /* medians */
     uint64_t io_bytes;
@@ -78,6 +78,7 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
             if (!ok(x)) ps->failed++;
             if (!strcmp(x->kind, "cold") && isnan(ps->cold_start_ms) && x->cold_start_ms > 0) {
                 ps->cold_start_ms = x->cold_start_ms;
+                ps->placement_ms = x->placement_ms;
                 if (ok(x)) ps->cold_latency_ms = x->latency_ms;
             }
             if (strcmp(x->kind, "warm") || !ok(x)) continue;
@@ -123,11 +124,11 @@ void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s
     size_t n = collect(s, p);
     fprintf(f, "group %s, %d warm runs after %d warm-up, storage %s; medians of warm requests\n\n",
             info->group, info->runs, info->warmup, info->storage);
-    fprintf(f, "%-20s %-9s %9s %9s %11s %9s %9s %11s %9s %9s %5s\n", "function", "runtime",
+    fprintf(f, "%-20s %-21s %9s %9s %11s %9s %9s %11s %9s %9s %5s\n", "function", "runtime",
             "cold_ms", "first_ms", "latency_ms", "p95_ms", "deser_ms", "compute_ms", "io_ms",
             "ser_ms", "fail");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%-20s %-9s %9.3f %9.3f %11.3f %9.3f %9.3f %11.3f %9.3f %9.3f %5zu\n",
+        fprintf(f, "%-20s %-21s %9.3f %9.3f %11.3f %9.3f %9.3f %11.3f %9.3f %9.3f %5zu\n",
                 p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].cold_latency_ms,
                 p[i].lat_median, p[i].lat_p95, p[i].deser_ms, p[i].compute_ms, p[i].io_ms,
                 p[i].ser_ms, p[i].failed);
@@ -136,9 +137,10 @@ void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s
 
 static json_t *pair_json(const pair_stats *p) {
     return json_pack(
-        "{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "function",
+        "{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "function",
         p->function, "runtime", p->runtime, "warm_ok", (json_int_t)p->warm_ok, "failed",
         (json_int_t)p->failed, "cold_start_ms", isnan(p->cold_start_ms) ? -1.0 : p->cold_start_ms,
+        "placement_ms", isnan(p->cold_start_ms) ? -1.0 : p->placement_ms,
         "first_latency_ms", isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms,
         "latency_median_ms", p->lat_median, "latency_mean_ms", p->lat_mean, "latency_sd_ms",
         p->lat_sd, "latency_min_ms", p->lat_min, "latency_max_ms", p->lat_max, "latency_p95_ms",
@@ -212,14 +214,16 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
         free(p);
         return lm_errf(err, "cannot write %s", path);
     }
-    fprintf(f, "function,runtime,warm_ok,failed,cold_start_ms,first_latency_ms,latency_median_ms,"
+    fprintf(f, "function,runtime,warm_ok,failed,cold_start_ms,placement_ms,first_latency_ms,"
+               "latency_median_ms,"
                "latency_mean_ms,latency_sd_ms,latency_min_ms,latency_max_ms,latency_p95_ms,"
                "deser_median_ms,io_median_ms,compute_median_ms,ser_median_ms,io_bytes\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f,
-                "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%llu\n",
+                "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
+                "%llu\n",
                 p[i].function, p[i].runtime, p[i].warm_ok, p[i].failed, p[i].cold_start_ms,
-                p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_min,
+                p[i].placement_ms, p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_min,
                 p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms,
                 (unsigned long long)p[i].io_bytes);
     fclose(f);
@@ -251,7 +255,10 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
     fprintf(f,
             "## Method\n\n"
             "For each function and runtime, Lumos starts a fresh instance and times its cold "
-            "start from spawn to the READY frame. It sends the group's benchmark request once "
+            "start from the runtime's exec to the READY frame (`cold_start_ms`); what the "
+            "platform does before, making the instance's cgroup and placing it there, is "
+            "`placement_ms` (on cgroup v1 the first placement after a quiet moment waits for "
+            "an RCU grace period, about 12 ms: see docs/runtimes.md). It sends the group's benchmark request once "
             "(`first_ms`: the first, cold request), %d warm-up requests, then %d measured warm "
             "requests, one at a time. `latency_ms` is measured on the host from writing the "
             "INVOKE frame to reading the RESULT frame (CLOCK_MONOTONIC). `deser_ms`, "
@@ -261,17 +268,22 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
             "writes Redis. Every value below is the median over the measured warm requests "
             "that answered 2xx; every request is in requests.csv.\n\n",
             info->warmup, info->runs);
-    fprintf(f, "## Results (milliseconds)\n\n| function | runtime | cold_start_ms | first_ms | "
+    fprintf(f, "## Results (milliseconds)\n\n| function | runtime | cold_start_ms | "
+               "placement_ms | first_ms | "
                "latency_ms (median) | latency_ms (mean ± sd) | p95_ms | deser_ms | io_ms | "
                "compute_ms | ser_ms | failed |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-               "---:|---:|\n");
+               "---:|---:|---:|\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f,
-                "| %s | %s | %.3f | %.3f | %.3f | %.3f ± %.3f | %.3f | %.3f | %.3f | %.3f | "
+                "| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f ± %.3f | %.3f | %.3f | %.3f | %.3f | "
                 "%.3f | %zu |\n",
-                p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].cold_latency_ms,
+                p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].placement_ms,
+                p[i].cold_latency_ms,
                 p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_p95, p[i].deser_ms,
                 p[i].io_ms, p[i].compute_ms, p[i].ser_ms, p[i].failed);
+    if (info->artifacts)
+        lm_report_sizes(f, info->artifacts, info->functions, info->nfunctions, info->runtimes,
+                        info->targets, info->nruntimes);
     fprintf(f, "\n## Findings\n\n");
     findings(f, p, n);
     size_t failed = lm_samples_failed(s);

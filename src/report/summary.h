@@ -14,7 +14,8 @@ typedef struct {
     char function[64], runtime[32], group[8], instance[32], kind[8];
     int iteration;
     int status;           /* HTTP status the function answered; 0 when it did not */
-    double cold_start_ms; /* spawn to READY, on the request that started the instance */
+    double cold_start_ms; /* runtime's exec to READY, on the request that started the instance */
+    double placement_ms;  /* the platform's part before that: cgroup, adapter set-up */
     double latency_ms;    /* INVOKE written to RESULT read, on the host */
     double host_storage_ms;
     uint64_t probes[LM_PROBE_COUNT];
@@ -38,11 +39,22 @@ typedef struct {
     const char *storage;
     uint64_t started_wall_ns;
     const char *data_dir;
+    const char *artifacts;          /* for the sizes section (index.json) */
+    const char *const *functions;   /* what ran, in order */
+    size_t nfunctions;
+    const char *const *runtimes;    /* what ran, in order, and the target each runs */
+    const char *const *targets;
+    size_t nruntimes;
 } lm_run_info;
 
 /* Writes summary.csv, summary.json and report.md into dir. */
 int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err);
 void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s);
 void lm_report_print_json(FILE *f, const lm_run_info *info, const lm_samples *s);
+
+/* Writes the artifact sizes section for the run's functions and runtimes,
+ * from ARTIFACTS/index.json (sizes.c). */
+void lm_report_sizes(FILE *f, const char *artifacts, const char *const *functions, size_t nfn,
+                     const char *const *runtimes, const char *const *targets, size_t nrt);
 
 #endif

@@ -148,9 +148,11 @@ int lm_instance_spawn(lm_instance *inst, char *const argv[], char *const env[],
         }
         errfd = inst->stderr_capture;
     }
-    inst->spawn_ns = lm_now_ns();
-    return lm_spawn_in(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), &inst->child,
-                       err);
+    if (lm_spawn_in(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), &inst->child,
+                    err) != LM_OK)
+        return LM_ERR;
+    inst->spawn_ns = inst->child.exec_ns ? inst->child.exec_ns : lm_now_ns();
+    return LM_OK;
 }
 
 char *lm_instance_stderr(const lm_instance *inst, size_t max) {

@@ -80,8 +80,12 @@ typedef struct {
     const lm_runtime *runtime;
     char function[64];
     char id[32];       /* unique in this process: "<runtime>-<n>" */
-    uint64_t start_ns; /* monotonic time the start began: the cold start runs from here */
-    uint64_t spawn_ns; /* when its process was spawned (after cgroup and adapter set-up) */
+    /* Monotonic times. start_ns: the start began (the platform's part: the
+     * cgroup, the adapter's set-up). spawn_ns: the runtime's own process
+     * began (exec'd, already in its cgroup). A cold start is READY minus
+     * spawn_ns; spawn_ns minus start_ns is the platform's placement. */
+    uint64_t start_ns;
+    uint64_t spawn_ns;
     char name[64];     /* adapter's own handle (a container id), or "" */
     /* Its control group: "lumos/<cgroup_name>" in every hierarchy. Lumos
      * creates it before start, unless the runtime's own_cgroup says the

@@ -57,11 +57,18 @@ static int join_cgroups(const char *const *join) {
     return 0;
 }
 
+/* What the child tells its parent through the report pipe. */
+typedef struct {
+    uint64_t exec_ns; /* when it was about to exec */
+    int err;          /* errno of a failed step, or 0 */
+} spawn_report;
+
 int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
                 const char *const *join, lm_child *c, char *err) {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
     c->pid = -1;
     c->in = c->out = -1;
+    c->exec_ns = 0;
     char path[4096];
     if (lm_which(argv[0], path, sizeof(path)) != LM_OK)
         return lm_errf(err, "%s not found on PATH: run scripts/setup", argv[0]);
@@ -93,28 +100,32 @@ int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipe
             if (!pipes) dup2(stderr_fd, 1);
         }
         signal(SIGPIPE, SIG_DFL);
-        int je = join_cgroups(join);
-        if (je) {
-            if (write(errp[1], &je, sizeof(je)) < 0) _exit(126);
-            _exit(126);
-        }
-        if (cwd && chdir(cwd) != 0) {
-            int e = errno;
-            if (write(errp[1], &e, sizeof(e)) < 0) _exit(126);
-            _exit(126);
-        }
+        spawn_report rep = {0, join_cgroups(join)};
+        if (!rep.err && cwd && chdir(cwd) != 0) rep.err = errno;
+        /* The moment the program proper begins: after the cgroup joins. */
+        rep.exec_ns = lm_now_ns();
+        if (write(errp[1], &rep, sizeof(rep)) < 0 || rep.err) _exit(126);
         execve(path, argv, envp);
-        int e = errno;
-        if (write(errp[1], &e, sizeof(e)) < 0) _exit(127);
+        rep.err = errno;
+        if (write(errp[1], &rep, sizeof(rep)) < 0) _exit(127);
         _exit(127);
     }
     free(envp);
     close(errp[1]);
+    /* First report: set-up done (or failed); a second one: exec failed. */
+    spawn_report rep = {0, 0};
     int child_errno = 0;
     ssize_t r;
     do
-        r = read(errp[0], &child_errno, sizeof(child_errno));
+        r = read(errp[0], &rep, sizeof(rep));
     while (r < 0 && errno == EINTR);
+    if (r == (ssize_t)sizeof(rep) && !rep.err) {
+        c->exec_ns = rep.exec_ns;
+        do
+            r = read(errp[0], &rep, sizeof(rep));
+        while (r < 0 && errno == EINTR);
+    }
+    child_errno = r > 0 ? rep.err : 0;
     close(errp[0]);
     if (pipes) {
         close(in[0]);

@@ -62,6 +62,9 @@ typedef struct {
     pid_t pid;
     int in;  /* write end of the child's stdin, or -1 */
     int out; /* read end of the child's stdout, or -1 */
+    /* Monotonic time the child was about to exec, its set-up (cgroup
+     * joins) done: where the started program's own time begins. */
+    uint64_t exec_ns;
 } lm_child;
 
 /* Starts argv[0] (searched on PATH) with extra environment entries env
