@@ -15,7 +15,8 @@
 static int one_start(const char *name, int no_cgroup, double *from_start, double *from_spawn) {
     char err[LM_ERRLEN];
     const lm_runtime *rt = lm_runtime_find(name, err);
-    lm_start_opts o = {.artifacts = lm_artifacts_dir(NULL), .stderr_fd = -1, .no_cgroup = no_cgroup};
+    lm_start_opts o = {
+        .artifacts = lm_artifacts_dir(NULL), .stderr_fd = -1, .no_cgroup = no_cgroup};
     lm_instance inst;
     uint64_t ready;
     if (!rt || lm_instance_start(rt, "noop", &o, &inst, err) != LM_OK ||
@@ -40,7 +41,8 @@ int main(int argc, char **argv) {
     const char *names[32];
     int nrt = 0;
     char err[LM_ERRLEN];
-    for (int i = 2; i < argc && nrt < 32; i++) names[nrt++] = argv[i];
+    for (int i = 2; i < argc && nrt < 32; i++)
+        names[nrt++] = argv[i];
     if (nrt == 0) {
         const lm_runtime *const *all = lm_runtime_all();
         for (size_t i = 0; all[i] && nrt < 32; i++)
@@ -66,7 +68,8 @@ int main(int argc, char **argv) {
         double cs = median(v, n), csp = median(v + n, n);
         double p95 = lm_percentile(v + n, (size_t)n, 95);
         double bs = median(v + 2 * n, n), bsp = median(v + 3 * n, n);
-        printf("%-22s %6d %14.3f %14.3f %14.3f %14.3f %14.3f\n", names[r], n, csp, p95, cs, bsp, bs);
+        printf("%-22s %6d %14.3f %14.3f %14.3f %14.3f %14.3f\n", names[r], n, csp, p95, cs, bsp,
+               bs);
     }
     printf("(medians; cold = the runtime's exec to READY; total = from the start call, the "
            "cgroup placement included; bare = without a cgroup of its own)\n");

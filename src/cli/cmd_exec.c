@@ -84,8 +84,10 @@ int lm_cmd_exec(int argc, char **argv) {
     char **args = calloc((size_t)argc + 1, sizeof(char *));
     if (!args) return lm_cli_fail("out of memory");
     int nargs = 0, rc;
-    for (int i = optind + 1; i < split; i++) args[nargs++] = argv[i];
-    for (int i = split + 1; i < argc; i++) args[nargs++] = argv[i];
+    for (int i = optind + 1; i < split; i++)
+        args[nargs++] = argv[i];
+    for (int i = split + 1; i < argc; i++)
+        args[nargs++] = argv[i];
     args[nargs] = NULL;
 
     char err[LM_ERRLEN], path[4096];
@@ -110,7 +112,8 @@ int lm_cmd_exec(int argc, char **argv) {
         } else {
             /* The runtime's variables go into this environment, then lumos
              * becomes the runtime: stdio and the exit status are its own. */
-            for (int i = 0; i < cenv.n; i++) putenv(cenv.v[i]);
+            for (int i = 0; i < cenv.n; i++)
+                putenv(cenv.v[i]);
             execv(path, cargv.v);
             rc = lm_cli_fail("cannot run %s: %s", path, strerror(errno));
             cenv.n = 0; /* the environment holds its strings now */

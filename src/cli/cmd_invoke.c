@@ -192,11 +192,12 @@ int lm_cmd_invoke(int argc, char **argv) {
     if (json) {
         json_t *resp = json_loadb(res.body, res.body_len, 0, NULL);
         json_t *doc = json_pack(
-            "{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:f,s:i}", "function", fn, "runtime", rt->name,
-            "instance", inst.id, "pid", (int)inst.child.pid, "status", res.status, "response",
-            resp ? resp : json_stringn(res.body, res.body_len), "probes", probes_json(res.probes),
-            "cold_start_ms", cold_ms, "placement_ms", placement_ms, "latency_ms", latency_ms, "host_storage_ms",
-            (double)res.storage_ns / 1e6, "storage_calls", (int)res.storage_calls);
+            "{s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:f,s:i}", "function", fn, "runtime",
+            rt->name, "instance", inst.id, "pid", (int)inst.child.pid, "status", res.status,
+            "response", resp ? resp : json_stringn(res.body, res.body_len), "probes",
+            probes_json(res.probes), "cold_start_ms", cold_ms, "placement_ms", placement_ms,
+            "latency_ms", latency_ms, "host_storage_ms", (double)res.storage_ns / 1e6,
+            "storage_calls", (int)res.storage_calls);
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         fputc('\n', stdout);
         json_decref(doc);

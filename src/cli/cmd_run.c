@@ -341,7 +341,8 @@ int lm_cmd_run(int argc, char **argv) {
     csv = NULL;
 
     const char *targets[16];
-    for (int r = 0; r < nrt; r++) targets[r] = rtp[r]->target;
+    for (int r = 0; r < nrt; r++)
+        targets[r] = rtp[r]->target;
     lm_run_info info = {.group = o.group,
                         .runs = (int)o.runs,
                         .warmup = (int)o.warmup,

@@ -44,8 +44,9 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
         /* Touch every page, so the memory is really used. */
         for (uint64_t i = 0; i < mb; i++) {
             char *p = malloc(1 << 20);
-            if (!p) return lm_fail(ctx, 500, "out_of_memory", "malloc failed after %llu MiB",
-                                   (unsigned long long)i);
+            if (!p)
+                return lm_fail(ctx, 500, "out_of_memory", "malloc failed after %llu MiB",
+                               (unsigned long long)i);
             memset(p, (int)i, 1 << 20);
             lm_faulty_sink = p;
         }

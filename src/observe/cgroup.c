@@ -139,7 +139,8 @@ const char *const *lm_cgroup_procs(const lm_cgroup *cg) {
     static __thread const char *list[LM_CGROUP_MAX_DIRS + 1];
     if (!cg || !cg->version) return NULL;
     int i = 0;
-    for (; i < cg->ndirs; i++) list[i] = cg->procs[i];
+    for (; i < cg->ndirs; i++)
+        list[i] = cg->procs[i];
     list[i] = NULL;
     return list;
 }
@@ -168,7 +169,8 @@ void lm_cgroup_destroy(lm_cgroup *cg) {
             if (rmdir(cg->dirs[i]) == 0 || errno == ENOENT) break;
             FILE *f = fopen(cg->procs[i], "r");
             int pid;
-            while (f && fscanf(f, "%d", &pid) == 1) kill(pid, SIGKILL);
+            while (f && fscanf(f, "%d", &pid) == 1)
+                kill(pid, SIGKILL);
             if (f) fclose(f);
             struct timespec ts = {0, 2000000};
             nanosleep(&ts, NULL);

@@ -57,13 +57,16 @@ void lm_report_sizes(FILE *f, const char *artifacts, const char *const *function
         fprintf(f, "No build index at %s (run `lumos build`).\n", path);
         return;
     }
-    fprintf(f, "What each runtime deploys, from %s (the sizes of the files on disk): "
-               "an OCI image's compressed blobs, an AoT executable, or else the native "
-               "executable or the .wasm module.\n\n| function |",
+    fprintf(f,
+            "What each runtime deploys, from %s (the sizes of the files on disk): "
+            "an OCI image's compressed blobs, an AoT executable, or else the native "
+            "executable or the .wasm module.\n\n| function |",
             path);
-    for (size_t r = 0; r < nrt; r++) fprintf(f, " %s |", runtimes[r]);
+    for (size_t r = 0; r < nrt; r++)
+        fprintf(f, " %s |", runtimes[r]);
     fprintf(f, "\n|---|");
-    for (size_t r = 0; r < nrt; r++) fprintf(f, "---:|");
+    for (size_t r = 0; r < nrt; r++)
+        fprintf(f, "---:|");
     fprintf(f, "\n");
     for (size_t i = 0; i < nfn; i++) {
         fprintf(f, "| %s |", functions[i]);

@@ -140,12 +140,12 @@ static json_t *pair_json(const pair_stats *p) {
         "{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "function",
         p->function, "runtime", p->runtime, "warm_ok", (json_int_t)p->warm_ok, "failed",
         (json_int_t)p->failed, "cold_start_ms", isnan(p->cold_start_ms) ? -1.0 : p->cold_start_ms,
-        "placement_ms", isnan(p->cold_start_ms) ? -1.0 : p->placement_ms,
-        "first_latency_ms", isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms,
-        "latency_median_ms", p->lat_median, "latency_mean_ms", p->lat_mean, "latency_sd_ms",
-        p->lat_sd, "latency_min_ms", p->lat_min, "latency_max_ms", p->lat_max, "latency_p95_ms",
-        p->lat_p95, "deser_median_ms", p->deser_ms, "io_median_ms", p->io_ms, "compute_median_ms",
-        p->compute_ms, "ser_median_ms", p->ser_ms, "io_bytes", (json_int_t)p->io_bytes);
+        "placement_ms", isnan(p->cold_start_ms) ? -1.0 : p->placement_ms, "first_latency_ms",
+        isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms, "latency_median_ms", p->lat_median,
+        "latency_mean_ms", p->lat_mean, "latency_sd_ms", p->lat_sd, "latency_min_ms", p->lat_min,
+        "latency_max_ms", p->lat_max, "latency_p95_ms", p->lat_p95, "deser_median_ms", p->deser_ms,
+        "io_median_ms", p->io_ms, "compute_median_ms", p->compute_ms, "ser_median_ms", p->ser_ms,
+        "io_bytes", (json_int_t)p->io_bytes);
 }
 
 static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
@@ -223,9 +223,9 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
                 "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
                 "%llu\n",
                 p[i].function, p[i].runtime, p[i].warm_ok, p[i].failed, p[i].cold_start_ms,
-                p[i].placement_ms, p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_min,
-                p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms,
-                (unsigned long long)p[i].io_bytes);
+                p[i].placement_ms, p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean,
+                p[i].lat_sd, p[i].lat_min, p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms,
+                p[i].compute_ms, p[i].ser_ms, (unsigned long long)p[i].io_bytes);
     fclose(f);
 
     json_t *j = summary_json(info, s);
@@ -258,7 +258,8 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
             "start from the runtime's exec to the READY frame (`cold_start_ms`); what the "
             "platform does before, making the instance's cgroup and placing it there, is "
             "`placement_ms` (on cgroup v1 the first placement after a quiet moment waits for "
-            "an RCU grace period, about 12 ms: see docs/runtimes.md). It sends the group's benchmark request once "
+            "an RCU grace period, about 12 ms: see docs/runtimes.md). It sends the group's "
+            "benchmark request once "
             "(`first_ms`: the first, cold request), %d warm-up requests, then %d measured warm "
             "requests, one at a time. `latency_ms` is measured on the host from writing the "
             "INVOKE frame to reading the RESULT frame (CLOCK_MONOTONIC). `deser_ms`, "
@@ -278,9 +279,8 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
                 "| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f ± %.3f | %.3f | %.3f | %.3f | %.3f | "
                 "%.3f | %zu |\n",
                 p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].placement_ms,
-                p[i].cold_latency_ms,
-                p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_p95, p[i].deser_ms,
-                p[i].io_ms, p[i].compute_ms, p[i].ser_ms, p[i].failed);
+                p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_p95,
+                p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms, p[i].failed);
     if (info->artifacts)
         lm_report_sizes(f, info->artifacts, info->functions, info->nfunctions, info->runtimes,
                         info->targets, info->nruntimes);

@@ -39,10 +39,10 @@ typedef struct {
     const char *storage;
     uint64_t started_wall_ns;
     const char *data_dir;
-    const char *artifacts;          /* for the sizes section (index.json) */
-    const char *const *functions;   /* what ran, in order */
+    const char *artifacts;        /* for the sizes section (index.json) */
+    const char *const *functions; /* what ran, in order */
     size_t nfunctions;
-    const char *const *runtimes;    /* what ran, in order, and the target each runs */
+    const char *const *runtimes; /* what ran, in order, and the target each runs */
     const char *const *targets;
     size_t nruntimes;
 } lm_run_info;

@@ -339,8 +339,7 @@ static const container_kind kwasm_interp = {"wasm-interp", "scratch", "wasm-inte
 
 #define CONTAINER_OPS                                                                              \
     .available = container_available, .version = container_version, .prepare = container_prepare,  \
-    .start = container_start, .cleanup = container_cleanup, .own_cgroup = 1,                    \
-    .signal_as_exit = 1
+    .start = container_start, .cleanup = container_cleanup, .own_cgroup = 1, .signal_as_exit = 1
 
 const lm_runtime lm_runtime_container = {
     .name = "container",

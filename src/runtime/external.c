@@ -98,7 +98,8 @@ static int file_hash(const char *path, uint64_t *h, char *err) {
     char *data = lm_file_read(path, &len, err);
     if (!data) return LM_ERR;
     uint64_t v = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) v = (v ^ (uint8_t)data[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < len; i++)
+        v = (v ^ (uint8_t)data[i]) * 0x100000001b3ull;
     free(data);
     *h = v;
     return LM_OK;
@@ -225,9 +226,10 @@ static int valid_spec(json_t *r, char *err) {
     for (size_t k = 0; k < 5; k++) {
         json_t *a = json_object_get(r, arrays[k]);
         if (!a) continue;
-        if (!json_is_array(a)) return lm_errf(err, "runtime %s: \"%s\" must be an array", name, arrays[k]);
-        json_array_foreach(a, i, part) if (!json_is_string(part))
-            return lm_errf(err, "runtime %s: \"%s\" must hold strings only", name, arrays[k]);
+        if (!json_is_array(a))
+            return lm_errf(err, "runtime %s: \"%s\" must be an array", name, arrays[k]);
+        json_array_foreach(a, i, part) if (!json_is_string(part)) return lm_errf(
+            err, "runtime %s: \"%s\" must hold strings only", name, arrays[k]);
     }
     return LM_OK;
 }
@@ -278,7 +280,8 @@ static int add_config(json_t *doc, const char *from, const lm_runtime *const *bu
 /* The templates live as long as the process; freed at exit so leak checkers
  * see every allocation accounted for. */
 static void free_configs(void) {
-    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) json_decref(owned[i]);
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+        json_decref(owned[i]);
 }
 
 size_t lm_external_load(const lm_runtime *const *builtin, const lm_runtime **out, size_t max) {
@@ -306,7 +309,8 @@ size_t lm_external_load(const lm_runtime *const *builtin, const lm_runtime **out
         }
     }
     size_t n = 0;
-    for (; n < n_externals && n < max; n++) out[n] = &externals[n];
+    for (; n < n_externals && n < max; n++)
+        out[n] = &externals[n];
     return n;
 }
 

@@ -148,8 +148,8 @@ int lm_instance_spawn(lm_instance *inst, char *const argv[], char *const env[],
         }
         errfd = inst->stderr_capture;
     }
-    if (lm_spawn_in(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), &inst->child,
-                    err) != LM_OK)
+    if (lm_spawn_in(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), &inst->child, err) !=
+        LM_OK)
         return LM_ERR;
     inst->spawn_ns = inst->child.exec_ns ? inst->child.exec_ns : lm_now_ns();
     return LM_OK;

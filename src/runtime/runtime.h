@@ -79,14 +79,14 @@ typedef struct {
     lm_child child;
     const lm_runtime *runtime;
     char function[64];
-    char id[32];       /* unique in this process: "<runtime>-<n>" */
+    char id[32]; /* unique in this process: "<runtime>-<n>" */
     /* Monotonic times. start_ns: the start began (the platform's part: the
      * cgroup, the adapter's set-up). spawn_ns: the runtime's own process
      * began (exec'd, already in its cgroup). A cold start is READY minus
      * spawn_ns; spawn_ns minus start_ns is the platform's placement. */
     uint64_t start_ns;
     uint64_t spawn_ns;
-    char name[64];     /* adapter's own handle (a container id), or "" */
+    char name[64]; /* adapter's own handle (a container id), or "" */
     /* Its control group: "lumos/<cgroup_name>" in every hierarchy. Lumos
      * creates it before start, unless the runtime's own_cgroup says the
      * runtime does (runc, from linux.cgroupsPath = "/lumos/<cgroup_name>");
