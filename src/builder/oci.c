@@ -21,17 +21,6 @@
 /* Bumped when the way images are made changes, so old ones are redone. */
 #define RECIPE "lumos-oci-2"
 
-/* snprintf for paths: LM_ERR when it did not fit (the path is then cut,
- * and opening it fails with a clear name). */
-static int pathf(char *out, size_t n, const char *fmt, ...) LM_PRINTF(3, 4);
-static int pathf(char *out, size_t n, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(out, n, fmt, ap);
-    va_end(ap);
-    return r < 0 || (size_t)r >= n ? LM_ERR : LM_OK;
-}
-
 int lm_oci_available(char *err) {
     char path[PATH_MAX];
     if (lm_which("umoci", path, sizeof(path)) != LM_OK)
@@ -153,7 +142,7 @@ static int inputs_key(const lm_oci_spec *s, json_t *prev, char key[17], json_t *
     if (strcmp(s->base, "scratch") != 0) {
         char index[PATH_MAX];
         uint64_t h;
-        pathf(index, sizeof(index), "%s/%s-image/index.json", lm_oci_cache_dir(), s->base);
+        lm_pathf(index, sizeof(index), "%s/%s-image/index.json", lm_oci_cache_dir(), s->base);
         if (hash_file(index, &h, err) != LM_OK) return LM_ERR;
         v = (v ^ h) * 1099511628211ull;
     }
@@ -185,7 +174,7 @@ static int inputs_key(const lm_oci_spec *s, json_t *prev, char key[17], json_t *
  * the image's rootfs must not change when the artifact is rewritten. */
 static int stage_file(const char *stage, const char *host, const char *guest, char *err) {
     char dst[PATH_MAX];
-    if (pathf(dst, sizeof(dst), "%s/%s", stage, guest) != LM_OK)
+    if (lm_pathf(dst, sizeof(dst), "%s/%s", stage, guest) != LM_OK)
         return lm_errf(err, "path too long: %s", guest);
     char *slash = strrchr(dst, '/');
     *slash = 0;
@@ -224,7 +213,7 @@ int lm_oci_copy_file(const char *src, const char *dst, char *err) {
 /* Stages host at guest unless something is there already. */
 static int stage_once(const char *stage, const char *host, const char *guest, char *err) {
     char dst[PATH_MAX];
-    if (pathf(dst, sizeof(dst), "%s/%s", stage, guest) != LM_OK)
+    if (lm_pathf(dst, sizeof(dst), "%s/%s", stage, guest) != LM_OK)
         return lm_errf(err, "path too long: %s", guest);
     if (access(dst, F_OK) == 0) return LM_OK;
     return stage_file(stage, host, guest, err);
@@ -319,7 +308,7 @@ static int sum_tree(const char *dir, long long *bytes) {
 
 int lm_oci_sizes_of(const char *layout, const char *rootfs, lm_oci_sizes *out, char *err) {
     char blobs[PATH_MAX];
-    pathf(blobs, sizeof(blobs), "%s/blobs", layout);
+    lm_pathf(blobs, sizeof(blobs), "%s/blobs", layout);
     if (sum_tree(blobs, &out->compressed) != LM_OK)
         return lm_errf(err, "cannot read image layout %s", layout);
     if (sum_tree(rootfs, &out->uncompressed) != LM_OK)
@@ -330,7 +319,7 @@ int lm_oci_sizes_of(const char *layout, const char *rootfs, lm_oci_sizes *out, c
 /* A writer's lock on "<layout>.lock": held while checking and building. */
 static int lock_image(const char *layout, char *err) {
     char path[PATH_MAX];
-    pathf(path, sizeof(path), "%s.lock", layout);
+    lm_pathf(path, sizeof(path), "%s.lock", layout);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return lm_errf(err, "cannot open lock %s: %s", path, strerror(errno));
     while (flock(fd, LOCK_EX) != 0)
@@ -364,33 +353,33 @@ static int start_image(const lm_oci_spec *s, const char *image, char *err) {
         return umoci(err, "new", "--image", image, NULL);
     }
     char src[PATH_MAX];
-    pathf(src, sizeof(src), "%s/%s-image", lm_oci_cache_dir(), s->base);
+    lm_pathf(src, sizeof(src), "%s/%s-image", lm_oci_cache_dir(), s->base);
     if (lm_oci_copy_layout(src, s->layout, err) != LM_OK) return LM_ERR;
     char base[PATH_MAX];
-    pathf(base, sizeof(base), "%s:base", s->layout);
+    lm_pathf(base, sizeof(base), "%s:base", s->layout);
     if (umoci(err, "tag", "--image", base, s->tag, NULL) != LM_OK) return LM_ERR;
     return umoci(err, "rm", "--image", base, NULL);
 }
 
 int lm_oci_copy_layout(const char *src, const char *dst, char *err) {
     char a[PATH_MAX], b[PATH_MAX];
-    pathf(b, sizeof(b), "%s/blobs/sha256", dst);
+    lm_pathf(b, sizeof(b), "%s/blobs/sha256", dst);
     if (lm_mkdirs(b, err) != LM_OK) return LM_ERR;
     const char *top[] = {"oci-layout", "index.json"};
     for (int i = 0; i < 2; i++) {
-        pathf(a, sizeof(a), "%s/%s", src, top[i]);
-        pathf(b, sizeof(b), "%s/%s", dst, top[i]);
+        lm_pathf(a, sizeof(a), "%s/%s", src, top[i]);
+        lm_pathf(b, sizeof(b), "%s/%s", dst, top[i]);
         if (lm_oci_copy_file(a, b, err) != LM_OK) return LM_ERR;
     }
-    pathf(a, sizeof(a), "%s/blobs/sha256", src);
+    lm_pathf(a, sizeof(a), "%s/blobs/sha256", src);
     DIR *d = opendir(a);
     if (!d) return lm_errf(err, "cannot read %s: %s", a, strerror(errno));
     struct dirent *e;
     int rc = LM_OK;
     while (rc == LM_OK && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        pathf(a, sizeof(a), "%s/blobs/sha256/%s", src, e->d_name);
-        pathf(b, sizeof(b), "%s/blobs/sha256/%s", dst, e->d_name);
+        lm_pathf(a, sizeof(a), "%s/blobs/sha256/%s", src, e->d_name);
+        lm_pathf(b, sizeof(b), "%s/blobs/sha256/%s", dst, e->d_name);
         if (link(a, b) != 0) rc = lm_oci_copy_file(a, b, err);
     }
     closedir(d);
@@ -404,8 +393,8 @@ int lm_oci_copy_layout(const char *src, const char *dst, char *err) {
  * other tools reject; `repack` writes whole tar streams.) */
 static int build(const lm_oci_spec *s, char *err) {
     char image[PATH_MAX], rootfs[PATH_MAX], dir[PATH_MAX];
-    pathf(image, sizeof(image), "%s:%s", s->layout, s->tag);
-    pathf(rootfs, sizeof(rootfs), "%s/rootfs", s->bundle);
+    lm_pathf(image, sizeof(image), "%s:%s", s->layout, s->tag);
+    lm_pathf(rootfs, sizeof(rootfs), "%s/rootfs", s->bundle);
     lm_rmtree(s->layout);
     lm_rmtree(s->bundle);
     if (start_image(s, image, err) != LM_OK) return LM_ERR;
@@ -438,7 +427,7 @@ static int build(const lm_oci_spec *s, char *err) {
     if (lm_oci_tool(argv, err) != LM_OK) return LM_ERR;
     if (umoci(err, "unpack", "--image", image, s->bundle, NULL) != LM_OK) return LM_ERR;
     /* The layer: the files, an empty /data for the data folder's mount. */
-    if (pathf(dir, sizeof(dir), "%s/data", rootfs) != LM_OK || lm_mkdirs(dir, err) != LM_OK)
+    if (lm_pathf(dir, sizeof(dir), "%s/data", rootfs) != LM_OK || lm_mkdirs(dir, err) != LM_OK)
         return LM_ERR;
     for (int i = 0; i < s->nfiles; i++) {
         if (stage_file(rootfs, s->files[i].host, s->files[i].guest, err) != LM_OK) return LM_ERR;
@@ -454,7 +443,7 @@ static int build(const lm_oci_spec *s, char *err) {
      * rootfs at every start; not part of the image. */
     const char *mnt[] = {"proc", "dev", "sys"};
     for (int i = 0; i < 3; i++) {
-        pathf(dir, sizeof(dir), "%s/%s", rootfs, mnt[i]);
+        lm_pathf(dir, sizeof(dir), "%s/%s", rootfs, mnt[i]);
         if (lm_mkdirs(dir, err) != LM_OK) return LM_ERR;
     }
     return LM_OK;
@@ -467,8 +456,8 @@ int lm_oci_ensure(const lm_oci_spec *s, int *built, char *err) {
                        LM_OCI_MAX_FILES);
     if (lm_oci_base_ready(s->base, err) != LM_OK) return LM_ERR;
     char rec_path[PATH_MAX], rootfs[PATH_MAX], parent[PATH_MAX];
-    pathf(rec_path, sizeof(rec_path), "%s.json", s->layout);
-    pathf(rootfs, sizeof(rootfs), "%s/rootfs", s->bundle);
+    lm_pathf(rec_path, sizeof(rec_path), "%s.json", s->layout);
+    lm_pathf(rootfs, sizeof(rootfs), "%s/rootfs", s->bundle);
     snprintf(parent, sizeof(parent), "%s", s->layout);
     char *slash = strrchr(parent, '/');
     if (slash) *slash = 0;
@@ -481,8 +470,8 @@ int lm_oci_ensure(const lm_oci_spec *s, int *built, char *err) {
     if (inputs_key(s, json_object_get(prev, "files"), key, &files, err) != LM_OK) goto out;
     const char *old = json_string_value(json_object_get(prev, "inputs"));
     char index[PATH_MAX], config[PATH_MAX];
-    pathf(index, sizeof(index), "%s/index.json", s->layout);
-    pathf(config, sizeof(config), "%s/config.json", s->bundle);
+    lm_pathf(index, sizeof(index), "%s/index.json", s->layout);
+    lm_pathf(config, sizeof(config), "%s/config.json", s->bundle);
     if (old && strcmp(old, key) == 0 && lm_is_dir(rootfs) && access(index, R_OK) == 0 &&
         access(config, R_OK) == 0) {
         rc = LM_OK;

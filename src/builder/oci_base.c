@@ -21,17 +21,6 @@
 #define SUITE "bookworm"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 
-/* snprintf for paths: LM_ERR when it did not fit (the path is then cut,
- * and opening it fails with a clear name). */
-static int pathf(char *out, size_t n, const char *fmt, ...) LM_PRINTF(3, 4);
-static int pathf(char *out, size_t n, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(out, n, fmt, ap);
-    va_end(ap);
-    return r < 0 || (size_t)r >= n ? LM_ERR : LM_OK;
-}
-
 int lm_oci_find_tool(const char *name, char *out, size_t n) {
     if (lm_which(name, out, n) == LM_OK) return LM_OK;
     /* Administrators' tools (runc, debootstrap) live in sbin, which a
@@ -50,7 +39,7 @@ int lm_oci_base_ready(const char *base, char *err) {
         return lm_errf(err, "unknown image base '%s' (known: scratch, debian-slim)", base);
     if (lm_oci_available(err) != LM_OK) return LM_ERR;
     char index[PATH_MAX];
-    pathf(index, sizeof(index), "%s/debian-slim-image/index.json", lm_oci_cache_dir());
+    lm_pathf(index, sizeof(index), "%s/debian-slim-image/index.json", lm_oci_cache_dir());
     if (access(index, R_OK) != 0)
         return lm_errf(err,
                        "the debian-slim base is not built (%s is missing): run `lumos build "
@@ -176,14 +165,14 @@ static void remove_tree(const char *root) {
 /* Empties dir (relative to root) but keeps it. */
 static void empty_dir(const char *root, const char *dir, const char *keep) {
     char path[PATH_MAX];
-    pathf(path, sizeof(path), "%s/%s", root, dir);
+    lm_pathf(path, sizeof(path), "%s/%s", root, dir);
     DIR *d = opendir(path);
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         char sub[PATH_MAX];
-        pathf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+        lm_pathf(sub, sizeof(sub), "%s/%s", path, e->d_name);
         if (keep && e->d_type == DT_DIR) {
             /* /usr/share/doc/<pkg>/: only the copyright file stays. */
             DIR *dd = opendir(sub);
@@ -191,7 +180,7 @@ static void empty_dir(const char *root, const char *dir, const char *keep) {
             while (dd && (f = readdir(dd))) {
                 if (f->d_name[0] == '.' || strcmp(f->d_name, keep) == 0) continue;
                 char leaf[PATH_MAX];
-                pathf(leaf, sizeof(leaf), "%s/%s", sub, f->d_name);
+                lm_pathf(leaf, sizeof(leaf), "%s/%s", sub, f->d_name);
                 remove_tree(leaf);
             }
             if (dd) closedir(dd);
@@ -225,7 +214,7 @@ static void slimify(const char *root) {
     const char *files[] = {"var/cache/apt/pkgcache.bin", "var/cache/apt/srcpkgcache.bin",
                            "var/cache/ldconfig/aux-cache"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        pathf(path, sizeof(path), "%s/%s", root, files[i]);
+        lm_pathf(path, sizeof(path), "%s/%s", root, files[i]);
         unlink(path);
     }
 }
@@ -240,15 +229,9 @@ static int run_debootstrap(const char *target, const char *log, char *err) {
             "lumos: building the debian-slim base: debootstrap --variant=minbase " SUITE
             " from %s (about a minute; log: %s)\n",
             mirror, log);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return lm_errf(err, "cannot create %s: %s", log, strerror(errno));
     char *argv[] = {tool, "--variant=minbase", SUITE, (char *)target, mirror, NULL};
-    lm_child c;
-    int rc = lm_spawn(argv, NULL, NULL, 0, fd, &c, err);
-    close(fd);
-    if (rc != LM_OK) return LM_ERR;
     int status;
-    lm_child_wait(&c, -1, &status);
+    if (lm_run_logged(argv, log, &status, err) != LM_OK) return LM_ERR;
     if (status == 0) return LM_OK;
     char how[64];
     lm_describe_status(status, how, sizeof(how));
@@ -263,11 +246,11 @@ static int run_debootstrap(const char *target, const char *log, char *err) {
  * reads them) and repacking. */
 static int base_image(const char *rootfs, const char *dst, char *err) {
     char tmp[PATH_MAX], image[PATH_MAX], bundle[PATH_MAX], src[PATH_MAX], into[PATH_MAX];
-    pathf(tmp, sizeof(tmp), "%s.tmp", dst);
-    pathf(image, sizeof(image), "%s:base", tmp);
-    pathf(bundle, sizeof(bundle), "%s.bundle", tmp);
-    pathf(src, sizeof(src), "%s/.", rootfs);
-    pathf(into, sizeof(into), "%s/rootfs/", bundle);
+    lm_pathf(tmp, sizeof(tmp), "%s.tmp", dst);
+    lm_pathf(image, sizeof(image), "%s:base", tmp);
+    lm_pathf(bundle, sizeof(bundle), "%s.bundle", tmp);
+    lm_pathf(src, sizeof(src), "%s/.", rootfs);
+    lm_pathf(into, sizeof(into), "%s/rootfs/", bundle);
     lm_rmtree(tmp);
     lm_rmtree(bundle);
     char *init[] = {"umoci", "init", "--layout", tmp, NULL};
@@ -318,12 +301,12 @@ int lm_oci_base_build(const char *base, char *err) {
     if (lm_mkdirs(cache, err) != LM_OK) return LM_ERR;
     char lock_path[PATH_MAX], rootfs[PATH_MAX], done[PATH_MAX], tmp[PATH_MAX], log[PATH_MAX],
         image[PATH_MAX];
-    pathf(lock_path, sizeof(lock_path), "%s/debian-slim.lock", cache);
-    pathf(rootfs, sizeof(rootfs), "%s/debian-slim-rootfs", cache);
-    pathf(done, sizeof(done), "%s/debian-slim-rootfs.done", cache);
-    pathf(tmp, sizeof(tmp), "%s/debian-slim-rootfs.tmp", cache);
-    pathf(log, sizeof(log), "%s/debootstrap.log", cache);
-    pathf(image, sizeof(image), "%s/debian-slim-image", cache);
+    lm_pathf(lock_path, sizeof(lock_path), "%s/debian-slim.lock", cache);
+    lm_pathf(rootfs, sizeof(rootfs), "%s/debian-slim-rootfs", cache);
+    lm_pathf(done, sizeof(done), "%s/debian-slim-rootfs.done", cache);
+    lm_pathf(tmp, sizeof(tmp), "%s/debian-slim-rootfs.tmp", cache);
+    lm_pathf(log, sizeof(log), "%s/debootstrap.log", cache);
+    lm_pathf(image, sizeof(image), "%s/debian-slim-image", cache);
     int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock < 0) return lm_errf(err, "cannot open %s: %s", lock_path, strerror(errno));
     while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {

@@ -249,14 +249,8 @@ static int cache_key(const char *module, const char *cache, char key[65], char *
  * gets what it said (its last lines). */
 static int run_logged(char *const argv[], const char *log, const char *what, const char *module,
                       char *err) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return lm_errf(err, "cannot write %s: %s", log, strerror(errno));
-    lm_child c;
-    int rc = lm_spawn(argv, NULL, NULL, 0, fd, &c, err);
-    close(fd);
-    if (rc != LM_OK) return LM_ERR;
     int status;
-    lm_child_wait(&c, -1, &status);
+    if (lm_run_logged(argv, log, &status, err) != LM_OK) return LM_ERR;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return LM_OK;
     char *text = lm_file_read(log, NULL, NULL);
     char *say = text ? text : "";

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +129,12 @@ int lm_which(const char *name, char *out, size_t n) {
         path += len + (colon ? 1 : 0);
     }
     return LM_ERR;
+}
+
+int lm_pathf(char *out, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+    return r < 0 || (size_t)r >= n ? LM_ERR : LM_OK;
 }

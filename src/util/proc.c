@@ -196,3 +196,14 @@ void lm_describe_status(int status, char *out, size_t n) {
     else
         snprintf(out, n, "wait status 0x%x", status);
 }
+
+int lm_run_logged(char *const argv[], const char *log, int *status, char *err) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return lm_errf(err, "cannot write %s: %s", log, strerror(errno));
+    lm_child c;
+    int rc = lm_spawn(argv, NULL, NULL, 0, fd, &c, err);
+    close(fd);
+    if (rc != LM_OK) return LM_ERR;
+    lm_child_wait(&c, -1, status);
+    return LM_OK;
+}

@@ -90,6 +90,15 @@ void lm_child_stop(lm_child *c, int grace_ms);
  * could not run or died by a signal (err says which). */
 int lm_run(char *const argv[], int quiet, char *err);
 
+/* Runs a command to completion with its stdout and stderr in the file log
+ * (created or truncated). LM_OK with *status as waitpid gives it, or
+ * LM_ERR (err says why) when the log or the command could not be opened. */
+int lm_run_logged(char *const argv[], const char *log, int *status, char *err);
+
+/* snprintf for paths: LM_ERR when the result did not fit (it is then cut,
+ * and opening it fails with a clear name). */
+int lm_pathf(char *out, size_t n, const char *fmt, ...) LM_PRINTF(3, 4);
+
 /* Describes a wait status: "exit status 3", "killed by signal 9 (SIGKILL)". */
 void lm_describe_status(int status, char *out, size_t n);
 
