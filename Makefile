@@ -26,7 +26,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Isrc/sdk -Isrc/functions -Itests/support -I$(GEN) -MMD -MP
 CFLAGS := -std=c11 $(WARN) $(OPT) $(SAN) -ffp-contract=off
 LDFLAGS := $(SAN)
-HOST_LIBS := -lhiredis -ljansson -lsqlite3 -lm
+HOST_LIBS := -levent -lhiredis -ljansson -lsqlite3 -lm -lpthread
 TEST_LIBS := -lcmocka -lssl -lcrypto
 
 # Where the lumos binary finds the sources it compiles functions from.

@@ -1,0 +1,43 @@
+/* conn.h -- the event-driven host side of one instance's channel, on a
+ * libevent base: READY, then one INVOKE at a time, the function's storage
+ * calls served from a store, its RESULT delivered to a callback. This is
+ * what the platform's pool drives; lumos invoke and run use the synchronous
+ * host_channel.h over the same frames. */
+#ifndef LM_CONN_H
+#define LM_CONN_H
+
+#include <event2/event.h>
+
+#include "platform/host_channel.h"
+
+typedef struct lm_conn lm_conn;
+
+/* Called once when the instance sent READY (ready_ns set), or when it
+ * failed before (err says how: it ended, a bad frame, the start timeout). */
+typedef void (*lm_conn_ready_fn)(lm_conn *c, void *arg, uint64_t ready_ns, const char *err);
+/* Called once per lm_conn_invoke(): res on success (owned by the conn,
+ * valid during the call), or err when the instance failed, timed out or
+ * broke the channel (the conn is then dead: free it). */
+typedef void (*lm_conn_result_fn)(lm_conn *c, void *arg, const lm_call_result *res,
+                                  const char *err);
+
+/* Watches the channel of a started instance (the conn does not own inst:
+ * it must outlive the conn). store may be NULL (storage calls then fail
+ * with a message). ready_timeout_ms bounds the wait for READY. NULL with
+ * err when out of memory. */
+lm_conn *lm_conn_new(struct event_base *base, lm_instance *inst, lm_store *store,
+                     int ready_timeout_ms, lm_conn_ready_fn on_ready, void *arg, char *err);
+
+/* Sends body (copied) as INVOKE. LM_ERR with err when the conn is not
+ * ready, busy with another request, or dead; then cb is never called. */
+int lm_conn_invoke(lm_conn *c, const char *body, size_t len, int timeout_ms, lm_conn_result_fn cb,
+                   void *arg, char *err);
+
+/* True when READY arrived and no request is in flight. */
+int lm_conn_idle(const lm_conn *c);
+
+/* Stops watching; pending callbacks are not called. May be called from
+ * inside this conn's own callbacks. NULL is a no-op. */
+void lm_conn_free(lm_conn *c);
+
+#endif
