@@ -12,6 +12,7 @@ int lm_cmd_invoke(int argc, char **argv);
 int lm_cmd_data(int argc, char **argv);
 int lm_cmd_run(int argc, char **argv);
 int lm_cmd_exec(int argc, char **argv);
+int lm_cmd_serve(int argc, char **argv);
 
 /* Prints "lumos: <msg>" to stderr and returns 1. */
 int lm_cli_fail(const char *fmt, ...)

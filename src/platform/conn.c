@@ -182,8 +182,9 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     c->depth++;
-    die(c, c->state == WAIT_READY ? "instance %s did not get READY in time%s"
-                                  : "instance %s did not answer in time%s",
+    die(c,
+        c->state == WAIT_READY ? "instance %s did not get READY in time%s"
+                               : "instance %s did not answer in time%s",
         "");
     if (--c->depth == 0 && c->freed) really_free(c);
 }
@@ -223,7 +224,9 @@ int lm_conn_invoke(lm_conn *c, const char *body, size_t len, int timeout_ms, lm_
                    void *arg, char *err) {
     if (c->state != IDLE)
         return lm_errf(err, "instance %s is %s", c->inst->id,
-                       c->state == BUSY ? "busy" : c->state == DEAD ? "dead" : "not ready");
+                       c->state == BUSY   ? "busy"
+                       : c->state == DEAD ? "dead"
+                                          : "not ready");
     if (len > LM_FRAME_MAX)
         return lm_errf(err, "request body of %zu bytes is past the frame limit", len);
     memset(&c->res, 0, sizeof(c->res));
@@ -243,6 +246,10 @@ void lm_conn_free(lm_conn *c) {
     if (!c) return;
     if (c->depth > 0) { /* called from one of our callbacks: finish there */
         c->freed = 1;
+        /* Stop watching now: the instance's fds may close before then. */
+        bufferevent_disable(c->out, EV_READ | EV_WRITE);
+        bufferevent_disable(c->in, EV_READ | EV_WRITE);
+        evtimer_del(c->timer);
         return;
     }
     really_free(c);

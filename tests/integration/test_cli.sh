@@ -1,7 +1,7 @@
 # The lumos command: --help everywhere, clear errors for bad usage.
 source "$(dirname "$0")/lib.sh"
 
-for cmd in run build invoke data functions runtimes; do
+for cmd in run build invoke exec serve data functions runtimes; do
   expect_exit 0 "$LUMOS" "$cmd" --help
   contains "$OUT" "usage: lumos $cmd"
 done

@@ -1,0 +1,107 @@
+# lumos serve: the gateway and its pools with real instances and a real
+# Redis: cold then warm, forced cold starts, scale to zero, scale out with
+# a queue, and bad input (unknown service, a body over the limit, malformed
+# HTTP, a client that leaves, a crash, a hang), none of which stops it.
+source "$(dirname "$0")/lib.sh"
+
+SERVE_PID=
+stop_serve() {
+  [[ -n $SERVE_PID ]] && kill -TERM "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
+  SERVE_PID=
+}
+trap 'stop_serve; cleanup' EXIT
+
+serve() { # options...
+  "$LUMOS" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+  SERVE_PID=$!
+  for _ in $(seq 100); do
+    grep -q "listening on" "$TMP/serve.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  PORT=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\) .*|\1|p' "$TMP/serve.out")
+  [[ -n $PORT ]] || fail "serve did not start: $(cat "$TMP/serve.err")"
+  URL=http://127.0.0.1:$PORT
+}
+
+post() { # path body [curl options]: sets CODE, BODY, TIMING
+  local path=$1 body=$2
+  shift 2
+  CODE=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X POST -d "$body" "$@" "$URL$path")
+  BODY=$(cat "$TMP/body")
+  TIMING=$(grep -i '^server-timing:' "$TMP/headers" | tr -d '\r' || true)
+}
+cold_ms() { echo "$TIMING" | sed -n 's/.*cold;dur=\([0-9.]*\).*/\1/p'; }
+services() { curl -s "$URL/services"; }
+
+serve --idle-timeout 400 --max-scale 2 --queue 8 --timeout 3000 --max-body 4096
+sent=0
+post /function/fibonacci@wasm-aot '{"n":93}'
+sent=$((sent + 1))
+[[ $CODE == 200 ]] || fail "first request: $CODE $BODY"
+contains "$BODY" 12200160415121876738
+[[ $(cold_ms) != 0.000 ]] || fail "first request was not cold: $TIMING"
+for part in cold queue deser io compute ser total; do contains "$TIMING" "$part;dur="; done
+grep -qi '^x-lumos-request-id: [0-9]' "$TMP/headers" || fail "no X-Lumos-Request-Id"
+post /function/fibonacci@wasm-aot '{"n":93}'
+sent=$((sent + 1))
+[[ $(cold_ms) == 0.000 ]] || fail "second request was not warm: $TIMING"
+for _ in 1 2; do
+  post /function/fibonacci@wasm-aot '{"n":10}' -H 'X-Lumos-Start: cold'
+  sent=$((sent + 1))
+  [[ $CODE == 200 && $(cold_ms) != 0.000 ]] || fail "X-Lumos-Start: cold gave $CODE $TIMING"
+done
+# Scale to zero after the idle timeout.
+sleep 1
+[[ $(services | jq '.[] | select(.name=="fibonacci@wasm-aot") | .instances') == 0 ]] ||
+  fail "not scaled to zero: $(services)"
+
+# Scale out to max-scale 2; the queue holds the rest; every request answers.
+for i in 1 2 3 4; do
+  curl -s -o "$TMP/par$i" -w '%{http_code}' -X POST -d '{"size":1024,"storage":"inline"}' \
+    "$URL/function/mandelbrot-bitmap" >"$TMP/code$i" &
+done
+wait $(jobs -p | grep -v "^$SERVE_PID$") 2>/dev/null || true
+sent=$((sent + 4))
+for i in 1 2 3 4; do [[ $(cat "$TMP/code$i") == 200 ]] || fail "parallel request $i: $(cat "$TMP/code$i")"; done
+[[ $(services | jq '.[] | select(.name=="mandelbrot-bitmap@native") | .cold_starts') == 2 ]] ||
+  fail "pool did not stop at max-scale 2: $(services)"
+
+# Bad input: none of it stops the gateway.
+post /function/nosuch '{}'
+[[ $CODE == 404 ]] || fail "unknown service: $CODE"
+post /function/fibonacci@nosuchrt '{}'
+[[ $CODE == 404 ]] || fail "unknown runtime: $CODE"
+post /function/fibonacci "$(head -c 5000 /dev/zero | tr '\0' x)"
+[[ $CODE == 413 ]] || fail "oversized body: $CODE"
+post /function/fibonacci 'not json'
+sent=$((sent + 1))
+[[ $CODE == 400 ]] || fail "bad JSON: $CODE $BODY"
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GARBAGE\r\n\r\n' >&3
+exec 3>&-
+curl -s -m 0.2 -X POST -d '{"mode":"hang"}' "$URL/function/faulty" >/dev/null || true # leaves early
+sent=$((sent + 1))
+post /function/faulty '{"mode":"trap"}'
+sent=$((sent + 1))
+[[ $CODE == 502 ]] || fail "crash: $CODE"
+contains "$BODY" "signal 4"
+post /function/faulty '{"mode":"hang"}'
+sent=$((sent + 1))
+[[ $CODE == 504 ]] || fail "hang: $CODE $BODY"
+post /function/faulty '{"mode":"ok"}'
+sent=$((sent + 1))
+[[ $CODE == 200 ]] || fail "after the failures: $CODE $BODY"
+# Every request that reached a service was served (answered or failed).
+served=$(services | jq '[.[].served] | add')
+# The abandoned hang is counted once its timeout fires.
+sleep 3.5
+served=$(services | jq '[.[].served] | add')
+[[ $served == "$sent" ]] || fail "served $served of $sent requests: $(services)"
+
+# SIGTERM: a clean end, no instance left behind.
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "serve did not exit cleanly"
+SERVE_PID=
+pgrep -f "build/artifacts/(native|wasm-aot)/(fibonacci|faulty|mandelbrot)" >/dev/null &&
+  fail "instances outlived the gateway"
+echo ok
