@@ -57,7 +57,8 @@ static void start(const char *rt_name, const char *fn, lm_instance *inst) {
 /* Runs the loop until flag becomes non-zero (or 30 s pass). */
 static void run_until(struct event_base *base, const int *flag) {
     uint64_t deadline = lm_now_ns() + 30000000000ull;
-    while (!*flag && lm_now_ns() < deadline) event_base_loop(base, EVLOOP_ONCE);
+    while (!*flag && lm_now_ns() < deadline)
+        event_base_loop(base, EVLOOP_ONCE);
     assert_true(*flag);
 }
 
