@@ -40,7 +40,7 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
 GUEST_SRC := $(wildcard src/sdk/*.c) $(wildcard src/functions/*.c) $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
 HOST_SRC := $(wildcard src/builder/*.c src/runtime/*.c src/platform/*.c src/load/*.c src/util/*.c \
-              src/observe/*.c src/report/*.c) \
+              src/observe/*.c src/report/*.c src/store/*.c) \
             $(filter-out src/wasi/aot_main.c,$(wildcard src/wasi/*.c))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))

@@ -11,10 +11,12 @@
 #include "builder/catalog.h"
 #include "cli/cli.h"
 #include "load/dataset.h"
+#include "observe/telemetry.h"
 #include "platform/host_channel.h"
 #include "platform/store.h"
 #include "report/summary.h"
 #include "runtime/runtime.h"
+#include "store/store.h"
 
 static const char help[] =
     "usage: lumos run [options]\n"
@@ -90,7 +92,15 @@ static void csv_row(FILE *f, const lm_sample *s) {
             s->latency_ms);
     for (int i = 0; i < LM_PROBE_COUNT; i++)
         fprintf(f, ",%llu", (unsigned long long)s->probes[i]);
-    fprintf(f, ",%.6f,\"%s\"\n", s->host_storage_ms, s->error);
+    fprintf(f, ",%.6f,%.6f,%llu,%s,\"", s->host_storage_ms, s->cpu_ms,
+            (unsigned long long)s->mem_peak_bytes, s->telemetry);
+    /* RFC 4180: quotes inside a quoted field are doubled; a new line is kept
+     * out so every request stays one line. */
+    for (const char *p = s->error; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
+    }
+    fputs("\"\n", f);
 }
 
 static void csv_header(FILE *f) {
@@ -98,13 +108,78 @@ static void csv_header(FILE *f) {
                "latency_ms");
     for (int i = 0; i < LM_PROBE_COUNT; i++)
         fprintf(f, ",%s", lm_probe_names[i]);
-    fprintf(f, ",host_storage_ms,error\n");
+    fprintf(f, ",host_storage_ms,cpu_ms,mem_peak_bytes,telemetry,error\n");
 }
 
 /* Runs one function on one runtime; appends its samples. */
+/* Where a pair's rows go in the results database (NULL: none). */
+typedef struct {
+    lm_results *db;
+    int64_t service_id;
+    int64_t *next_request;
+} recorder;
+
+static void record_instance(const recorder *rec, const lm_instance *inst, uint64_t ready_ns,
+                            const char *end_reason) {
+    if (!rec->db) return;
+    lm_results_instance row;
+    lm_results_instance_init(&row);
+    row.id = inst->id;
+    row.service_id = rec->service_id;
+    row.runtime = inst->runtime->name;
+    row.pid = inst->child.pid;
+    row.cgroup = inst->cgroup.version ? inst->cgroup.dirs[0] : NULL;
+    row.start_ns = (int64_t)inst->start_ns;
+    row.spawn_ns = (int64_t)inst->spawn_ns;
+    if (ready_ns) {
+        row.ready_ns = (int64_t)ready_ns;
+        row.placement_ms = (double)(inst->spawn_ns - inst->start_ns) / 1e6;
+        row.cold_start_ms = (double)(ready_ns - inst->spawn_ns) / 1e6;
+    }
+    if (end_reason) {
+        row.stop_ns = (int64_t)lm_now_ns();
+        row.end_reason = end_reason;
+    }
+    if (end_reason)
+        lm_results_update_instance(rec->db, &row, NULL);
+    else
+        lm_results_add_instance(rec->db, &row, NULL);
+}
+
+static void record_request(const recorder *rec, const lm_sample *s, const lm_call_result *r,
+                           const lm_usage *delta, int measured) {
+    if (!rec->db) return;
+    lm_results_request row;
+    lm_results_request_init(&row);
+    row.id = ++*rec->next_request;
+    row.service_id = rec->service_id;
+    row.instance_id = s->instance[0] ? s->instance : NULL;
+    row.status_http = s->status ? s->status : LM_RESULTS_NULL;
+    row.cold = strcmp(s->kind, "cold") == 0;
+    if (r) {
+        row.dispatch_ns = (int64_t)r->sent_ns;
+        row.result_ns = (int64_t)r->result_ns;
+        row.deser_ns = (int64_t)r->probes[LM_PROBE_DESER_NS];
+        row.io_ns = (int64_t)r->probes[LM_PROBE_IO_NS];
+        row.compute_ns = (int64_t)r->probes[LM_PROBE_COMPUTE_NS];
+        row.ser_ns = (int64_t)r->probes[LM_PROBE_SER_NS];
+        row.func_total_ns = (int64_t)r->probes[LM_PROBE_TOTAL_NS];
+        row.io_read_bytes = (int64_t)r->probes[LM_PROBE_IO_READ_BYTES];
+        row.io_write_bytes = (int64_t)r->probes[LM_PROBE_IO_WRITE_BYTES];
+        row.io_calls = (int64_t)r->probes[LM_PROBE_IO_CALLS];
+    }
+    if (measured) {
+        row.cpu_user_ns = (int64_t)delta->cpu_user_ns;
+        row.cpu_system_ns = (int64_t)delta->cpu_system_ns;
+        row.mem_peak_bytes = (int64_t)delta->mem_peak_bytes;
+    }
+    row.error = s->error[0] ? s->error : NULL;
+    lm_results_add_request(rec->db, &row, NULL);
+}
+
 static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, const char *body,
                      lm_store *store, const char *data_dir, lm_samples *out, FILE *csv,
-                     int *progress_done, int progress_total) {
+                     const recorder *rec, int *progress_done, int progress_total) {
     lm_start_opts so = {.artifacts = lm_artifacts_dir(o->artifacts),
                         .data_dir = data_dir,
                         .stderr_fd = LM_STDERR_CAPTURE,
@@ -132,23 +207,46 @@ static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, co
                 lm_wait_ready(&inst, (int)o->timeout, &ready, err) != LM_OK) {
                 snprintf(s.error, sizeof(s.error), "%.250s", err);
                 lm_instance_stop(&inst, 0);
+                record_request(rec, &s, NULL, NULL, 0);
                 lm_samples_add(out, &s);
                 csv_row(csv, &s);
                 continue;
             }
             started = 1;
+            record_instance(rec, &inst, ready, NULL);
             cold_ms = (double)(ready - inst.spawn_ns) / 1e6;
             s.placement_ms = (double)(inst.spawn_ns - inst.start_ns) / 1e6;
             if (i > 0) snprintf(s.kind, sizeof(s.kind), "cold"); /* a restart is cold too */
             s.cold_start_ms = cold_ms;
         }
         snprintf(s.instance, sizeof(s.instance), "%s", inst.id);
+        /* The instance serves one request at a time: its CPU time and peak
+         * memory across the call belong to this request. */
+        lm_usage before, after, delta;
+        if (inst.cgroup.version)
+            lm_telemetry_reset_peak(&inst.cgroup);
+        else
+            lm_telemetry_reset_peak_pid(inst.child.pid);
+        int measured = lm_telemetry_read(&inst.cgroup, inst.child.pid, &before, NULL) == LM_OK;
+        memset(&delta, 0, sizeof(delta));
         lm_call_result r;
-        if (lm_call(&inst, body, strlen(body), store, (int)o->timeout, NULL, NULL, &r, err) !=
-            LM_OK) {
+        int called =
+            lm_call(&inst, body, strlen(body), store, (int)o->timeout, NULL, NULL, &r, err);
+        measured =
+            measured && lm_telemetry_read(&inst.cgroup, inst.child.pid, &after, NULL) == LM_OK;
+        if (measured) {
+            lm_usage_delta(&before, &after, &delta);
+            s.cpu_ms = (double)(delta.cpu_user_ns + delta.cpu_system_ns) / 1e6;
+            s.mem_peak_bytes = delta.mem_peak_bytes;
+            snprintf(s.telemetry, sizeof(s.telemetry), "%s", lm_usage_source_name(after.source));
+        }
+        if (called != LM_OK) {
             /* The instance crashed, hung or broke the channel: record it and
              * start a new one for the next request. */
             snprintf(s.error, sizeof(s.error), "%.250s", err);
+            record_request(rec, &s, NULL, &delta, measured);
+            record_instance(rec, &inst, 0, "failed");
+            lm_telemetry_release(&inst.cgroup);
             lm_instance_stop(&inst, 0);
             started = 0;
         } else {
@@ -158,6 +256,7 @@ static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, co
             memcpy(s.probes, r.probes, sizeof(s.probes));
             if (r.status < 200 || r.status > 299)
                 snprintf(s.error, sizeof(s.error), "%.200s", r.body);
+            record_request(rec, &s, &r, &delta, measured);
             lm_call_result_free(&r);
         }
         lm_samples_add(out, &s);
@@ -167,7 +266,11 @@ static void run_pair(const run_opts *o, const char *fn, const lm_runtime *rt, co
             fprintf(stderr, "\r\033[Krun: %s on %s  %d/%d requests", fn, rt->name, *progress_done,
                     progress_total);
     }
-    if (started) lm_instance_stop(&inst, 1000);
+    if (started) {
+        record_instance(rec, &inst, 0, "done");
+        lm_telemetry_release(&inst.cgroup);
+        lm_instance_stop(&inst, 1000);
+    }
 }
 
 static int parse(int argc, char **argv, run_opts *o) {
@@ -309,6 +412,7 @@ int lm_cmd_run(int argc, char **argv) {
     lm_store *store = NULL;
     FILE *csv = NULL;
     lm_samples samples = {0};
+    lm_results *db = NULL;
     int file_storage = strcmp(o.storage, "file") == 0;
     if (!file_storage) {
         if (!(store = lm_redis_open(o.redis, &server, NULL, 0, err))) goto fail;
@@ -321,6 +425,13 @@ int lm_cmd_run(int argc, char **argv) {
         goto fail;
     }
     csv_header(csv);
+    /* Every request also goes into one SQLite database (docs/results.md). */
+    snprintf(path, sizeof(path), "%s/results.db", outdir);
+    lm_results_opts ro = {.lumos_version = "0.1.0"};
+    char dberr[LM_ERRLEN];
+    db = lm_results_open(path, &ro, dberr);
+    if (!db) fprintf(stderr, "lumos run: no results database: %s\n", dberr);
+    int64_t next_request = 0;
     int done = 0, total = (int)(nfn * nrt * (1 + o.warmup + o.runs));
     uint64_t started_wall = lm_wall_ns();
     for (int f = 0; f < nfn; f++) {
@@ -332,13 +443,31 @@ int lm_cmd_run(int argc, char **argv) {
         if (file_storage) json_object_set_new(req, "storage", json_string("file"));
         char *body = json_dumps(req, JSON_COMPACT);
         json_decref(req);
-        for (int r = 0; r < nrt; r++)
-            run_pair(&o, fns[f], rtp[r], body, store, data_dir, &samples, csv, &done, total);
+        for (int r = 0; r < nrt; r++) {
+            recorder rec = {db, (int64_t)(f * nrt + r + 1), &next_request};
+            if (db) {
+                char name[200];
+                snprintf(name, sizeof(name), "%s@%s", fns[f], rts[r]);
+                lm_results_service row;
+                lm_results_service_init(&row);
+                row.id = rec.service_id;
+                row.name = name;
+                row.function = fns[f];
+                row.runtime = rts[r];
+                row.config_json = body;
+                row.created_ns = (int64_t)lm_now_ns();
+                lm_results_add_service(db, &row, NULL);
+            }
+            run_pair(&o, fns[f], rtp[r], body, store, data_dir, &samples, csv, &rec, &done, total);
+        }
         free(body);
     }
     if (lm_progress_enabled()) fprintf(stderr, "\r\033[K");
     fclose(csv);
     csv = NULL;
+    if (db && lm_results_flush(db, err) != LM_OK) {
+        fprintf(stderr, "lumos run: results database: %s\n", err);
+    }
 
     const char *targets[16];
     for (int r = 0; r < nrt; r++)
@@ -362,9 +491,9 @@ int lm_cmd_run(int argc, char **argv) {
     else
         lm_report_print_table(stdout, &info, &samples);
     if (!o.json)
-        printf(
-            "\nraw data and report in %s/ (requests.csv, summary.csv, summary.json, report.md)\n",
-            outdir);
+        printf("\nraw data and report in %s/ (requests.csv, results.db, summary.csv, summary.json, "
+               "report.md)\n",
+               outdir);
     rc = lm_samples_failed(&samples) ? 1 : 0;
     if (rc)
         fprintf(stderr,
@@ -375,6 +504,7 @@ fail:
     if (lm_progress_enabled()) fprintf(stderr, "\r\033[K");
     lm_cli_fail("run: %s", err);
 done:
+    lm_results_close(db);
     if (csv) fclose(csv);
     lm_samples_free(&samples);
     lm_store_free(store);

@@ -40,13 +40,17 @@ int lm_cmd_serve(int argc, char **argv) {
     lm_gateway_opts o = {.port = 8080, .max_body_bytes = 16 << 20};
     lm_service_config_defaults(&o.service);
     const char *redis = NULL, *data = NULL;
-    static const struct option opts[] = {
-        {"port", required_argument, 0, 'p'},       {"redis", required_argument, 0, 'r'},
-        {"data", required_argument, 0, 'd'},       {"max-scale", required_argument, 0, 'M'},
-        {"min-scale", required_argument, 0, 'm'},  {"idle-timeout", required_argument, 0, 'i'},
-        {"queue", required_argument, 0, 'q'},      {"timeout", required_argument, 0, 't'},
-        {"max-body", required_argument, 0, 'b'},   {"memory-limit", required_argument, 0, 'L'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"port", required_argument, 0, 'p'},
+                                         {"redis", required_argument, 0, 'r'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"max-scale", required_argument, 0, 'M'},
+                                         {"min-scale", required_argument, 0, 'm'},
+                                         {"idle-timeout", required_argument, 0, 'i'},
+                                         {"queue", required_argument, 0, 'q'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"max-body", required_argument, 0, 'b'},
+                                         {"memory-limit", required_argument, 0, 'L'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -73,7 +77,8 @@ int lm_cmd_serve(int argc, char **argv) {
         case 'i': o.service.idle_timeout_ms = (int)(v > 86400000 ? 86400000 : v); break;
         case 'q': o.service.queue_max = (int)(v > 1000000 ? 1000000 : v); break;
         case 't':
-            if (v < 1 || v > 86400000) return lm_cli_usage("serve", "--timeout must be 1 to 86400000");
+            if (v < 1 || v > 86400000)
+                return lm_cli_usage("serve", "--timeout must be 1 to 86400000");
             o.service.request_timeout_ms = (int)v;
             break;
         case 'b':

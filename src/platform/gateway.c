@@ -143,7 +143,8 @@ static void on_request(struct evhttp_request *req, void *arg) {
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
     } else {
-        reply_error(req, 404, "not_found", "no such path (try POST /function/NAME or GET /services)");
+        reply_error(req, 404, "not_found",
+                    "no such path (try POST /function/NAME or GET /services)");
     }
     if (u) evhttp_uri_free(u);
 }
@@ -173,10 +174,12 @@ lm_gateway *lm_gateway_new(struct event_base *base, const lm_gateway_opts *o, ch
     evhttp_set_max_body_size(gw->http, o->max_body_bytes);
     evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(gw->http, on_request, gw);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(gw->http, "127.0.0.1", (ev_uint16_t)o->port);
+    struct evhttp_bound_socket *sock =
+        evhttp_bind_socket_with_handle(gw->http, "127.0.0.1", (ev_uint16_t)o->port);
     if (!sock) {
         lm_gateway_free(gw);
-        lm_errf(err, "cannot listen on 127.0.0.1:%d (in use? try --port 0 for a free one)", o->port);
+        lm_errf(err, "cannot listen on 127.0.0.1:%d (in use? try --port 0 for a free one)",
+                o->port);
         return NULL;
     }
     struct sockaddr_storage ss;

@@ -12,7 +12,7 @@ typedef struct {
     lm_service_config service; /* for every service deployed on first use */
     lm_store *store;           /* the functions' Redis (may be NULL) */
     const char *artifacts;
-    const char *data_dir;      /* for "storage":"file" (may be NULL) */
+    const char *data_dir; /* for "storage":"file" (may be NULL) */
 } lm_gateway_opts;
 
 typedef struct lm_gateway lm_gateway;

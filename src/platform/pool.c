@@ -19,8 +19,8 @@ typedef struct pool_inst {
     lm_conn *conn;
     inst_state state;
     lm_service *svc;
-    lm_pool_req *req;     /* the request it serves, or is starting for */
-    struct event *idle;   /* stops it when idle too long */
+    lm_pool_req *req;   /* the request it serves, or is starting for */
+    struct event *idle; /* stops it when idle too long */
     struct pool_inst *next;
 } pool_inst;
 
@@ -109,7 +109,8 @@ static void on_idle_timeout(evutil_socket_t fd, short what, void *arg) {
     pool_inst *pi = arg;
     (void)fd;
     (void)what;
-    if (pi->state == INST_IDLE && pi->svc->ninstances > pi->svc->cfg.min_scale) stop_instance(pi, 1000);
+    if (pi->state == INST_IDLE && pi->svc->ninstances > pi->svc->cfg.min_scale)
+        stop_instance(pi, 1000);
 }
 
 /* The instance finished a request or its start-up: serve the queue, or
@@ -270,8 +271,8 @@ static void enqueue(lm_service *s, lm_pool_req *r) {
     if (r->timeout) evtimer_add(r->timeout, &tv);
 }
 
-void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold, uint64_t ingress_ns,
-                    lm_pool_done_fn done, void *arg) {
+void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
+                    uint64_t ingress_ns, lm_pool_done_fn done, void *arg) {
     lm_pool_req *r = calloc(1, sizeof(*r));
     char *copy = malloc(len + 1);
     if (!r || !copy) {
@@ -313,8 +314,7 @@ void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
     enqueue(s, r);
 }
 
-lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_config *cfg,
-                            char *err) {
+lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_config *cfg, char *err) {
     char fn[128], rt_name[64] = "native";
     const char *at = strchr(name, '@');
     if (at) {
@@ -373,8 +373,8 @@ void lm_pool_describe(const lm_pool *p, struct evbuffer *out) {
                             "\"max_scale\":%d,\"min_scale\":%d,\"idle_timeout_ms\":%d}",
                             i ? "," : "", s->name, s->function, s->rt->name, s->ninstances, idle,
                             busy, starting, s->queued, (unsigned long long)s->served,
-                            (unsigned long long)s->cold_starts, s->cfg.max_scale,
-                            s->cfg.min_scale, s->cfg.idle_timeout_ms);
+                            (unsigned long long)s->cold_starts, s->cfg.max_scale, s->cfg.min_scale,
+                            s->cfg.idle_timeout_ms);
     }
     evbuffer_add_printf(out, "]\n");
 }

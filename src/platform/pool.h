@@ -53,14 +53,13 @@ void lm_pool_free(lm_pool *p);
 /* The service named "fn@runtime" (or "fn", meaning fn@native), deployed on
  * first use with cfg (NULL: defaults). NULL with err when the function or
  * the runtime is unknown (a 404 for the gateway) or not available. */
-lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_config *cfg,
-                            char *err);
+lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_config *cfg, char *err);
 
 /* Submits body to service s (the body is copied). force_cold stops an idle
  * instance first and serves this request from a fresh one. done is called
  * exactly once, possibly before this returns (a full queue). */
-void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold, uint64_t ingress_ns,
-                    lm_pool_done_fn done, void *arg);
+void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
+                    uint64_t ingress_ns, lm_pool_done_fn done, void *arg);
 
 /* Writes the services and their instance counts as a JSON array. */
 void lm_pool_describe(const lm_pool *p, struct evbuffer *out);

@@ -44,6 +44,8 @@ typedef struct {
     double cold_start_ms, placement_ms, cold_latency_ms;
     double lat_median, lat_mean, lat_sd, lat_min, lat_max, lat_p95;
     double deser_ms, io_ms, compute_ms, ser_ms; /* medians */
+    double cpu_ms;                              /* median CPU time of a warm request */
+    uint64_t mem_peak_bytes;                    /* the highest peak of a warm request */
     uint64_t io_bytes;
 } pair_stats;
 
@@ -68,7 +70,7 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
         ps->function = s->v[i].function;
         ps->runtime = s->v[i].runtime;
         ps->cold_start_ms = ps->cold_latency_ms = NAN;
-        double *lat = calloc(s->n, sizeof(double)), *ph[4];
+        double *lat = calloc(s->n, sizeof(double)), *cpu = calloc(s->n, sizeof(double)), *ph[4];
         for (int k = 0; k < 4; k++)
             ph[k] = calloc(s->n, sizeof(double));
         size_t m = 0;
@@ -83,6 +85,8 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
             }
             if (strcmp(x->kind, "warm") || !ok(x)) continue;
             lat[m] = x->latency_ms;
+            cpu[m] = x->cpu_ms;
+            if (x->mem_peak_bytes > ps->mem_peak_bytes) ps->mem_peak_bytes = x->mem_peak_bytes;
             for (int k = 0; k < 4; k++)
                 ph[k][m] = (double)x->probes[LM_PROBE_DESER_NS + k] / 1e6;
             ps->io_bytes = x->probes[LM_PROBE_IO_READ_BYTES] + x->probes[LM_PROBE_IO_WRITE_BYTES];
@@ -105,8 +109,10 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
             ps->io_ms = median_of(ph[1], m);
             ps->compute_ms = median_of(ph[2], m);
             ps->ser_ms = median_of(ph[3], m);
+            ps->cpu_ms = median_of(cpu, m);
         }
         free(lat);
+        free(cpu);
         for (int k = 0; k < 4; k++)
             free(ph[k]);
     }
@@ -124,28 +130,51 @@ void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s
     size_t n = collect(s, p);
     fprintf(f, "group %s, %d warm runs after %d warm-up, storage %s; medians of warm requests\n\n",
             info->group, info->runs, info->warmup, info->storage);
-    fprintf(f, "%-20s %-21s %9s %9s %11s %9s %9s %11s %9s %9s %5s\n", "function", "runtime",
+    fprintf(f, "%-20s %-21s %9s %9s %11s %9s %9s %11s %9s %9s %9s %9s %5s\n", "function", "runtime",
             "cold_ms", "first_ms", "latency_ms", "p95_ms", "deser_ms", "compute_ms", "io_ms",
-            "ser_ms", "fail");
+            "ser_ms", "cpu_ms", "peak_mib", "fail");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%-20s %-21s %9.3f %9.3f %11.3f %9.3f %9.3f %11.3f %9.3f %9.3f %5zu\n",
+        fprintf(f,
+                "%-20s %-21s %9.3f %9.3f %11.3f %9.3f %9.3f %11.3f %9.3f %9.3f %9.3f %9.1f %5zu\n",
                 p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].cold_latency_ms,
                 p[i].lat_median, p[i].lat_p95, p[i].deser_ms, p[i].compute_ms, p[i].io_ms,
-                p[i].ser_ms, p[i].failed);
+                p[i].ser_ms, p[i].cpu_ms, (double)p[i].mem_peak_bytes / 1048576.0, p[i].failed);
     free(p);
 }
 
+/* One pair's statistics; built member by member, since a json_pack format
+ * this long is easy to get wrong. */
 static json_t *pair_json(const pair_stats *p) {
-    return json_pack(
-        "{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I}", "function",
-        p->function, "runtime", p->runtime, "warm_ok", (json_int_t)p->warm_ok, "failed",
-        (json_int_t)p->failed, "cold_start_ms", isnan(p->cold_start_ms) ? -1.0 : p->cold_start_ms,
-        "placement_ms", isnan(p->cold_start_ms) ? -1.0 : p->placement_ms, "first_latency_ms",
-        isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms, "latency_median_ms", p->lat_median,
-        "latency_mean_ms", p->lat_mean, "latency_sd_ms", p->lat_sd, "latency_min_ms", p->lat_min,
-        "latency_max_ms", p->lat_max, "latency_p95_ms", p->lat_p95, "deser_median_ms", p->deser_ms,
-        "io_median_ms", p->io_ms, "compute_median_ms", p->compute_ms, "ser_median_ms", p->ser_ms,
-        "io_bytes", (json_int_t)p->io_bytes);
+    json_t *o = json_object();
+    json_object_set_new(o, "function", json_string(p->function));
+    json_object_set_new(o, "runtime", json_string(p->runtime));
+    json_object_set_new(o, "warm_ok", json_integer((json_int_t)p->warm_ok));
+    json_object_set_new(o, "failed", json_integer((json_int_t)p->failed));
+    int cold = !isnan(p->cold_start_ms);
+    const struct {
+        const char *key;
+        double v;
+    } reals[] = {
+        {"cold_start_ms", cold ? p->cold_start_ms : -1.0},
+        {"placement_ms", cold ? p->placement_ms : -1.0},
+        {"first_latency_ms", isnan(p->cold_latency_ms) ? -1.0 : p->cold_latency_ms},
+        {"latency_median_ms", p->lat_median},
+        {"latency_mean_ms", p->lat_mean},
+        {"latency_sd_ms", p->lat_sd},
+        {"latency_min_ms", p->lat_min},
+        {"latency_max_ms", p->lat_max},
+        {"latency_p95_ms", p->lat_p95},
+        {"deser_median_ms", p->deser_ms},
+        {"io_median_ms", p->io_ms},
+        {"compute_median_ms", p->compute_ms},
+        {"ser_median_ms", p->ser_ms},
+        {"cpu_median_ms", p->cpu_ms},
+    };
+    for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+        json_object_set_new(o, reals[i].key, json_real(reals[i].v));
+    json_object_set_new(o, "io_bytes", json_integer((json_int_t)p->io_bytes));
+    json_object_set_new(o, "mem_peak_max_bytes", json_integer((json_int_t)p->mem_peak_bytes));
+    return o;
 }
 
 static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
@@ -214,18 +243,21 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
         free(p);
         return lm_errf(err, "cannot write %s", path);
     }
-    fprintf(f, "function,runtime,warm_ok,failed,cold_start_ms,placement_ms,first_latency_ms,"
-               "latency_median_ms,"
-               "latency_mean_ms,latency_sd_ms,latency_min_ms,latency_max_ms,latency_p95_ms,"
-               "deser_median_ms,io_median_ms,compute_median_ms,ser_median_ms,io_bytes\n");
+    fprintf(f,
+            "function,runtime,warm_ok,failed,cold_start_ms,placement_ms,first_latency_ms,"
+            "latency_median_ms,"
+            "latency_mean_ms,latency_sd_ms,latency_min_ms,latency_max_ms,latency_p95_ms,"
+            "deser_median_ms,io_median_ms,compute_median_ms,ser_median_ms,io_bytes,cpu_median_ms,"
+            "mem_peak_max_bytes\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f,
                 "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
-                "%llu\n",
+                "%llu,%.6f,%llu\n",
                 p[i].function, p[i].runtime, p[i].warm_ok, p[i].failed, p[i].cold_start_ms,
                 p[i].placement_ms, p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean,
                 p[i].lat_sd, p[i].lat_min, p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms,
-                p[i].compute_ms, p[i].ser_ms, (unsigned long long)p[i].io_bytes);
+                p[i].compute_ms, p[i].ser_ms, (unsigned long long)p[i].io_bytes, p[i].cpu_ms,
+                (unsigned long long)p[i].mem_peak_bytes);
     fclose(f);
 
     json_t *j = summary_json(info, s);
@@ -266,21 +298,26 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
             "`io_ms`, `compute_ms` and `ser_ms` are the function's own probes, timed with its "
             "own monotonic clock (WASI clock_time_get inside Wasm); the four add up to the "
             "function's time. Storage I/O crosses the channel to the host, which reads and "
-            "writes Redis. Every value below is the median over the measured warm requests "
-            "that answered 2xx; every request is in requests.csv.\n\n",
+            "writes Redis. `cpu_ms` is the CPU time (user and system) the instance's cgroup "
+            "used during the request, and `peak_mib` the highest memory peak of a warm request "
+            "(the peak is reset before each request); an instance serves one request at a "
+            "time, so both belong to that request (docs/telemetry.md). Every other value below "
+            "is the median over the measured warm requests that answered 2xx; every request is "
+            "in requests.csv.\n\n",
             info->warmup, info->runs);
     fprintf(f, "## Results (milliseconds)\n\n| function | runtime | cold_start_ms | "
                "placement_ms | first_ms | "
                "latency_ms (median) | latency_ms (mean ± sd) | p95_ms | deser_ms | io_ms | "
-               "compute_ms | ser_ms | failed |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-               "---:|---:|---:|\n");
+               "compute_ms | ser_ms | cpu_ms | peak_mib | failed |\n|---|---|---:|---:|---:|---:|"
+               "---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f,
                 "| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f ± %.3f | %.3f | %.3f | %.3f | %.3f | "
-                "%.3f | %zu |\n",
+                "%.3f | %.3f | %.1f | %zu |\n",
                 p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].placement_ms,
                 p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_p95,
-                p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms, p[i].failed);
+                p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms, p[i].cpu_ms,
+                (double)p[i].mem_peak_bytes / 1048576.0, p[i].failed);
     if (info->artifacts)
         lm_report_sizes(f, info->artifacts, info->functions, info->nfunctions, info->runtimes,
                         info->targets, info->nruntimes);

@@ -18,6 +18,9 @@ typedef struct {
     double placement_ms;  /* the platform's part before that: cgroup, adapter set-up */
     double latency_ms;    /* INVOKE written to RESULT read, on the host */
     double host_storage_ms;
+    double cpu_ms;           /* CPU time of the instance during the request (user+system) */
+    uint64_t mem_peak_bytes; /* the instance's peak memory during the request */
+    char telemetry[16];      /* where those came from: cgroup-v1, cgroup-v2, proc, or "" */
     uint64_t probes[LM_PROBE_COUNT];
     char error[256];
 } lm_sample;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,9 @@ int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipe
             if (!pipes) dup2(stderr_fd, 1);
         }
         signal(SIGPIPE, SIG_DFL);
+        /* If lumos dies, its children (a private redis-server, instances)
+         * must not outlive it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         spawn_report rep = {0, join_cgroups(join)};
         if (!rep.err && cwd && chdir(cwd) != 0) rep.err = errno;
         /* The moment the program proper begins: after the cgroup joins. */

@@ -61,4 +61,14 @@ port=${addr#*:}
 kill -INT "$loader"
 wait "$loader" || fail "data load did not exit cleanly on SIGINT"
 redis-cli -p "$port" ping >/dev/null 2>&1 && fail "the private redis-server outlived lumos"
+
+# Even when lumos is killed outright, its private server goes with it.
+"$LUMOS" data load "$TMP/a" --group xs >"$TMP/serve.out" 2>&1 &
+loader=$!
+for _ in $(seq 100); do grep -q "serving until" "$TMP/serve.out" && break; sleep 0.1; done
+port=$(sed -n 's/.*into redis at 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/serve.out")
+kill -KILL "$loader"
+wait "$loader" 2>/dev/null || true
+for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 || break; sleep 0.1; done
+redis-cli -p "$port" ping >/dev/null 2>&1 && fail "the private redis-server outlived a killed lumos"
 echo ok

@@ -1,0 +1,110 @@
+/* telemetry.h -- CPU time and memory of one function instance, read from
+ * its control group (cgroup v1 or v2) or, for an instance without one, from
+ * /proc; a per-request peak reset; a background sampler over a set of
+ * instances; and the per-request attribution helper. cgroup v1 and v2 differ
+ * only behind this header. Units and resolution: docs/telemetry.md. */
+#ifndef LM_TELEMETRY_H
+#define LM_TELEMETRY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "observe/cgroup.h"
+#include "util/util.h"
+
+/* Where an lm_usage came from (lm_usage.source). */
+enum {
+    LM_USAGE_NONE = 0,
+    /* cgroup v1: CPU total from cpuacct.usage (ns, the scheduler's exact
+     * runtime), split into user and system in the ratio of
+     * cpuacct.usage_user : cpuacct.usage_sys (tick-sampled); memory from
+     * memory.usage_in_bytes and memory.max_usage_in_bytes. */
+    LM_USAGE_CGROUP_V1 = 1,
+    /* cgroup v2: cpu.stat usage_usec split as user_usec : system_usec (us);
+     * memory.current and memory.peak (0 before Linux 5.19). */
+    LM_USAGE_CGROUP_V2 = 2,
+    /* No cgroup: /proc/<pid>/stat utime and stime (USER_HZ ticks, 10 ms) and
+     * /proc/<pid>/status VmRSS and VmHWM (KiB). That process only (all its
+     * threads, none of its children). */
+    LM_USAGE_PROC = 3,
+    /* cgroup v1 whose kernel lacks cpuacct.usage_user/usage_sys: the split
+     * comes from cpuacct.stat (USER_HZ ticks); the total is still exact. */
+    LM_USAGE_CGROUP_V1_STAT = 4,
+};
+
+/* One reading. CPU times are cumulative since the instance (its group or
+ * process) began, in nanoseconds; memory in bytes. */
+typedef struct {
+    uint64_t cpu_user_ns, cpu_system_ns;
+    uint64_t mem_current_bytes; /* now */
+    uint64_t mem_peak_bytes;    /* highest since start or the last reset; 0 = unknown */
+    int source;                 /* LM_USAGE_* */
+} lm_usage;
+
+/* A short name for source: "cgroup-v1", "cgroup-v1-stat", "cgroup-v2",
+ * "proc" or "none" (a static string). */
+const char *lm_usage_source_name(int source);
+
+/* Reads the usage of an instance: from cg when cg is not NULL and
+ * cg->version is 1 or 2, otherwise from /proc/<pid> (pid > 0). Fills *out
+ * and returns LM_OK; LM_ERR with err naming the file and the likely cause
+ * when the group or process is gone or neither was given (out is zeroed). */
+int lm_telemetry_read(const lm_cgroup *cg, pid_t pid, lm_usage *out, char *err);
+
+/* Resets the group's memory peak to its current usage, so the next peak is
+ * this request's. v1: writes 0 to memory.max_usage_in_bytes. v2: writes
+ * "reset" to memory.peak (Linux 6.12+); that kernel resets the peak only for
+ * reads through the same open file, so this module keeps that file open
+ * (until lm_telemetry_release) and lm_telemetry_read reads through it.
+ * LM_ERR when cg is NULL or has no group, or the kernel does not allow the
+ * reset: peaks are then since the instance started. */
+int lm_telemetry_reset_peak(const lm_cgroup *cg);
+
+/* For an instance without a cgroup: resets /proc/<pid>/status VmHWM to the
+ * current RSS (writes 5 to /proc/<pid>/clear_refs). LM_OK or LM_ERR. */
+int lm_telemetry_reset_peak_pid(pid_t pid);
+
+/* Forgets what lm_telemetry_reset_peak kept open for cg (v2's memory.peak
+ * file). Call it before lm_cgroup_destroy; NULL or a group with nothing kept
+ * is a harmless no-op. */
+void lm_telemetry_release(const lm_cgroup *cg);
+
+/* The attribution of one request on a concurrency-1 instance: *delta gets
+ * the CPU time spent between the readings before and after (user + system
+ * never negative and equal to the change of their sum; each part clamped
+ * at 0), after's current memory and after's peak (the request's peak when
+ * the peak was reset before it). source is after's. */
+void lm_usage_delta(const lm_usage *before, const lm_usage *after, lm_usage *delta);
+
+/* A background thread that reads every registered instance each interval
+ * and passes the reading to a callback. */
+typedef struct lm_sampler lm_sampler;
+
+/* Called on the sampler's thread for each instance at each interval: t_ns
+ * is the monotonic time of the reading (lm_now_ns), u the reading, or NULL
+ * when it failed (the group or process is gone). u is valid for the call
+ * only. The callback may call lm_sampler_add and lm_sampler_remove, not
+ * lm_sampler_stop. */
+typedef void (*lm_sampler_fn)(void *arg, const char *instance_id, uint64_t t_ns, const lm_usage *u);
+
+/* Starts a sampler reading every interval_ms (1 or more). Returns it (free
+ * with lm_sampler_stop), or NULL with err on bad arguments or when the
+ * thread cannot start. */
+lm_sampler *lm_sampler_start(int interval_ms, lm_sampler_fn cb, void *arg, char *err);
+
+/* Registers an instance under instance_id (copied; under 64 bytes, unique in
+ * this sampler); cg is copied (NULL or version 0: read /proc/<pid>). LM_OK,
+ * or LM_ERR for NULL arguments, a duplicate or too long id, no group and no
+ * pid, or out of memory. */
+int lm_sampler_add(lm_sampler *s, const char *instance_id, const lm_cgroup *cg, pid_t pid);
+
+/* Unregisters instance_id (unknown ids are ignored). When it returns, no
+ * callback for it is running or will run (called from the callback, the
+ * rest of the current round skips it). */
+void lm_sampler_remove(lm_sampler *s, const char *instance_id);
+
+/* Stops the thread, waits for it, frees everything. NULL is a harmless
+ * no-op. Not from the callback. */
+void lm_sampler_stop(lm_sampler *s);
+
+#endif

@@ -1,0 +1,50 @@
+/* results_impl.h -- what the results store's files share inside src/store:
+ * the handle, its prepared statements and the locking rules. Not a contract
+ * for other rooms (they use store.h). */
+#ifndef LM_RESULTS_IMPL_H
+#define LM_RESULTS_IMPL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Kinds of rows in a batch; each has one prepared statement. */
+enum { LM_RK_SERVICE, LM_RK_INSTANCE, LM_RK_REQUEST, LM_RK_SAMPLE, LM_RK_EVENT, LM_RK_COUNT };
+
+/* Locking: mu guards active, active_rows, the counters, bg_err and stop; it
+ * is the only lock a producer takes, and never across a database call.
+ * write_mu guards db, the statements and spare: whoever writes to the file
+ * (the writer thread, lm_results_flush, export) holds it, so batches reach
+ * the file in the order they were swapped out. Order: write_mu before mu. */
+struct lm_results {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *st[LM_RK_COUNT];
+
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* signals the writer: rows reached flush_rows, or stop */
+    lm_buf active;       /* the batch add_* appends to */
+    uint64_t active_rows;
+    lm_results_stats stats; /* rows_pending is computed on demand */
+    int bg_failed;          /* a background write failed since the last flush() */
+    char bg_err[LM_ERRLEN];
+    int stop;
+
+    pthread_mutex_t write_mu;
+    lm_buf spare; /* the batch being written */
+
+    int background;
+    pthread_t thread;
+    unsigned flush_ms, flush_rows;
+};
+
+/* Opens the file, checks or creates the schema, prepares the statements
+ * (schema.c). Fills r->db and r->st; LM_OK or LM_ERR with err. */
+int lm_results_db_open(lm_results *r, const lm_results_opts *o, char *err);
+/* Finalizes the statements and closes the database (schema.c). */
+void lm_results_db_close(lm_results *r);
+/* Writes everything pending, under write_mu (results.c). */
+int lm_results_drain(lm_results *r, char *err);
+
+#endif

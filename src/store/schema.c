@@ -1,0 +1,259 @@
+/* schema.c -- the results database's file: opening it in WAL mode, checking
+ * or creating the versioned schema and its meta rows, and the prepared
+ * statements batches are written with. */
+#include "store/results_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* Version 1. A future version adds its changes as a migration from the
+ * previous one; none exist yet, so an older file is refused with a message
+ * that says so. Units are in the column names; docs/results.md says what
+ * each column means. */
+static const char schema_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE services(id INTEGER PRIMARY KEY, name TEXT, function TEXT, runtime TEXT,"
+    " config_json TEXT, created_ns INTEGER);"
+    "CREATE TABLE instances(id TEXT PRIMARY KEY, service_id INTEGER REFERENCES services(id),"
+    " runtime TEXT, pid INTEGER, cgroup TEXT, start_ns INTEGER, spawn_ns INTEGER,"
+    " ready_ns INTEGER, stop_ns INTEGER, end_reason TEXT, exit_status INTEGER,"
+    " placement_ms REAL, cold_start_ms REAL);"
+    "CREATE TABLE requests(id INTEGER PRIMARY KEY, service_id INTEGER REFERENCES services(id),"
+    " instance_id TEXT REFERENCES instances(id), status_http INTEGER, cold INTEGER,"
+    " intended_send_ns INTEGER, send_ns INTEGER, ingress_ns INTEGER, queued_ns INTEGER,"
+    " acquired_ns INTEGER, cold_begin_ns INTEGER, cold_ready_ns INTEGER, dispatch_ns INTEGER,"
+    " result_ns INTEGER, response_ns INTEGER, receive_ns INTEGER, deser_ns INTEGER,"
+    " io_ns INTEGER, compute_ns INTEGER, ser_ns INTEGER, func_total_ns INTEGER,"
+    " io_read_bytes INTEGER, io_write_bytes INTEGER, io_calls INTEGER, cpu_user_ns INTEGER,"
+    " cpu_system_ns INTEGER, mem_peak_bytes INTEGER, error TEXT);"
+    "CREATE TABLE samples(instance_id TEXT REFERENCES instances(id), t_ns INTEGER,"
+    " cpu_user_ns INTEGER, cpu_system_ns INTEGER, mem_current_bytes INTEGER,"
+    " mem_peak_bytes INTEGER);"
+    "CREATE TABLE events(t_ns INTEGER, kind TEXT, service_id INTEGER, instance_id TEXT,"
+    " detail_json TEXT);"
+    "CREATE INDEX instances_by_service ON instances(service_id);"
+    "CREATE INDEX requests_by_service ON requests(service_id);"
+    "CREATE INDEX requests_by_instance ON requests(instance_id);"
+    "CREATE INDEX samples_by_instance ON samples(instance_id, t_ns);"
+    "CREATE INDEX events_by_time ON events(t_ns);";
+
+/* One statement per row kind, indexed by LM_RK_*. Instances are upserts:
+ * a NULL keeps what is stored (lm_results_update_instance). */
+static const char *const insert_sql[LM_RK_COUNT] = {
+    [LM_RK_SERVICE] = "INSERT INTO services(id, name, function, runtime, config_json,"
+                      " created_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [LM_RK_INSTANCE] =
+        "INSERT INTO instances(id, service_id, runtime, pid, cgroup, start_ns, spawn_ns,"
+        " ready_ns, stop_ns, end_reason, exit_status, placement_ms, cold_start_ms)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        " ON CONFLICT(id) DO UPDATE SET"
+        " service_id = coalesce(excluded.service_id, service_id),"
+        " runtime = coalesce(excluded.runtime, runtime), pid = coalesce(excluded.pid, pid),"
+        " cgroup = coalesce(excluded.cgroup, cgroup),"
+        " start_ns = coalesce(excluded.start_ns, start_ns),"
+        " spawn_ns = coalesce(excluded.spawn_ns, spawn_ns),"
+        " ready_ns = coalesce(excluded.ready_ns, ready_ns),"
+        " stop_ns = coalesce(excluded.stop_ns, stop_ns),"
+        " end_reason = coalesce(excluded.end_reason, end_reason),"
+        " exit_status = coalesce(excluded.exit_status, exit_status),"
+        " placement_ms = coalesce(excluded.placement_ms, placement_ms),"
+        " cold_start_ms = coalesce(excluded.cold_start_ms, cold_start_ms)",
+    [LM_RK_REQUEST] =
+        "INSERT INTO requests(id, service_id, instance_id, status_http, cold, intended_send_ns,"
+        " send_ns, ingress_ns, queued_ns, acquired_ns, cold_begin_ns, cold_ready_ns,"
+        " dispatch_ns, result_ns, response_ns, receive_ns, deser_ns, io_ns, compute_ns, ser_ns,"
+        " func_total_ns, io_read_bytes, io_write_bytes, io_calls, cpu_user_ns, cpu_system_ns,"
+        " mem_peak_bytes, error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+        " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+    [LM_RK_SAMPLE] = "INSERT INTO samples(instance_id, t_ns, cpu_user_ns, cpu_system_ns,"
+                     " mem_current_bytes, mem_peak_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [LM_RK_EVENT] = "INSERT INTO events(t_ns, kind, service_id, instance_id, detail_json)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5)",
+};
+
+/* Runs SQL that returns at most one integer; -1 with err on failure. */
+static int query_int(lm_results *r, const char *sql, long long *out, char *err) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return LM_OK;
+    }
+    lm_errf(err, "results database %s: cannot read it (%s): is it a SQLite database?", r->path,
+            sqlite3_errmsg(r->db));
+    sqlite3_finalize(st);
+    return LM_ERR;
+}
+
+static int exec(lm_results *r, const char *sql, const char *what, char *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(r->db, sql, NULL, NULL, &msg) == SQLITE_OK) return LM_OK;
+    lm_errf(err, "results database %s: %s failed (%s)", r->path, what,
+            msg ? msg : sqlite3_errmsg(r->db));
+    sqlite3_free(msg);
+    return LM_ERR;
+}
+
+/* Text value when value is not NULL, else the integer n. */
+static int meta_put(lm_results *r, const char *key, const char *value, long long n, char *err) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (value)
+            sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 2, n);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return LM_OK;
+    return lm_errf(err, "results database %s: writing meta '%s' failed (%s)", r->path, key,
+                   sqlite3_errmsg(r->db));
+}
+
+/* The meta rows written once, when the file is created. */
+static int meta_initial(lm_results *r, const lm_results_opts *o, char *err) {
+    struct utsname u;
+    if (uname(&u) != 0) memset(&u, 0, sizeof u);
+    int64_t wall = o->anchor_realtime_ns, mono = o->anchor_monotonic_ns;
+    if (wall == 0 && mono == 0) {
+        wall = (int64_t)lm_wall_ns();
+        mono = (int64_t)lm_now_ns();
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long long mem = (long long)sysconf(_SC_PHYS_PAGES) * (long long)sysconf(_SC_PAGESIZE);
+    struct {
+        const char *key;
+        const char *s; /* NULL: the integer n */
+        long long n;
+    } rows[] = {
+        {"schema_version", NULL, LM_RESULTS_SCHEMA_VERSION},
+        {"lumos_version", o->lumos_version ? o->lumos_version : "unknown", 0},
+        {"anchor_realtime_ns", NULL, (long long)wall},
+        {"anchor_monotonic_ns", NULL, (long long)mono},
+        {"host_name", u.nodename, 0},
+        {"host_os", u.sysname, 0},
+        {"host_kernel", u.release, 0},
+        {"host_arch", u.machine, 0},
+        {"host_cpus", NULL, cpus},
+        {"host_mem_bytes", NULL, mem},
+        {"sqlite_version", sqlite3_libversion(), 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (meta_put(r, rows[i].key, rows[i].s, rows[i].n, err) != LM_OK) return LM_ERR;
+    return LM_OK;
+}
+
+/* Creates the schema in one transaction, unless another process did it
+ * first (the version is read again under the write lock). */
+static int create_schema(lm_results *r, const lm_results_opts *o, char *err) {
+    if (exec(r, "BEGIN IMMEDIATE", "locking the new file", err) != LM_OK) return LM_ERR;
+    long long v = 0, tables = 0;
+    if (query_int(r, "PRAGMA user_version", &v, err) != LM_OK) goto fail;
+    if (v != 0) return exec(r, "COMMIT", "opening", err);
+    if (query_int(r, "SELECT count(*) FROM sqlite_schema", &tables, err) != LM_OK) goto fail;
+    if (tables != 0) {
+        lm_errf(err,
+                "results database %s: not a Lumos results database (it has tables but no schema "
+                "version): choose a new file name",
+                r->path);
+        goto fail;
+    }
+    char setv[64];
+    snprintf(setv, sizeof setv, "PRAGMA user_version = %d", LM_RESULTS_SCHEMA_VERSION);
+    if (exec(r, schema_v1, "creating the schema", err) != LM_OK ||
+        exec(r, setv, "setting the schema version", err) != LM_OK ||
+        meta_initial(r, o, err) != LM_OK)
+        goto fail;
+    return exec(r, "COMMIT", "committing the new schema", err);
+fail:
+    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    return LM_ERR;
+}
+
+int lm_results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(r->path, &r->db, flags, NULL) != SQLITE_OK) {
+        lm_errf(err,
+                "results database %s: cannot open it (%s): check that its folder exists and "
+                "is writable",
+                r->path, r->db ? sqlite3_errmsg(r->db) : "out of memory");
+        return LM_ERR;
+    }
+    sqlite3_extended_result_codes(r->db, 1);
+    sqlite3_busy_timeout(r->db, o->busy_timeout_ms ? (int)o->busy_timeout_ms : 2000);
+    if (sqlite3_db_readonly(r->db, "main") == 1)
+        return lm_errf(err,
+                       "results database %s: the file is read-only: make it writable or "
+                       "choose another file",
+                       r->path);
+    long long v = 0, tables = 0;
+    if (query_int(r, "PRAGMA user_version", &v, err) != LM_OK) return LM_ERR;
+    if (v > LM_RESULTS_SCHEMA_VERSION)
+        return lm_errf(err,
+                       "results database %s has schema version %lld, newer than this Lumos "
+                       "knows (%d): open it with a newer Lumos, or write to a new file",
+                       r->path, v, LM_RESULTS_SCHEMA_VERSION);
+    if (v < 0)
+        return lm_errf(err,
+                       "results database %s has schema version %lld, which no Lumos writes: it "
+                       "is not a Lumos results database; write to a new file",
+                       r->path, v);
+    if (v > 0 && v < LM_RESULTS_SCHEMA_VERSION)
+        return lm_errf(err,
+                       "results database %s has schema version %lld, older than this Lumos "
+                       "writes (%d), and migrating it is not implemented yet: write to a new file",
+                       r->path, v, LM_RESULTS_SCHEMA_VERSION);
+    if (v == 0) {
+        if (query_int(r, "SELECT count(*) FROM sqlite_schema", &tables, err) != LM_OK)
+            return LM_ERR;
+        if (tables != 0)
+            return lm_errf(err,
+                           "results database %s: not a Lumos results database (it has tables "
+                           "but no schema version): choose a new file name",
+                           r->path);
+    }
+    /* journal_mode answers with the mode it is in: not "wal" means refused. */
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(r->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW &&
+             strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!ok)
+        return lm_errf(err,
+                       "results database %s: cannot switch it to WAL mode (%s): put it on a "
+                       "local file system",
+                       r->path, sqlite3_errmsg(r->db));
+    if (exec(r, "PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL", err) != LM_OK)
+        return LM_ERR;
+    if (v == 0 && create_schema(r, o, err) != LM_OK) return LM_ERR;
+    for (int k = 0; k < LM_RK_COUNT; k++)
+        if (sqlite3_prepare_v3(r->db, insert_sql[k], -1, SQLITE_PREPARE_PERSISTENT, &r->st[k],
+                               NULL) != SQLITE_OK)
+            return lm_errf(err, "results database %s: preparing a statement failed (%s)", r->path,
+                           sqlite3_errmsg(r->db));
+    return LM_OK;
+}
+
+void lm_results_db_close(lm_results *r) {
+    for (int k = 0; k < LM_RK_COUNT; k++) {
+        sqlite3_finalize(r->st[k]);
+        r->st[k] = NULL;
+    }
+    sqlite3_close(r->db);
+    r->db = NULL;
+}
+
+int lm_results_set_meta(lm_results *r, const char *key, const char *value, char *err) {
+    if (!r || !key || !value) return lm_errf(err, "lm_results_set_meta: missing argument");
+    pthread_mutex_lock(&r->write_mu);
+    int rc = meta_put(r, key, value, 0, err);
+    pthread_mutex_unlock(&r->write_mu);
+    return rc;
+}

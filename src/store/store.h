@@ -1,0 +1,206 @@
+/* store.h -- the results store: one SQLite database (WAL) per experiment with
+ * a versioned schema (services, instances, requests, samples, events, meta),
+ * written in batches off the request path, and exported as CSV.
+ *
+ * Writing: the lm_results_add_* calls only copy a row into an in-memory batch
+ * (no SQLite call, no system call once the batch buffer has grown to its
+ * working size); lm_results_flush writes the whole batch in one transaction
+ * with prepared statements. With opts.background a writer thread does the
+ * flushing (every flush_ms, or as soon as flush_rows rows are pending), so
+ * the producer never waits for the disk: two buffers are swapped under one
+ * mutex, which is the only thing producer and writer share.
+ *
+ * Threads: add_* may be called from one producer thread while the writer (or
+ * another thread calling lm_results_flush / lm_results_export_csv) writes.
+ * Every call on one handle is safe against the writer thread; two producers
+ * at once are safe too (they serialize on the mutex) but not the intended use.
+ *
+ * Clocks: every *_ns column is nanoseconds. Timestamps are CLOCK_MONOTONIC
+ * (lm_now_ns()); durations are marked "(duration)" below. The meta table
+ * holds one CLOCK_REALTIME anchor with the CLOCK_MONOTONIC reading taken at
+ * the same moment, to place monotonic timestamps on the wall clock.
+ *
+ * NULLs: an integer field set to LM_RESULTS_NULL, a double field that is NaN
+ * and a string pointer that is NULL are stored as SQL NULL ("not measured").
+ * The lm_results_*_init functions set every field to NULL; use them, then
+ * fill what you measured. Strings are copied by add_*: the caller keeps
+ * ownership of its strings and may reuse them as soon as add_* returns.
+ *
+ * Errors: LM_OK / LM_ERR with a message in the caller's err buffer
+ * (LM_ERRLEN bytes; err may be NULL when the caller does not want it). */
+#ifndef LM_RESULTS_STORE_H
+#define LM_RESULTS_STORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/util.h"
+
+/* The schema this code writes (PRAGMA user_version and meta.schema_version).
+ * A database with a newer version is refused; older versions would be
+ * migrated, but there are none yet (1 is the first). */
+#define LM_RESULTS_SCHEMA_VERSION 1
+
+/* The NULL sentinel of integer fields. */
+#define LM_RESULTS_NULL INT64_MIN
+
+typedef struct lm_results lm_results;
+
+typedef struct {
+    int background;            /* 1: start the writer thread */
+    unsigned flush_ms;         /* writer flushes at least this often (0: 200 ms) */
+    unsigned flush_rows;       /* ... and as soon as this many rows wait (0: 4096) */
+    unsigned busy_timeout_ms;  /* how long a write waits for a lock held elsewhere (0: 2000) */
+    const char *lumos_version; /* written to meta when the file is created (NULL: "unknown") */
+    /* The run's clock anchor, written to meta when the file is created; both
+     * 0: read both clocks now. */
+    int64_t anchor_realtime_ns;
+    int64_t anchor_monotonic_ns;
+} lm_results_opts;
+
+/* services: a function on a runtime, as deployed. */
+typedef struct {
+    int64_t id;              /* caller-assigned, unique */
+    const char *name;        /* "fibonacci@wasm-aot" */
+    const char *function;    /* "fibonacci" */
+    const char *runtime;     /* "wasm-aot" */
+    const char *config_json; /* the service's settings as JSON */
+    int64_t created_ns;      /* when it was deployed */
+} lm_results_service;
+
+/* instances: one started copy of a service. */
+typedef struct {
+    const char *id; /* unique, e.g. "fibonacci@wasm-aot#3" */
+    int64_t service_id;
+    const char *runtime;
+    int64_t pid;
+    const char *cgroup;     /* its cgroup path, or NULL */
+    int64_t start_ns;       /* the pool decided to start it */
+    int64_t spawn_ns;       /* the runtime's program was exec'd (placement done) */
+    int64_t ready_ns;       /* READY received: the cold start ends */
+    int64_t stop_ns;        /* stopped or found dead */
+    const char *end_reason; /* "idle", "oom", "crash", "timeout", "shutdown", ... */
+    int64_t exit_status;    /* the wait status as waitpid gives it */
+    double placement_ms;    /* start -> spawn (duration, milliseconds) */
+    double cold_start_ms;   /* spawn -> ready (duration, milliseconds) */
+} lm_results_instance;
+
+/* requests: one row per request, the whole life of it. */
+typedef struct {
+    int64_t id; /* caller-assigned, unique (X-Lumos-Request-Id) */
+    int64_t service_id;
+    const char *instance_id; /* NULL when it never reached an instance */
+    int64_t status_http;
+    int64_t cold;             /* 1 cold, 0 warm */
+    int64_t intended_send_ns; /* the load client's schedule */
+    int64_t send_ns;          /* the load client sent it */
+    int64_t ingress_ns;       /* the gateway read its first byte */
+    int64_t queued_ns;        /* entered the service's queue */
+    int64_t acquired_ns;      /* got an instance */
+    int64_t cold_begin_ns;    /* cold start began (NULL when warm) */
+    int64_t cold_ready_ns;    /* cold start ended (NULL when warm) */
+    int64_t dispatch_ns;      /* INVOKE frame written */
+    int64_t result_ns;        /* RESULT frame read */
+    int64_t response_ns;      /* response written by the gateway */
+    int64_t receive_ns;       /* the load client had the whole response */
+    int64_t deser_ns;         /* the function's probes (durations) ... */
+    int64_t io_ns;
+    int64_t compute_ns;
+    int64_t ser_ns;
+    int64_t func_total_ns; /* ... and its whole handler (duration) */
+    int64_t io_read_bytes;
+    int64_t io_write_bytes;
+    int64_t io_calls;
+    int64_t cpu_user_ns;    /* CPU time attributed to the request (duration) */
+    int64_t cpu_system_ns;  /* (duration) */
+    int64_t mem_peak_bytes; /* the instance's peak memory during it */
+    const char *error;      /* why it failed, or NULL */
+} lm_results_request;
+
+/* samples: periodic telemetry of one instance. */
+typedef struct {
+    const char *instance_id;
+    int64_t t_ns;          /* when sampled */
+    int64_t cpu_user_ns;   /* cumulative CPU time of the instance (duration) */
+    int64_t cpu_system_ns; /* (duration) */
+    int64_t mem_current_bytes;
+    int64_t mem_peak_bytes;
+} lm_results_sample;
+
+/* events: anything else worth a line (autoscaler decisions, OOM kills). */
+typedef struct {
+    int64_t t_ns;
+    const char *kind; /* "scale", "oom", "evict", ... */
+    int64_t service_id;
+    const char *instance_id;
+    const char *detail_json;
+} lm_results_event;
+
+/* Counters since open (a snapshot; see lm_results_stats). */
+typedef struct {
+    uint64_t rows_added;    /* accepted by add_* */
+    uint64_t rows_written;  /* committed to the file */
+    uint64_t rows_rejected; /* refused by the database one by one (e.g. a duplicate id) */
+    uint64_t rows_lost;     /* in batches whose transaction failed (disk gone, locked, ...) */
+    uint64_t rows_pending;  /* added, not yet written */
+    uint64_t flushes;       /* transactions committed */
+} lm_results_stats;
+
+/* Fill every field with NULL (LM_RESULTS_NULL, NaN, NULL pointers). */
+void lm_results_service_init(lm_results_service *s);
+void lm_results_instance_init(lm_results_instance *i);
+void lm_results_request_init(lm_results_request *r);
+void lm_results_sample_init(lm_results_sample *s);
+void lm_results_event_init(lm_results_event *e);
+
+/* Creates (schema, meta) or opens the database at path, in WAL mode with
+ * synchronous=NORMAL. opts may be NULL (defaults: no writer thread). Returns
+ * a handle the caller frees with lm_results_close, or NULL with err set: the
+ * folder is missing or not writable, the file is not a SQLite database or not
+ * a Lumos results database, or its schema version is newer than this code
+ * (or older: migration is not implemented yet). */
+lm_results *lm_results_open(const char *path, const lm_results_opts *opts, char *err);
+
+/* Copy one row into the pending batch. LM_OK, or LM_ERR only when out of
+ * memory or when r is NULL (the row is then not recorded). Never touches
+ * the database. */
+int lm_results_add_service(lm_results *r, const lm_results_service *row, char *err);
+int lm_results_add_instance(lm_results *r, const lm_results_instance *row, char *err);
+/* Updates the instance row with the same id: fields that are NULL in row
+ * keep their stored value, the others replace it (an unknown id inserts
+ * the row). Applied in order with add_instance. */
+int lm_results_update_instance(lm_results *r, const lm_results_instance *row, char *err);
+int lm_results_add_request(lm_results *r, const lm_results_request *row, char *err);
+int lm_results_add_sample(lm_results *r, const lm_results_sample *row, char *err);
+int lm_results_add_event(lm_results *r, const lm_results_event *row, char *err);
+
+/* Writes everything pending in one transaction and waits for it. LM_OK, or
+ * LM_ERR when this write, or a background write since the last call to
+ * lm_results_flush, failed (err says what; that error is then cleared).
+ * A batch whose transaction fails is dropped and counted in rows_lost; a row
+ * the database refuses alone is skipped and counted in rows_rejected. */
+int lm_results_flush(lm_results *r, char *err);
+
+/* Writes a meta entry now (replacing one with the same key). */
+int lm_results_set_meta(lm_results *r, const char *key, const char *value, char *err);
+
+/* A snapshot of the counters. */
+void lm_results_stats_get(lm_results *r, lm_results_stats *out);
+
+/* The file's path (owned by the handle). */
+const char *lm_results_path(const lm_results *r);
+
+/* Flushes what is pending first, then writes table ("services", "instances",
+ * "requests", "samples", "events" or "meta") to out as CSV: a header row of
+ * column names, one line per row in insertion order, fields quoted (with
+ * doubled quotes) when they hold a comma, quote, CR or LF, SQL NULL as an
+ * empty field and an empty string as "". LM_OK or LM_ERR (unknown table,
+ * write error on out, database error). */
+int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err);
+
+/* Stops the writer thread, flushes what is pending and closes the file.
+ * Errors of that last flush are reported on stderr. NULL is a harmless
+ * no-op. */
+void lm_results_close(lm_results *r);
+
+#endif

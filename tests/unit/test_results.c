@@ -1,0 +1,701 @@
+/* test_results.c -- the results store (src/store): rows written in batches
+ * and read back exactly with sqlite3 itself, the WAL mode and schema
+ * version, refusals, the background writer's time and count triggers,
+ * failed writes, and the CSV export read back by a CSV parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char dir[256];
+static char dbpath[512];
+
+static int setup(void **state) {
+    snprintf(dir, sizeof dir, "/tmp/lumos-test-results-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/run.db", dir);
+    return 0;
+}
+
+static int teardown(void **state) {
+    lm_rmtree(dir);
+    return 0;
+}
+
+static sqlite3 *raw_open(const char *path) {
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    return db;
+}
+
+static long long raw_int(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static long long count_rows(const char *table) {
+    sqlite3 *db = raw_open(dbpath);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    long long n = raw_int(db, sql);
+    sqlite3_close(db);
+    return n;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Strings that need CSV quoting, and one that does not. */
+static const char *const tricky[] = {"plain",      "comma, here", "a \"quoted\" word",
+                                     "two\nlines", "cr\r\nlf",    ""};
+#define NTRICKY (sizeof tricky / sizeof tricky[0])
+
+/* A request whose every integer field is derived from i, or NULL for some. */
+static void make_request(lm_results_request *q, int64_t i) {
+    lm_results_request_init(q);
+    q->id = i;
+    q->service_id = 7;
+    q->instance_id = "fib@native#1";
+    q->status_http = 200;
+    q->cold = i == 0;
+    q->intended_send_ns = 1000 * i + 1;
+    q->send_ns = 1000 * i + 2;
+    q->ingress_ns = 1000 * i + 3;
+    q->queued_ns = 1000 * i + 4;
+    q->acquired_ns = 1000 * i + 5;
+    if (i == 0) {
+        q->cold_begin_ns = 6;
+        q->cold_ready_ns = 7;
+    }
+    q->dispatch_ns = 1000 * i + 8;
+    q->result_ns = 1000 * i + 9;
+    q->response_ns = 1000 * i + 10;
+    q->receive_ns = 1000 * i + 11;
+    q->deser_ns = 12;
+    q->io_ns = 13;
+    q->compute_ns = INT64_MAX; /* the extremes survive */
+    q->ser_ns = 0;
+    q->func_total_ns = -1;
+    q->io_read_bytes = 51200;
+    q->io_write_bytes = 0;
+    q->io_calls = 2;
+    q->cpu_user_ns = 900;
+    q->cpu_system_ns = 100;
+    q->mem_peak_bytes = 1 << 20;
+    q->error = tricky[i % NTRICKY];
+}
+
+/* The known set: one service, an instance added then updated, NTRICKY+1
+ * requests (the last with every optional field NULL), a sample, an event. */
+static void write_known(lm_results *r) {
+    char err[LM_ERRLEN];
+    lm_results_service s;
+    lm_results_service_init(&s);
+    s.id = 7;
+    s.name = "fib@native";
+    s.function = "fibonacci";
+    s.runtime = "native";
+    s.config_json = "{\"min_scale\":0, \"note\":\"a,b\\nc\"}";
+    s.created_ns = 123;
+    assert_int_equal(lm_results_add_service(r, &s, err), LM_OK);
+
+    lm_results_instance in;
+    lm_results_instance_init(&in);
+    in.id = "fib@native#1";
+    in.service_id = 7;
+    in.runtime = "native";
+    in.pid = 4242;
+    in.cgroup = "/sys/fs/cgroup/lumos/fib,1";
+    in.start_ns = 1;
+    in.spawn_ns = 2;
+    in.ready_ns = 3;
+    in.placement_ms = 0.125;
+    in.cold_start_ms = 1.0 / 3.0;
+    assert_int_equal(lm_results_add_instance(r, &in, err), LM_OK);
+    lm_results_instance up;
+    lm_results_instance_init(&up);
+    up.id = "fib@native#1";
+    up.stop_ns = 99;
+    up.end_reason = "idle";
+    up.exit_status = 0;
+    assert_int_equal(lm_results_update_instance(r, &up, err), LM_OK);
+
+    lm_results_request q;
+    for (int64_t i = 0; i < (int64_t)NTRICKY; i++) {
+        make_request(&q, i);
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    lm_results_request_init(&q);
+    q.id = 1000;
+    assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+
+    lm_results_sample m;
+    lm_results_sample_init(&m);
+    m.instance_id = "fib@native#1";
+    m.t_ns = 50;
+    m.cpu_user_ns = 51;
+    m.cpu_system_ns = 52;
+    m.mem_current_bytes = 53;
+    assert_int_equal(lm_results_add_sample(r, &m, err), LM_OK);
+
+    lm_results_event e;
+    lm_results_event_init(&e);
+    e.t_ns = 60;
+    e.kind = "scale";
+    e.service_id = 7;
+    e.detail_json = "{\"from\":0,\"to\":1}";
+    assert_int_equal(lm_results_add_event(r, &e, err), LM_OK);
+}
+
+/* ---- NULL handles ------------------------------------------------------- */
+
+static void test_null_handles(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_close(NULL); /* harmless */
+    assert_int_equal(lm_results_flush(NULL, err), LM_ERR);
+    lm_results_request q;
+    lm_results_request_init(&q);
+    assert_int_equal(lm_results_add_request(NULL, &q, err), LM_ERR);
+    assert_null(lm_results_path(NULL));
+    lm_results_stats st;
+    lm_results_stats_get(NULL, &st);
+    assert_int_equal(st.rows_added, 0);
+    assert_null(lm_results_open(NULL, NULL, err));
+    assert_null(lm_results_open("", NULL, err));
+}
+
+/* ---- exact values ------------------------------------------------------- */
+
+static void test_roundtrip(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_opts o = {.lumos_version = "9.8.7",
+                         .anchor_realtime_ns = 1700000000123456789LL,
+                         .anchor_monotonic_ns = 42};
+    lm_results *r = lm_results_open(dbpath, &o, err);
+    assert_non_null(r);
+    assert_string_equal(lm_results_path(r), dbpath);
+    write_known(r);
+    /* Nothing reaches the file before a flush. */
+    assert_int_equal(count_rows("requests"), 0);
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_added, NTRICKY + 6);
+    assert_int_equal(st.rows_written, NTRICKY + 6);
+    assert_int_equal(st.rows_pending, 0);
+    assert_int_equal(st.flushes, 1);
+
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), LM_RESULTS_SCHEMA_VERSION);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 1);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='anchor_realtime_ns'"),
+                     1700000000123456789LL);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='anchor_monotonic_ns'"), 42);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='lumos_version' AND "
+                                 "value='9.8.7'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key IN ('host_name', "
+                                 "'host_os', 'host_kernel', 'host_arch', 'host_cpus')"),
+                     5);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND "
+                                 "name IN ('requests_by_service', 'requests_by_instance')"),
+                     2);
+
+    /* The service, strings byte for byte. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT id, name, function, runtime, config_json, "
+                                        "created_ns FROM services",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(s, 0), 7);
+    assert_string_equal((const char *)sqlite3_column_text(s, 1), "fib@native");
+    assert_string_equal((const char *)sqlite3_column_text(s, 4),
+                        "{\"min_scale\":0, \"note\":\"a,b\\nc\"}");
+    assert_int_equal(sqlite3_column_int64(s, 5), 123);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+
+    /* The instance: the update kept what it left NULL. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT pid, cgroup, start_ns, ready_ns, stop_ns, "
+                                        "end_reason, exit_status, placement_ms, "
+                                        "cold_start_ms FROM instances",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(s, 0), 4242);
+    assert_string_equal((const char *)sqlite3_column_text(s, 1), "/sys/fs/cgroup/lumos/fib,1");
+    assert_int_equal(sqlite3_column_int64(s, 2), 1);
+    assert_int_equal(sqlite3_column_int64(s, 3), 3);
+    assert_int_equal(sqlite3_column_int64(s, 4), 99);
+    assert_string_equal((const char *)sqlite3_column_text(s, 5), "idle");
+    assert_int_equal(sqlite3_column_type(s, 6), SQLITE_INTEGER);
+    assert_true(sqlite3_column_double(s, 7) == 0.125);
+    assert_true(sqlite3_column_double(s, 8) == 1.0 / 3.0);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+
+    /* Requests: every column against make_request, NULLs where unset. */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM requests ORDER BY id", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_column_count(s), 28);
+    for (int64_t i = 0; i < (int64_t)NTRICKY; i++) {
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        lm_results_request q;
+        make_request(&q, i);
+        const int64_t want[] = {q.id,
+                                q.service_id,
+                                0,
+                                q.status_http,
+                                q.cold,
+                                q.intended_send_ns,
+                                q.send_ns,
+                                q.ingress_ns,
+                                q.queued_ns,
+                                q.acquired_ns,
+                                q.cold_begin_ns,
+                                q.cold_ready_ns,
+                                q.dispatch_ns,
+                                q.result_ns,
+                                q.response_ns,
+                                q.receive_ns,
+                                q.deser_ns,
+                                q.io_ns,
+                                q.compute_ns,
+                                q.ser_ns,
+                                q.func_total_ns,
+                                q.io_read_bytes,
+                                q.io_write_bytes,
+                                q.io_calls,
+                                q.cpu_user_ns,
+                                q.cpu_system_ns,
+                                q.mem_peak_bytes};
+        for (int c = 0; c < 27; c++) {
+            if (c == 2) continue;
+            if (want[c] == LM_RESULTS_NULL) {
+                assert_int_equal(sqlite3_column_type(s, c), SQLITE_NULL);
+            } else {
+                assert_int_equal(sqlite3_column_type(s, c), SQLITE_INTEGER);
+                assert_int_equal(sqlite3_column_int64(s, c), want[c]);
+            }
+        }
+        assert_string_equal((const char *)sqlite3_column_text(s, 2), "fib@native#1");
+        assert_int_equal(sqlite3_column_type(s, 27), SQLITE_TEXT);
+        assert_string_equal((const char *)sqlite3_column_text(s, 27), q.error);
+    }
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW); /* id 1000: all NULL */
+    assert_int_equal(sqlite3_column_int64(s, 0), 1000);
+    for (int c = 1; c < 28; c++)
+        assert_int_equal(sqlite3_column_type(s, c), SQLITE_NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM samples WHERE instance_id='fib@native#1' "
+                                 "AND t_ns=50 AND cpu_user_ns=51 AND cpu_system_ns=52 AND "
+                                 "mem_current_bytes=53 AND mem_peak_bytes IS NULL"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM events WHERE t_ns=60 AND kind='scale' AND "
+                                 "service_id=7 AND instance_id IS NULL AND "
+                                 "detail_json='{\"from\":0,\"to\":1}'"),
+                     1);
+    sqlite3_close(db);
+    lm_results_close(r);
+
+    /* Reopening keeps the rows and the first run's anchor. */
+    lm_results_opts o2 = {.anchor_realtime_ns = 5, .anchor_monotonic_ns = 6};
+    r = lm_results_open(dbpath, &o2, err);
+    assert_non_null(r);
+    lm_results_close(r);
+    db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='anchor_monotonic_ns'"), 42);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests"), NTRICKY + 1);
+    sqlite3_close(db);
+}
+
+/* ---- refusals ----------------------------------------------------------- */
+
+static void test_refuses(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    lm_results_close(r);
+
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(lm_results_open(dbpath, NULL, err));
+    assert_non_null(strstr(err, dbpath));
+    assert_non_null(strstr(err, "newer"));
+    assert_non_null(strstr(err, "99"));
+
+    /* user_version is signed: a negative one is no version of ours. */
+    db = raw_open(dbpath);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = -1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(lm_results_open(dbpath, NULL, err));
+    assert_non_null(strstr(err, dbpath));
+
+    /* Someone else's database. */
+    char other[600];
+    snprintf(other, sizeof other, "%s/other.db", dir);
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(lm_results_open(other, NULL, err));
+    assert_non_null(strstr(err, "not a Lumos results database"));
+
+    /* Not a database at all. */
+    snprintf(other, sizeof other, "%s/text.db", dir);
+    const char junk[] = "this is not a SQLite file, but it is long enough to look like one....."
+                        "................................................................";
+    assert_int_equal(lm_file_write(other, junk, sizeof junk, err), LM_OK);
+    assert_null(lm_results_open(other, NULL, err));
+    assert_non_null(strstr(err, other));
+
+    /* A folder that does not exist. */
+    snprintf(other, sizeof other, "%s/missing/run.db", dir);
+    assert_null(lm_results_open(other, NULL, err));
+    assert_non_null(strstr(err, other));
+    assert_non_null(strstr(err, "folder"));
+}
+
+/* ---- the background writer ---------------------------------------------- */
+
+static void test_writer_by_time(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_opts o = {.background = 1, .flush_ms = 50, .flush_rows = 1000000};
+    lm_results *r = lm_results_open(dbpath, &o, err);
+    assert_non_null(r);
+    lm_results_request q;
+    for (int i = 0; i < 10; i++) {
+        make_request(&q, i);
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    long long n = 0;
+    for (int t = 0; t < 200 && n < 10; t++) { /* up to 2 s */
+        sleep_ms(10);
+        n = count_rows("requests");
+    }
+    assert_int_equal(n, 10); /* written by the timer: no flush, no row threshold */
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_written, 10);
+    assert_int_equal(st.rows_pending, 0);
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    lm_results_close(r);
+}
+
+static void test_writer_by_count(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_opts o = {.background = 1, .flush_ms = 600000, .flush_rows = 100};
+    lm_results *r = lm_results_open(dbpath, &o, err);
+    assert_non_null(r);
+    lm_results_request q;
+    for (int i = 0; i < 99; i++) {
+        make_request(&q, i);
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    sleep_ms(100);
+    assert_int_equal(count_rows("requests"), 0); /* below the count, long before the time */
+    for (int i = 99; i < 250; i++) {
+        make_request(&q, i);
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    long long n = 0;
+    for (int t = 0; t < 200 && n < 100; t++) {
+        sleep_ms(10);
+        n = count_rows("requests");
+    }
+    assert_true(n >= 100);
+    lm_results_close(r); /* stops the writer, flushes the rest */
+    assert_int_equal(count_rows("requests"), 250);
+}
+
+static void test_close_flushes(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    write_known(r);
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), NTRICKY + 1);
+    assert_int_equal(count_rows("instances"), 1);
+    assert_int_equal(count_rows("events"), 1);
+}
+
+/* ---- volume ------------------------------------------------------------- */
+
+static void test_100k(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_opts o = {.background = 1};
+    lm_results *r = lm_results_open(dbpath, &o, err);
+    assert_non_null(r);
+    lm_results_request q;
+    uint64_t t0 = lm_now_ns();
+    for (int64_t i = 0; i < 100000; i++) {
+        make_request(&q, i);
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    uint64_t t1 = lm_now_ns();
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    uint64_t t2 = lm_now_ns();
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), 100000);
+    print_message("100000 requests: adds %.1f ms (%.0f ns each), all written %.1f ms after the "
+                  "first add (%.0f rows/s)\n",
+                  (double)(t1 - t0) / 1e6, (double)(t1 - t0) / 1e5, (double)(t2 - t0) / 1e6,
+                  1e5 / ((double)(t2 - t0) / 1e9));
+}
+
+/* ---- failures ----------------------------------------------------------- */
+
+static void test_dir_removed(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    write_known(r);
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    assert_int_equal(lm_rmtree(dir), 0);
+    lm_results_request q;
+    for (int i = 100; i < 110; i++) {
+        make_request(&q, i);
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    err[0] = 0;
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    assert_non_null(strstr(err, dbpath));
+    assert_non_null(strstr(err, "lost"));
+    print_message("directory removed: %s\n", err);
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_lost, 10);
+    assert_int_equal(st.rows_pending, 0);
+    lm_results_close(r);                          /* nothing pending: no crash, no message */
+    assert_int_equal(lm_mkdirs(dir, err), LM_OK); /* for teardown */
+}
+
+static void test_locked(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_opts o = {.busy_timeout_ms = 20};
+    lm_results *r = lm_results_open(dbpath, &o, err);
+    assert_non_null(r);
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    write_known(r);
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    assert_non_null(strstr(err, "lock"));
+    print_message("locked: %s\n", err);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    /* The next batch goes through. */
+    write_known(r);
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), NTRICKY + 1);
+}
+
+static void test_background_failure_reported(void **state) {
+    char err[LM_ERRLEN];
+    lm_results_opts o = {.background = 1, .flush_ms = 10, .busy_timeout_ms = 20};
+    lm_results *r = lm_results_open(dbpath, &o, err);
+    assert_non_null(r);
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    write_known(r);
+    lm_results_stats st = {0};
+    for (int t = 0; t < 200 && st.rows_lost == 0; t++) {
+        sleep_ms(10);
+        lm_results_stats_get(r, &st);
+    }
+    assert_true(st.rows_lost > 0);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+    /* The writer's failure comes out of the next flush, once. */
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    assert_non_null(strstr(err, "lock"));
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    lm_results_close(r);
+}
+
+static void test_rejected_row(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    lm_results_request q;
+    for (int i = 0; i < 3; i++) {
+        make_request(&q, i == 2 ? 0 : i); /* the third repeats id 0 */
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    assert_non_null(strstr(err, "requests"));
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_written, 2);
+    assert_int_equal(st.rows_rejected, 1);
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), 2);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* Parses RFC 4180 CSV: fields[row][col] (malloc'd strings), quoted[row][col]
+ * says whether the field was quoted. Returns the number of rows. */
+#define MAXR 32
+#define MAXC 32
+static int parse_csv(const char *s, char *fields[MAXR][MAXC], int quoted[MAXR][MAXC],
+                     int ncols[MAXR]) {
+    int row = 0, col = 0;
+    while (*s) {
+        assert_true(row < MAXR && col < MAXC);
+        lm_buf b = {0};
+        int q = 0;
+        if (*s == '"') {
+            q = 1;
+            s++;
+            for (;;) {
+                assert_true(*s != 0);
+                if (*s == '"' && s[1] == '"') {
+                    lm_buf_append(&b, "\"", 1);
+                    s += 2;
+                } else if (*s == '"') {
+                    s++;
+                    break;
+                } else {
+                    lm_buf_append(&b, s++, 1);
+                }
+            }
+        } else {
+            while (*s && *s != ',' && *s != '\n')
+                lm_buf_append(&b, s++, 1);
+        }
+        fields[row][col] = b.data ? b.data : strdup("");
+        quoted[row][col] = q;
+        col++;
+        if (*s == ',') {
+            s++;
+        } else {
+            assert_int_equal(*s, '\n');
+            s++;
+            ncols[row++] = col;
+            col = 0;
+        }
+    }
+    assert_int_equal(col, 0);
+    return row;
+}
+
+static void test_csv(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    write_known(r); /* export flushes first */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(lm_results_export_csv(r, "requests", f, err), LM_OK);
+    fclose(f);
+
+    static char *fields[MAXR][MAXC];
+    static int quoted[MAXR][MAXC], ncols[MAXR];
+    int rows = parse_csv(text, fields, quoted, ncols);
+    assert_int_equal(rows, 1 + NTRICKY + 1);
+    assert_int_equal(ncols[0], 28);
+    assert_string_equal(fields[0][0], "id");
+    assert_string_equal(fields[0][5], "intended_send_ns");
+    assert_string_equal(fields[0][27], "error");
+    for (int i = 0; i < (int)NTRICKY; i++) {
+        lm_results_request q;
+        make_request(&q, i);
+        char num[32];
+        assert_int_equal(ncols[i + 1], 28);
+        snprintf(num, sizeof num, "%lld", (long long)q.intended_send_ns);
+        assert_string_equal(fields[i + 1][5], num);
+        snprintf(num, sizeof num, "%lld", (long long)q.compute_ns);
+        assert_string_equal(fields[i + 1][18], num);
+        assert_string_equal(fields[i + 1][20], "-1");
+        assert_string_equal(fields[i + 1][27], q.error); /* commas, quotes, newlines */
+        if (i == 0)
+            assert_string_equal(fields[i + 1][10], "6");
+        else
+            assert_string_equal(fields[i + 1][10], ""); /* NULL */
+        assert_false(quoted[i + 1][10]);
+    }
+    assert_true(quoted[NTRICKY][27]); /* the empty string is "" */
+    assert_string_equal(fields[NTRICKY + 1][0], "1000");
+    assert_string_equal(fields[NTRICKY + 1][27], "");
+    assert_false(quoted[NTRICKY + 1][27]); /* NULL is an empty field */
+    for (int i = 0; i < rows; i++)
+        for (int c = 0; c < ncols[i]; c++)
+            free(fields[i][c]);
+    free(text);
+
+    /* Instances: the REAL columns come back exactly. */
+    text = NULL;
+    f = open_memstream(&text, &len);
+    assert_int_equal(lm_results_export_csv(r, "instances", f, err), LM_OK);
+    fclose(f);
+    rows = parse_csv(text, fields, quoted, ncols);
+    assert_int_equal(rows, 2);
+    assert_string_equal(fields[0][12], "cold_start_ms");
+    assert_true(strtod(fields[1][12], NULL) == 1.0 / 3.0);
+    assert_string_equal(fields[1][4], "/sys/fs/cgroup/lumos/fib,1");
+    for (int i = 0; i < rows; i++)
+        for (int c = 0; c < ncols[i]; c++)
+            free(fields[i][c]);
+    free(text);
+
+    /* Bad input: an unknown table (no SQL from the caller reaches SQLite),
+     * and an output that cannot be written. */
+    assert_int_equal(lm_results_export_csv(r, "requests; DROP TABLE requests", stdout, err),
+                     LM_ERR);
+    assert_non_null(strstr(err, "unknown table"));
+    assert_int_equal(lm_results_export_csv(r, NULL, stdout, err), LM_ERR);
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        assert_int_equal(lm_results_export_csv(r, "requests", full, err), LM_ERR);
+        assert_non_null(strstr(err, "writing the output failed"));
+        fclose(full);
+    }
+    lm_results_close(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_null_handles),
+        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_by_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_by_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_100k, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dir_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_background_failure_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
