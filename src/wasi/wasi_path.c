@@ -117,31 +117,30 @@ out:
     return e;
 }
 
-uint32_t lm_wasi_path_create_directory(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
+/* One path, one call on it: resolves the path beneath its directory fd with
+ * the right the call needs, then runs unlinkat(2) with flags, or mkdirat(2)
+ * when mkdir is set. */
+static uint32_t one_path(lm_wasi *w, lm_wasi_mem m, const uint64_t *a, uint64_t right, int mkdir,
+                         int flags) {
     target *t = targets(1);
     if (!t) return LM_WASI_ENOMEM;
-    uint32_t e = resolve(w, m, a[0], LM_R_PATH_CREATE_DIRECTORY, a[1], a[2], t);
-    if (e == LM_WASI_ESUCCESS) e = result(mkdirat(t->parent, t->last, 0777));
+    uint32_t e = resolve(w, m, a[0], right, a[1], a[2], t);
+    if (e == LM_WASI_ESUCCESS)
+        e = result(mkdir ? mkdirat(t->parent, t->last, 0777) : unlinkat(t->parent, t->last, flags));
     release(t, 1);
     return e;
+}
+
+uint32_t lm_wasi_path_create_directory(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
+    return one_path(w, m, a, LM_R_PATH_CREATE_DIRECTORY, 1, 0);
 }
 
 uint32_t lm_wasi_path_remove_directory(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
-    target *t = targets(1);
-    if (!t) return LM_WASI_ENOMEM;
-    uint32_t e = resolve(w, m, a[0], LM_R_PATH_REMOVE_DIRECTORY, a[1], a[2], t);
-    if (e == LM_WASI_ESUCCESS) e = result(unlinkat(t->parent, t->last, AT_REMOVEDIR));
-    release(t, 1);
-    return e;
+    return one_path(w, m, a, LM_R_PATH_REMOVE_DIRECTORY, 0, AT_REMOVEDIR);
 }
 
 uint32_t lm_wasi_path_unlink_file(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
-    target *t = targets(1);
-    if (!t) return LM_WASI_ENOMEM;
-    uint32_t e = resolve(w, m, a[0], LM_R_PATH_UNLINK_FILE, a[1], a[2], t);
-    if (e == LM_WASI_ESUCCESS) e = result(unlinkat(t->parent, t->last, 0));
-    release(t, 1);
-    return e;
+    return one_path(w, m, a, LM_R_PATH_UNLINK_FILE, 0, 0);
 }
 
 uint32_t lm_wasi_path_rename(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
