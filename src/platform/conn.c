@@ -1,6 +1,8 @@
 /* conn.c -- one instance's channel on a libevent loop: frames are parsed
  * incrementally from the instance's stdout as they arrive, written with
- * evbuffers to its stdin, and every wait has a timer. */
+ * evbuffers to its stdin, and every wait has a timer. Storage calls go to
+ * the store's asynchronous side when it has one (Redis), so the loop keeps
+ * serving everything else during a round trip. */
 #include "conn.h"
 
 #include <event2/buffer.h>
@@ -22,8 +24,13 @@ struct lm_conn {
     lm_conn_result_fn on_result;
     void *ready_arg, *result_arg;
     lm_call_result res;
-    int depth; /* inside one of our callbacks: a free must wait */
-    int freed; /* lm_conn_free() was called meanwhile */
+    int attached;         /* holds one lm_store_attach() of store */
+    lm_store_call *call;  /* the storage call waiting on the store, or NULL */
+    uint64_t storage_t0;  /* when that call's frame arrived */
+    uint8_t storage_type; /* LM_FRAME_GET or LM_FRAME_PUT */
+    size_t put_len;       /* that PUT's value bytes */
+    int depth;            /* inside one of our callbacks: a free must wait */
+    int freed;            /* lm_conn_free() was called meanwhile */
 };
 
 static void really_free(lm_conn *c);
@@ -33,6 +40,8 @@ static void die(lm_conn *c, const char *fmt, const char *detail) {
     enum conn_state was = c->state;
     c->state = DEAD;
     evtimer_del(c->timer);
+    lm_store_cancel(c->call); /* its answer has nowhere to go now */
+    c->call = NULL;
     if (!fmt) {
         lm_instance_describe_end(c->inst, 1000, how, sizeof(how));
         snprintf(err, sizeof(err), "instance %s of %s ended (%.300s)", c->inst->id,
@@ -52,15 +61,50 @@ static void send_frame(lm_conn *c, uint8_t type, const void *a, size_t alen) {
     if (alen) evbuffer_add(out, a, alen);
 }
 
+/* Sends the answer to the pending storage call (status as in lm_store_cb)
+ * and accounts for it. */
+static void storage_reply(lm_conn *c, int status, const char *data, size_t len, const char *err) {
+    char msg[LM_ERRLEN];
+    if (status == 0 && c->storage_type == LM_FRAME_PUT) {
+        c->res.storage_write_bytes += c->put_len;
+        send_frame(c, LM_FRAME_STORED, NULL, 0);
+    } else if (status == 0 && len > LM_FRAME_MAX) {
+        snprintf(msg, sizeof(msg), "object of %zu bytes is past the frame limit", len);
+        send_frame(c, LM_FRAME_STORAGE_ERROR, msg, strlen(msg));
+    } else if (status == 0) {
+        /* One copy, from the store's buffer (the Redis reply itself on the
+         * asynchronous path) into the output. */
+        c->res.storage_read_bytes += len;
+        send_frame(c, LM_FRAME_VALUE, data, len);
+    } else if (status == 1) {
+        send_frame(c, LM_FRAME_NOT_FOUND, NULL, 0);
+    } else {
+        send_frame(c, LM_FRAME_STORAGE_ERROR, err, strlen(err));
+    }
+    c->res.storage_ns += lm_now_ns() - c->storage_t0;
+}
+
+static void on_storage_done(void *arg, int status, const char *data, size_t len, const char *err) {
+    lm_conn *c = arg;
+    c->call = NULL;
+    /* A conn that died or was freed cancelled its call: it is BUSY here. */
+    if (c->state == BUSY) storage_reply(c, status, data, len, err);
+}
+
+/* Serves a GET or PUT: asynchronously when the store can (Redis: the loop
+ * goes on meanwhile and the answer comes in on_storage_done), else at once
+ * (memory and folder stores are fast). */
 static void serve_storage(lm_conn *c, uint8_t type, const char *p, size_t len) {
     char msg[LM_ERRLEN], key[600];
-    uint64_t t0 = lm_now_ns();
+    c->storage_t0 = lm_now_ns();
+    c->storage_type = type;
+    c->put_len = 0;
     c->res.storage_calls++;
     if (!c->store) {
-        snprintf(msg, sizeof(msg), "no Redis for this instance");
-        send_frame(c, LM_FRAME_STORAGE_ERROR, msg, strlen(msg));
+        storage_reply(c, -1, NULL, 0, "no Redis for this instance");
         return;
     }
+    const char *value = NULL;
     if (type == LM_FRAME_GET) {
         if (len >= sizeof(key)) {
             die(c, "instance %s sent a GET key too long%s", "");
@@ -68,32 +112,38 @@ static void serve_storage(lm_conn *c, uint8_t type, const char *p, size_t len) {
         }
         memcpy(key, p, len);
         key[len] = 0;
-        char *data = NULL;
-        size_t dlen = 0;
-        int g = c->store->get(c->store, key, &data, &dlen, msg);
-        c->res.storage_ns += lm_now_ns() - t0;
-        if (g == 0 && dlen <= LM_FRAME_MAX)
-            send_frame(c, LM_FRAME_VALUE, data, dlen);
-        else if (g == 1)
-            send_frame(c, LM_FRAME_NOT_FOUND, NULL, 0);
-        else
-            send_frame(c, LM_FRAME_STORAGE_ERROR, msg, strlen(msg));
-        free(data);
+    } else {
+        uint32_t klen = len >= 4 ? lm_get_u32((const uint8_t *)p) : UINT32_MAX;
+        if (klen >= sizeof(key) || 4 + (size_t)klen > len) {
+            die(c, "instance %s sent a malformed PUT%s", "");
+            return;
+        }
+        memcpy(key, p + 4, klen);
+        key[klen] = 0;
+        value = p + 4 + klen;
+        c->put_len = len - 4 - klen;
+    }
+    if (c->attached && lm_store_has_async(c->store)) {
+        int rc = type == LM_FRAME_GET
+                     ? lm_store_get_async(c->store, key, on_storage_done, c, &c->call, msg)
+                     : lm_store_put_async(c->store, key, value, c->put_len, on_storage_done, c,
+                                          &c->call, msg);
+        if (rc != LM_OK) {
+            c->call = NULL;
+            storage_reply(c, -1, NULL, 0, msg);
+        }
         return;
     }
-    uint32_t klen = len >= 4 ? lm_get_u32((const uint8_t *)p) : UINT32_MAX;
-    if (klen >= sizeof(key) || 4 + (size_t)klen > len) {
-        die(c, "instance %s sent a malformed PUT%s", "");
+    if (type == LM_FRAME_PUT) {
+        int rc = c->store->put(c->store, key, value, c->put_len, msg);
+        storage_reply(c, rc == LM_OK ? 0 : -1, NULL, 0, msg);
         return;
     }
-    memcpy(key, p + 4, klen);
-    key[klen] = 0;
-    int rc = c->store->put(c->store, key, p + 4 + klen, len - 4 - klen, msg);
-    c->res.storage_ns += lm_now_ns() - t0;
-    if (rc == LM_OK)
-        send_frame(c, LM_FRAME_STORED, NULL, 0);
-    else
-        send_frame(c, LM_FRAME_STORAGE_ERROR, msg, strlen(msg));
+    char *data = NULL;
+    size_t dlen = 0;
+    int g = c->store->get(c->store, key, &data, &dlen, msg);
+    storage_reply(c, g, data, dlen, msg);
+    free(data);
 }
 
 /* Handles one whole frame; its payload is p[0..len). */
@@ -111,6 +161,10 @@ static void on_frame(lm_conn *c, uint8_t type, char *p, size_t len) {
     }
     if (c->state != BUSY) {
         die(c, "instance %s sent a frame while idle%s", "");
+        return;
+    }
+    if (c->call) { /* the guest waits for each storage answer */
+        die(c, "instance %s sent a frame before its storage answer%s", "");
         return;
     }
     if (type == LM_FRAME_GET || type == LM_FRAME_PUT) {
@@ -198,6 +252,13 @@ lm_conn *lm_conn_new(struct event_base *base, lm_instance *inst, lm_store *store
     }
     c->inst = inst;
     c->store = store;
+    if (store) {
+        if (lm_store_attach(store, base, err) != LM_OK) {
+            free(c);
+            return NULL;
+        }
+        c->attached = 1;
+    }
     c->on_ready = on_ready;
     c->ready_arg = arg;
     /* libevent expects non-blocking descriptors. */
@@ -213,6 +274,11 @@ lm_conn *lm_conn_new(struct event_base *base, lm_instance *inst, lm_store *store
     }
     bufferevent_setcb(c->out, on_read, NULL, on_event, c);
     bufferevent_setcb(c->in, NULL, NULL, on_event, c);
+    /* libevent moves at most 16 KiB per wake-up by default: a 1 MiB VALUE
+     * or PUT would take 64 trips through the loop instead of a few pipe
+     * fills. */
+    bufferevent_set_max_single_read(c->out, 1 << 20);
+    bufferevent_set_max_single_write(c->in, 1 << 20);
     bufferevent_enable(c->out, EV_READ);
     bufferevent_enable(c->in, EV_WRITE);
     struct timeval tv = {ready_timeout_ms / 1000, (ready_timeout_ms % 1000) * 1000};
@@ -242,8 +308,13 @@ int lm_conn_invoke(lm_conn *c, const char *body, size_t len, int timeout_ms, lm_
 
 int lm_conn_idle(const lm_conn *c) { return c->state == IDLE; }
 
+int lm_conn_storage_pending(const lm_conn *c) { return c->call != NULL; }
+
 void lm_conn_free(lm_conn *c) {
     if (!c) return;
+    /* A storage answer that comes later must not find this conn. */
+    lm_store_cancel(c->call);
+    c->call = NULL;
     if (c->depth > 0) { /* called from one of our callbacks: finish there */
         c->freed = 1;
         /* Stop watching now: the instance's fds may close before then. */
@@ -260,5 +331,6 @@ static void really_free(lm_conn *c) {
     if (c->out) bufferevent_free(c->out);
     if (c->in) bufferevent_free(c->in);
     if (c->timer) event_free(c->timer);
+    if (c->attached) lm_store_detach(c->store);
     free(c);
 }

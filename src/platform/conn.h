@@ -23,8 +23,12 @@ typedef void (*lm_conn_result_fn)(lm_conn *c, void *arg, const lm_call_result *r
 
 /* Watches the channel of a started instance (the conn does not own inst:
  * it must outlive the conn). store may be NULL (storage calls then fail
- * with a message). ready_timeout_ms bounds the wait for READY. NULL with
- * err when out of memory. */
+ * with a message). The conn holds one lm_store_attach() of store on base
+ * until it is freed, and serves storage calls through the store's
+ * asynchronous side when it has one (Redis: the loop never waits for a
+ * round trip), else synchronously (memory, folder). ready_timeout_ms bounds
+ * the wait for READY. NULL with err when out of memory or when store is
+ * attached to another loop. */
 lm_conn *lm_conn_new(struct event_base *base, lm_instance *inst, lm_store *store,
                      int ready_timeout_ms, lm_conn_ready_fn on_ready, void *arg, char *err);
 
@@ -36,7 +40,11 @@ int lm_conn_invoke(lm_conn *c, const char *body, size_t len, int timeout_ms, lm_
 /* True when READY arrived and no request is in flight. */
 int lm_conn_idle(const lm_conn *c);
 
-/* Stops watching; pending callbacks are not called. May be called from
+/* True while a storage call of the instance waits on the store. */
+int lm_conn_storage_pending(const lm_conn *c);
+
+/* Stops watching; pending callbacks are not called, and an answer of the
+ * store still outstanding is dropped when it comes. May be called from
  * inside this conn's own callbacks. NULL is a no-op. */
 void lm_conn_free(lm_conn *c);
 

@@ -137,6 +137,7 @@ static int serve_storage(lm_instance *inst, lm_store *store, uint8_t type, const
                 rc = send_frame(inst, LM_FRAME_STORAGE_ERROR, msg, strlen(msg), err);
             } else {
                 rc = send_frame(inst, LM_FRAME_VALUE, data, dlen, err);
+                res->storage_read_bytes += dlen;
             }
             free(data);
         } else if (g == 1) {
@@ -147,6 +148,7 @@ static int serve_storage(lm_instance *inst, lm_store *store, uint8_t type, const
     } else {
         int p_rc = store->put(store, key, value, vlen, msg);
         res->storage_ns += lm_now_ns() - t0;
+        if (p_rc == LM_OK) res->storage_write_bytes += vlen;
         rc = p_rc == LM_OK ? send_frame(inst, LM_FRAME_STORED, NULL, 0, err)
                            : send_frame(inst, LM_FRAME_STORAGE_ERROR, msg, strlen(msg), err);
     }

@@ -22,6 +22,8 @@ typedef struct {
     uint64_t result_ns;  /* RESULT read */
     uint64_t storage_ns; /* host time spent serving GET/PUT in the store */
     unsigned storage_calls;
+    uint64_t storage_read_bytes;  /* object bytes served to GETs (VALUE frames) */
+    uint64_t storage_write_bytes; /* value bytes stored by PUTs */
 } lm_call_result;
 
 /* Called for each LOG line of the instance. */

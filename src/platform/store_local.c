@@ -71,7 +71,7 @@ static void mem_free(lm_store *s) {
 lm_store *lm_store_memory(void) {
     mem_store *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
-    m->base = (lm_store){mem_get, mem_put, mem_free, "memory"};
+    m->base = (lm_store){.get = mem_get, .put = mem_put, .free = mem_free, .kind = "memory"};
     return &m->base;
 }
 
@@ -105,7 +105,7 @@ lm_store *lm_store_dir(const char *dir, char *err) {
     if (lm_mkdirs(dir, err) != LM_OK) return NULL;
     dir_store *d = calloc(1, sizeof(*d));
     if (!d) return NULL;
-    d->base = (lm_store){dir_get, dir_put, dir_free, "dir"};
+    d->base = (lm_store){.get = dir_get, .put = dir_put, .free = dir_free, .kind = "dir"};
     snprintf(d->dir, sizeof(d->dir), "%s", dir);
     return &d->base;
 }
