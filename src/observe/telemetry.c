@@ -50,7 +50,7 @@ static int read_num(const char *dir, const char *file, uint64_t *v, const char *
 
 /* The value of "key N" in a flat-keyed text (cpu.stat, cpuacct.stat);
  * LM_ERR when the key is missing. */
-static int text_key(const char *text, const char *key, uint64_t *v) {
+int lm__text_key(const char *text, const char *key, uint64_t *v) {
     size_t klen = strlen(key);
     for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
         if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
@@ -63,7 +63,7 @@ static int text_key(const char *text, const char *key, uint64_t *v) {
 /* Splits an exact total in the ratio user : sys (both tick-sampled), as
  * the kernel does for /proc and cgroup v2 (cputime_adjust): all of it is
  * user time when neither part has a tick yet. */
-static void split(uint64_t total, uint64_t user, uint64_t sys, lm_usage *out) {
+void lm__usage_split(uint64_t total, uint64_t user, uint64_t sys, lm_usage *out) {
     if (user + sys == 0 || sys == 0) {
         out->cpu_user_ns = total;
         out->cpu_system_ns = 0;
@@ -134,11 +134,11 @@ static int read_v1(const lm_cgroup *cg, lm_usage *out, char *err) {
         char path[512], buf[256];
         snprintf(path, sizeof(path), "%s/cpuacct.stat", cpu_dir);
         if (read_small(path, buf, sizeof(buf), gone_cg, err) != LM_OK) return LM_ERR;
-        if (text_key(buf, "user", &user) != LM_OK || text_key(buf, "system", &sys) != LM_OK)
+        if (lm__text_key(buf, "user", &user) != LM_OK || lm__text_key(buf, "system", &sys) != LM_OK)
             return lm_errf(err, "%s lacks user or system", path);
         out->source = LM_USAGE_CGROUP_V1_STAT;
     }
-    split(total, user, sys, out);
+    lm__usage_split(total, user, sys, out);
     if (read_num(cg->memory_dir, "memory.usage_in_bytes", &out->mem_current_bytes, gone_cg, err) !=
             LM_OK ||
         read_num(cg->memory_dir, "memory.max_usage_in_bytes", &out->mem_peak_bytes, gone_cg, err) !=
@@ -153,12 +153,13 @@ static int read_v2(const lm_cgroup *cg, lm_usage *out, char *err) {
     snprintf(path, sizeof(path), "%s/cpu.stat", dir);
     if (read_small(path, buf, sizeof(buf), gone_cg, err) != LM_OK) return LM_ERR;
     uint64_t total, user, sys;
-    if (text_key(buf, "usage_usec", &total) != LM_OK ||
-        text_key(buf, "user_usec", &user) != LM_OK || text_key(buf, "system_usec", &sys) != LM_OK)
+    if (lm__text_key(buf, "usage_usec", &total) != LM_OK ||
+        lm__text_key(buf, "user_usec", &user) != LM_OK ||
+        lm__text_key(buf, "system_usec", &sys) != LM_OK)
         return lm_errf(err, "%s lacks usage_usec, user_usec or system_usec", path);
     /* The kernel already scaled user and system to add up to the exact
-     * usage (cputime_adjust); split() only keeps that true after rounding. */
-    split(total * 1000, user, sys, out);
+     * usage (cputime_adjust); lm__usage_split() only keeps that true after rounding. */
+    lm__usage_split(total * 1000, user, sys, out);
     out->source = LM_USAGE_CGROUP_V2;
     if (read_num(cg->memory_dir, "memory.current", &out->mem_current_bytes, gone_cg, err) != LM_OK)
         return LM_ERR;

@@ -2,7 +2,12 @@
  * artifacts (run `make` first): CPU attribution against the function's own
  * compute probe (native and wasm-aot), a request's memory peak after a
  * reset, the /proc fallback, the sampler, a removed cgroup, and the v2 and
- * cpuacct.stat parsers on files laid out as the kernel writes them. */
+ * cpuacct.stat parsers on files laid out as the kernel writes them. The
+ * kept-open handle (lm_telemetry_open) on real groups holding a forked
+ * worker: agreement with lm_telemetry_read, CPU attribution against the
+ * worker's own CPU clock, the peak reset, /proc, bad inputs. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -453,6 +460,486 @@ static void test_usage_delta(void **state) {
     assert_string_equal(lm_usage_source_name(99), "none");
 }
 
+/* The kept-open handle. A worker is a forked child, in a group of its own
+ * or none, that obeys one-byte commands on a pipe and answers each with 8
+ * bytes: 'b' burns about 200 ms of CPU and answers the CPU time its own
+ * clock measured; 'a' maps and touches 64 MiB; 'f' unmaps them. EOF ends
+ * it. Memory comes from mmap, not malloc, so that ASan's quarantine does
+ * not keep freed memory resident. */
+typedef struct {
+    pid_t pid;
+    int cmd, ans; /* the parent's ends */
+} worker;
+
+#define WORKER_MIB 64
+
+static uint64_t cpu_clock_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t burn(uint64_t ns) {
+    uint64_t t0 = cpu_clock_ns(), t;
+    volatile uint64_t x = 0;
+    do {
+        for (int i = 0; i < 100000; i++)
+            x += (uint64_t)i * 2654435761u;
+        t = cpu_clock_ns();
+    } while (t - t0 < ns);
+    return t - t0;
+}
+
+static void answer(int fd, uint64_t v) {
+    if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) _exit(3);
+}
+
+static void worker_main(int cmd, int ans, const lm_cgroup *cg) {
+    const char *const *procs = cg ? lm_cgroup_procs(cg) : NULL;
+    for (int i = 0; procs && procs[i]; i++) {
+        int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) _exit(2);
+        close(fd);
+    }
+    answer(ans, 0); /* ready: in its group, idle from here on */
+    size_t len = WORKER_MIB * MIB;
+    char *mem = NULL, c;
+    while (read(cmd, &c, 1) == 1) {
+        uint64_t v = 0;
+        if (c == 'b') v = burn(200000000ull);
+        if (c == 'a' && !mem) {
+            mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (mem == MAP_FAILED) _exit(4);
+            memset(mem, 1, len);
+        }
+        if (c == 'f' && mem) {
+            munmap(mem, len);
+            mem = NULL;
+        }
+        answer(ans, v);
+    }
+    _exit(0);
+}
+
+static uint64_t worker_do(const worker *w, char c) {
+    uint64_t v;
+    if (c && write(w->cmd, &c, 1) != 1) fail_msg("worker %d: cannot send '%c'", (int)w->pid, c);
+    if (read(w->ans, &v, sizeof(v)) != (ssize_t)sizeof(v))
+        fail_msg("worker %d: no answer to '%c' (it died)", (int)w->pid, c ? c : '-');
+    return v;
+}
+
+static void worker_start(worker *w, const lm_cgroup *cg) {
+    int cmd[2], ans[2];
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(ans), 0);
+    w->pid = fork();
+    assert_true(w->pid >= 0);
+    if (w->pid == 0) {
+        close(cmd[1]);
+        close(ans[0]);
+        worker_main(cmd[0], ans[1], cg);
+    }
+    close(cmd[0]);
+    close(ans[1]);
+    w->cmd = cmd[1];
+    w->ans = ans[0];
+    worker_do(w, 0); /* ready */
+}
+
+/* Ends the worker and reaps it: its pid is then free. */
+static void worker_stop(worker *w) {
+    close(w->cmd);
+    close(w->ans);
+    int status;
+    assert_int_equal(waitpid(w->pid, &status, 0), w->pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void group_create(lm_cgroup *cg) {
+    static int seq;
+    char name[64], err[LM_ERRLEN];
+    snprintf(name, sizeof(name), "test-telemetry-%d-%d", (int)getpid(), seq++);
+    if (lm_cgroup_create(cg, name, 0, err) != LM_OK) fail_msg("cgroup: %s", err);
+}
+
+static lm_telemetry *open_ok(const lm_cgroup *cg, pid_t pid) {
+    char err[LM_ERRLEN];
+    lm_telemetry *t = lm_telemetry_open(cg, pid, err);
+    if (!t) fail_msg("open: %s", err);
+    return t;
+}
+
+static void sample_ok(lm_telemetry *t, lm_usage *u, int reset) {
+    char err[LM_ERRLEN];
+    int rc = reset ? lm_telemetry_sample_and_reset(t, u, err) : lm_telemetry_sample(t, u, err);
+    if (rc != LM_OK) fail_msg("sample: %s", err);
+}
+
+static void read_pid_ok(const lm_cgroup *cg, pid_t pid, lm_usage *u) {
+    char err[LM_ERRLEN];
+    if (lm_telemetry_read(cg, pid, u, err) != LM_OK) fail_msg("read: %s", err);
+}
+
+static uint64_t cpu_of(const lm_usage *u) { return u->cpu_user_ns + u->cpu_system_ns; }
+
+/* A handle reading taken between two lm_telemetry_read readings of an idle
+ * worker lies between them: the exact CPU total in order, its parts and
+ * the memory within a little slack (a tick may re-split; v1's memory
+ * counter is fuzzy by a per-CPU batch). After a reset (reset set) the
+ * second reading's peak may be lower, never higher. */
+static void assert_between(const lm_usage *r1, const lm_usage *s, const lm_usage *r2, int reset) {
+    const uint64_t ms = 1000000ull, slack = 2 * MIB;
+    printf("  %s: read %.3f ms / %.1f MiB, sample %.3f ms / %.1f MiB, read %.3f ms / %.1f MiB\n",
+           lm_usage_source_name(s->source), cpu_of(r1) / 1e6, r1->mem_current_bytes / (double)MIB,
+           cpu_of(s) / 1e6, s->mem_current_bytes / (double)MIB, cpu_of(r2) / 1e6,
+           r2->mem_current_bytes / (double)MIB);
+    assert_int_equal(s->source, r1->source);
+    assert_true(cpu_of(r1) <= cpu_of(s) && cpu_of(s) <= cpu_of(r2));
+    assert_true(s->cpu_user_ns + ms >= r1->cpu_user_ns && s->cpu_user_ns <= r2->cpu_user_ns + ms);
+    assert_true(s->mem_current_bytes + slack >= r1->mem_current_bytes);
+    assert_true(s->mem_current_bytes <= r2->mem_current_bytes + slack);
+    assert_true(s->mem_peak_bytes + slack >= r1->mem_peak_bytes);
+    if (reset)
+        assert_true(r2->mem_peak_bytes <= s->mem_peak_bytes + slack);
+    else
+        assert_true(s->mem_peak_bytes <= r2->mem_peak_bytes + slack);
+}
+
+static void test_handle_agrees_with_read(void **state) {
+    (void)state;
+    need_cgroups();
+    lm_cgroup cg;
+    group_create(&cg);
+    worker w;
+    worker_start(&w, &cg);
+    worker_do(&w, 'b'); /* some CPU time to compare */
+    lm_telemetry *t = open_ok(&cg, 0);
+    const char *want = cg.version == 2 ? "cgroup-v2" : "cgroup-v1";
+    assert_string_equal(lm_telemetry_source(t), want);
+    lm_usage r1, s, r2;
+    for (int reset = 0; reset < 2; reset++) {
+        read_pid_ok(&cg, 0, &r1);
+        sample_ok(t, &s, reset);
+        read_pid_ok(&cg, 0, &r2);
+        assert_between(&r1, &s, &r2, reset);
+        assert_true(cpu_of(&s) >= 150000000ull); /* the burn is in */
+    }
+    lm_telemetry_close(t);
+    /* The same from /proc, for the same worker. */
+    t = open_ok(NULL, w.pid);
+    assert_string_equal(lm_telemetry_source(t), "proc");
+    read_pid_ok(NULL, w.pid, &r1);
+    sample_ok(t, &s, 0);
+    read_pid_ok(NULL, w.pid, &r2);
+    assert_between(&r1, &s, &r2, 0);
+    lm_telemetry_close(t);
+    worker_stop(&w);
+    lm_cgroup_destroy(&cg);
+}
+
+/* The CPU a worker burned between two handle readings against its own CPU
+ * clock. Both are CPU times, so a loaded machine does not skew them; the
+ * group adds only the worker's pipe calls. Retried like cpu_attribution. */
+static void handle_attribution(lm_telemetry *t, const worker *w, int reset, uint64_t slack_ns) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+        lm_usage before, after, d;
+        sample_ok(t, &before, reset);
+        uint64_t burned = worker_do(w, 'b');
+        sample_ok(t, &after, reset);
+        lm_usage_delta(&before, &after, &d);
+        double ratio = (double)cpu_of(&d) / (double)burned;
+        printf("  %-9s %s: burned %.1f ms by its clock, attributed %.1f ms (user %.1f, system "
+               "%.1f), ratio %.3f\n",
+               lm_telemetry_source(t), reset ? "sample_and_reset" : "sample", burned / 1e6,
+               cpu_of(&d) / 1e6, d.cpu_user_ns / 1e6, d.cpu_system_ns / 1e6, ratio);
+        assert_true(burned >= 200000000ull);
+        assert_int_equal(d.source, before.source);
+        uint64_t cpu = cpu_of(&d), tol = burned / 10 + slack_ns;
+        if (cpu + tol >= burned && cpu <= burned + tol) return;
+    }
+    fail_msg("%s: attributed CPU time and the worker's own differ by 10%% or more",
+             lm_telemetry_source(t));
+}
+
+static void test_handle_cpu_attribution(void **state) {
+    (void)state;
+    need_cgroups();
+    lm_cgroup cg;
+    group_create(&cg);
+    worker w;
+    worker_start(&w, &cg);
+    lm_telemetry *t = open_ok(&cg, w.pid);
+    handle_attribution(t, &w, 0, 0);
+    handle_attribution(t, &w, 1, 0);
+    lm_telemetry_close(t);
+    /* /proc counts 10 ms ticks: each reading truncates user and system,
+     * so a delta may be off by 20 ms more. */
+    t = open_ok(NULL, w.pid);
+    handle_attribution(t, &w, 0, 20000000ull);
+    handle_attribution(t, &w, 1, 20000000ull);
+    lm_telemetry_close(t);
+    worker_stop(&w);
+    lm_cgroup_destroy(&cg);
+}
+
+/* A request's peak: the reset at the end of one request makes the next
+ * request's peak start at the usage of that moment. */
+static void peak_after_reset(lm_telemetry *t, const worker *w) {
+    lm_usage u0, held, still, freed, next;
+    sample_ok(t, &u0, 1);
+    worker_do(w, 'a');
+    sample_ok(t, &held, 0);
+    assert_true(held.mem_current_bytes >= u0.mem_current_bytes + (WORKER_MIB - 4) * MIB);
+    assert_true(held.mem_peak_bytes >= held.mem_current_bytes - MIB);
+    worker_do(w, 'f');
+    sample_ok(t, &still, 0); /* a plain sample does not reset */
+    assert_true(still.mem_peak_bytes >= held.mem_current_bytes - MIB);
+    assert_true(still.mem_current_bytes + (WORKER_MIB - 4) * MIB <= held.mem_current_bytes);
+    sample_ok(t, &freed, 1); /* the end of the request that freed */
+    assert_true(freed.mem_peak_bytes >= held.mem_current_bytes - MIB);
+    sample_ok(t, &next, 0);
+    printf("  %s: peak %.1f MiB while %d MiB were held, %.1f MiB after freeing and a reset "
+           "(current %.1f MiB)\n",
+           lm_telemetry_source(t), freed.mem_peak_bytes / (double)MIB, WORKER_MIB,
+           next.mem_peak_bytes / (double)MIB, next.mem_current_bytes / (double)MIB);
+    assert_true(next.mem_peak_bytes + (WORKER_MIB - 8) * MIB <= freed.mem_peak_bytes);
+    assert_true(next.mem_peak_bytes <= next.mem_current_bytes + 4 * MIB);
+}
+
+static void test_handle_peak_reset(void **state) {
+    (void)state;
+    need_cgroups();
+    lm_cgroup cg;
+    group_create(&cg);
+    worker w;
+    worker_start(&w, &cg);
+    lm_telemetry *t = open_ok(&cg, 0);
+    if (!lm_telemetry_resets_peak(t)) {
+        printf("  skipped: this kernel offers no peak reset through %s\n", lm_telemetry_source(t));
+        lm_telemetry_close(t);
+        worker_stop(&w);
+        lm_cgroup_destroy(&cg);
+        skip();
+    }
+    peak_after_reset(t, &w);
+    if (cg.version == 1) {
+        /* v1 has one peak per group: the old reset moves the handle's too. */
+        lm_usage u;
+        worker_do(&w, 'a');
+        worker_do(&w, 'f');
+        assert_int_equal(lm_telemetry_reset_peak(&cg), LM_OK);
+        sample_ok(t, &u, 0);
+        assert_true(u.mem_peak_bytes <= u.mem_current_bytes + 4 * MIB);
+    }
+    lm_telemetry_close(t);
+    /* /proc: VmHWM, reset through clear_refs. */
+    t = open_ok(NULL, w.pid);
+    assert_int_equal(lm_telemetry_resets_peak(t), 1);
+    peak_after_reset(t, &w);
+    lm_telemetry_close(t);
+    worker_stop(&w);
+    lm_cgroup_destroy(&cg);
+}
+
+/* A process without a group: the handle reads /proc, for a NULL group and
+ * for a group of version 0 alike. */
+static void test_handle_proc_fallback(void **state) {
+    (void)state;
+    worker w;
+    worker_start(&w, NULL);
+    worker_do(&w, 'b');
+    lm_cgroup none;
+    memset(&none, 0, sizeof(none));
+    for (int k = 0; k < 2; k++) {
+        lm_telemetry *t = open_ok(k ? &none : NULL, w.pid);
+        assert_string_equal(lm_telemetry_source(t), "proc");
+        lm_usage r1, s, r2;
+        read_pid_ok(NULL, w.pid, &r1);
+        sample_ok(t, &s, 0);
+        read_pid_ok(NULL, w.pid, &r2);
+        assert_between(&r1, &s, &r2, 0);
+        assert_int_equal(s.source, LM_USAGE_PROC);
+        assert_true(cpu_of(&s) >= 150000000ull); /* the burn, in 10 ms ticks */
+        assert_true(s.mem_current_bytes >= 64 * 1024 && s.mem_peak_bytes >= s.mem_current_bytes);
+        lm_telemetry_close(t);
+    }
+    worker_stop(&w);
+}
+
+static void test_handle_bad_inputs(void **state) {
+    (void)state;
+    char err[LM_ERRLEN];
+    lm_usage u;
+    /* Neither a group nor a pid. */
+    assert_null(lm_telemetry_open(NULL, 0, err));
+    assert_non_null(strstr(err, "neither"));
+    /* A group that does not exist, on either version: the file is named. */
+    lm_cgroup cg;
+    memset(&cg, 0, sizeof(cg));
+    cg.version = 1;
+    cg.ndirs = 1;
+    snprintf(cg.dirs[0], sizeof(cg.dirs[0]), "/sys/fs/cgroup/memory/lumos/no-such-group-%d",
+             (int)getpid());
+    snprintf(cg.memory_dir, sizeof(cg.memory_dir), "%s", cg.dirs[0]);
+    assert_null(lm_telemetry_open(&cg, 0, err));
+    printf("  missing group: %s\n", err);
+    assert_non_null(strstr(err, cg.dirs[0]));
+    assert_non_null(strstr(err, "memory.usage_in_bytes"));
+    assert_non_null(strstr(err, "gone"));
+    cg.version = 2;
+    assert_null(lm_telemetry_open(&cg, 0, err));
+    assert_non_null(strstr(err, "cpu.stat"));
+    /* The pid of a process that has ended and been reaped. */
+    worker w;
+    worker_start(&w, NULL);
+    pid_t pid = w.pid;
+    lm_telemetry *t = open_ok(NULL, pid);
+    worker_stop(&w);
+    char want[64];
+    snprintf(want, sizeof(want), "/proc/%d/stat", (int)pid);
+    assert_null(lm_telemetry_open(NULL, pid, err));
+    printf("  ended process: %s\n", err);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "has ended"));
+    /* A handle that outlived its process. */
+    assert_int_equal(lm_telemetry_sample(t, &u, err), LM_ERR);
+    printf("  handle of an ended process: %s\n", err);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(u.source, LM_USAGE_NONE);
+    assert_int_equal(lm_telemetry_sample_and_reset(t, &u, err), LM_ERR);
+    assert_int_equal(u.source, LM_USAGE_NONE);
+    lm_telemetry_close(t);
+    /* Harmless NULLs. */
+    lm_telemetry_close(NULL);
+    assert_string_equal(lm_telemetry_source(NULL), "none");
+    assert_int_equal(lm_telemetry_resets_peak(NULL), 0);
+}
+
+/* A handle whose group was removed under it (its instance stopped). */
+static void test_handle_removed_group(void **state) {
+    (void)state;
+    need_cgroups();
+    lm_cgroup cg;
+    group_create(&cg);
+    worker w;
+    worker_start(&w, &cg);
+    lm_telemetry *t = open_ok(&cg, 0);
+    worker_stop(&w);
+    char dir[256], err[LM_ERRLEN];
+    snprintf(dir, sizeof(dir), "%s", cg.memory_dir);
+    lm_cgroup_destroy(&cg);
+    assert_int_not_equal(access(dir, F_OK), 0); /* open files did not keep it */
+    lm_usage u;
+    assert_int_equal(lm_telemetry_sample(t, &u, err), LM_ERR);
+    printf("  handle of a removed group: %s\n", err);
+    assert_non_null(strstr(err, "gone"));
+    assert_non_null(strstr(err, "test-telemetry-"));
+    assert_int_equal(u.source, LM_USAGE_NONE);
+    lm_telemetry_close(t);
+}
+
+/* The handle on fake groups: the same numbers as lm_telemetry_read, and the
+ * reset written where each kernel takes it. */
+static void file_starts(const char *dir, const char *file, const char *want) {
+    char path[512], buf[64] = {0};
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    assert_true(n >= strlen(want));
+    assert_memory_equal(buf, want, strlen(want));
+}
+
+static void same_as_read(lm_telemetry *t, const lm_cgroup *cg) {
+    lm_usage r, s;
+    read_pid_ok(cg, 0, &r);
+    sample_ok(t, &s, 0);
+    assert_memory_equal(&r, &s, sizeof(r));
+}
+
+static void test_handle_fake_files(void **state) {
+    (void)state;
+    lm_cgroup cg;
+    char dir[64], err[LM_ERRLEN];
+    /* v1 with cpuacct.stat only (before 4.7), then with usage_user/sys. */
+    fake_group(&cg, 1, dir);
+    put(dir, "cpuacct.usage", "1000000000\n");
+    put(dir, "cpuacct.stat", "user 75\nsystem 25\n");
+    put(dir, "memory.usage_in_bytes", "4096\n");
+    put(dir, "memory.max_usage_in_bytes", "8192\n");
+    lm_telemetry *t = open_ok(&cg, 0);
+    assert_string_equal(lm_telemetry_source(t), "cgroup-v1-stat");
+    lm_usage u;
+    sample_ok(t, &u, 0);
+    assert_int_equal(u.cpu_user_ns, 750000000ull);
+    assert_int_equal(u.cpu_system_ns, 250000000ull);
+    assert_int_equal(u.mem_peak_bytes, 8192);
+    same_as_read(t, &cg);
+    lm_telemetry_close(t);
+    put(dir, "cpuacct.usage_user", "600000000\n");
+    put(dir, "cpuacct.usage_sys", "300000000\n");
+    t = open_ok(&cg, 0);
+    assert_string_equal(lm_telemetry_source(t), "cgroup-v1");
+    sample_ok(t, &u, 0);
+    assert_int_equal(u.cpu_user_ns, 666666666ull);
+    assert_int_equal(u.cpu_system_ns, 333333334ull);
+    same_as_read(t, &cg);
+    /* The files are read anew on each sample (pread at offset 0). */
+    put(dir, "cpuacct.usage", "2000000000\n");
+    put(dir, "memory.usage_in_bytes", "1048576\n");
+    sample_ok(t, &u, 0);
+    assert_int_equal(cpu_of(&u), 2000000000ull);
+    assert_int_equal(u.mem_current_bytes, MIB);
+    same_as_read(t, &cg);
+    /* v1's reset writes 0 to memory.max_usage_in_bytes. */
+    assert_int_equal(lm_telemetry_resets_peak(t), 1);
+    sample_ok(t, &u, 1);
+    assert_int_equal(u.mem_peak_bytes, 8192); /* read before the reset */
+    file_starts(dir, "memory.max_usage_in_bytes", "0");
+    put(dir, "memory.usage_in_bytes", "max\n");
+    assert_int_equal(lm_telemetry_sample(t, &u, err), LM_ERR);
+    assert_non_null(strstr(err, "memory.usage_in_bytes holds no number"));
+    assert_int_equal(u.source, LM_USAGE_NONE);
+    lm_telemetry_close(t);
+    lm_rmtree(dir);
+
+    /* v2. */
+    fake_group(&cg, 2, dir);
+    put(dir, "cpu.stat", "usage_usec 1500000\nuser_usec 1200000\nsystem_usec 300000\n");
+    put(dir, "memory.current", "104857600\n");
+    put(dir, "memory.peak", "209715200\n");
+    t = open_ok(&cg, 0);
+    assert_string_equal(lm_telemetry_source(t), "cgroup-v2");
+    sample_ok(t, &u, 0);
+    assert_int_equal(u.cpu_user_ns, 1200000000ull);
+    assert_int_equal(u.cpu_system_ns, 300000000ull);
+    assert_int_equal(u.mem_current_bytes, 100 * MIB);
+    assert_int_equal(u.mem_peak_bytes, 200 * MIB);
+    same_as_read(t, &cg);
+    sample_ok(t, &u, 1);
+    assert_int_equal(u.mem_peak_bytes, 200 * MIB);
+    file_starts(dir, "memory.peak", "reset\n"); /* what Linux 6.12 takes */
+    lm_telemetry_close(t);
+    /* Before Linux 5.19: no memory.peak, peak unknown, no reset. */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/memory.peak", dir);
+    unlink(path);
+    t = open_ok(&cg, 0);
+    assert_int_equal(lm_telemetry_resets_peak(t), 0);
+    sample_ok(t, &u, 1);
+    assert_int_equal(u.mem_peak_bytes, 0);
+    assert_int_equal(u.mem_current_bytes, 100 * MIB);
+    lm_telemetry_close(t);
+    /* A cpu.stat without the keys: the trial reading at open says so. */
+    put(dir, "cpu.stat", "nr_periods 0\n");
+    assert_null(lm_telemetry_open(&cg, 0, err));
+    assert_non_null(strstr(err, "usage_usec"));
+    assert_non_null(strstr(err, "cpu.stat"));
+    lm_rmtree(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_delta),
@@ -466,6 +953,13 @@ int main(void) {
         cmocka_unit_test(test_cpu_attribution_proc),
         cmocka_unit_test(test_cpu_attribution_wasm_aot),
         cmocka_unit_test(test_sampler_two_instances),
+        cmocka_unit_test(test_handle_fake_files),
+        cmocka_unit_test(test_handle_bad_inputs),
+        cmocka_unit_test(test_handle_proc_fallback),
+        cmocka_unit_test(test_handle_agrees_with_read),
+        cmocka_unit_test(test_handle_cpu_attribution),
+        cmocka_unit_test(test_handle_peak_reset),
+        cmocka_unit_test(test_handle_removed_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
