@@ -122,6 +122,7 @@ test: all
 
 fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
+	tests/fuzz/run_service_config $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
