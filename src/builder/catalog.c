@@ -104,11 +104,12 @@ static const lm_fn_info functions[] = {
      {0},
      "low",
      "low",
-     "misbehaves on request (trap, exit, hang, segv, recurse, oom): for testing runtimes",
+     "misbehaves on request (sleep, trap, exit, hang, segv, recurse, oom): for tests",
      0,
-     {{"mode", "string", "ok, trap, exit, hang, segv, recurse or oom"},
+     {{"mode", "string", "ok, sleep, trap, exit, hang, segv, recurse or oom"},
       {"status", "integer", "exit status for mode exit (default 3)"},
-      {"mb", "integer", "MiB to allocate for mode oom (default 1024)"}}},
+      {"mb", "integer", "MiB to allocate for mode oom (default 1024)"},
+      {"ms", "integer", "milliseconds to sleep for mode sleep (default 100)"}}},
 };
 
 const lm_fn_info *lm_catalog(size_t *n) {

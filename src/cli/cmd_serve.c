@@ -3,9 +3,11 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "load/dataset.h"
+#include "observe/cgroup.h"
 #include "platform/gateway.h"
 #include "platform/store.h"
 #include "runtime/runtime.h"
@@ -14,113 +16,290 @@ static const char help[] =
     "usage: lumos serve [options]\n"
     "\n"
     "Serves the built-in functions over HTTP/1.1 on 127.0.0.1: POST a JSON body to\n"
-    "/function/FUNCTION@RUNTIME (or /function/FUNCTION for native). A service is\n"
-    "deployed on its first request; its instances start from zero (cold), are\n"
-    "reused while warm, serve one request at a time, and stop when idle. Every\n"
-    "answer has a Server-Timing header (cold, queue, deser, io, compute, ser,\n"
-    "total, in ms) and X-Lumos-Request-Id; `X-Lumos-Start: cold` forces a fresh\n"
-    "instance. GET /services lists the services. Ctrl-C (SIGINT) or SIGTERM stops\n"
-    "it and every instance.\n"
+    "/function/FUNCTION@RUNTIME (or /function/FUNCTION: its default runtime). A\n"
+    "service is deployed by --config, by POST /services, or on its first request;\n"
+    "its instances start from zero (cold), are reused while warm, take\n"
+    "--container-concurrency requests at a time, scale with a Knative-style\n"
+    "autoscaler and stop when idle. Every answer has a Server-Timing header\n"
+    "(platform, cold, queue, deser, io, compute, ser, total, in ms) and\n"
+    "X-Lumos-Request-Id; `X-Lumos-Start: cold` forces a fresh instance. Every\n"
+    "request, instance, scaling decision and telemetry sample is recorded in a\n"
+    "SQLite results file. GET /services lists the services, GET /metrics is the\n"
+    "Prometheus exposition. Ctrl-C (SIGINT) or SIGTERM lets requests in flight\n"
+    "finish, then stops every instance (twice: at once).\n"
     "\n"
     "options:\n"
     "  --port P             listen port (default 8080; 0 picks a free one, printed)\n"
+    "  --config FILE        services and defaults (docs/serve-config.md)\n"
     "  --redis HOST:PORT    Redis for the functions; default: a private redis-server\n"
     "  --data DIR           load this data set into Redis first; also the data folder\n"
+    "  --results FILE       the results database (default results/serve-DATE-TIME.db;\n"
+    "                       `none`: record nothing)\n"
+    "  --no-telemetry       no per-request CPU and memory readings, no samples\n"
+    "  --sample-ms MS       sample every instance's CPU and memory this often\n"
+    "                       (default 1000; 0 = only at each request's end)\n"
+    "  --max-body BYTES     larger request bodies get 413 (default 16777216)\n"
+    "  --drain-timeout MS   on SIGINT/SIGTERM, time for requests in flight (default 10000)\n"
+    "\n"
+    "service defaults (a --config file or POST /services may override them):\n"
     "  --max-scale N        instances per service at most (default 4)\n"
     "  --min-scale N        instances kept when idle (default 0)\n"
-    "  --idle-timeout MS    stop an idle instance after this (default 60000; 0 = at once)\n"
+    "  --idle-timeout MS    stop an idle instance after this (default 60000; 0 = at once,\n"
+    "                       so every request is a cold start)\n"
     "  --queue N            requests that may wait per service (default 64)\n"
+    "  --queue-timeout MS   how long one may wait (default 30000)\n"
     "  --timeout MS         a function's answer, start included (default 60000)\n"
-    "  --max-body BYTES     larger request bodies get 413 (default 16777216)\n"
     "  --memory-limit MIB   each instance's cgroup memory limit (default: none)\n"
+    "  --container-concurrency N  requests one instance holds at once (default 1)\n"
+    "  --autoscaler KIND    kpa (default: Knative's, see docs/autoscaler.md) or none\n"
+    "                       (a request that finds no free instance starts one)\n"
+    "  --target X           kpa: concurrency per instance aimed at (default 1)\n"
+    "  --stable-window MS   kpa: default 60000\n"
+    "  --panic-window MS    kpa: default 6000\n"
+    "  --tick MS            kpa: how often it decides (default 2000)\n"
     "  -h, --help           this text\n";
+
+enum {
+    O_PORT = 1000,
+    O_CONFIG,
+    O_REDIS,
+    O_DATA,
+    O_RESULTS,
+    O_NO_TEL,
+    O_SAMPLE,
+    O_MAXBODY,
+    O_DRAIN,
+    O_MAXSCALE,
+    O_MINSCALE,
+    O_IDLE,
+    O_QUEUE,
+    O_QTIMEOUT,
+    O_TIMEOUT,
+    O_MEMLIMIT,
+    O_CC,
+    O_AUTOSCALER,
+    O_TARGET,
+    O_STABLE,
+    O_PANIC,
+    O_TICK,
+};
+
+typedef struct {
+    const char *redis, *data, *results, *config;
+} serve_paths;
+
+/* One integer option within [lo, hi]; LM_ERR after printing the usage. */
+static int count_in(const char *opt, const char *arg, long long lo, long long hi, int *out) {
+    long long v;
+    if (lm_cli_parse_count(arg, &v) || v < lo || v > hi) {
+        lm_cli_usage("serve", "%s must be an integer from %lld to %lld, not '%s'", opt, lo, hi,
+                     arg);
+        return LM_ERR;
+    }
+    *out = (int)v;
+    return LM_OK;
+}
+
+static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) {
+    static const struct option opts[] = {{"port", required_argument, 0, O_PORT},
+                                         {"config", required_argument, 0, O_CONFIG},
+                                         {"redis", required_argument, 0, O_REDIS},
+                                         {"data", required_argument, 0, O_DATA},
+                                         {"results", required_argument, 0, O_RESULTS},
+                                         {"no-telemetry", no_argument, 0, O_NO_TEL},
+                                         {"sample-ms", required_argument, 0, O_SAMPLE},
+                                         {"max-body", required_argument, 0, O_MAXBODY},
+                                         {"drain-timeout", required_argument, 0, O_DRAIN},
+                                         {"max-scale", required_argument, 0, O_MAXSCALE},
+                                         {"min-scale", required_argument, 0, O_MINSCALE},
+                                         {"idle-timeout", required_argument, 0, O_IDLE},
+                                         {"queue", required_argument, 0, O_QUEUE},
+                                         {"queue-timeout", required_argument, 0, O_QTIMEOUT},
+                                         {"timeout", required_argument, 0, O_TIMEOUT},
+                                         {"memory-limit", required_argument, 0, O_MEMLIMIT},
+                                         {"container-concurrency", required_argument, 0, O_CC},
+                                         {"autoscaler", required_argument, 0, O_AUTOSCALER},
+                                         {"target", required_argument, 0, O_TARGET},
+                                         {"stable-window", required_argument, 0, O_STABLE},
+                                         {"panic-window", required_argument, 0, O_PANIC},
+                                         {"tick", required_argument, 0, O_TICK},
+                                         {0, 0, 0, 0}};
+    lm_service_config *c = &o->service;
+    optind = 1;
+    opterr = 0;
+    int opt, v = 0;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int rc = LM_OK;
+        switch (opt) {
+        case O_PORT: rc = count_in("--port", optarg, 0, 65535, &o->port); break;
+        case O_CONFIG: paths->config = optarg; break;
+        case O_REDIS: paths->redis = optarg; break;
+        case O_DATA: paths->data = optarg; break;
+        case O_RESULTS: paths->results = optarg; break;
+        case O_NO_TEL:
+            o->pool.telemetry = 0;
+            o->pool.sample_ms = 0;
+            break;
+        case O_SAMPLE: rc = count_in("--sample-ms", optarg, 0, 3600000, &o->pool.sample_ms); break;
+        case O_MAXBODY:
+            rc = count_in("--max-body", optarg, 1, 1 << 30, &v);
+            o->max_body_bytes = v;
+            break;
+        case O_DRAIN:
+            rc = count_in("--drain-timeout", optarg, 0, 3600000, &o->drain_timeout_ms);
+            break;
+        case O_MAXSCALE: rc = count_in("--max-scale", optarg, 1, 64, &c->max_scale); break;
+        case O_MINSCALE: rc = count_in("--min-scale", optarg, 0, 64, &c->min_scale); break;
+        case O_IDLE:
+            rc = count_in("--idle-timeout", optarg, 0, 86400000, &c->idle_timeout_ms);
+            break;
+        case O_QUEUE: rc = count_in("--queue", optarg, 0, 1000000, &c->queue_max); break;
+        case O_QTIMEOUT:
+            rc = count_in("--queue-timeout", optarg, 1, 86400000, &c->queue_timeout_ms);
+            break;
+        case O_TIMEOUT:
+            rc = count_in("--timeout", optarg, 1, 86400000, &c->request_timeout_ms);
+            break;
+        case O_MEMLIMIT:
+            rc = count_in("--memory-limit", optarg, 0, 1048576, &v);
+            c->memory_limit = (uint64_t)v << 20;
+            break;
+        case O_CC:
+            rc = count_in("--container-concurrency", optarg, 1, 1000, &c->container_concurrency);
+            break;
+        case O_AUTOSCALER:
+            if (strcmp(optarg, "kpa") == 0)
+                c->autoscaler = LM_AUTOSCALER_KPA;
+            else if (strcmp(optarg, "none") == 0)
+                c->autoscaler = LM_AUTOSCALER_NONE;
+            else
+                return lm_cli_usage("serve", "--autoscaler must be kpa or none, not '%s'", optarg),
+                       LM_ERR;
+            break;
+        case O_TARGET: {
+            char *end;
+            double t = strtod(optarg, &end);
+            if (*end || end == optarg || !(t > 0 && t <= 1000))
+                return lm_cli_usage("serve", "--target must be a number above 0 (up to 1000)"),
+                       LM_ERR;
+            c->target = t;
+            break;
+        }
+        case O_STABLE:
+            rc = count_in("--stable-window", optarg, 1, 3600000, &c->stable_window_ms);
+            break;
+        case O_PANIC:
+            rc = count_in("--panic-window", optarg, 1, 3600000, &c->panic_window_ms);
+            break;
+        case O_TICK: rc = count_in("--tick", optarg, 1, 3600000, &c->tick_ms); break;
+        default:
+            return lm_cli_usage("serve", "unknown option or missing value: '%s'", argv[optind - 1]),
+                   LM_ERR;
+        }
+        if (rc != LM_OK) return LM_ERR;
+    }
+    if (optind < argc)
+        return lm_cli_usage("serve", "unexpected argument '%s'", argv[optind]), LM_ERR;
+    if (c->min_scale > c->max_scale)
+        return lm_cli_usage("serve", "--min-scale is above --max-scale"), LM_ERR;
+    return LM_OK;
+}
+
+/* Where telemetry comes from on this machine, said once at start. */
+static void say_telemetry(const lm_pool_opts *po) {
+    if (!po->telemetry) {
+        printf("lumos serve: telemetry off\n");
+        return;
+    }
+    char err[LM_ERRLEN];
+    int v = lm_cgroup_version(err);
+    if (v)
+        printf("lumos serve: telemetry from cgroup v%d, one group per instance\n", v);
+    else
+        printf("lumos serve: telemetry from /proc (the instance's process only): %s\n", err);
+}
 
 int lm_cmd_serve(int argc, char **argv) {
     if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
-    lm_gateway_opts o = {.port = 8080, .max_body_bytes = 16 << 20};
+    lm_gateway_opts o = {.port = 8080, .max_body_bytes = 16 << 20, .drain_timeout_ms = 10000};
     lm_service_config_defaults(&o.service);
-    const char *redis = NULL, *data = NULL;
-    static const struct option opts[] = {{"port", required_argument, 0, 'p'},
-                                         {"redis", required_argument, 0, 'r'},
-                                         {"data", required_argument, 0, 'd'},
-                                         {"max-scale", required_argument, 0, 'M'},
-                                         {"min-scale", required_argument, 0, 'm'},
-                                         {"idle-timeout", required_argument, 0, 'i'},
-                                         {"queue", required_argument, 0, 'q'},
-                                         {"timeout", required_argument, 0, 't'},
-                                         {"max-body", required_argument, 0, 'b'},
-                                         {"memory-limit", required_argument, 0, 'L'},
-                                         {0, 0, 0, 0}};
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        long long v = 0;
-        if (c != 'r' && c != 'd' && c != '?' && lm_cli_parse_count(optarg, &v))
-            return lm_cli_usage("serve", "%s needs a non-negative integer, not '%s'",
-                                argv[optind - 2], optarg);
-        switch (c) {
-        case 'p':
-            if (v > 65535) return lm_cli_usage("serve", "--port must be 0 to 65535");
-            o.port = (int)v;
-            break;
-        case 'r': redis = optarg; break;
-        case 'd': data = optarg; break;
-        case 'M':
-            if (v < 1 || v > 64) return lm_cli_usage("serve", "--max-scale must be 1 to 64");
-            o.service.max_scale = (int)v;
-            break;
-        case 'm':
-            if (v > 64) return lm_cli_usage("serve", "--min-scale must be 0 to 64");
-            o.service.min_scale = (int)v;
-            break;
-        case 'i': o.service.idle_timeout_ms = (int)(v > 86400000 ? 86400000 : v); break;
-        case 'q': o.service.queue_max = (int)(v > 1000000 ? 1000000 : v); break;
-        case 't':
-            if (v < 1 || v > 86400000)
-                return lm_cli_usage("serve", "--timeout must be 1 to 86400000");
-            o.service.request_timeout_ms = (int)v;
-            break;
-        case 'b':
-            if (v < 1) return lm_cli_usage("serve", "--max-body must be at least 1");
-            o.max_body_bytes = (long)v;
-            break;
-        case 'L': o.service.memory_limit = (uint64_t)v << 20; break;
-        default: return lm_cli_usage("serve", "unknown option '%s'", argv[optind - 1]);
+    o.pool.telemetry = 1;
+    o.pool.sample_ms = 1000;
+    serve_paths paths = {0};
+    if (parse(argc, argv, &o, &paths) != LM_OK) return 2;
+
+    char err[LM_ERRLEN], addr[300], dbpath[2048];
+    lm_results *db = NULL;
+    if (!paths.results || strcmp(paths.results, "none") != 0) {
+        if (paths.results) {
+            snprintf(dbpath, sizeof(dbpath), "%s", paths.results);
+        } else {
+            time_t now = time(NULL);
+            char stamp[32];
+            strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+            if (lm_mkdirs("results", err) != LM_OK) return lm_cli_fail("serve: %s", err);
+            snprintf(dbpath, sizeof(dbpath), "results/serve-%s.db", stamp);
         }
+        lm_results_opts ro = {.background = 1, .lumos_version = "0.1.0"};
+        db = lm_results_open(dbpath, &ro, err);
+        if (!db) return lm_cli_fail("serve: --results: %s", err);
+        lm_results_set_meta(db, "command", "lumos serve", NULL);
     }
-    if (optind < argc) return lm_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
-    if (o.service.min_scale > o.service.max_scale)
-        return lm_cli_usage("serve", "--min-scale is above --max-scale");
-    char err[LM_ERRLEN], addr[300];
+    o.pool.results = db;
+
     lm_redis_server server = {0};
-    lm_store *store = lm_redis_open(redis, &server, addr, sizeof(addr), err);
+    lm_store *store = lm_redis_open(paths.redis, &server, addr, sizeof(addr), err);
     if (!store) {
         lm_redis_server_stop(&server);
+        lm_results_close(db);
         return lm_cli_fail("serve: %s", err);
     }
-    if (data && lm_dataset_load(data, store, NULL, NULL, NULL, err) != LM_OK) {
-        lm_store_free(store);
-        lm_redis_server_stop(&server);
-        return lm_cli_fail("serve: --data: %s", err);
-    }
-    o.store = store;
-    o.artifacts = lm_artifacts_dir(NULL);
-    o.data_dir = data;
-    struct event_base *base = event_base_new();
-    lm_gateway *gw = base ? lm_gateway_new(base, &o, err) : NULL;
     int rc = 0;
-    if (!gw) {
-        rc = lm_cli_fail("serve: %s", base ? err : "cannot make an event loop");
-    } else {
-        printf("lumos serve: listening on http://127.0.0.1:%d (redis %s)\n", lm_gateway_port(gw),
-               addr);
-        fflush(stdout);
-        event_base_dispatch(base);
+    struct event_base *base = NULL;
+    lm_gateway *gw = NULL;
+    if (paths.data && lm_dataset_load(paths.data, store, NULL, NULL, NULL, err) != LM_OK) {
+        rc = lm_cli_fail("serve: --data: %s", err);
+        goto out;
     }
+    o.pool.store = store;
+    o.pool.artifacts = lm_artifacts_dir(NULL);
+    o.pool.data_dir = paths.data;
+    base = event_base_new();
+    if (!base) {
+        rc = lm_cli_fail("serve: cannot make an event loop");
+        goto out;
+    }
+    if (lm_store_attach(store, base, err) != LM_OK) {
+        rc = lm_cli_fail("serve: %s", err);
+        goto out;
+    }
+    gw = lm_gateway_new(base, &o, err);
+    if (!gw) {
+        rc = lm_cli_fail("serve: %s", err);
+        goto out;
+    }
+    if (paths.config && lm_gateway_load_config(gw, paths.config, err) != LM_OK) {
+        rc = lm_cli_fail("serve: --config %s: %s", paths.config, err);
+        goto out;
+    }
+    printf("lumos serve: listening on http://127.0.0.1:%d (redis %s)\n", lm_gateway_port(gw), addr);
+    if (db) printf("lumos serve: recording into %s\n", dbpath);
+    say_telemetry(&o.pool);
+    fflush(stdout);
+    event_base_dispatch(base);
+out:
     lm_gateway_free(gw);
+    lm_store_detach(store); /* its async connection lives on the loop */
     if (base) event_base_free(base);
     lm_store_free(store);
     lm_redis_server_stop(&server);
+    if (db) {
+        lm_results_stats st;
+        lm_results_flush(db, NULL);
+        lm_results_stats_get(db, &st);
+        lm_results_close(db);
+        printf("lumos serve: %llu rows written to %s (%llu lost)\n",
+               (unsigned long long)st.rows_written, dbpath, (unsigned long long)st.rows_lost);
+    }
     return rc;
 }

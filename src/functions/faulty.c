@@ -1,9 +1,10 @@
 /* faulty.c -- a function that misbehaves on request, so that tests can see
  * every runtime report a trap, an exit, a hang, a crash and running out of
- * memory with its cause (a utility, not one of the eight benchmark
- * functions). */
+ * memory with its cause, or answers slowly ("sleep", for queueing and
+ * autoscaling tests). A utility, not one of the eight benchmark functions. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lumos.h"
 
@@ -20,10 +21,11 @@ void *volatile lm_faulty_sink;
 
 static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
     const char *mode;
-    uint64_t status, mb;
+    uint64_t status, mb, ms;
     if (lm_arg_str(ctx, req, "mode", 1, NULL, &mode, NULL) != LM_OK) return LM_ERR;
     if (lm_arg_u64(ctx, req, "status", 0, 3, 0, 255, &status) != LM_OK) return LM_ERR;
     if (lm_arg_u64(ctx, req, "mb", 0, 1024, 1, 4000, &mb) != LM_OK) return LM_ERR;
+    if (lm_arg_u64(ctx, req, "ms", 0, 100, 0, 600000, &ms) != LM_OK) return LM_ERR;
     lm_phase(ctx, LM_PHASE_COMPUTE);
     if (strcmp(mode, "ok") == 0) {
         /* Answers normally. */
@@ -33,6 +35,12 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
         exit((int)status);
     } else if (strcmp(mode, "hang") == 0) {
         for (volatile int spin = 1; spin;) {
+        }
+    } else if (strcmp(mode, "sleep") == 0) {
+        /* Busy for ms without using the CPU: a slow request, for queueing
+         * and autoscaling experiments (WASI: poll_oneoff on a clock). */
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0) {
         }
     } else if (strcmp(mode, "segv") == 0) {
         /* Unmapped natively; past the end of linear memory in Wasm. */
@@ -52,7 +60,7 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
         }
     } else {
         return lm_fail(ctx, 400, "bad_request",
-                       "field 'mode' must be ok, trap, exit, hang, segv, recurse or oom");
+                       "field 'mode' must be ok, sleep, trap, exit, hang, segv, recurse or oom");
     }
     lm_jw_key(data, "mode");
     lm_jw_str(data, mode);

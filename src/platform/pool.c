@@ -1,6 +1,8 @@
-/* pool.c -- services and instance pools on one event loop. */
-#include "pool.h"
+/* pool.c -- services, their requests and queues, on one event loop. An
+ * instance's life is in pool_instance.c, the autoscaler's in pool_scale.c. */
+#include "pool_impl.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,54 +11,6 @@
 
 #include "builder/catalog.h"
 
-#define MAX_SERVICES 64
-#define MAX_INSTANCES 64
-
-typedef enum { INST_STARTING, INST_IDLE, INST_BUSY } inst_state;
-
-typedef struct pool_inst {
-    lm_instance inst;
-    lm_conn *conn;
-    inst_state state;
-    lm_service *svc;
-    lm_pool_req *req;   /* the request it serves, or is starting for */
-    struct event *idle; /* stops it when idle too long */
-    struct pool_inst *next;
-} pool_inst;
-
-struct lm_pool_req {
-    lm_service *svc;
-    char *body;
-    size_t len;
-    int force_cold, cold;
-    lm_req_times t;
-    lm_pool_done_fn done;
-    void *arg;
-    struct event *timeout; /* while queued */
-    struct lm_pool_req *next;
-};
-
-struct lm_service {
-    char name[200];
-    const char *function; /* from the catalog */
-    const lm_runtime *rt;
-    lm_service_config cfg;
-    lm_pool *pool;
-    pool_inst *instances;
-    int ninstances;
-    lm_pool_req *queue_head, *queue_tail;
-    int queued;
-    uint64_t served, cold_starts;
-};
-
-struct lm_pool {
-    struct event_base *base;
-    lm_store *store;
-    const char *artifacts, *data_dir;
-    lm_service *services[MAX_SERVICES];
-    int nservices;
-};
-
 void lm_service_config_defaults(lm_service_config *c) {
     memset(c, 0, sizeof(*c));
     c->max_scale = 4;
@@ -64,181 +18,168 @@ void lm_service_config_defaults(lm_service_config *c) {
     c->queue_max = 64;
     c->queue_timeout_ms = 30000;
     c->request_timeout_ms = 60000;
+    c->container_concurrency = 1;
+    c->autoscaler = LM_AUTOSCALER_KPA;
+    c->target = 1.0;
+    c->stable_window_ms = 60000;
+    c->panic_window_ms = 6000;
+    c->panic_threshold = 2.0;
+    c->tick_ms = 2000;
 }
 
-lm_pool *lm_pool_new(struct event_base *base, lm_store *store, const char *artifacts,
-                     const char *data_dir) {
+int lm_service_config_json(const lm_service_config *c, char *out, size_t n) {
+    return snprintf(out, n,
+                    "{\"max_scale\":%d,\"min_scale\":%d,\"idle_timeout_ms\":%d,\"queue_max\":%d,"
+                    "\"queue_timeout_ms\":%d,\"request_timeout_ms\":%d,\"memory_limit_mib\":%llu,"
+                    "\"container_concurrency\":%d,\"autoscaler\":\"%s\",\"target\":%g,"
+                    "\"stable_window_ms\":%d,\"panic_window_ms\":%d,\"panic_threshold\":%g,"
+                    "\"tick_ms\":%d}",
+                    c->max_scale, c->min_scale, c->idle_timeout_ms, c->queue_max,
+                    c->queue_timeout_ms, c->request_timeout_ms,
+                    (unsigned long long)(c->memory_limit >> 20), c->container_concurrency,
+                    c->autoscaler == LM_AUTOSCALER_KPA ? "kpa" : "none", c->target,
+                    c->stable_window_ms, c->panic_window_ms, c->panic_threshold, c->tick_ms);
+}
+
+static void on_sample(void *arg, const char *instance_id, uint64_t t_ns, const lm_usage *u) {
+    lm_pool *p = arg;
+    if (!u) return;
+    lm_results_sample row;
+    lm_results_sample_init(&row);
+    row.instance_id = instance_id;
+    row.t_ns = (int64_t)t_ns;
+    row.cpu_user_ns = (int64_t)u->cpu_user_ns;
+    row.cpu_system_ns = (int64_t)u->cpu_system_ns;
+    row.mem_current_bytes = (int64_t)u->mem_current_bytes;
+    if (u->mem_peak_bytes) row.mem_peak_bytes = (int64_t)u->mem_peak_bytes;
+    lm_results_add_sample(p->o.results, &row, NULL);
+}
+
+lm_pool *lm_pool_new(struct event_base *base, const lm_pool_opts *o, char *err) {
     lm_pool *p = calloc(1, sizeof(*p));
-    if (!p) return NULL;
+    if (!p) {
+        lm_errf(err, "out of memory");
+        return NULL;
+    }
     p->base = base;
-    p->store = store;
-    p->artifacts = artifacts;
-    p->data_dir = data_dir;
+    p->o = *o;
+    lm_service_config_defaults(&p->defaults);
+    p->reaper = lm_reaper_start(err);
+    if (!p->reaper) {
+        free(p);
+        return NULL;
+    }
+    if (o->results && o->sample_ms > 0) {
+        p->sampler = lm_sampler_start(o->sample_ms, on_sample, p, err);
+        if (!p->sampler) {
+            lm_reaper_free(p->reaper);
+            free(p);
+            return NULL;
+        }
+    }
     return p;
 }
 
-static void finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
-                   const char *err) {
+void lm_pool_set_defaults(lm_pool *p, const lm_service_config *cfg) { p->defaults = *cfg; }
+
+int lm_pool_set_default_runtime(lm_pool *p, const char *fn, const char *runtime, char *err) {
+    for (int i = 0; i < p->ndefaults; i++)
+        if (strcmp(p->default_rt[i][0], fn) == 0) {
+            snprintf(p->default_rt[i][1], sizeof(p->default_rt[i][1]), "%s", runtime);
+            return LM_OK;
+        }
+    if (p->ndefaults == LM_POOL_MAX_DEFAULTS)
+        return lm_errf(err, "at most %d default runtimes", LM_POOL_MAX_DEFAULTS);
+    if (strlen(fn) >= 64 || strlen(runtime) >= 64)
+        return lm_errf(err, "default runtime '%s' for '%s': name too long", runtime, fn);
+    snprintf(p->default_rt[p->ndefaults][0], 64, "%s", fn);
+    snprintf(p->default_rt[p->ndefaults][1], 64, "%s", runtime);
+    p->ndefaults++;
+    return LM_OK;
+}
+
+static const char *default_runtime(const lm_pool *p, const char *fn) {
+    const char *any = "native";
+    for (int i = 0; i < p->ndefaults; i++) {
+        if (strcmp(p->default_rt[i][0], fn) == 0) return p->default_rt[i][1];
+        if (strcmp(p->default_rt[i][0], "*") == 0) any = p->default_rt[i][1];
+    }
+    return any;
+}
+
+void lm_pool_event(lm_service *s, const char *kind, const char *instance_id, const char *detail) {
+    lm_results *db = s->pool->o.results;
+    if (!db) return;
+    lm_results_event e;
+    lm_results_event_init(&e);
+    e.t_ns = (int64_t)lm_now_ns();
+    e.kind = kind;
+    e.service_id = s->id;
+    e.instance_id = instance_id;
+    e.detail_json = detail;
+    lm_results_add_event(db, &e, NULL);
+}
+
+void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
+                    const lm_usage *usage, const char *err) {
+    lm_service *s = r->svc;
     if (r->timeout) event_free(r->timeout);
-    r->done(r->arg, status, res, &r->t, r->cold, instance_id, err);
+    lm_pool_outcome o = {.status = status,
+                         .res = res,
+                         .t = r->t,
+                         .cold = r->cold,
+                         .instance_id = instance_id,
+                         .err = err,
+                         .service_id = s->id,
+                         .usage_measured = usage != NULL};
+    if (usage) o.usage = *usage;
+    s->pool->in_flight--;
+    r->done(r->arg, &o);
     free(r->body);
     free(r);
 }
 
-static void enqueue(lm_service *s, lm_pool_req *r);
-static void dispatch(pool_inst *pi, lm_pool_req *r);
-static void pump(lm_service *s);
+void lm_pool_observe(lm_service *s) {
+    if (s->kpa) lm_kpa_observe(s->kpa, lm_now_ns(), s->load + s->queued);
+}
 
-/* Stops pi and forgets it; grace_ms as lm_instance_stop (0 for a failed
- * instance: it is killed at once rather than waited for). */
-static void stop_instance(pool_inst *pi, int grace_ms) {
-    lm_service *s = pi->svc;
-    for (pool_inst **pp = &s->instances; *pp; pp = &(*pp)->next)
-        if (*pp == pi) {
-            *pp = pi->next;
+static lm_pool_req *dequeue(lm_service *s) {
+    lm_pool_req *r = s->queue_head;
+    if (!r) return NULL;
+    s->queue_head = r->next;
+    if (!s->queue_head) s->queue_tail = NULL;
+    s->queued--;
+    r->next = NULL;
+    if (r->timeout) evtimer_del(r->timeout);
+    return r;
+}
+
+static pool_inst *starting_with_room(lm_service *s) {
+    for (pool_inst *pi = s->instances; pi; pi = pi->next)
+        if (!pi->ready && !pi->retiring && lm_inst_has_room(pi)) return pi;
+    return NULL;
+}
+
+/* May this service start an instance for a waiting request by itself? */
+static int may_start_for_request(const lm_service *s) {
+    if (s->ninstances >= s->cfg.max_scale) return 0;
+    return s->cfg.autoscaler == LM_AUTOSCALER_NONE || s->ninstances == 0;
+}
+
+void lm_pool_pump(lm_service *s) {
+    char err[LM_ERRLEN];
+    while (s->queue_head) {
+        pool_inst *pi = s->queue_head->force_cold ? NULL : starting_with_room(s);
+        if (pi) {
+            lm_inst_assign(pi, dequeue(s));
+        } else if (may_start_for_request(s)) {
+            lm_pool_req *r = dequeue(s);
+            if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
+        } else {
             break;
         }
-    s->ninstances--;
-    lm_conn_free(pi->conn);
-    if (pi->idle) event_free(pi->idle);
-    lm_instance_stop(&pi->inst, grace_ms);
-    free(pi);
-}
-
-static void on_idle_timeout(evutil_socket_t fd, short what, void *arg) {
-    pool_inst *pi = arg;
-    (void)fd;
-    (void)what;
-    if (pi->state == INST_IDLE && pi->svc->ninstances > pi->svc->cfg.min_scale)
-        stop_instance(pi, 1000);
-}
-
-/* The instance finished a request or its start-up: serve the queue, or
- * wait idle. */
-static void became_idle(pool_inst *pi) {
-    lm_service *s = pi->svc;
-    pi->state = INST_IDLE;
-    pi->req = NULL;
-    if (s->queue_head) {
-        lm_pool_req *r = s->queue_head;
-        s->queue_head = r->next;
-        if (!s->queue_head) s->queue_tail = NULL;
-        s->queued--;
-        dispatch(pi, r);
-        return;
     }
-    if (s->cfg.idle_timeout_ms == 0 && s->ninstances > s->cfg.min_scale) {
-        stop_instance(pi, 1000);
-        return;
-    }
-    struct timeval tv = {s->cfg.idle_timeout_ms / 1000, (s->cfg.idle_timeout_ms % 1000) * 1000};
-    evtimer_add(pi->idle, &tv);
-}
-
-static void on_result(lm_conn *c, void *arg, const lm_call_result *res, const char *err) {
-    pool_inst *pi = arg;
-    lm_pool_req *r = pi->req;
-    (void)c;
-    r->t.result = lm_now_ns();
-    pi->svc->served++;
-    if (err) {
-        /* Crashed or hung: the instance is gone; a hang is killed. */
-        int hung = strstr(err, "in time") != NULL;
-        char id[32];
-        snprintf(id, sizeof(id), "%s", pi->inst.id);
-        lm_service *s = pi->svc;
-        stop_instance(pi, 0);
-        finish(r, hung ? 504 : 502, NULL, id, err);
-        pump(s);
-        return;
-    }
-    finish(r, res->status, res, pi->inst.id, NULL);
-    became_idle(pi);
-}
-
-static void dispatch(pool_inst *pi, lm_pool_req *r) {
-    char err[LM_ERRLEN];
-    if (r->timeout) evtimer_del(r->timeout);
-    evtimer_del(pi->idle);
-    pi->state = INST_BUSY;
-    pi->req = r;
-    r->t.acquired = r->t.acquired ? r->t.acquired : lm_now_ns();
-    r->t.dispatch = lm_now_ns();
-    if (lm_conn_invoke(pi->conn, r->body, r->len, pi->svc->cfg.request_timeout_ms, on_result, pi,
-                       err) != LM_OK) {
-        lm_service *s = pi->svc;
-        stop_instance(pi, 0);
-        finish(r, 502, NULL, NULL, err);
-        pump(s);
-    }
-}
-
-static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) {
-    pool_inst *pi = arg;
-    lm_pool_req *r = pi->req;
-    lm_service *s = pi->svc;
-    (void)c;
-    if (err) {
-        stop_instance(pi, 0);
-        if (r) finish(r, 502, NULL, NULL, err);
-        pump(s);
-        return;
-    }
-    if (r) {
-        r->t.cold_ready = ready_ns;
-        r->t.acquired = ready_ns;
-        dispatch(pi, r);
-    } else {
-        became_idle(pi);
-    }
-}
-
-/* Starts an instance; r (if not NULL) is bound to it and served first. */
-static int start_instance(lm_service *s, lm_pool_req *r, char *err) {
-    pool_inst *pi = calloc(1, sizeof(*pi));
-    if (!pi) return lm_errf(err, "out of memory");
-    pi->svc = s;
-    pi->state = INST_STARTING;
-    pi->req = r;
-    lm_start_opts o = {.artifacts = s->pool->artifacts,
-                       .data_dir = s->pool->data_dir,
-                       .stderr_fd = LM_STDERR_CAPTURE,
-                       .memory_limit = s->cfg.memory_limit};
-    if (r) {
-        r->cold = 1;
-        r->t.cold_begin = lm_now_ns();
-    }
-    if (lm_instance_start(s->rt, s->function, &o, &pi->inst, err) != LM_OK) {
-        free(pi);
-        return LM_ERR;
-    }
-    pi->idle = evtimer_new(s->pool->base, on_idle_timeout, pi);
-    pi->conn = lm_conn_new(s->pool->base, &pi->inst, s->pool->store, s->cfg.request_timeout_ms,
-                           on_ready, pi, err);
-    if (!pi->conn || !pi->idle) {
-        if (pi->idle) event_free(pi->idle);
-        lm_instance_stop(&pi->inst, 0);
-        free(pi);
-        return LM_ERR;
-    }
-    pi->next = s->instances;
-    s->instances = pi;
-    s->ninstances++;
-    s->cold_starts++;
-    return LM_OK;
-}
-
-/* Gives waiting requests to new instances while the pool may grow. */
-static void pump(lm_service *s) {
-    while (s->queue_head && s->ninstances < s->cfg.max_scale) {
-        lm_pool_req *r = s->queue_head;
-        s->queue_head = r->next;
-        if (!s->queue_head) s->queue_tail = NULL;
-        s->queued--;
-        if (r->timeout) evtimer_del(r->timeout);
-        char err[LM_ERRLEN];
-        if (start_instance(s, r, err) != LM_OK) finish(r, 502, NULL, NULL, err);
-    }
+    lm_pool_observe(s);
 }
 
 static void on_queue_timeout(evutil_socket_t fd, short what, void *arg) {
@@ -254,7 +195,8 @@ static void on_queue_timeout(evutil_socket_t fd, short what, void *arg) {
             s->queued--;
             break;
         }
-    finish(r, 503, NULL, NULL, "timed out waiting for an instance");
+    lm_pool_observe(s);
+    lm_pool_finish(r, 503, NULL, NULL, NULL, "timed out waiting for an instance");
 }
 
 static void enqueue(lm_service *s, lm_pool_req *r) {
@@ -266,23 +208,53 @@ static void enqueue(lm_service *s, lm_pool_req *r) {
         s->queue_head = r;
     s->queue_tail = r;
     s->queued++;
-    r->timeout = evtimer_new(s->pool->base, on_queue_timeout, r);
+    if (!r->timeout) r->timeout = evtimer_new(s->pool->base, on_queue_timeout, r);
     struct timeval tv = {s->cfg.queue_timeout_ms / 1000, (s->cfg.queue_timeout_ms % 1000) * 1000};
     if (r->timeout) evtimer_add(r->timeout, &tv);
+}
+
+void lm_pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail) {
+    if (!head) return;
+    struct timeval tv = {s->cfg.queue_timeout_ms / 1000, (s->cfg.queue_timeout_ms % 1000) * 1000};
+    for (lm_pool_req *r = head; r; r = r->next) {
+        r->cold = 0;
+        r->t.cold_begin = r->t.cold_ready = r->t.acquired = r->t.dispatch = 0;
+        if (!r->t.queued) r->t.queued = lm_now_ns();
+        if (!r->timeout) r->timeout = evtimer_new(s->pool->base, on_queue_timeout, r);
+        if (r->timeout) evtimer_add(r->timeout, &tv);
+        s->queued++;
+    }
+    tail->next = s->queue_head;
+    if (!s->queue_head) s->queue_tail = tail;
+    s->queue_head = head;
+}
+
+/* The free ready instance with the least load, or NULL. */
+static pool_inst *ready_with_room(lm_service *s, int only_idle) {
+    pool_inst *best = NULL;
+    for (pool_inst *pi = s->instances; pi; pi = pi->next)
+        if (pi->ready && !pi->retiring && lm_inst_has_room(pi) && (!only_idle || pi->load == 0) &&
+            (!best || pi->load < best->load))
+            best = pi;
+    return best;
 }
 
 void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
                     uint64_t ingress_ns, lm_pool_done_fn done, void *arg) {
     lm_pool_req *r = calloc(1, sizeof(*r));
     char *copy = malloc(len + 1);
+    s->pool->in_flight++;
     if (!r || !copy) {
         free(r);
         free(copy);
-        lm_req_times t = {ingress_ns, 0, 0, 0, 0, 0, 0};
-        done(arg, 503, NULL, &t, 0, NULL, "out of memory");
+        lm_pool_outcome o = {.status = 503, .err = "out of memory", .service_id = s->id};
+        o.t.ingress = ingress_ns;
+        s->pool->in_flight--;
+        done(arg, &o);
         return;
     }
     memcpy(copy, body, len);
+    copy[len] = 0;
     r->svc = s;
     r->body = copy;
     r->len = len;
@@ -291,42 +263,109 @@ void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
     r->arg = arg;
     r->t.ingress = ingress_ns;
     char err[LM_ERRLEN];
-    pool_inst *idle = NULL;
-    for (pool_inst *pi = s->instances; pi; pi = pi->next)
-        if (pi->state == INST_IDLE) idle = pi;
-    if (force_cold && idle) {
-        /* A measured fresh start: retire a warm instance to make room. */
-        stop_instance(idle, 1000);
-        idle = NULL;
-    }
-    if (idle && !force_cold) {
-        dispatch(idle, r);
-        return;
-    }
-    if (s->ninstances < s->cfg.max_scale) {
-        if (start_instance(s, r, err) != LM_OK) finish(r, 502, NULL, NULL, err);
-        return;
+    if (force_cold) {
+        /* A measured fresh start: retire a warm idle instance to make room. */
+        pool_inst *idle = ready_with_room(s, 1);
+        if (idle) {
+            lm_pool_event(s, "evict", idle->inst.id, "{\"reason\":\"X-Lumos-Start: cold\"}");
+            lm_inst_retire(idle, "forced-cold", 1000);
+        }
+        if (s->ninstances < s->cfg.max_scale) {
+            if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
+            lm_pool_observe(s);
+            return;
+        }
+    } else {
+        pool_inst *pi = ready_with_room(s, 0);
+        if (!pi) pi = starting_with_room(s);
+        if (pi) {
+            lm_inst_assign(pi, r);
+            lm_pool_observe(s);
+            return;
+        }
+        if (may_start_for_request(s)) {
+            int from_zero = s->ninstances == 0;
+            if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
+            lm_pool_observe(s);
+            /* Knative's activator pokes the autoscaler on a scale from zero. */
+            if (from_zero && s->kpa) lm_scale_tick(s);
+            return;
+        }
     }
     if (s->queued >= s->cfg.queue_max) {
-        finish(r, 503, NULL, NULL, "the queue is full");
+        lm_pool_finish(r, 503, NULL, NULL, NULL, "the queue is full");
         return;
     }
     enqueue(s, r);
+    lm_pool_observe(s);
 }
 
-lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_config *cfg, char *err) {
-    char fn[128], rt_name[64] = "native";
+static void record_service(lm_service *s) {
+    lm_results *db = s->pool->o.results;
+    if (!db) return;
+    char cfg[1024];
+    lm_service_config_json(&s->cfg, cfg, sizeof(cfg));
+    lm_results_service row;
+    lm_results_service_init(&row);
+    row.id = s->id;
+    row.name = s->name;
+    row.function = s->function;
+    row.runtime = s->rt->name;
+    row.config_json = cfg;
+    row.created_ns = (int64_t)lm_now_ns();
+    lm_results_add_service(db, &row, NULL);
+}
+
+/* Starts instances up to min_scale. */
+static void keep_min_scale(lm_service *s) {
+    char err[LM_ERRLEN];
+    while (s->ninstances < s->cfg.min_scale)
+        if (!lm_inst_start(s, NULL, err)) {
+            fprintf(stderr, "lumos serve: %s: %s\n", s->name, err);
+            break;
+        }
+}
+
+static lm_service *find_or_make(lm_pool *p, const char *name, const lm_service_config *cfg,
+                                int reconfigure, char *err) {
+    char fn[128], rt_name[64];
     const char *at = strchr(name, '@');
     if (at) {
+        if ((size_t)(at - name) >= sizeof(fn) || strlen(at + 1) >= sizeof(rt_name)) {
+            lm_errf(err, "service name '%.100s' is too long", name);
+            return NULL;
+        }
         snprintf(fn, sizeof(fn), "%.*s", (int)(at - name), name);
         snprintf(rt_name, sizeof(rt_name), "%s", at + 1);
     } else {
+        if (strlen(name) >= sizeof(fn)) {
+            lm_errf(err, "service name '%.100s' is too long", name);
+            return NULL;
+        }
         snprintf(fn, sizeof(fn), "%s", name);
+        snprintf(rt_name, sizeof(rt_name), "%s", default_runtime(p, fn));
     }
     char full[sizeof(fn) + sizeof(rt_name) + 1];
     snprintf(full, sizeof(full), "%s@%s", fn, rt_name);
-    for (int i = 0; i < p->nservices; i++)
-        if (strcmp(p->services[i]->name, full) == 0) return p->services[i];
+    for (int i = 0; i < p->nservices; i++) {
+        lm_service *s = p->services[i];
+        if (strcmp(s->name, full) != 0) continue;
+        if (reconfigure && cfg) {
+            lm_service_config old = s->cfg;
+            s->cfg = *cfg;
+            if (lm_scale_setup(s, err) != LM_OK) {
+                s->cfg = old;
+                lm_scale_setup(s, err);
+                return NULL;
+            }
+            char json[1024];
+            lm_service_config_json(&s->cfg, json, sizeof(json));
+            lm_pool_event(s, "configure", NULL, json); /* the services row keeps the first */
+            keep_min_scale(s);
+            lm_pool_pump(s);
+        }
+        return s;
+    }
     const lm_fn_info *info = lm_catalog_find(fn);
     if (!info) {
         lm_errf(err, "no function '%s' (see `lumos functions`)", fn);
@@ -335,8 +374,8 @@ lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_confi
     const lm_runtime *rt = lm_runtime_find(rt_name, err);
     if (!rt) return NULL;
     if (rt->available(rt, err) != LM_OK) return NULL;
-    if (p->nservices == MAX_SERVICES) {
-        lm_errf(err, "at most %d services", MAX_SERVICES);
+    if (p->nservices == LM_POOL_MAX_SERVICES) {
+        lm_errf(err, "at most %d services", LM_POOL_MAX_SERVICES);
         return NULL;
     }
     lm_service *s = calloc(1, sizeof(*s));
@@ -348,53 +387,112 @@ lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_confi
     s->function = info->name;
     s->rt = rt;
     s->pool = p;
-    if (cfg)
-        s->cfg = *cfg;
-    else
-        lm_service_config_defaults(&s->cfg);
+    s->cfg = cfg ? *cfg : p->defaults;
+    s->id = p->nservices + 1;
+    lm_metrics_service_init(&s->m, s->name, s->function, rt->name, NULL);
+    if (lm_scale_setup(s, err) != LM_OK) {
+        free(s);
+        return NULL;
+    }
     p->services[p->nservices++] = s;
+    record_service(s);
+    keep_min_scale(s);
     return s;
+}
+
+lm_service *lm_pool_service(lm_pool *p, const char *name, const lm_service_config *cfg, char *err) {
+    return find_or_make(p, name, cfg, 0, err);
+}
+
+lm_service *lm_pool_deploy(lm_pool *p, const char *name, const lm_service_config *cfg, char *err) {
+    return find_or_make(p, name, cfg, 1, err);
+}
+
+const char *lm_service_name(const lm_service *s) { return s->name; }
+int64_t lm_service_id(const lm_service *s) { return s->id; }
+lm_metrics_service *lm_service_metrics(lm_service *s) { return &s->m; }
+int lm_pool_in_flight(const lm_pool *p) { return p->in_flight; }
+
+static void count_states(const lm_service *s, int *idle, int *busy, int *starting) {
+    *idle = *busy = *starting = 0;
+    for (const pool_inst *pi = s->instances; pi; pi = pi->next) {
+        if (!pi->ready)
+            ++*starting;
+        else if (pi->load)
+            ++*busy;
+        else
+            ++*idle;
+    }
 }
 
 void lm_pool_describe(const lm_pool *p, struct evbuffer *out) {
     evbuffer_add_printf(out, "[");
     for (int i = 0; i < p->nservices; i++) {
         const lm_service *s = p->services[i];
-        int idle = 0, busy = 0, starting = 0;
-        for (const pool_inst *pi = s->instances; pi; pi = pi->next) {
-            idle += pi->state == INST_IDLE;
-            busy += pi->state == INST_BUSY;
-            starting += pi->state == INST_STARTING;
-        }
+        int idle, busy, starting;
+        count_states(s, &idle, &busy, &starting);
+        char cfg[1024];
+        lm_service_config_json(&s->cfg, cfg, sizeof(cfg));
         evbuffer_add_printf(out,
-                            "%s{\"name\":\"%s\",\"function\":\"%s\",\"runtime\":\"%s\","
+                            "%s{\"name\":\"%s\",\"id\":%lld,\"function\":\"%s\",\"runtime\":\"%s\","
                             "\"instances\":%d,\"idle\":%d,\"busy\":%d,\"starting\":%d,"
                             "\"queued\":%d,\"served\":%llu,\"cold_starts\":%llu,"
-                            "\"max_scale\":%d,\"min_scale\":%d,\"idle_timeout_ms\":%d}",
-                            i ? "," : "", s->name, s->function, s->rt->name, s->ninstances, idle,
-                            busy, starting, s->queued, (unsigned long long)s->served,
-                            (unsigned long long)s->cold_starts, s->cfg.max_scale, s->cfg.min_scale,
-                            s->cfg.idle_timeout_ms);
+                            "\"desired\":%d,\"panic\":%s,"
+                            "\"max_scale\":%d,\"min_scale\":%d,\"idle_timeout_ms\":%d,"
+                            "\"config\":%s}",
+                            i ? "," : "", s->name, (long long)s->id, s->function, s->rt->name,
+                            s->ninstances, idle, busy, starting, s->queued,
+                            (unsigned long long)s->served, (unsigned long long)s->cold_starts,
+                            s->kpa ? s->decision.desired : -1, s->decision.panic ? "true" : "false",
+                            s->cfg.max_scale, s->cfg.min_scale, s->cfg.idle_timeout_ms, cfg);
     }
     evbuffer_add_printf(out, "]\n");
+}
+
+const lm_metrics_service *const *lm_pool_metrics(lm_pool *p, int *n) {
+    for (int i = 0; i < p->nservices; i++) {
+        lm_service *s = p->services[i];
+        count_states(s, &s->m.instances_idle, &s->m.instances_busy, &s->m.instances_starting);
+        s->m.queue_depth = s->queued;
+        s->m.desired_instances = s->kpa ? s->decision.desired : s->ninstances;
+        s->m.panic = s->decision.panic;
+        uint64_t cpu = s->cpu_ns_gone, mem = 0;
+        for (pool_inst *pi = s->instances; pi; pi = pi->next) {
+            lm_usage u;
+            if (pi->tel && lm_telemetry_sample(pi->tel, &u, NULL) == LM_OK) {
+                cpu += u.cpu_user_ns + u.cpu_system_ns;
+                mem += u.mem_current_bytes;
+            } else if (pi->have_last) {
+                cpu += pi->last.cpu_user_ns + pi->last.cpu_system_ns;
+                mem += pi->last.mem_current_bytes;
+            }
+        }
+        s->m.cpu_seconds_total = (double)cpu / 1e9;
+        s->m.memory_bytes = mem;
+        p->view[i] = &s->m;
+    }
+    *n = p->nservices;
+    return p->view;
 }
 
 void lm_pool_free(lm_pool *p) {
     if (!p) return;
     for (int i = 0; i < p->nservices; i++) {
         lm_service *s = p->services[i];
-        while (s->queue_head) {
-            lm_pool_req *r = s->queue_head;
-            s->queue_head = r->next;
-            finish(r, 503, NULL, NULL, "the platform is shutting down");
-        }
+        lm_scale_free(s);
+        lm_pool_req *r;
+        while ((r = dequeue(s)))
+            lm_pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         while (s->instances) {
-            pool_inst *pi = s->instances;
-            lm_pool_req *r = pi->req;
-            stop_instance(pi, 0);
-            if (r) finish(r, 503, NULL, NULL, "the platform is shutting down");
+            lm_inst_retire(s->instances, "shutdown", 1000);
+            /* What it held went back to the queue: fail it. */
+            while ((r = dequeue(s)))
+                lm_pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         }
-        free(s);
     }
+    lm_reaper_free(p->reaper); /* waits until every instance is gone */
+    lm_sampler_stop(p->sampler);
+    for (int i = 0; i < p->nservices; i++)
+        free(p->services[i]);
     free(p);
 }

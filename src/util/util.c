@@ -97,3 +97,39 @@ double lm_percentile(const double *sorted, size_t n, double p) {
     double frac = rank - (double)lo;
     return sorted[lo] + (sorted[lo + 1] - sorted[lo]) * frac;
 }
+
+char *lm_json_quote(char *out, size_t n, const char *s) {
+    size_t o = 0;
+    if (n < 3) {
+        if (n) out[0] = 0;
+        return out;
+    }
+    out[o++] = '"';
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        size_t k;
+        if (c == '"' || c == '\\')
+            k = (size_t)snprintf(esc, sizeof(esc), "\\%c", c);
+        else if (c < 0x20)
+            k = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
+        else
+            esc[0] = (char)c, k = 1;
+        if (o + k + 2 > n) break; /* room for the quote and the NUL */
+        memcpy(out + o, esc, k);
+        o += k;
+    }
+    /* Do not end inside a UTF-8 sequence. */
+    size_t end = o;
+    while (end > 1 && ((unsigned char)out[end - 1] & 0xC0) == 0x80)
+        end--;
+    if (end > 1 && ((unsigned char)out[end - 1] & 0xC0) == 0xC0) {
+        size_t need = ((unsigned char)out[end - 1] & 0xE0) == 0xC0   ? 2
+                      : ((unsigned char)out[end - 1] & 0xF0) == 0xE0 ? 3
+                                                                     : 4;
+        if (o - (end - 1) < need) o = end - 1;
+    }
+    out[o++] = '"';
+    out[o] = 0;
+    return out;
+}

@@ -41,6 +41,12 @@ int lm_buf_append(lm_buf *b, const void *p, size_t n);
 int lm_buf_printf(lm_buf *b, const char *fmt, ...) LM_PRINTF(2, 3);
 void lm_buf_free(lm_buf *b); /* NULL is a harmless no-op */
 
+/* Writes s as a JSON string literal, quotes included, into out (n bytes,
+ * always NUL-terminated; a string too long is cut at a character boundary
+ * before the closing quote). Control characters become \u00XX; bytes of
+ * 0x80 and above are copied (the caller's text is UTF-8). Returns out. */
+char *lm_json_quote(char *out, size_t n, const char *s);
+
 /* Reads a whole file into a malloc'd, NUL-terminated buffer the caller
  * frees. Returns NULL with err set when it cannot. */
 char *lm_file_read(const char *path, size_t *len, char *err);

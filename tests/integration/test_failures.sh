@@ -44,6 +44,6 @@ done
 cgroups | comm -13 "$TMP/cgroups.before" - | while read -r dir; do
   pid=${dir##*/}
   pid=${pid%%-*}
-  [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && fail "cgroup $dir left behind"
+  if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then fail "cgroup $dir left behind"; fi
 done
 echo "ok: failures reported with their cause on $checked runtimes: $runtimes"

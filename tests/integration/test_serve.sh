@@ -33,7 +33,8 @@ post() { # path body [curl options]: sets CODE, BODY, TIMING
 cold_ms() { echo "$TIMING" | sed -n 's/.*cold;dur=\([0-9.]*\).*/\1/p'; }
 services() { curl -s "$URL/services"; }
 
-serve --idle-timeout 400 --max-scale 2 --queue 8 --timeout 3000 --max-body 4096
+serve --idle-timeout 400 --max-scale 2 --queue 8 --timeout 3000 --max-body 4096 --autoscaler none \
+  --results "$TMP/serve.db"
 sent=0
 post /function/fibonacci@wasm-aot '{"n":93}'
 sent=$((sent + 1))

@@ -1,0 +1,342 @@
+/* pool_instance.c -- one instance's life in a pool: started through its
+ * runtime, READY, requests one at a time with the CPU time and peak memory
+ * of each read from its cgroup at the request's end, and its end (idle,
+ * scaled down, crashed, killed by the OOM killer, hung), recorded in the
+ * results store. Stopping happens off the loop (reaper.c). */
+#include "pool_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lm_inst_has_room(const pool_inst *pi) { return pi->load < pi->svc->cfg.container_concurrency; }
+
+static lm_results *db_of(const pool_inst *pi) { return pi->svc->pool->o.results; }
+
+static void record_start(pool_inst *pi) {
+    if (!db_of(pi)) return;
+    lm_results_instance row;
+    lm_results_instance_init(&row);
+    row.id = pi->inst.id;
+    row.service_id = pi->svc->id;
+    row.runtime = pi->svc->rt->name;
+    row.pid = pi->inst.child.pid;
+    row.cgroup = pi->inst.cgroup.version ? pi->inst.cgroup.dirs[0] : NULL;
+    row.start_ns = (int64_t)pi->decided_ns;
+    row.spawn_ns = (int64_t)pi->inst.spawn_ns;
+    lm_results_add_instance(db_of(pi), &row, NULL);
+}
+
+static void record_ready(pool_inst *pi, uint64_t ready_ns) {
+    if (!db_of(pi)) return;
+    lm_results_instance row;
+    lm_results_instance_init(&row);
+    row.id = pi->inst.id;
+    row.ready_ns = (int64_t)ready_ns;
+    row.placement_ms = (double)(pi->inst.spawn_ns - pi->decided_ns) / 1e6;
+    row.cold_start_ms = (double)(ready_ns - pi->inst.spawn_ns) / 1e6;
+    lm_results_update_instance(db_of(pi), &row, NULL);
+}
+
+/* On the reaper's thread: the instance is gone. */
+static void on_reaped(void *arg, const lm_instance *inst, int status, uint64_t stop_ns) {
+    lm_results *db = arg;
+    lm_results_instance row;
+    lm_results_instance_init(&row);
+    row.id = inst->id;
+    row.stop_ns = (int64_t)stop_ns;
+    if (status != -1) row.exit_status = status;
+    lm_results_update_instance(db, &row, NULL);
+}
+
+/* Reads the instance's usage at a request's end (or at READY) and resets
+ * its memory peak, so the next request's peak is its own. delta gets the
+ * request's share when there was a reading before it. */
+static int read_usage(pool_inst *pi, lm_usage *delta) {
+    lm_usage now;
+    if (!pi->tel || lm_telemetry_sample_and_reset(pi->tel, &now, NULL) != LM_OK) return 0;
+    int measured = pi->have_last;
+    if (measured) lm_usage_delta(&pi->last, &now, delta);
+    pi->last = now;
+    pi->have_last = 1;
+    return measured;
+}
+
+static void dispatch(pool_inst *pi);
+static void became_free(pool_inst *pi);
+
+static lm_pool_req *pop_head(pool_inst *pi) {
+    lm_pool_req *r = pi->head;
+    if (!r) return NULL;
+    pi->head = r->next;
+    if (!pi->head) pi->tail = NULL;
+    r->next = NULL;
+    pi->load--;
+    pi->svc->load--;
+    return r;
+}
+
+/* Why an instance that failed ended, for its record and /metrics. */
+static const char *failure_reason(pool_inst *pi, int hung, int *metric) {
+    if (lm_cgroup_oom_kills(&pi->inst.cgroup) > 0) {
+        *metric = LM_METRICS_FAIL_OOM;
+        return "oom";
+    }
+    if (hung) {
+        *metric = LM_METRICS_FAIL_TIMEOUT;
+        return "timeout";
+    }
+    if (!pi->ready) {
+        *metric = LM_METRICS_FAIL_START;
+        return "start-failed";
+    }
+    *metric = LM_METRICS_FAIL_CRASH;
+    return "crash";
+}
+
+/* The instance died, hung or broke its channel: record why, answer the
+ * request it was serving (502, or 504 when it hung), put the others back in
+ * the queue, and let the queue start a replacement. */
+static void failed(pool_inst *pi, const char *err, int hung) {
+    lm_service *s = pi->svc;
+    int metric;
+    const char *reason = failure_reason(pi, hung, &metric);
+    s->m.instance_failures[metric]++;
+    char detail[LM_ERRLEN + 64], id[32];
+    snprintf(id, sizeof(id), "%s", pi->inst.id);
+    lm_json_quote(detail, sizeof(detail), err);
+    char event[LM_ERRLEN + 128];
+    snprintf(event, sizeof(event), "{\"reason\":\"%s\",\"message\":%s}", reason, detail);
+    lm_pool_event(s, reason, id, event);
+    lm_usage delta;
+    int measured = pi->in_flight ? read_usage(pi, &delta) : 0;
+    lm_pool_req *r = NULL;
+    if (pi->in_flight || !pi->ready) {
+        r = pop_head(pi);
+        if (r) r->t.result = lm_now_ns();
+        if (r && pi->in_flight) s->served++;
+    }
+    pi->in_flight = 0;
+    int start_failed = !pi->ready;
+    /* Requests waiting for a start that failed fail too (a retry could loop
+     * for ever); those waiting behind a request that crashed go back. */
+    lm_pool_req *rest = NULL;
+    if (start_failed) {
+        rest = pi->head;
+        pi->head = pi->tail = NULL;
+        s->load -= pi->load;
+        pi->load = 0;
+    }
+    lm_inst_retire(pi, reason, 0);
+    if (r) lm_pool_finish(r, hung ? 504 : 502, NULL, id, measured ? &delta : NULL, err);
+    while (rest) {
+        lm_pool_req *next = rest->next;
+        rest->t.result = lm_now_ns();
+        lm_pool_finish(rest, 502, NULL, id, NULL, err);
+        rest = next;
+    }
+    lm_pool_pump(s);
+}
+
+static void on_result(lm_conn *c, void *arg, const lm_call_result *res, const char *err) {
+    pool_inst *pi = arg;
+    (void)c;
+    if (err) {
+        failed(pi, err, strstr(err, "in time") != NULL);
+        return;
+    }
+    lm_service *s = pi->svc;
+    lm_pool_req *r = pop_head(pi);
+    r->t.result = res->result_ns;
+    pi->in_flight = 0;
+    s->served++;
+    lm_usage delta;
+    int measured = read_usage(pi, &delta);
+    lm_pool_finish(r, res->status, res, pi->inst.id, measured ? &delta : NULL, NULL);
+    lm_pool_observe(s);
+    became_free(pi);
+}
+
+static void dispatch(pool_inst *pi) {
+    char err[LM_ERRLEN];
+    lm_pool_req *r = pi->head;
+    evtimer_del(pi->idle);
+    pi->in_flight = 1;
+    uint64_t now = lm_now_ns();
+    if (!r->t.acquired) r->t.acquired = now;
+    r->t.dispatch = now;
+    if (lm_conn_invoke(pi->conn, r->body, r->len, pi->svc->cfg.request_timeout_ms, on_result, pi,
+                       err) != LM_OK) {
+        /* The instance died while idle: the request never reached it, so it
+         * goes back to the queue and the pool starts a replacement. */
+        pi->in_flight = 0;
+        failed(pi, err, 0);
+    }
+}
+
+void lm_inst_assign(pool_inst *pi, lm_pool_req *r) {
+    lm_service *s = pi->svc;
+    r->next = NULL;
+    if (pi->tail)
+        pi->tail->next = r;
+    else
+        pi->head = r;
+    pi->tail = r;
+    pi->load++;
+    s->load++;
+    uint64_t now = lm_now_ns();
+    if (!pi->ready) {
+        /* It waits for this instance's start: a cold request. */
+        r->cold = 1;
+        if (!r->t.cold_begin) r->t.cold_begin = now > pi->decided_ns ? now : pi->decided_ns;
+        return;
+    }
+    r->t.acquired = now;
+    if (r->t.queued) lm_histogram_observe(&s->m.queue_wait, (double)(now - r->t.queued) / 1e9);
+    evtimer_del(pi->idle);
+    if (!pi->in_flight) dispatch(pi);
+}
+
+static void on_idle_timeout(evutil_socket_t fd, short what, void *arg) {
+    pool_inst *pi = arg;
+    (void)fd;
+    (void)what;
+    if (pi->ready && pi->load == 0 && pi->svc->ninstances > pi->svc->cfg.min_scale)
+        lm_inst_retire(pi, "idle", 1000);
+}
+
+/* The instance can take more: the queue first, then idle handling. */
+static void became_free(pool_inst *pi) {
+    lm_service *s = pi->svc;
+    if (pi->retiring && pi->load == 0) {
+        lm_inst_retire(pi, "scale-down", 1000);
+        lm_pool_pump(s);
+        return;
+    }
+    while (!pi->retiring && lm_inst_has_room(pi) && s->queue_head) {
+        if (s->queue_head->force_cold) {
+            if (pi->load > 0) break;
+            /* The waiting request wants a fresh instance: this one makes room. */
+            lm_pool_event(s, "evict", pi->inst.id, "{\"reason\":\"X-Lumos-Start: cold\"}");
+            lm_inst_retire(pi, "forced-cold", 1000);
+            lm_pool_pump(s);
+            return;
+        }
+        lm_pool_req *r = s->queue_head;
+        s->queue_head = r->next;
+        if (!s->queue_head) s->queue_tail = NULL;
+        s->queued--;
+        if (r->timeout) evtimer_del(r->timeout);
+        lm_inst_assign(pi, r);
+    }
+    lm_pool_observe(s);
+    if (pi->load > 0) return;
+    if (s->cfg.idle_timeout_ms == 0 && s->ninstances > s->cfg.min_scale) {
+        lm_inst_retire(pi, "idle", 1000);
+        return;
+    }
+    struct timeval tv = {s->cfg.idle_timeout_ms / 1000, (s->cfg.idle_timeout_ms % 1000) * 1000};
+    evtimer_add(pi->idle, &tv);
+}
+
+static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) {
+    pool_inst *pi = arg;
+    lm_service *s = pi->svc;
+    (void)c;
+    if (err) {
+        failed(pi, err, strstr(err, "in time") != NULL);
+        return;
+    }
+    pi->ready = 1;
+    record_ready(pi, ready_ns);
+    lm_histogram_observe(&s->m.cold_start, (double)(ready_ns - pi->decided_ns) / 1e9);
+    if (s->pool->o.telemetry) {
+        char err2[LM_ERRLEN];
+        pi->tel = lm_telemetry_open(&pi->inst.cgroup, pi->inst.child.pid, err2);
+        lm_usage ignored;
+        read_usage(pi, &ignored); /* the baseline: start-up CPU is the cold start's */
+    }
+    if (s->pool->sampler)
+        lm_sampler_add(s->pool->sampler, pi->inst.id, &pi->inst.cgroup, pi->inst.child.pid);
+    for (lm_pool_req *r = pi->head; r; r = r->next) {
+        r->t.cold_ready = ready_ns;
+        r->t.acquired = ready_ns;
+    }
+    if (pi->head)
+        dispatch(pi);
+    else
+        became_free(pi);
+}
+
+pool_inst *lm_inst_start(lm_service *s, lm_pool_req *r, char *err) {
+    pool_inst *pi = calloc(1, sizeof(*pi));
+    if (!pi) {
+        lm_errf(err, "out of memory");
+        return NULL;
+    }
+    lm_pool *p = s->pool;
+    pi->svc = s;
+    pi->decided_ns = lm_now_ns();
+    lm_start_opts o = {.artifacts = p->o.artifacts,
+                       .data_dir = p->o.data_dir,
+                       .stderr_fd = LM_STDERR_CAPTURE,
+                       .memory_limit = s->cfg.memory_limit};
+    if (lm_instance_start(s->rt, s->function, &o, &pi->inst, err) != LM_OK) {
+        free(pi);
+        s->m.instance_failures[LM_METRICS_FAIL_START]++;
+        return NULL;
+    }
+    pi->idle = evtimer_new(p->base, on_idle_timeout, pi);
+    pi->conn =
+        lm_conn_new(p->base, &pi->inst, p->o.store, s->cfg.request_timeout_ms, on_ready, pi, err);
+    if (!pi->conn || !pi->idle) {
+        if (pi->idle) event_free(pi->idle);
+        lm_conn_free(pi->conn);
+        lm_instance_stop(&pi->inst, 0);
+        free(pi);
+        return NULL;
+    }
+    pi->next = s->instances;
+    s->instances = pi;
+    s->ninstances++;
+    s->cold_starts++;
+    s->m.cold_starts++;
+    record_start(pi);
+    if (r) lm_inst_assign(pi, r);
+    return pi;
+}
+
+void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
+    lm_service *s = pi->svc;
+    lm_pool *p = s->pool;
+    for (pool_inst **pp = &s->instances; *pp; pp = &(*pp)->next)
+        if (*pp == pi) {
+            *pp = pi->next;
+            break;
+        }
+    s->ninstances--;
+    /* What it still held goes back to the head of the queue, in order. */
+    s->load -= pi->load;
+    lm_pool_requeue_front(s, pi->head, pi->tail);
+    pi->head = pi->tail = NULL;
+    pi->load = 0;
+    lm_conn_free(pi->conn);
+    if (pi->idle) event_free(pi->idle);
+    if (p->sampler) lm_sampler_remove(p->sampler, pi->inst.id);
+    lm_usage last;
+    if (pi->tel && lm_telemetry_sample(pi->tel, &last, NULL) == LM_OK)
+        s->cpu_ns_gone += last.cpu_user_ns + last.cpu_system_ns;
+    else if (pi->have_last)
+        s->cpu_ns_gone += pi->last.cpu_user_ns + pi->last.cpu_system_ns;
+    lm_telemetry_close(pi->tel);
+    if (p->o.results) {
+        lm_results_instance row;
+        lm_results_instance_init(&row);
+        row.id = pi->inst.id;
+        row.end_reason = reason;
+        lm_results_update_instance(p->o.results, &row, NULL);
+    }
+    lm_reaper_stop(p->reaper, &pi->inst, grace_ms, p->o.results ? on_reaped : NULL, p->o.results);
+    free(pi);
+    lm_pool_observe(s);
+}
