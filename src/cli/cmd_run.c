@@ -171,6 +171,7 @@ static void record_request(const recorder *rec, const lm_sample *s, const lm_cal
     if (measured) {
         row.cpu_user_ns = (int64_t)delta->cpu_user_ns;
         row.cpu_system_ns = (int64_t)delta->cpu_system_ns;
+        row.cpu_ns = (int64_t)(delta->cpu_user_ns + delta->cpu_system_ns);
         row.mem_peak_bytes = (int64_t)delta->mem_peak_bytes;
     }
     row.error = s->error[0] ? s->error : NULL;

@@ -106,6 +106,7 @@ void lm_results_request_init(lm_results_request *r) {
                               .io_calls = N,
                               .cpu_user_ns = N,
                               .cpu_system_ns = N,
+                              .cpu_ns = N,
                               .mem_peak_bytes = N};
 }
 
@@ -269,6 +270,7 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
             if (i != 2) b_i64(st, i + 1, v[i]);
         b_txt(st, 3, q->instance_id);
         b_txt(st, 28, q->error);
+        b_i64(st, 29, q->cpu_ns);
         break;
     }
     case LM_RK_SAMPLE: {
@@ -537,5 +539,6 @@ void lm_results_close(lm_results *r) {
     }
     char err[LM_ERRLEN];
     if (lm_results_flush(r, err) != LM_OK) fprintf(stderr, "lumos: %s\n", err);
+    if (r->db && lm_results_db_index(r, err) != LM_OK) fprintf(stderr, "lumos: %s\n", err);
     free_handle(r);
 }

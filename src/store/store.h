@@ -37,9 +37,10 @@
 #include "util/util.h"
 
 /* The schema this code writes (PRAGMA user_version and meta.schema_version).
- * A database with a newer version is refused; older versions would be
- * migrated, but there are none yet (1 is the first). */
-#define LM_RESULTS_SCHEMA_VERSION 1
+ * 1: the first. 2: adds requests.cpu_ns.
+ * A database with a newer version is refused; an older one is migrated in
+ * place when opened (lm_results_open). */
+#define LM_RESULTS_SCHEMA_VERSION 2
 
 /* The NULL sentinel of integer fields. */
 #define LM_RESULTS_NULL INT64_MIN
@@ -111,8 +112,14 @@ typedef struct {
     int64_t io_read_bytes;
     int64_t io_write_bytes;
     int64_t io_calls;
-    int64_t cpu_user_ns;    /* CPU time attributed to the request (duration) */
-    int64_t cpu_system_ns;  /* (duration) */
+    /* CPU time attributed to the request (durations). cpu_ns is user +
+     * system, exact (the cgroup's total: cpuacct.usage, cpu.stat
+     * usage_usec). The split comes from tick-sampled counters, meaningless
+     * for a sub-millisecond request, so the gateway fills only cpu_ns and
+     * leaves the split NULL; `lumos run` fills all three. */
+    int64_t cpu_user_ns;
+    int64_t cpu_system_ns;
+    int64_t cpu_ns;
     int64_t mem_peak_bytes; /* the instance's peak memory during it */
     const char *error;      /* why it failed, or NULL */
 } lm_results_request;
@@ -157,8 +164,10 @@ void lm_results_event_init(lm_results_event *e);
  * synchronous=NORMAL. opts may be NULL (defaults: no writer thread). Returns
  * a handle the caller frees with lm_results_close, or NULL with err set: the
  * folder is missing or not writable, the file is not a SQLite database or not
- * a Lumos results database, or its schema version is newer than this code
- * (or older: migration is not implemented yet). */
+ * a Lumos results database, its schema version is newer than this code, or
+ * migrating it failed. A file with an older schema version is migrated to
+ * LM_RESULTS_SCHEMA_VERSION in one transaction (meta.migrated_from records
+ * the version it had); two processes opening it at once migrate it once. */
 lm_results *lm_results_open(const char *path, const lm_results_opts *opts, char *err);
 
 /* Copy one row into the pending batch. LM_OK, or LM_ERR only when out of

@@ -1,6 +1,7 @@
 /* test_results.c -- the results store (src/store): rows written in batches
  * and read back exactly with sqlite3 itself, the WAL mode and schema
- * version, refusals, the background writer's time and count triggers,
+ * version, refusals, the migration of a version-1 file (also by several
+ * processes at once), the background writer's time and count triggers,
  * failed writes, and the CSV export read back by a CSV parser. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,13 @@ static void make_request(lm_results_request *q, int64_t i) {
     q->io_calls = 2;
     q->cpu_user_ns = 900;
     q->cpu_system_ns = 100;
+    q->cpu_ns = 1000;
+    if (i == 1) { /* as the gateway writes it: the exact total, no split */
+        q->cpu_user_ns = LM_RESULTS_NULL;
+        q->cpu_system_ns = LM_RESULTS_NULL;
+        q->cpu_ns = 123456789;
+    }
+    if (i == 2) q->cpu_ns = LM_RESULTS_NULL; /* stored as given, not derived */
     q->mem_peak_bytes = 1 << 20;
     q->error = tricky[i % NTRICKY];
 }
@@ -210,7 +219,13 @@ static void test_roundtrip(void **state) {
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
     sqlite3_finalize(s);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 1);
+    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='migrated_from'"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
+                                 "name='cpu_ns' AND type='INTEGER'"),
+                     1);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='anchor_realtime_ns'"),
                      1700000000123456789LL);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='anchor_monotonic_ns'"), 42);
@@ -220,9 +235,10 @@ static void test_roundtrip(void **state) {
     assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key IN ('host_name', "
                                  "'host_os', 'host_kernel', 'host_arch', 'host_cpus')"),
                      5);
+    /* The requests indexes are built at close, not row by row. */
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND "
                                  "name IN ('requests_by_service', 'requests_by_instance')"),
-                     2);
+                     0);
 
     /* The service, strings byte for byte. */
     assert_int_equal(sqlite3_prepare_v2(db,
@@ -262,7 +278,8 @@ static void test_roundtrip(void **state) {
     /* Requests: every column against make_request, NULLs where unset. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM requests ORDER BY id", -1, &s, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 28);
+    assert_int_equal(sqlite3_column_count(s), 29);
+    assert_string_equal(sqlite3_column_name(s, 28), "cpu_ns"); /* last: as in a migrated file */
     for (int64_t i = 0; i < (int64_t)NTRICKY; i++) {
         assert_int_equal(sqlite3_step(s), SQLITE_ROW);
         lm_results_request q;
@@ -306,10 +323,16 @@ static void test_roundtrip(void **state) {
         assert_string_equal((const char *)sqlite3_column_text(s, 2), "fib@native#1");
         assert_int_equal(sqlite3_column_type(s, 27), SQLITE_TEXT);
         assert_string_equal((const char *)sqlite3_column_text(s, 27), q.error);
+        if (q.cpu_ns == LM_RESULTS_NULL) {
+            assert_int_equal(sqlite3_column_type(s, 28), SQLITE_NULL);
+        } else {
+            assert_int_equal(sqlite3_column_type(s, 28), SQLITE_INTEGER);
+            assert_int_equal(sqlite3_column_int64(s, 28), q.cpu_ns);
+        }
     }
     assert_int_equal(sqlite3_step(s), SQLITE_ROW); /* id 1000: all NULL */
     assert_int_equal(sqlite3_column_int64(s, 0), 1000);
-    for (int c = 1; c < 28; c++)
+    for (int c = 1; c < 29; c++)
         assert_int_equal(sqlite3_column_type(s, c), SQLITE_NULL);
     assert_int_equal(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
@@ -324,6 +347,11 @@ static void test_roundtrip(void **state) {
                      1);
     sqlite3_close(db);
     lm_results_close(r);
+    db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND "
+                                 "name IN ('requests_by_service', 'requests_by_instance')"),
+                     2);
+    sqlite3_close(db);
 
     /* Reopening keeps the rows and the first run's anchor. */
     lm_results_opts o2 = {.anchor_realtime_ns = 5, .anchor_monotonic_ns = 6};
@@ -344,7 +372,16 @@ static void test_refuses(void **state) {
     assert_non_null(r);
     lm_results_close(r);
 
+    /* The next version, which this code does not know. */
     sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(lm_results_open(dbpath, NULL, err));
+    assert_non_null(strstr(err, dbpath));
+    assert_non_null(strstr(err, "schema version 3, newer than this Lumos knows (2)"));
+    assert_null(strstr(err, "migrat"));
+
+    db = raw_open(dbpath);
     assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_null(lm_results_open(dbpath, NULL, err));
@@ -381,6 +418,283 @@ static void test_refuses(void **state) {
     assert_null(lm_results_open(other, NULL, err));
     assert_non_null(strstr(err, other));
     assert_non_null(strstr(err, "folder"));
+}
+
+/* ---- migration from version 1 ------------------------------------------- */
+
+/* The version-1 schema exactly as Lumos wrote it (src/store/schema.c before
+ * version 2), kept here so a v1 file can be made without old code. */
+static const char schema_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE services(id INTEGER PRIMARY KEY, name TEXT, function TEXT, runtime TEXT,"
+    " config_json TEXT, created_ns INTEGER);"
+    "CREATE TABLE instances(id TEXT PRIMARY KEY, service_id INTEGER REFERENCES services(id),"
+    " runtime TEXT, pid INTEGER, cgroup TEXT, start_ns INTEGER, spawn_ns INTEGER,"
+    " ready_ns INTEGER, stop_ns INTEGER, end_reason TEXT, exit_status INTEGER,"
+    " placement_ms REAL, cold_start_ms REAL);"
+    "CREATE TABLE requests(id INTEGER PRIMARY KEY, service_id INTEGER REFERENCES services(id),"
+    " instance_id TEXT REFERENCES instances(id), status_http INTEGER, cold INTEGER,"
+    " intended_send_ns INTEGER, send_ns INTEGER, ingress_ns INTEGER, queued_ns INTEGER,"
+    " acquired_ns INTEGER, cold_begin_ns INTEGER, cold_ready_ns INTEGER, dispatch_ns INTEGER,"
+    " result_ns INTEGER, response_ns INTEGER, receive_ns INTEGER, deser_ns INTEGER,"
+    " io_ns INTEGER, compute_ns INTEGER, ser_ns INTEGER, func_total_ns INTEGER,"
+    " io_read_bytes INTEGER, io_write_bytes INTEGER, io_calls INTEGER, cpu_user_ns INTEGER,"
+    " cpu_system_ns INTEGER, mem_peak_bytes INTEGER, error TEXT);"
+    "CREATE TABLE samples(instance_id TEXT REFERENCES instances(id), t_ns INTEGER,"
+    " cpu_user_ns INTEGER, cpu_system_ns INTEGER, mem_current_bytes INTEGER,"
+    " mem_peak_bytes INTEGER);"
+    "CREATE TABLE events(t_ns INTEGER, kind TEXT, service_id INTEGER, instance_id TEXT,"
+    " detail_json TEXT);"
+    "CREATE INDEX instances_by_service ON instances(service_id);"
+    "CREATE INDEX requests_by_service ON requests(service_id);"
+    "CREATE INDEX requests_by_instance ON requests(instance_id);"
+    "CREATE INDEX samples_by_instance ON samples(instance_id, t_ns);"
+    "CREATE INDEX events_by_time ON events(t_ns);";
+
+/* A v1 file's content: meta as a v1 Lumos wrote it, a service, an instance,
+ * a sample, an event, and three requests: one with its CPU split measured,
+ * one without (it failed before reaching an instance), one with only half of
+ * it (which gives no total). */
+static const char v1_rows[] =
+    "PRAGMA user_version = 1;"
+    "INSERT INTO meta VALUES('schema_version', 1), ('lumos_version', '0.1.0'),"
+    " ('anchor_realtime_ns', 1700000000000000000), ('anchor_monotonic_ns', 42),"
+    " ('host_name', 'old-host'), ('host_cpus', 2), ('sqlite_version', '3.40.1');"
+    "INSERT INTO services VALUES(7, 'fib@native', 'fibonacci', 'native', '{\"a\":1}', 5);"
+    "INSERT INTO instances VALUES('fib@native#1', 7, 'native', 4242, '/sys/fs/cgroup/x', 10,"
+    " 11, 12, 99, 'idle', 0, 0.125, 0.5);"
+    "INSERT INTO requests VALUES(1, 7, 'fib@native#1', 200, 1, 100, 101, 102, 103, 104, 105,"
+    " 106, 107, 108, 109, 110, 12, 13, 14, 0, 39, 51200, 0, 2, 900, 100, 1048576,"
+    " NULL);"
+    "INSERT INTO requests VALUES(2, 7, NULL, 502, NULL, 200, 201, 202, 203, NULL, NULL, NULL,"
+    " NULL, NULL, 209, 210, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " 'no instance, \"spawn\" failed');"
+    "INSERT INTO requests(id, service_id, cpu_user_ns) VALUES(3, 7, 700);"
+    "INSERT INTO samples VALUES('fib@native#1', 50, 51, 52, 53, 54);"
+    "INSERT INTO events VALUES(60, 'scale', 7, NULL, '{\"from\":0,\"to\":1}');";
+
+/* The v1 requests columns, to compare old data after the migration. */
+#define V1_REQUEST_COLUMNS                                                                         \
+    "id, service_id, instance_id, status_http, cold, intended_send_ns, send_ns, ingress_ns,"       \
+    " queued_ns, acquired_ns, cold_begin_ns, cold_ready_ns, dispatch_ns, result_ns,"               \
+    " response_ns, receive_ns, deser_ns, io_ns, compute_ns, ser_ns, func_total_ns,"                \
+    " io_read_bytes, io_write_bytes, io_calls, cpu_user_ns, cpu_system_ns, mem_peak_bytes,"        \
+    " error"
+
+/* Creates a version-1 file at path, in WAL mode as Lumos left it. */
+static void make_v1(const char *path) {
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; BEGIN; ", NULL, NULL, &msg);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, schema_v1, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, v1_rows, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) print_error("making the v1 file: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Every row of a query as text, each value tagged with its SQLite type, so
+ * two dumps are equal only when values and types are. Caller frees. */
+static char *dump(sqlite3 *db, const char *sql) {
+    lm_buf b = {0};
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            int t = sqlite3_column_type(st, c);
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            assert_int_equal(lm_buf_printf(&b, "%d:%s|", t, v ? v : ""), LM_OK);
+        }
+        assert_int_equal(lm_buf_append(&b, "\n", 1), LM_OK);
+    }
+    assert_int_equal(rc, SQLITE_DONE);
+    sqlite3_finalize(st);
+    return b.data ? b.data : strdup("");
+}
+
+/* What a migration must keep: every table but the new column and the two
+ * meta rows it rewrites. */
+static const char *const kept[] = {
+    "SELECT " V1_REQUEST_COLUMNS " FROM requests ORDER BY id",
+    "SELECT * FROM services ORDER BY rowid",
+    "SELECT * FROM instances ORDER BY rowid",
+    "SELECT * FROM samples ORDER BY rowid",
+    "SELECT * FROM events ORDER BY rowid",
+    "SELECT * FROM meta WHERE key NOT IN ('schema_version', 'migrated_from') ORDER BY key",
+};
+#define NKEPT (sizeof kept / sizeof kept[0])
+
+/* The schema's SQL text, every table and index. Caller frees. */
+static char *schema_text(const char *path) {
+    sqlite3 *db = raw_open(path);
+    char *s = dump(db, "SELECT type, name, sql FROM sqlite_schema ORDER BY name");
+    sqlite3_close(db);
+    return s;
+}
+
+/* A migrated v1 file holds what a v2 Lumos expects: version 2 everywhere,
+ * migrated_from 1, cpu_ns = user + system for the first request and NULL
+ * for the others. */
+static void assert_migrated(const char *path) {
+    sqlite3 *db = raw_open(path);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
+                                 "name='cpu_ns' AND type='INTEGER'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=1"), 1000);
+    assert_int_equal(raw_int(db, "SELECT typeof(cpu_ns) = 'integer' FROM requests WHERE id=1"), 1);
+    assert_int_equal(raw_int(db, "SELECT cpu_ns IS NULL FROM requests WHERE id=2"), 1);
+    assert_int_equal(raw_int(db, "SELECT cpu_ns IS NULL FROM requests WHERE id=3"), 1);
+    sqlite3_close(db);
+}
+
+static void test_migrate_v1(void **state) {
+    char err[LM_ERRLEN];
+    make_v1(dbpath);
+    sqlite3 *db = raw_open(dbpath);
+    char *before[NKEPT];
+    for (size_t i = 0; i < NKEPT; i++)
+        before[i] = dump(db, kept[i]);
+    sqlite3_close(db);
+
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    if (!r) print_error("%s\n", err);
+    assert_non_null(r);
+    assert_migrated(dbpath);
+    db = raw_open(dbpath);
+    for (size_t i = 0; i < NKEPT; i++) {
+        char *after = dump(db, kept[i]);
+        assert_string_equal(after, before[i]); /* old data intact, types too */
+        free(after);
+    }
+    sqlite3_close(db);
+
+    /* The handle writes v2 rows into it. */
+    lm_results_request q;
+    make_request(&q, 10);
+    assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    lm_results_close(r);
+    db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=10"), 1000);
+    assert_int_equal(raw_int(db, "SELECT cpu_user_ns FROM requests WHERE id=10"), 900);
+    /* A marker a second migration's fill would overwrite. */
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE requests SET cpu_ns = 5 WHERE id = 1", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    /* Opening again migrates nothing. */
+    r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    lm_results_close(r);
+    db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
+    assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=1"), 5);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests"), 4);
+    sqlite3_close(db);
+
+    /* Same tables, columns in the same order, as a new file: the CSV export
+     * of either has one shape. */
+    char fresh[600];
+    snprintf(fresh, sizeof fresh, "%s/fresh.db", dir);
+    r = lm_results_open(fresh, NULL, err);
+    assert_non_null(r);
+    lm_results_close(r);
+    char *a = schema_text(dbpath), *b = schema_text(fresh);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    for (size_t i = 0; i < NKEPT; i++)
+        free(before[i]);
+}
+
+/* A version-1 file whose requests table lacks the CPU columns: the ALTER
+ * TABLE succeeds, the fill fails, the error says so, and the file is left as
+ * it was, without the new column (one transaction). */
+static void test_migrate_fails_whole(void **state) {
+    char err[LM_ERRLEN];
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+                                  "CREATE TABLE requests(id INTEGER PRIMARY KEY);"
+                                  "INSERT INTO meta VALUES('schema_version', 1);"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(lm_results_open(dbpath, NULL, err));
+    print_message("broken v1 file: %s\n", err);
+    assert_non_null(strstr(err, dbpath));
+    assert_non_null(strstr(err, "migrating it from schema version 1 to 2 failed"));
+    assert_non_null(strstr(err, "cpu_user_ns"));
+    db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests')"), 1);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='migrated_from'"), 0);
+    sqlite3_close(db);
+}
+
+/* Several processes open the same v1 file at once. To make them collide,
+ * this process holds the write lock while they start: each reads version 1,
+ * then waits for the lock; when it is released one migrates and the others
+ * must find the work done (a second ALTER TABLE would fail). */
+#define NPROC 3
+static void test_migrate_concurrent(void **state) {
+    make_v1(dbpath);
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t kids[NPROC];
+    /* Children are forked before this process opens the file: SQLite state
+     * must not cross a fork. */
+    for (int i = 0; i < NPROC; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            close(go[1]);
+            char c;
+            if (read(go[0], &c, 1) < 0) _exit(3); /* EOF: go */
+            char err[LM_ERRLEN];
+            lm_results_opts o = {.busy_timeout_ms = 60000};
+            lm_results *r = lm_results_open(dbpath, &o, err);
+            if (!r) {
+                fprintf(stderr, "child %d: %s\n", i, err);
+                _exit(1);
+            }
+            lm_results_request q;
+            make_request(&q, 100 + i);
+            int rc =
+                lm_results_add_request(r, &q, err) == LM_OK && lm_results_flush(r, err) == LM_OK;
+            if (!rc) fprintf(stderr, "child %d: %s\n", i, err);
+            lm_results_close(r);
+            _exit(rc ? 0 : 2);
+        }
+    }
+    close(go[0]);
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    close(go[1]);  /* all children start */
+    sleep_ms(500); /* they read version 1 and queue for the lock (if slower, */
+                   /* they find version 2: the test is weaker, never wrong) */
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (int i = 0; i < NPROC; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_migrated(dbpath);
+    assert_int_equal(count_rows("requests"), 3 + NPROC);
 }
 
 /* ---- the background writer ---------------------------------------------- */
@@ -622,15 +936,16 @@ static void test_csv(void **state) {
     static int quoted[MAXR][MAXC], ncols[MAXR];
     int rows = parse_csv(text, fields, quoted, ncols);
     assert_int_equal(rows, 1 + NTRICKY + 1);
-    assert_int_equal(ncols[0], 28);
+    assert_int_equal(ncols[0], 29);
     assert_string_equal(fields[0][0], "id");
     assert_string_equal(fields[0][5], "intended_send_ns");
     assert_string_equal(fields[0][27], "error");
+    assert_string_equal(fields[0][28], "cpu_ns");
     for (int i = 0; i < (int)NTRICKY; i++) {
         lm_results_request q;
         make_request(&q, i);
         char num[32];
-        assert_int_equal(ncols[i + 1], 28);
+        assert_int_equal(ncols[i + 1], 29);
         snprintf(num, sizeof num, "%lld", (long long)q.intended_send_ns);
         assert_string_equal(fields[i + 1][5], num);
         snprintf(num, sizeof num, "%lld", (long long)q.compute_ns);
@@ -642,11 +957,13 @@ static void test_csv(void **state) {
         else
             assert_string_equal(fields[i + 1][10], ""); /* NULL */
         assert_false(quoted[i + 1][10]);
+        assert_string_equal(fields[i + 1][28], i == 1 ? "123456789" : i == 2 ? "" : "1000");
     }
     assert_true(quoted[NTRICKY][27]); /* the empty string is "" */
     assert_string_equal(fields[NTRICKY + 1][0], "1000");
     assert_string_equal(fields[NTRICKY + 1][27], "");
     assert_false(quoted[NTRICKY + 1][27]); /* NULL is an empty field */
+    assert_string_equal(fields[NTRICKY + 1][28], "");
     for (int i = 0; i < rows; i++)
         for (int c = 0; c < ncols[i]; c++)
             free(fields[i][c]);
@@ -687,6 +1004,9 @@ int main(void) {
         cmocka_unit_test(test_null_handles),
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_fails_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_by_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_by_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_flushes, setup, teardown),
