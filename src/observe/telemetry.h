@@ -118,6 +118,17 @@ int lm_telemetry_sample(lm_telemetry *t, lm_usage *out, char *err);
  * or LM_ERR with err and out zeroed when the reading or the reset failed. */
 int lm_telemetry_sample_and_reset(lm_telemetry *t, lm_usage *out, char *err);
 
+/* The hot path at a request's end, for the gateway: the exact CPU total
+ * (user + system, ns: cpuacct.usage on v1, cpu.stat usage_usec on v2,
+ * utime + stime ticks on /proc) and the memory peak since the last reset,
+ * then the peak reset, and nothing else: on cgroup v1 two preads and one
+ * pwrite (about 1.2 us against 2.8 us for lm_telemetry_sample_and_reset).
+ * The user/system split is left out: the kernel keeps it by sampling (ticks
+ * or charge-time mode), too coarse for a request of a millisecond. The
+ * difference of two marks is the CPU time between them. LM_OK, or LM_ERR
+ * with err (both outputs 0). */
+int lm_telemetry_mark(lm_telemetry *t, uint64_t *cpu_ns, uint64_t *mem_peak_bytes, char *err);
+
 /* 1 when lm_telemetry_sample_and_reset resets the peak, 0 when the peak
  * file could not be opened for writing (v2 before Linux 6.12, v2 without
  * memory.peak, a file this user may not write): peaks are then since the

@@ -245,8 +245,8 @@ int lm_telemetry_sample(lm_telemetry *t, lm_usage *out, char *err) {
     return LM_OK;
 }
 
-int lm_telemetry_sample_and_reset(lm_telemetry *t, lm_usage *out, char *err) {
-    if (lm_telemetry_sample(t, out, err) != LM_OK) return LM_ERR;
+/* Resets the peak through the handle's peak file. */
+static int reset_peak(lm_telemetry *t, char *err) {
     if (!t->can_reset) return LM_OK;
     /* What each kernel takes: v1 ignores the value, v2 wants "reset",
      * clear_refs 5 resets VmHWM. */
@@ -258,12 +258,44 @@ int lm_telemetry_sample_and_reset(lm_telemetry *t, lm_usage *out, char *err) {
     do
         w = pwrite(t->fd[F_PEAK], what, len, 0);
     while (w < 0 && errno == EINTR);
-    if (w != (ssize_t)len) {
-        memset(out, 0, sizeof(*out));
+    if (w != (ssize_t)len)
         return lm_errf(err, "cannot reset the peak through %s: %s (%s)", t->path[F_PEAK],
                        w < 0 ? strerror(errno) : "short write", t->gone);
+    return LM_OK;
+}
+
+int lm_telemetry_sample_and_reset(lm_telemetry *t, lm_usage *out, char *err) {
+    if (lm_telemetry_sample(t, out, err) != LM_OK) return LM_ERR;
+    if (reset_peak(t, err) != LM_OK) {
+        memset(out, 0, sizeof(*out));
+        return LM_ERR;
     }
     return LM_OK;
+}
+
+int lm_telemetry_mark(lm_telemetry *t, uint64_t *cpu_ns, uint64_t *mem_peak_bytes, char *err) {
+    *cpu_ns = *mem_peak_bytes = 0;
+    int rc;
+    if (t->source == LM_USAGE_CGROUP_V1 || t->source == LM_USAGE_CGROUP_V1_STAT) {
+        rc = pread_num(t, F_CPU, cpu_ns, err);
+        if (rc == LM_OK) rc = pread_num(t, F_PEAK, mem_peak_bytes, err);
+    } else if (t->source == LM_USAGE_CGROUP_V2) {
+        char buf[1024];
+        uint64_t usec = 0;
+        rc = pread_text(t, F_CPU, buf, sizeof(buf), err);
+        if (rc == LM_OK && lm__text_key(buf, "usage_usec", &usec) != LM_OK)
+            rc = lm_errf(err, "%s lacks usage_usec", t->path[F_CPU]);
+        *cpu_ns = usec * 1000;
+        if (rc == LM_OK && t->fd[F_PEAK] >= 0) rc = pread_num(t, F_PEAK, mem_peak_bytes, err);
+    } else {
+        lm_usage u;
+        rc = sample_proc(t, &u, err);
+        *cpu_ns = u.cpu_user_ns + u.cpu_system_ns;
+        *mem_peak_bytes = u.mem_peak_bytes;
+    }
+    if (rc == LM_OK) rc = reset_peak(t, err);
+    if (rc != LM_OK) *cpu_ns = *mem_peak_bytes = 0;
+    return rc;
 }
 
 int lm_telemetry_resets_peak(const lm_telemetry *t) { return t && t->can_reset; }

@@ -97,9 +97,8 @@ static void record(lm_gateway *gw, uint64_t id, lm_service *svc, const lm_pool_o
         row.io_calls = (int64_t)p[LM_PROBE_IO_CALLS];
     }
     if (o->usage_measured) {
-        row.cpu_user_ns = (int64_t)o->usage.cpu_user_ns;
-        row.cpu_system_ns = (int64_t)o->usage.cpu_system_ns;
-        if (o->usage.mem_peak_bytes) row.mem_peak_bytes = (int64_t)o->usage.mem_peak_bytes;
+        row.cpu_ns = (int64_t)o->cpu_ns; /* the split is not read per request */
+        if (o->mem_peak_bytes) row.mem_peak_bytes = (int64_t)o->mem_peak_bytes;
     }
     row.error = error;
     lm_results_add_request(gw->results, &row, NULL);

@@ -121,7 +121,7 @@ void lm_pool_event(lm_service *s, const char *kind, const char *instance_id, con
 }
 
 void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
-                    const lm_usage *usage, const char *err) {
+                    const lm_req_usage *usage, const char *err) {
     lm_service *s = r->svc;
     if (r->timeout) event_free(r->timeout);
     lm_pool_outcome o = {.status = status,
@@ -132,7 +132,10 @@ void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const
                          .err = err,
                          .service_id = s->id,
                          .usage_measured = usage != NULL};
-    if (usage) o.usage = *usage;
+    if (usage) {
+        o.cpu_ns = usage->cpu_ns;
+        o.mem_peak_bytes = usage->mem_peak_bytes;
+    }
     s->pool->in_flight--;
     r->done(r->arg, &o);
     free(r->body);
@@ -463,8 +466,7 @@ const lm_metrics_service *const *lm_pool_metrics(lm_pool *p, int *n) {
                 cpu += u.cpu_user_ns + u.cpu_system_ns;
                 mem += u.mem_current_bytes;
             } else if (pi->have_last) {
-                cpu += pi->last.cpu_user_ns + pi->last.cpu_system_ns;
-                mem += pi->last.mem_current_bytes;
+                cpu += pi->last_cpu_ns;
             }
         }
         s->m.cpu_seconds_total = (double)cpu / 1e9;

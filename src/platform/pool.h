@@ -67,8 +67,13 @@ typedef struct {
     const char *instance_id; /* NULL when it never reached an instance */
     const char *err;         /* why it failed, or NULL */
     int64_t service_id;
-    int usage_measured; /* usage holds the CPU time and peak memory of the request */
-    lm_usage usage;     /* (lm_usage_delta of the readings around it) */
+    /* What the instance's cgroup says of the request (usage_measured 1):
+     * its CPU time, user + system (the difference of the CPU total at its
+     * end and at the previous request's end or READY), and its peak memory
+     * (the peak was reset at that previous mark). */
+    int usage_measured;
+    uint64_t cpu_ns;
+    uint64_t mem_peak_bytes;
 } lm_pool_outcome;
 
 typedef void (*lm_pool_done_fn)(void *arg, const lm_pool_outcome *o);

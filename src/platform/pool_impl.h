@@ -36,10 +36,10 @@ struct pool_inst {
     /* Requests given to it, in order; the head is the one in flight. */
     lm_pool_req *head, *tail;
     int load;
-    uint64_t decided_ns; /* the pool decided to start it */
-    struct event *idle;  /* stops it when idle too long */
-    lm_telemetry *tel;   /* its cgroup's files, kept open (NULL: not measured) */
-    lm_usage last;       /* reading at READY or at the last request's end */
+    uint64_t decided_ns;  /* the pool decided to start it */
+    struct event *idle;   /* stops it when idle too long */
+    lm_telemetry *tel;    /* its cgroup's files, kept open (NULL: not measured) */
+    uint64_t last_cpu_ns; /* CPU total at READY or at the last request's end */
     int have_last;
     pool_inst *next;
 };
@@ -79,8 +79,13 @@ struct lm_pool {
 };
 
 /* pool.c */
+/* A request's CPU time and peak memory, when measured. */
+typedef struct {
+    uint64_t cpu_ns, mem_peak_bytes;
+} lm_req_usage;
+
 void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
-                    const lm_usage *usage, const char *err);
+                    const lm_req_usage *usage, const char *err);
 /* Gives waiting requests to starting instances with room, and starts new
  * instances for them where the service's scaling mode allows. */
 void lm_pool_pump(lm_service *s);

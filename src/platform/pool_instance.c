@@ -49,15 +49,18 @@ static void on_reaped(void *arg, const lm_instance *inst, int status, uint64_t s
     lm_results_update_instance(db, &row, NULL);
 }
 
-/* Reads the instance's usage at a request's end (or at READY) and resets
- * its memory peak, so the next request's peak is its own. delta gets the
- * request's share when there was a reading before it. */
-static int read_usage(pool_inst *pi, lm_usage *delta) {
-    lm_usage now;
-    if (!pi->tel || lm_telemetry_sample_and_reset(pi->tel, &now, NULL) != LM_OK) return 0;
+/* Marks a request's end (or READY) on the instance's cgroup: the CPU total
+ * and the memory peak, then a peak reset, so the next request's peak is its
+ * own. u gets the request's share when there was a mark before it. */
+static int read_usage(pool_inst *pi, lm_req_usage *u) {
+    uint64_t cpu, peak;
+    if (!pi->tel || lm_telemetry_mark(pi->tel, &cpu, &peak, NULL) != LM_OK) return 0;
     int measured = pi->have_last;
-    if (measured) lm_usage_delta(&pi->last, &now, delta);
-    pi->last = now;
+    if (measured) {
+        u->cpu_ns = cpu > pi->last_cpu_ns ? cpu - pi->last_cpu_ns : 0;
+        u->mem_peak_bytes = peak;
+    }
+    pi->last_cpu_ns = cpu;
     pi->have_last = 1;
     return measured;
 }
@@ -108,7 +111,7 @@ static void failed(pool_inst *pi, const char *err, int hung) {
     char event[LM_ERRLEN + 128];
     snprintf(event, sizeof(event), "{\"reason\":\"%s\",\"message\":%s}", reason, detail);
     lm_pool_event(s, reason, id, event);
-    lm_usage delta;
+    lm_req_usage delta;
     int measured = pi->in_flight ? read_usage(pi, &delta) : 0;
     lm_pool_req *r = NULL;
     if (pi->in_flight || !pi->ready) {
@@ -150,7 +153,7 @@ static void on_result(lm_conn *c, void *arg, const lm_call_result *res, const ch
     r->t.result = res->result_ns;
     pi->in_flight = 0;
     s->served++;
-    lm_usage delta;
+    lm_req_usage delta;
     int measured = read_usage(pi, &delta);
     lm_pool_finish(r, res->status, res, pi->inst.id, measured ? &delta : NULL, NULL);
     lm_pool_observe(s);
@@ -253,7 +256,7 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
     if (s->pool->o.telemetry) {
         char err2[LM_ERRLEN];
         pi->tel = lm_telemetry_open(&pi->inst.cgroup, pi->inst.child.pid, err2);
-        lm_usage ignored;
+        lm_req_usage ignored;
         read_usage(pi, &ignored); /* the baseline: start-up CPU is the cold start's */
     }
     if (s->pool->sampler)
@@ -327,7 +330,7 @@ void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
     if (pi->tel && lm_telemetry_sample(pi->tel, &last, NULL) == LM_OK)
         s->cpu_ns_gone += last.cpu_user_ns + last.cpu_system_ns;
     else if (pi->have_last)
-        s->cpu_ns_gone += pi->last.cpu_user_ns + pi->last.cpu_system_ns;
+        s->cpu_ns_gone += pi->last_cpu_ns;
     lm_telemetry_close(pi->tel);
     if (p->o.results) {
         lm_results_instance row;

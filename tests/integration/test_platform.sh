@@ -167,7 +167,7 @@ bad=$(q "SELECT count(*) FROM requests WHERE status_http = 200 AND func_total_ns
 # CPU attribution: a warm CPU-bound request's CPU time matches its compute
 # probe within 10%. The probe is wall-clock time, which a busy machine
 # stretches; so none may be above 1.1 and the best of three within 10%.
-ratios=$(q "SELECT (cpu_user_ns + cpu_system_ns) * 1.0 / compute_ns FROM requests r JOIN services s
+ratios=$(q "SELECT cpu_ns * 1.0 / compute_ns FROM requests r JOIN services s
            ON s.id = r.service_id WHERE s.name = 'mandelbrot-bitmap@native' AND cold = 0")
 echo "$ratios" | awk '{ if ($1 > 1.1) bad = 1; if ($1 > 0.9) ok = 1 } END { exit !(ok && !bad) }' ||
   fail "CPU/compute ratios $(echo $ratios)"

@@ -105,6 +105,14 @@ done
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || fail "serve did not exit cleanly"
 SERVE_PID=
-pgrep -f "build/artifacts/(native|wasm-aot)/(fibonacci|faulty|mandelbrot)" >/dev/null &&
-  fail "instances outlived the gateway"
+# Every instance it started (the results database names their pids) is gone.
+for pid in $(sqlite3 "$TMP/serve.db" "SELECT pid FROM instances"); do
+  if kill -0 "$pid" 2>/dev/null && grep -q build/artifacts "/proc/$pid/cmdline" 2>/dev/null; then
+    fail "instance $pid outlived the gateway"
+  fi
+done
+# With max-scale 2, two of the four parallel requests waited in the queue.
+queued=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests r JOIN services s ON s.id = r.service_id
+  WHERE s.name = 'mandelbrot-bitmap@native' AND r.queued_ns IS NOT NULL")
+[[ $queued == 2 ]] || fail "$queued of the 4 parallel requests were queued, not 2"
 echo ok

@@ -683,6 +683,61 @@ static void test_handle_cpu_attribution(void **state) {
     lm_cgroup_destroy(&cg);
 }
 
+/* lm_telemetry_mark, the gateway's per-request reading: the difference of
+ * two marks is the CPU the worker burned between them (its own clock, within
+ * 10%); the peak a mark returns is the one since the previous mark, which
+ * reset it; and it agrees with a full sample's total. */
+static void mark_ok(lm_telemetry *t, uint64_t *cpu, uint64_t *peak) {
+    char err[LM_ERRLEN];
+    if (lm_telemetry_mark(t, cpu, peak, err) != LM_OK) fail_msg("mark: %s", err);
+}
+
+static void marks(lm_telemetry *t, const worker *w, uint64_t slack_ns) {
+    uint64_t c0, c1, p0, p1, p2, c2;
+    int ok = 0;
+    for (int attempt = 0; attempt < 3 && !ok; attempt++) {
+        mark_ok(t, &c0, &p0);
+        uint64_t burned = worker_do(w, 'b');
+        mark_ok(t, &c1, &p1);
+        uint64_t d = c1 - c0, tol = burned / 10 + slack_ns;
+        printf("  %-9s mark: burned %.1f ms, marks %.1f ms apart\n", lm_telemetry_source(t),
+               burned / 1e6, d / 1e6);
+        ok = d + tol >= burned && d <= burned + tol;
+    }
+    if (!ok) fail_msg("%s: two marks do not bracket the burned CPU", lm_telemetry_source(t));
+    lm_usage u;
+    sample_ok(t, &u, 0);
+    assert_true(cpu_of(&u) >= c1);
+    if (!lm_telemetry_resets_peak(t)) return;
+    /* Allocate and free between two marks: the second shows the peak, the
+     * third (after its reset) does not. */
+    worker_do(w, 'a');
+    worker_do(w, 'f');
+    mark_ok(t, &c2, &p1);
+    mark_ok(t, &c2, &p2);
+    printf("  %-9s mark: peak %.1f MiB with %d MiB held between, %.1f MiB after\n",
+           lm_telemetry_source(t), p1 / (double)MIB, WORKER_MIB, p2 / (double)MIB);
+    assert_true(p1 >= (WORKER_MIB - 4) * MIB);
+    assert_true(p2 + (WORKER_MIB - 8) * MIB <= p1);
+}
+
+static void test_handle_mark(void **state) {
+    (void)state;
+    need_cgroups();
+    lm_cgroup cg;
+    group_create(&cg);
+    worker w;
+    worker_start(&w, &cg);
+    lm_telemetry *t = open_ok(&cg, w.pid);
+    marks(t, &w, 0);
+    lm_telemetry_close(t);
+    t = open_ok(NULL, w.pid); /* /proc: ticks, as above */
+    marks(t, &w, 20000000ull);
+    lm_telemetry_close(t);
+    worker_stop(&w);
+    lm_cgroup_destroy(&cg);
+}
+
 /* A request's peak: the reset at the end of one request makes the next
  * request's peak start at the usage of that moment. */
 static void peak_after_reset(lm_telemetry *t, const worker *w) {
@@ -954,6 +1009,7 @@ int main(void) {
         cmocka_unit_test(test_cpu_attribution_wasm_aot),
         cmocka_unit_test(test_sampler_two_instances),
         cmocka_unit_test(test_handle_fake_files),
+        cmocka_unit_test(test_handle_mark),
         cmocka_unit_test(test_handle_bad_inputs),
         cmocka_unit_test(test_handle_proc_fallback),
         cmocka_unit_test(test_handle_agrees_with_read),
