@@ -1,7 +1,8 @@
 /* telemetry_cost.c -- what one per-request telemetry reading costs, side by
  * side in one run: lm_telemetry_read (opens, reads and closes each file)
  * against a kept-open handle's lm_telemetry_sample and
- * lm_telemetry_sample_and_reset, on a real cgroup holding a sleeping child
+ * lm_telemetry_sample_and_reset and lm_telemetry_mark (the gateway's
+ * per-request call), on a real cgroup holding a sleeping child
  * (and, for comparison, on that child's /proc). Prints figures; it is not a
  * test. Needs root and a writable cgroup hierarchy for the cgroup rows.
  * Usage: telemetry_cost [CALLS] (per method and round; default 20000). */
@@ -17,9 +18,9 @@
 
 #define ROUNDS 5
 
-enum { M_READ, M_SAMPLE, M_RESET, M_N };
+enum { M_READ, M_SAMPLE, M_RESET, M_MARK, M_N };
 static const char *const method_name[M_N] = {"lm_telemetry_read", "lm_telemetry_sample",
-                                             "lm_telemetry_sample_and_reset"};
+                                             "lm_telemetry_sample_and_reset", "lm_telemetry_mark"};
 
 /* A child that joins cg (when given), says so, and sleeps until its pipe
  * closes. Returns its pid and the pipe's write end in *keep. */
@@ -64,11 +65,13 @@ static void reap(pid_t pid, int keep) {
 static double run(int m, const lm_cgroup *cg, pid_t pid, lm_telemetry *t, long n) {
     char err[LM_ERRLEN];
     lm_usage u;
+    uint64_t cpu, peak;
     uint64_t t0 = lm_now_ns();
     for (long i = 0; i < n; i++) {
         int rc = m == M_READ     ? lm_telemetry_read(cg, pid, &u, err)
                  : m == M_SAMPLE ? lm_telemetry_sample(t, &u, err)
-                                 : lm_telemetry_sample_and_reset(t, &u, err);
+                 : m == M_RESET  ? lm_telemetry_sample_and_reset(t, &u, err)
+                                 : lm_telemetry_mark(t, &cpu, &peak, err);
         if (rc != LM_OK) {
             fprintf(stderr, "%s: %s\n", method_name[m], err);
             return -1;
@@ -82,7 +85,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Rounds of the three methods interleaved, so that a disturbance of the
+/* Rounds of the methods interleaved, so that a disturbance of the
  * machine touches all of them alike; the median round of each is shown. */
 static int measure(const char *what, const lm_cgroup *cg, pid_t pid, long n) {
     char err[LM_ERRLEN];

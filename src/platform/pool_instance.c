@@ -233,7 +233,11 @@ static void became_free(pool_inst *pi) {
         lm_inst_assign(pi, r);
     }
     lm_pool_observe(s);
-    if (pi->load > 0) return;
+    if (pi->load > 0) {
+        /* Requests it already holds (container_concurrency > 1) go next. */
+        if (!pi->in_flight) dispatch(pi);
+        return;
+    }
     if (s->cfg.idle_timeout_ms == 0 && s->ninstances > s->cfg.min_scale) {
         lm_inst_retire(pi, "idle", 1000);
         return;

@@ -193,7 +193,7 @@ DB=$TMP/kpa.db
 serve --results "$DB" --autoscaler kpa --tick 100 --stable-window 1500 --panic-window 300 \
   --max-scale 4 --idle-timeout 60000
 for i in 1 2 3 4 5 6 7 8; do
-  curl -s -o /dev/null -X POST -d '{"mode":"sleep","ms":700}' "$URL/function/faulty" &
+  curl -s -m 60 -o /dev/null -X POST -d '{"mode":"sleep","ms":700}' "$URL/function/faulty" &
 done
 wait $(jobs -p | grep -v "^$SERVE_PID$") 2>/dev/null || true
 svc=$(curl -s "$URL/services")
@@ -209,4 +209,20 @@ stop_serve
 (($(q "SELECT count(*) FROM events WHERE kind = 'scale' AND json_extract(detail_json, '$.panic')") >= 1)) ||
   fail "no panic decision logged: $(q "SELECT detail_json FROM events")"
 [[ $(q "SELECT count(*) FROM requests WHERE status_http = 200") == 8 ]] || fail "not all 8 answered"
+
+# container_concurrency 2 on one instance: it holds two requests at a time
+# and runs them one after the other; four parallel requests all answer.
+DB=$TMP/cc.db
+serve --results "$DB" --autoscaler none --max-scale 1 --container-concurrency 2
+for i in 1 2 3 4; do
+  curl -s -m 30 -o /dev/null -w '%{http_code}\n' -X POST -d '{"mode":"sleep","ms":200}' "$URL/function/faulty" >"$TMP/cc$i" &
+done
+wait $(jobs -p | grep -v "^$SERVE_PID$") 2>/dev/null || true
+for i in 1 2 3 4; do [[ $(cat "$TMP/cc$i") == 200 ]] || fail "container concurrency 2, request $i: $(cat "$TMP/cc$i")"; done
+stop_serve
+[[ $(q "SELECT count(*) FROM instances") == 1 ]] || fail "more than one instance with max-scale 1"
+# Each request ran alone on the instance: no two dispatch..result spans overlap.
+bad=$(q "SELECT count(*) FROM requests a JOIN requests b ON a.id < b.id
+  WHERE a.dispatch_ns < b.result_ns AND b.dispatch_ns < a.result_ns")
+[[ $bad == 0 ]] || fail "$bad overlapping requests on one instance"
 echo ok
