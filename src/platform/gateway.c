@@ -7,7 +7,6 @@
  * results store's requests table (the observer), whatever its outcome. */
 #include "gateway.h"
 
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +118,8 @@ static void refuse(lm_gateway *gw, struct evhttp_request *req, uint64_t ingress,
     record(gw, id, svc, &o, lm_now_ns(), msg);
     if (svc)
         lm_metrics_service_request(lm_service_metrics(svc), status, ms(ingress, lm_now_ns()) / 1e3);
+    else
+        gw->other_requests++; /* no service to count it under */
 }
 
 static void on_client_gone(struct evhttp_connection *conn, void *arg) {
