@@ -6,32 +6,8 @@
 # services are deployed by --config and POST /services, and GET /metrics
 # passes promtool.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
 
-SERVE_PID=
-stop_serve() {
-  [[ -n $SERVE_PID ]] && kill -TERM "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
-  SERVE_PID=
-}
-trap 'stop_serve; cleanup' EXIT
-
-serve() { # options...
-  "$LUMOS" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
-  SERVE_PID=$!
-  for _ in $(seq 100); do
-    grep -q "listening on" "$TMP/serve.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  PORT=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\) .*|\1|p' "$TMP/serve.out")
-  [[ -n $PORT ]] || fail "serve did not start: $(cat "$TMP/serve.err")"
-  URL=http://127.0.0.1:$PORT
-}
-post() { # path body [curl options]: sets CODE, BODY, TIMING
-  local path=$1 body=$2
-  shift 2
-  CODE=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X POST -d "$body" "$@" "$URL$path")
-  BODY=$(cat "$TMP/body")
-  TIMING=$(grep -i '^server-timing:' "$TMP/headers" | tr -d '\r' || true)
-}
 part() { echo "$TIMING" | sed -n "s/.*\\b$1;dur=\\([0-9.]*\\).*/\\1/p"; }
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 
