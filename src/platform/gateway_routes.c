@@ -24,36 +24,9 @@ int lm_gateway_write_metrics(const lm_metrics_service *const *svcs, int n,
     return LM_OK;
 }
 
-/* The parser's spec as the pool's settings, and back. */
-static void spec_to_config(const lm_service_spec *sp, lm_service_config *c) {
-    *c = sp->cfg;
-    c->container_concurrency = sp->container_concurrency;
-    c->autoscaler =
-        sp->autoscaler == LM_SERVICE_AUTOSCALER_NONE ? LM_AUTOSCALER_NONE : LM_AUTOSCALER_KPA;
-    c->target = sp->target;
-    c->stable_window_ms = sp->stable_window_ms;
-    c->panic_window_ms = sp->panic_window_ms;
-    c->panic_threshold = sp->panic_threshold;
-    c->tick_ms = sp->tick_ms;
-}
-
-static void config_to_spec(const lm_service_config *c, lm_service_spec *sp) {
-    lm_service_spec_defaults(sp);
-    sp->cfg = *c;
-    sp->container_concurrency = c->container_concurrency;
-    sp->autoscaler = c->autoscaler == LM_AUTOSCALER_NONE ? LM_SERVICE_AUTOSCALER_NONE
-                                                         : LM_SERVICE_AUTOSCALER_KPA;
-    sp->target = c->target;
-    sp->target_set = c->target != (double)c->container_concurrency;
-    sp->stable_window_ms = c->stable_window_ms;
-    sp->panic_window_ms = c->panic_window_ms;
-    sp->panic_threshold = c->panic_threshold;
-    sp->tick_ms = c->tick_ms;
-}
-
 lm_serve_defaults *lm_serve_defaults_new(const lm_service_config *base) {
     lm_serve_defaults *d = calloc(1, sizeof(*d));
-    if (d) config_to_spec(base, &d->base);
+    if (d) lm_service_spec_from_config(base, &d->base);
     return d;
 }
 
@@ -65,7 +38,7 @@ static int deploy_all(lm_pool *p, const lm_service_spec *specs, int n, struct ev
     if (out) evbuffer_add_printf(out, "[");
     for (int i = 0; i < n; i++) {
         lm_service_config c;
-        spec_to_config(&specs[i], &c);
+        lm_service_spec_to_config(&specs[i], &c);
         char why[LM_ERRLEN];
         if (!lm_pool_deploy(p, specs[i].name, &c, why))
             return lm_errf(err, "%s: %s", specs[i].name, why);
@@ -87,7 +60,7 @@ int lm_serve_defaults_load(lm_serve_defaults *d, lm_pool *p, const char *path, c
     d->base = cfg->defaults;
     d->runtimes = cfg->runtimes;
     lm_service_config c;
-    spec_to_config(&cfg->defaults, &c);
+    lm_service_spec_to_config(&cfg->defaults, &c);
     lm_pool_set_defaults(p, &c);
     int rc = LM_OK;
     for (int i = 0; i < cfg->runtimes.n && rc == LM_OK; i++)

@@ -27,20 +27,6 @@ void lm_service_config_defaults(lm_service_config *c) {
     c->tick_ms = 2000;
 }
 
-int lm_service_config_json(const lm_service_config *c, char *out, size_t n) {
-    return snprintf(out, n,
-                    "{\"max_scale\":%d,\"min_scale\":%d,\"idle_timeout_ms\":%d,\"queue_max\":%d,"
-                    "\"queue_timeout_ms\":%d,\"request_timeout_ms\":%d,\"memory_limit_mib\":%llu,"
-                    "\"container_concurrency\":%d,\"autoscaler\":\"%s\",\"target\":%g,"
-                    "\"stable_window_ms\":%d,\"panic_window_ms\":%d,\"panic_threshold\":%g,"
-                    "\"tick_ms\":%d}",
-                    c->max_scale, c->min_scale, c->idle_timeout_ms, c->queue_max,
-                    c->queue_timeout_ms, c->request_timeout_ms,
-                    (unsigned long long)(c->memory_limit >> 20), c->container_concurrency,
-                    c->autoscaler == LM_AUTOSCALER_KPA ? "kpa" : "none", c->target,
-                    c->stable_window_ms, c->panic_window_ms, c->panic_threshold, c->tick_ms);
-}
-
 static void on_sample(void *arg, const char *instance_id, uint64_t t_ns, const lm_usage *u) {
     lm_pool *p = arg;
     if (!u) return;

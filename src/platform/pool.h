@@ -45,8 +45,9 @@ typedef struct {
 } lm_service_config;
 
 void lm_service_config_defaults(lm_service_config *c);
-/* The settings as one JSON object (for services.config_json and GET
- * /services); returns the length as snprintf. */
+/* The settings as one JSON object, as a --config file writes them (for
+ * services.config_json and GET /services); returns the length as snprintf.
+ * Written by service_config.c. */
 int lm_service_config_json(const lm_service_config *c, char *out, size_t n);
 
 /* Timestamps (CLOCK_MONOTONIC ns, 0 = did not happen) of one request. */

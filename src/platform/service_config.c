@@ -703,3 +703,40 @@ int lm_service_spec_equal(const lm_service_spec *a, const lm_service_spec *b) {
     /* get_field reads memory_limit in whole MiB; compare the bytes too. */
     return a->cfg.memory_limit == b->cfg.memory_limit;
 }
+
+/* ---- the pool's settings ---------------------------------------------- */
+
+void lm_service_spec_to_config(const lm_service_spec *sp, lm_service_config *c) {
+    *c = sp->cfg;
+    c->container_concurrency = sp->container_concurrency;
+    c->autoscaler =
+        sp->autoscaler == LM_SERVICE_AUTOSCALER_NONE ? LM_AUTOSCALER_NONE : LM_AUTOSCALER_KPA;
+    c->target = sp->target;
+    c->stable_window_ms = sp->stable_window_ms;
+    c->panic_window_ms = sp->panic_window_ms;
+    c->panic_threshold = sp->panic_threshold;
+    c->tick_ms = sp->tick_ms;
+}
+
+void lm_service_spec_from_config(const lm_service_config *c, lm_service_spec *sp) {
+    lm_service_spec_defaults(sp);
+    sp->cfg = *c;
+    sp->container_concurrency = c->container_concurrency;
+    sp->autoscaler = c->autoscaler == LM_AUTOSCALER_NONE ? LM_SERVICE_AUTOSCALER_NONE
+                                                         : LM_SERVICE_AUTOSCALER_KPA;
+    sp->target = c->target;
+    sp->target_set = c->target != (double)c->container_concurrency;
+    sp->stable_window_ms = c->stable_window_ms;
+    sp->panic_window_ms = c->panic_window_ms;
+    sp->panic_threshold = c->panic_threshold;
+    sp->tick_ms = c->tick_ms;
+}
+
+int lm_service_config_json(const lm_service_config *c, char *out, size_t n) {
+    lm_service_spec sp;
+    lm_service_spec_from_config(c, &sp);
+    char *json = lm_service_spec_to_json(&sp, NULL);
+    int len = snprintf(out, n, "%s", json ? json : "{}");
+    free(json);
+    return len;
+}

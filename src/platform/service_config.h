@@ -127,4 +127,10 @@ int lm_service_spec_equal(const lm_service_spec *a, const lm_service_spec *b);
  * none): dr's entry for fn, else its "*", else "native". */
 const char *lm_default_runtime(const lm_default_runtimes *dr, const char *fn);
 
+/* A spec's settings as the pool takes them (the autoscaler fields copied
+ * into lm_service_config), and the pool's settings as a spec (name "",
+ * target_set when target differs from container_concurrency). */
+void lm_service_spec_to_config(const lm_service_spec *sp, lm_service_config *c);
+void lm_service_spec_from_config(const lm_service_config *c, lm_service_spec *sp);
+
 #endif

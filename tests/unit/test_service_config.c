@@ -645,15 +645,80 @@ static void test_load_file(void **state) {
     assert_non_null(strstr(err, "/tmp: cannot read"));
 }
 
+/* The pool's settings and a spec map onto each other without loss, and the
+ * pool's JSON (services.config_json, GET /services) is the spec writer's,
+ * so a --config file could carry it back. */
+static void assert_config_equal(const lm_service_config *a, const lm_service_config *b) {
+    assert_int_equal(a->max_scale, b->max_scale);
+    assert_int_equal(a->min_scale, b->min_scale);
+    assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
+    assert_int_equal(a->queue_max, b->queue_max);
+    assert_int_equal(a->queue_timeout_ms, b->queue_timeout_ms);
+    assert_int_equal(a->request_timeout_ms, b->request_timeout_ms);
+    assert_int_equal(a->memory_limit, b->memory_limit);
+    assert_int_equal(a->container_concurrency, b->container_concurrency);
+    assert_int_equal(a->autoscaler, b->autoscaler);
+    assert_true(a->target == b->target && a->panic_threshold == b->panic_threshold);
+    assert_int_equal(a->stable_window_ms, b->stable_window_ms);
+    assert_int_equal(a->panic_window_ms, b->panic_window_ms);
+    assert_int_equal(a->tick_ms, b->tick_ms);
+}
+
+static void test_pool_config_round_trip(void **state) {
+    (void)state;
+    lm_service_config c, back;
+    lm_service_config_defaults(&c);
+    c.max_scale = 9;
+    c.min_scale = 2;
+    c.idle_timeout_ms = 0;
+    c.memory_limit = 256ull << 20;
+    c.container_concurrency = 3;
+    c.autoscaler = LM_AUTOSCALER_NONE;
+    c.target = 0.7;
+    c.stable_window_ms = 30000;
+    c.panic_window_ms = 3000;
+    c.panic_threshold = 2.5;
+    c.tick_ms = 500;
+    lm_service_spec sp;
+    lm_service_spec_from_config(&c, &sp);
+    assert_int_equal(sp.target_set, 1);
+    lm_service_spec_to_config(&sp, &back);
+    assert_config_equal(&c, &back);
+    char json[1024], err[LM_ERRLEN];
+    assert_true(lm_service_config_json(&c, json, sizeof(json)) > 0);
+    assert_non_null(strstr(json, "\"memory_limit_mib\":256"));
+    assert_non_null(strstr(json, "\"autoscaler\":\"none\""));
+    assert_non_null(strstr(json, "\"target\":0.7"));
+    lm_service_spec base, *out = NULL;
+    lm_service_spec_defaults(&base);
+    char body[1200];
+    /* The JSON back through the POST /services parser, with a name. */
+    snprintf(body, sizeof(body), "{\"name\":\"fibonacci@native\",%s", json + 1);
+    int n = 0;
+    assert_int_equal(lm_service_specs_parse(body, strlen(body), &base, NULL, &out, &n, err), LM_OK);
+    assert_int_equal(n, 1);
+    lm_service_spec_to_config(&out[0], &back);
+    assert_config_equal(&c, &back);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),      cmocka_unit_test(test_empty_and_builtin_defaults),
-        cmocka_unit_test(test_layering),       cmocka_unit_test(test_default_runtimes),
-        cmocka_unit_test(test_post_bodies),    cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_unknown_fields), cmocka_unit_test(test_types),
-        cmocka_unit_test(test_ranges),         cmocka_unit_test(test_relations),
-        cmocka_unit_test(test_names),          cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_syntax),         cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_pool_config_round_trip),
+        cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_empty_and_builtin_defaults),
+        cmocka_unit_test(test_layering),
+        cmocka_unit_test(test_default_runtimes),
+        cmocka_unit_test(test_post_bodies),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_relations),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_syntax),
+        cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
