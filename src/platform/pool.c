@@ -132,7 +132,7 @@ void lm_pool_observe(lm_service *s) {
     if (s->kpa) lm_kpa_observe(s->kpa, lm_now_ns(), s->load + s->queued);
 }
 
-static lm_pool_req *dequeue(lm_service *s) {
+lm_pool_req *lm_pool_dequeue(lm_service *s) {
     lm_pool_req *r = s->queue_head;
     if (!r) return NULL;
     s->queue_head = r->next;
@@ -160,9 +160,9 @@ void lm_pool_pump(lm_service *s) {
     while (s->queue_head) {
         pool_inst *pi = s->queue_head->force_cold ? NULL : starting_with_room(s);
         if (pi) {
-            lm_inst_assign(pi, dequeue(s));
+            lm_inst_assign(pi, lm_pool_dequeue(s));
         } else if (may_start_for_request(s)) {
-            lm_pool_req *r = dequeue(s);
+            lm_pool_req *r = lm_pool_dequeue(s);
             if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
         } else {
             break;
@@ -188,30 +188,31 @@ static void on_queue_timeout(evutil_socket_t fd, short what, void *arg) {
     lm_pool_finish(r, 503, NULL, NULL, NULL, "timed out waiting for an instance");
 }
 
+/* r joins the queue's count and its wait is timed (from its first entry). */
+static void start_waiting(lm_service *s, lm_pool_req *r) {
+    if (!r->t.queued) r->t.queued = lm_now_ns();
+    if (!r->timeout) r->timeout = evtimer_new(s->pool->base, on_queue_timeout, r);
+    struct timeval tv = {s->cfg.queue_timeout_ms / 1000, (s->cfg.queue_timeout_ms % 1000) * 1000};
+    if (r->timeout) evtimer_add(r->timeout, &tv);
+    s->queued++;
+}
+
 static void enqueue(lm_service *s, lm_pool_req *r) {
-    r->t.queued = lm_now_ns();
     r->next = NULL;
     if (s->queue_tail)
         s->queue_tail->next = r;
     else
         s->queue_head = r;
     s->queue_tail = r;
-    s->queued++;
-    if (!r->timeout) r->timeout = evtimer_new(s->pool->base, on_queue_timeout, r);
-    struct timeval tv = {s->cfg.queue_timeout_ms / 1000, (s->cfg.queue_timeout_ms % 1000) * 1000};
-    if (r->timeout) evtimer_add(r->timeout, &tv);
+    start_waiting(s, r);
 }
 
 void lm_pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail) {
     if (!head) return;
-    struct timeval tv = {s->cfg.queue_timeout_ms / 1000, (s->cfg.queue_timeout_ms % 1000) * 1000};
     for (lm_pool_req *r = head; r; r = r->next) {
         r->cold = 0;
         r->t.cold_begin = r->t.cold_ready = r->t.acquired = r->t.dispatch = 0;
-        if (!r->t.queued) r->t.queued = lm_now_ns();
-        if (!r->timeout) r->timeout = evtimer_new(s->pool->base, on_queue_timeout, r);
-        if (r->timeout) evtimer_add(r->timeout, &tv);
-        s->queued++;
+        start_waiting(s, r);
     }
     tail->next = s->queue_head;
     if (!s->queue_head) s->queue_tail = tail;
@@ -469,12 +470,12 @@ void lm_pool_free(lm_pool *p) {
         lm_service *s = p->services[i];
         lm_scale_free(s);
         lm_pool_req *r;
-        while ((r = dequeue(s)))
+        while ((r = lm_pool_dequeue(s)))
             lm_pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         while (s->instances) {
             lm_inst_retire(s->instances, "shutdown", 1000);
             /* What it held went back to the queue: fail it. */
-            while ((r = dequeue(s)))
+            while ((r = lm_pool_dequeue(s)))
                 lm_pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         }
     }

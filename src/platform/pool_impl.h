@@ -89,6 +89,8 @@ void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const
 /* Gives waiting requests to starting instances with room, and starts new
  * instances for them where the service's scaling mode allows. */
 void lm_pool_pump(lm_service *s);
+/* Takes the head of the service's queue (its queue timer stopped), or NULL. */
+lm_pool_req *lm_pool_dequeue(lm_service *s);
 /* Puts the requests head..tail (linked by next) back at the head of the
  * service's queue, as if they had never reached an instance. */
 void lm_pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail);

@@ -225,12 +225,7 @@ static void became_free(pool_inst *pi) {
             lm_pool_pump(s);
             return;
         }
-        lm_pool_req *r = s->queue_head;
-        s->queue_head = r->next;
-        if (!s->queue_head) s->queue_tail = NULL;
-        s->queued--;
-        if (r->timeout) evtimer_del(r->timeout);
-        lm_inst_assign(pi, r);
+        lm_inst_assign(pi, lm_pool_dequeue(s));
     }
     lm_pool_observe(s);
     if (pi->load > 0) {
