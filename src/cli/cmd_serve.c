@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "load/dataset.h"
@@ -230,6 +231,7 @@ int lm_cmd_serve(int argc, char **argv) {
 
     char err[LM_ERRLEN], addr[300], dbpath[2048];
     lm_results *db = NULL;
+    int created = 0, served = 0;
     if (!paths.results || strcmp(paths.results, "none") != 0) {
         if (paths.results) {
             snprintf(dbpath, sizeof(dbpath), "%s", paths.results);
@@ -241,6 +243,7 @@ int lm_cmd_serve(int argc, char **argv) {
             snprintf(dbpath, sizeof(dbpath), "results/serve-%s.db", stamp);
         }
         lm_results_opts ro = {.background = 1, .lumos_version = "0.1.0"};
+        created = access(dbpath, F_OK) != 0;
         db = lm_results_open(dbpath, &ro, err);
         if (!db) return lm_cli_fail("serve: --results: %s", err);
         lm_results_set_meta(db, "command", "lumos serve", NULL);
@@ -279,13 +282,14 @@ int lm_cmd_serve(int argc, char **argv) {
         goto out;
     }
     if (paths.config && lm_gateway_load_config(gw, paths.config, err) != LM_OK) {
-        rc = lm_cli_fail("serve: --config %s: %s", paths.config, err);
+        rc = lm_cli_fail("serve: --config: %s", err);
         goto out;
     }
     printf("lumos serve: listening on http://127.0.0.1:%d (redis %s)\n", lm_gateway_port(gw), addr);
     if (db) printf("lumos serve: recording into %s\n", dbpath);
     say_telemetry(&o.pool);
     fflush(stdout);
+    served = 1;
     event_base_dispatch(base);
 out:
     lm_gateway_free(gw);
@@ -298,8 +302,18 @@ out:
         lm_results_flush(db, NULL);
         lm_results_stats_get(db, &st);
         lm_results_close(db);
-        printf("lumos serve: %llu rows written to %s (%llu lost)\n",
-               (unsigned long long)st.rows_written, dbpath, (unsigned long long)st.rows_lost);
+        if (!served && created) {
+            /* It never served: leave no empty results file behind. */
+            const char *suffix[] = {"", "-wal", "-shm"};
+            for (int i = 0; i < 3; i++) {
+                char f[2100];
+                snprintf(f, sizeof(f), "%s%s", dbpath, suffix[i]);
+                unlink(f);
+            }
+        } else {
+            printf("lumos serve: %llu rows written to %s (%llu lost)\n",
+                   (unsigned long long)st.rows_written, dbpath, (unsigned long long)st.rows_lost);
+        }
     }
     return rc;
 }

@@ -72,4 +72,19 @@ expect_exit 2 "$LUMOS" run --group 7
 expect_exit 2 "$LUMOS" run --runs 0
 expect_exit 1 "$LUMOS" run --runtimes native,nosuchrt
 contains "$ERR" "unknown runtime"
+
+# serve: bad flags are usage errors (2); a config it cannot use fails (1)
+# before serving, naming the problem, and leaves no results file behind.
+expect_exit 2 "$LUMOS" serve --autoscaler fast
+contains "$ERR" "kpa or none"
+expect_exit 2 "$LUMOS" serve --port 70000
+expect_exit 2 "$LUMOS" serve --min-scale 3 --max-scale 2
+expect_exit 2 "$LUMOS" serve --target 0
+printf '{"services":[{"name":"fibonacci@native","max_scal":2}]}' >"$TMP/bad.json"
+mkdir "$TMP/cwd"
+(cd "$TMP/cwd" && expect_exit 1 "$LUMOS" serve --port 0 --config "$TMP/bad.json" &&
+  contains "$ERR" "max_scal" && [[ ! -e results || -z $(ls -A results) ]]) ||
+  fail "serve with a bad --config: $ERR; left $(ls -A "$TMP/cwd/results" 2>/dev/null)"
+expect_exit 1 "$LUMOS" serve --port 0 --results none --config "$TMP/missing.json"
+contains "$ERR" "cannot open"
 echo ok
