@@ -37,10 +37,8 @@ static int deploy_all(lm_pool *p, const lm_service_spec *specs, int n, struct ev
                       char *err) {
     if (out) evbuffer_add_printf(out, "[");
     for (int i = 0; i < n; i++) {
-        lm_service_config c;
-        lm_service_spec_to_config(&specs[i], &c);
         char why[LM_ERRLEN];
-        if (!lm_pool_deploy(p, specs[i].name, &c, why))
+        if (!lm_pool_deploy(p, specs[i].name, &specs[i].cfg, why))
             return lm_errf(err, "%s: %s", specs[i].name, why);
         char *json = out ? lm_service_spec_to_json(&specs[i], NULL) : NULL;
         if (out) evbuffer_add_printf(out, "%s%s", i ? "," : "", json ? json : "{}");
@@ -59,9 +57,7 @@ int lm_serve_defaults_load(lm_serve_defaults *d, lm_pool *p, const char *path, c
     }
     d->base = cfg->defaults;
     d->runtimes = cfg->runtimes;
-    lm_service_config c;
-    lm_service_spec_to_config(&cfg->defaults, &c);
-    lm_pool_set_defaults(p, &c);
+    lm_pool_set_defaults(p, &cfg->defaults.cfg);
     int rc = LM_OK;
     for (int i = 0; i < cfg->runtimes.n && rc == LM_OK; i++)
         rc = lm_pool_set_default_runtime(p, cfg->runtimes.v[i].function, cfg->runtimes.v[i].runtime,

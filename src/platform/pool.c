@@ -11,22 +11,6 @@
 
 #include "builder/catalog.h"
 
-void lm_service_config_defaults(lm_service_config *c) {
-    memset(c, 0, sizeof(*c));
-    c->max_scale = 4;
-    c->idle_timeout_ms = 60000;
-    c->queue_max = 64;
-    c->queue_timeout_ms = 30000;
-    c->request_timeout_ms = 60000;
-    c->container_concurrency = 1;
-    c->autoscaler = LM_AUTOSCALER_KPA;
-    c->target = 1.0;
-    c->stable_window_ms = 60000;
-    c->panic_window_ms = 6000;
-    c->panic_threshold = 2.0;
-    c->tick_ms = 2000;
-}
-
 static void on_sample(void *arg, const char *instance_id, uint64_t t_ns, const lm_usage *u) {
     lm_pool *p = arg;
     if (!u) return;

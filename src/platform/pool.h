@@ -44,6 +44,7 @@ typedef struct {
     int tick_ms;            /* default 2000 */
 } lm_service_config;
 
+/* The defaults above (written in service_config.c, beside the parser). */
 void lm_service_config_defaults(lm_service_config *c);
 /* The settings as one JSON object, as a --config file writes them (for
  * services.config_json and GET /services); returns the length as snprintf.

@@ -23,7 +23,7 @@ enum kind {
     K_INT,       /* int, JSON integer */
     K_MIB,       /* uint64_t bytes, JSON integer of MiB */
     K_DOUBLE,    /* double, any JSON number */
-    K_AUTOSCALER /* int LM_SERVICE_AUTOSCALER_*, "kpa" or "none" */
+    K_AUTOSCALER /* int LM_AUTOSCALER_*, "kpa" or "none" */
 };
 
 typedef struct {
@@ -46,29 +46,38 @@ static const field fields[] = {
     {"queue_timeout_ms", K_INT, OFF(cfg.queue_timeout_ms), 1, 86400000, 0},
     {"request_timeout_ms", K_INT, OFF(cfg.request_timeout_ms), 1, 86400000, 0},
     {"memory_limit_mib", K_MIB, OFF(cfg.memory_limit), 0, 1048576, 0},
-    {"container_concurrency", K_INT, OFF(container_concurrency), 1, 1000, 0},
-    {"autoscaler", K_AUTOSCALER, OFF(autoscaler), 0, 1, 0},
-    {"target", K_DOUBLE, OFF(target), 0, 1000, 1},
-    {"stable_window_ms", K_INT, OFF(stable_window_ms), 10, 3600000, 0},
-    {"panic_window_ms", K_INT, OFF(panic_window_ms), 10, 3600000, 0},
-    {"panic_threshold", K_DOUBLE, OFF(panic_threshold), 1.1, 10, 0},
-    {"tick_ms", K_INT, OFF(tick_ms), 10, 60000, 0},
+    {"container_concurrency", K_INT, OFF(cfg.container_concurrency), 1, 1000, 0},
+    {"autoscaler", K_AUTOSCALER, OFF(cfg.autoscaler), 0, 1, 0},
+    {"target", K_DOUBLE, OFF(cfg.target), 0, 1000, 1},
+    {"stable_window_ms", K_INT, OFF(cfg.stable_window_ms), 10, 3600000, 0},
+    {"panic_window_ms", K_INT, OFF(cfg.panic_window_ms), 10, 3600000, 0},
+    {"panic_threshold", K_DOUBLE, OFF(cfg.panic_threshold), 1.1, 10, 0},
+    {"tick_ms", K_INT, OFF(cfg.tick_ms), 10, 60000, 0},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 static const char *const file_keys[] = {"defaults", "default_runtimes", "services"};
 
+/* The pool's defaults live here, with the parser that documents them. */
+void lm_service_config_defaults(lm_service_config *c) {
+    memset(c, 0, sizeof(*c));
+    c->max_scale = 4;
+    c->idle_timeout_ms = 60000;
+    c->queue_max = 64;
+    c->queue_timeout_ms = 30000;
+    c->request_timeout_ms = 60000;
+    c->container_concurrency = 1;
+    c->autoscaler = LM_AUTOSCALER_KPA;
+    c->target = 1.0;
+    c->stable_window_ms = 60000;
+    c->panic_window_ms = 6000;
+    c->panic_threshold = 2.0;
+    c->tick_ms = 2000;
+}
+
 void lm_service_spec_defaults(lm_service_spec *s) {
     memset(s, 0, sizeof(*s));
     lm_service_config_defaults(&s->cfg);
-    s->container_concurrency = 1;
-    s->autoscaler = LM_SERVICE_AUTOSCALER_KPA;
-    s->target = 1;
-    s->target_set = 0;
-    s->stable_window_ms = 60000;
-    s->panic_window_ms = 6000;
-    s->panic_threshold = 2.0;
-    s->tick_ms = 2000;
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -249,7 +258,7 @@ static int set_field(const field *f, const json_t *v, lm_service_spec *s, const 
             show(shown, str);
             return lm_errf(err, "%s: must be \"kpa\" or \"none\", not \"%s\"", path, shown);
         }
-        *(int *)(void *)p = str[0] == 'k' ? LM_SERVICE_AUTOSCALER_KPA : LM_SERVICE_AUTOSCALER_NONE;
+        *(int *)(void *)p = str[0] == 'k' ? LM_AUTOSCALER_KPA : LM_AUTOSCALER_NONE;
         return LM_OK;
     }
     if (f->kind == K_DOUBLE) {
@@ -292,7 +301,7 @@ static double get_field(const field *f, const lm_service_spec *s) {
 }
 
 /* The autoscaler's relations (lm_service_spec_check). */
-static int check_autoscaler(const lm_service_spec *c, const char *w, char *err) {
+static int check_autoscaler(const lm_service_config *c, const char *w, char *err) {
     if (c->target > c->container_concurrency) {
         char t[40];
         format_double(t, sizeof t, c->target);
@@ -326,7 +335,7 @@ int lm_service_spec_check(const lm_service_spec *s, const char *path, char *err)
     if (c->min_scale > c->max_scale)
         return lm_errf(err, "%s: min_scale %d is above max_scale %d", w, c->min_scale,
                        c->max_scale);
-    return check_autoscaler(s, w, err);
+    return check_autoscaler(&s->cfg, w, err);
 }
 
 /* Applies the fields of obj to s; the "name" member, allowed only where
@@ -346,10 +355,10 @@ static int apply_fields(const json_t *obj, lm_service_spec *s, const char *path,
         const field *f = find_field(key);
         if (!f) return unknown_service_field(path, key, err);
         if (set_field(f, v, s, p, err) != LM_OK) return LM_ERR;
-        if (f->off == OFF(target)) s->target_set = 1;
+        if (f->off == OFF(cfg.target)) s->target_set = 1;
     }
     /* An unset target follows container_concurrency, layer after layer. */
-    if (!s->target_set) s->target = s->container_concurrency;
+    if (!s->target_set) s->cfg.target = s->cfg.container_concurrency;
     return LM_OK;
 }
 
@@ -657,8 +666,7 @@ static int write_field(lm_buf *b, const field *f, const lm_service_spec *s, cons
     case K_INT:
     case K_MIB: return lm_buf_printf(b, "%.0f", v);
     case K_AUTOSCALER:
-        return lm_buf_printf(b, "\"%s\"",
-                             s->autoscaler == LM_SERVICE_AUTOSCALER_NONE ? "none" : "kpa");
+        return lm_buf_printf(b, "\"%s\"", s->cfg.autoscaler == LM_AUTOSCALER_NONE ? "none" : "kpa");
     case K_DOUBLE: {
         char num[40];
         format_double(num, sizeof num, v);
@@ -706,30 +714,10 @@ int lm_service_spec_equal(const lm_service_spec *a, const lm_service_spec *b) {
 
 /* ---- the pool's settings ---------------------------------------------- */
 
-void lm_service_spec_to_config(const lm_service_spec *sp, lm_service_config *c) {
-    *c = sp->cfg;
-    c->container_concurrency = sp->container_concurrency;
-    c->autoscaler =
-        sp->autoscaler == LM_SERVICE_AUTOSCALER_NONE ? LM_AUTOSCALER_NONE : LM_AUTOSCALER_KPA;
-    c->target = sp->target;
-    c->stable_window_ms = sp->stable_window_ms;
-    c->panic_window_ms = sp->panic_window_ms;
-    c->panic_threshold = sp->panic_threshold;
-    c->tick_ms = sp->tick_ms;
-}
-
 void lm_service_spec_from_config(const lm_service_config *c, lm_service_spec *sp) {
     lm_service_spec_defaults(sp);
     sp->cfg = *c;
-    sp->container_concurrency = c->container_concurrency;
-    sp->autoscaler = c->autoscaler == LM_AUTOSCALER_NONE ? LM_SERVICE_AUTOSCALER_NONE
-                                                         : LM_SERVICE_AUTOSCALER_KPA;
-    sp->target = c->target;
     sp->target_set = c->target != (double)c->container_concurrency;
-    sp->stable_window_ms = c->stable_window_ms;
-    sp->panic_window_ms = c->panic_window_ms;
-    sp->panic_threshold = c->panic_threshold;
-    sp->tick_ms = c->tick_ms;
 }
 
 int lm_service_config_json(const lm_service_config *c, char *out, size_t n) {

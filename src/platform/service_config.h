@@ -25,34 +25,19 @@
 #define LM_SERVICE_CONFIG_MAX_SERVICES 64
 #define LM_MAX_DEFAULT_RUNTIMES 64
 
-/* The values of lm_service_spec.autoscaler (named apart from any that
- * pool.h may define, so both can be included; kpa is 0, none is 1). */
-enum {
-    LM_SERVICE_AUTOSCALER_KPA = 0, /* Knative's: stable and panic windows (the default) */
-    LM_SERVICE_AUTOSCALER_NONE = 1 /* a new instance per request that finds none idle */
-};
-
-/* One service: its name and what the pool needs to deploy it. cfg holds
- * the pool's settings; the fields after it are the autoscaler's. The
- * ranges the parser enforces are in docs/serve-config.md. */
+/* One service: its name and the pool's settings for it. The ranges the
+ * parser enforces are in docs/serve-config.md. */
 typedef struct {
     /* "fibonacci@wasm-aot", the runtime always given; "" in a base */
     char name[LM_SERVICE_NAME_MAX + 1];
     char function[LM_SERVICE_NAME_MAX + 1]; /* "fibonacci" */
     char runtime[LM_SERVICE_NAME_MAX + 1];  /* "wasm-aot" */
-    lm_service_config cfg;     /* memory_limit: bytes, whole MiB (memory_limit_mib in JSON) */
-    int container_concurrency; /* requests one instance holds at once, 1..1000 (default 1) */
-    int autoscaler;            /* LM_SERVICE_AUTOSCALER_* (default KPA) */
-    /* Concurrent requests per instance the KPA aims for, > 0, at most
-     * container_concurrency. Always valid; target_set says whether some
-     * layer gave it: while none has, it follows container_concurrency
-     * through the layers (the default). */
-    double target;
+    /* memory_limit: bytes, whole MiB (memory_limit_mib in JSON). cfg.target
+     * is always valid, at most cfg.container_concurrency; target_set says
+     * whether some layer gave it: while none has, it follows
+     * container_concurrency through the layers (the default). */
+    lm_service_config cfg;
     int target_set;
-    int stable_window_ms;   /* 10..3600000 (default 60000) */
-    int panic_window_ms;    /* tick_ms..stable_window_ms (default 6000) */
-    double panic_threshold; /* 1.1..10: panic above this times the target (default 2.0) */
-    int tick_ms;            /* the autoscaler's period, 10..60000 (default 2000) */
 } lm_service_spec;
 
 /* The "default_runtimes" map: the runtime of a service named by its function
@@ -127,10 +112,8 @@ int lm_service_spec_equal(const lm_service_spec *a, const lm_service_spec *b);
  * none): dr's entry for fn, else its "*", else "native". */
 const char *lm_default_runtime(const lm_default_runtimes *dr, const char *fn);
 
-/* A spec's settings as the pool takes them (the autoscaler fields copied
- * into lm_service_config), and the pool's settings as a spec (name "",
- * target_set when target differs from container_concurrency). */
-void lm_service_spec_to_config(const lm_service_spec *sp, lm_service_config *c);
+/* The pool's settings as a spec: name "", target_set when target differs
+ * from container_concurrency. (A spec's own settings are its cfg.) */
 void lm_service_spec_from_config(const lm_service_config *c, lm_service_spec *sp);
 
 #endif

@@ -6,8 +6,8 @@
  * a crash, undefined behaviour or a leak (ASan, UBSan, LeakSanitizer).
  *
  * Built alone by tests/fuzz/run_service_config (not with the whole host):
- * the runtime registry and the pool's defaults are stood in for below, so
- * the target needs only the parser, the catalog and util.c. */
+ * the runtime registry is stood in for below, so the target needs only the
+ * parser, the catalog and util.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,16 +43,6 @@ const lm_runtime *lm_runtime_find(const char *name, char *err) {
     return NULL;
 }
 
-/* As src/platform/pool.c's. */
-void lm_service_config_defaults(lm_service_config *c) {
-    memset(c, 0, sizeof(*c));
-    c->max_scale = 4;
-    c->idle_timeout_ms = 60000;
-    c->queue_max = 64;
-    c->queue_timeout_ms = 30000;
-    c->request_timeout_ms = 60000;
-}
-
 /* ---- the properties ---------------------------------------------------- */
 
 static void die(const char *what, const char *detail) {
@@ -82,8 +72,8 @@ static void check_service(const lm_service_spec *s) {
     lm_service_spec_defaults(&base);
     base.cfg.max_scale = 64;
     base.cfg.min_scale = 3;
-    base.container_concurrency = 7;
-    base.tick_ms = 10;
+    base.cfg.container_concurrency = 7;
+    base.cfg.tick_ms = 10;
     int n = 0;
     if (lm_service_specs_parse(json, strlen(json), &base, NULL, &again, &n, err) != LM_OK) {
         fprintf(stderr, "written: %s\n", json);

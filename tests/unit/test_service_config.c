@@ -111,14 +111,14 @@ static void test_full_file(void **state) {
     assert_int_equal(d->cfg.queue_timeout_ms, 2000);
     assert_int_equal(d->cfg.request_timeout_ms, 3000);
     assert_int_equal(d->cfg.memory_limit, 128ull << 20);
-    assert_int_equal(d->container_concurrency, 2);
-    assert_int_equal(d->autoscaler, LM_SERVICE_AUTOSCALER_NONE);
-    assert_true(d->target == 2.0); /* follows container_concurrency */
+    assert_int_equal(d->cfg.container_concurrency, 2);
+    assert_int_equal(d->cfg.autoscaler, LM_AUTOSCALER_NONE);
+    assert_true(d->cfg.target == 2.0); /* follows container_concurrency */
     assert_int_equal(c.defaults.target_set, 0);
-    assert_int_equal(d->stable_window_ms, 30000);
-    assert_int_equal(d->panic_window_ms, 3000);
-    assert_true(d->panic_threshold == 3.0);
-    assert_int_equal(d->tick_ms, 1000);
+    assert_int_equal(d->cfg.stable_window_ms, 30000);
+    assert_int_equal(d->cfg.panic_window_ms, 3000);
+    assert_true(d->cfg.panic_threshold == 3.0);
+    assert_int_equal(d->cfg.tick_ms, 1000);
 
     assert_int_equal(c.runtimes.n, 1);
     assert_string_equal(c.runtimes.v[0].function, "fibonacci");
@@ -138,31 +138,31 @@ static void test_full_file(void **state) {
     assert_int_equal(s->cfg.queue_timeout_ms, 1);
     assert_int_equal(s->cfg.request_timeout_ms, 86400000);
     assert_int_equal(s->cfg.memory_limit, 256ull << 20);
-    assert_int_equal(s->container_concurrency, 4);
-    assert_int_equal(s->autoscaler, LM_SERVICE_AUTOSCALER_KPA);
-    assert_true(s->target == 0.7);
+    assert_int_equal(s->cfg.container_concurrency, 4);
+    assert_int_equal(s->cfg.autoscaler, LM_AUTOSCALER_KPA);
+    assert_true(s->cfg.target == 0.7);
     assert_int_equal(s->target_set, 1);
-    assert_int_equal(s->stable_window_ms, 20000);
-    assert_int_equal(s->panic_window_ms, 2000);
-    assert_true(s->panic_threshold == 1.5);
-    assert_int_equal(s->tick_ms, 500);
+    assert_int_equal(s->cfg.stable_window_ms, 20000);
+    assert_int_equal(s->cfg.panic_window_ms, 2000);
+    assert_true(s->cfg.panic_threshold == 1.5);
+    assert_int_equal(s->cfg.tick_ms, 500);
     /* services[1]: all from defaults; runtime from default_runtimes */
     s = &c.services[1];
     assert_string_equal(s->name, "fibonacci@wasm-aot");
     assert_string_equal(s->runtime, "wasm-aot");
     assert_int_equal(s->cfg.max_scale, 6);
     assert_int_equal(s->cfg.memory_limit, 128ull << 20);
-    assert_int_equal(s->autoscaler, LM_SERVICE_AUTOSCALER_NONE);
-    assert_true(s->target == 2.0);
+    assert_int_equal(s->cfg.autoscaler, LM_AUTOSCALER_NONE);
+    assert_true(s->cfg.target == 2.0);
     /* services[2]: the "*" runtime; target follows its own concurrency */
     s = &c.services[2];
     assert_string_equal(s->name, "prime-numbers@wasm-interp");
-    assert_int_equal(s->container_concurrency, 5);
-    assert_true(s->target == 5.0);
+    assert_int_equal(s->cfg.container_concurrency, 5);
+    assert_true(s->cfg.target == 5.0);
     /* services[3]: an integer for a number field */
     s = &c.services[3];
     assert_string_equal(s->name, "noop@native");
-    assert_true(s->target == 1.0);
+    assert_true(s->cfg.target == 1.0);
     lm_serve_config_free(&c);
     assert_null(c.services);
     lm_serve_config_free(NULL); /* harmless */
@@ -188,14 +188,14 @@ static void test_empty_and_builtin_defaults(void **state) {
     lm_service_config_defaults(&pc);
     assert_int_equal(d.cfg.max_scale, pc.max_scale);
     assert_int_equal(d.cfg.queue_max, pc.queue_max);
-    assert_int_equal(d.container_concurrency, 1);
-    assert_int_equal(d.autoscaler, LM_SERVICE_AUTOSCALER_KPA);
-    assert_true(d.target == 1.0);
+    assert_int_equal(d.cfg.container_concurrency, 1);
+    assert_int_equal(d.cfg.autoscaler, LM_AUTOSCALER_KPA);
+    assert_true(d.cfg.target == 1.0);
     assert_int_equal(d.target_set, 0);
-    assert_int_equal(d.stable_window_ms, 60000);
-    assert_int_equal(d.panic_window_ms, 6000);
-    assert_true(d.panic_threshold == 2.0);
-    assert_int_equal(d.tick_ms, 2000);
+    assert_int_equal(d.cfg.stable_window_ms, 60000);
+    assert_int_equal(d.cfg.panic_window_ms, 6000);
+    assert_true(d.cfg.panic_threshold == 2.0);
+    assert_int_equal(d.cfg.tick_ms, 2000);
     assert_int_equal(lm_service_spec_check(&d, "", NULL), LM_OK);
 }
 
@@ -220,15 +220,15 @@ static void test_layering(void **state) {
     assert_int_equal(c.defaults.cfg.max_scale, 12);       /* file over flag */
     assert_int_equal(c.defaults.cfg.idle_timeout_ms, 88); /* file over flag */
     assert_int_equal(c.defaults.cfg.queue_max, 5);        /* flag */
-    assert_true(c.defaults.target == 3.0);
+    assert_true(c.defaults.cfg.target == 3.0);
     const lm_service_spec *s = &c.services[0];
     assert_int_equal(s->cfg.max_scale, 2);              /* service over file */
     assert_int_equal(s->cfg.idle_timeout_ms, 88);       /* file */
     assert_int_equal(s->cfg.queue_max, 5);              /* flag */
     assert_int_equal(s->cfg.memory_limit, 64ull << 20); /* flag */
-    assert_true(s->target == 3.0);
-    assert_true(c.services[1].target == 0.5);
-    assert_true(c.services[2].target == 1.0); /* follows its own concurrency */
+    assert_true(s->cfg.target == 3.0);
+    assert_true(c.services[1].cfg.target == 0.5);
+    assert_true(c.services[2].cfg.target == 1.0); /* follows its own concurrency */
     /* A POST body over the config's defaults. */
     lm_service_spec p = parse_one("{\"name\":\"fibonacci\",\"queue_max\":9}", &c.defaults, NULL);
     assert_int_equal(p.cfg.max_scale, 12);
@@ -241,8 +241,8 @@ static void test_layering(void **state) {
            " \"services\": [{\"name\": \"fibonacci\", \"container_concurrency\": 10}]}";
     assert_int_equal(lm_serve_config_parse(json, strlen(json), NULL, &c, err), LM_OK);
     assert_int_equal(c.defaults.target_set, 1);
-    assert_true(c.services[0].target == 0.7);
-    assert_int_equal(c.services[0].container_concurrency, 10);
+    assert_true(c.services[0].cfg.target == 0.7);
+    assert_int_equal(c.services[0].cfg.container_concurrency, 10);
     lm_serve_config_free(&c);
 
     /* A base that breaks a rule is reported as the defaults. */
@@ -301,7 +301,7 @@ static void test_post_bodies(void **state) {
         parse_one("{\"name\":\"prime-numbers@wasm-interp\",\"autoscaler\":\"none\"}", NULL, NULL);
     assert_string_equal(s.function, "prime-numbers");
     assert_string_equal(s.runtime, "wasm-interp");
-    assert_int_equal(s.autoscaler, LM_SERVICE_AUTOSCALER_NONE);
+    assert_int_equal(s.cfg.autoscaler, LM_AUTOSCALER_NONE);
 
     body_err("{\"name\":\"fibonacci\",\"max_scal\":3}",
              "max_scal: unknown field (did you mean max_scale?)");
@@ -344,17 +344,17 @@ static void test_round_trip(void **state) {
     }
     /* Awkward doubles read back exactly. */
     lm_service_spec s = c.services[0];
-    s.target = 0.1 + 0.2;
-    s.panic_threshold = 10.0 / 3.0;
+    s.cfg.target = 0.1 + 0.2;
+    s.cfg.panic_threshold = 10.0 / 3.0;
     json = lm_service_spec_to_json(&s, err);
     assert_non_null(json);
     lm_service_spec again = parse_one(json, NULL, NULL);
-    assert_true(again.target == 0.1 + 0.2);
-    assert_true(again.panic_threshold == 10.0 / 3.0);
+    assert_true(again.cfg.target == 0.1 + 0.2);
+    assert_true(again.cfg.panic_threshold == 10.0 / 3.0);
     assert_true(lm_service_spec_equal(&s, &again));
     free(json);
     /* equal notices a difference */
-    again.tick_ms++;
+    again.cfg.tick_ms++;
     assert_false(lm_service_spec_equal(&s, &again));
     again = s;
     again.cfg.memory_limit += 1;
@@ -452,7 +452,7 @@ static void test_ranges(void **state) {
                                   "\"panic_window_ms\":10,\"stable_window_ms\":10}",
                                   NULL, NULL);
     assert_int_equal(s.cfg.memory_limit, 1048576ull << 20);
-    assert_true(s.target == 1000);
+    assert_true(s.cfg.target == 1000);
 }
 
 static void test_relations(void **state) {
@@ -682,7 +682,7 @@ static void test_pool_config_round_trip(void **state) {
     lm_service_spec sp;
     lm_service_spec_from_config(&c, &sp);
     assert_int_equal(sp.target_set, 1);
-    lm_service_spec_to_config(&sp, &back);
+    back = sp.cfg;
     assert_config_equal(&c, &back);
     char json[1024], err[LM_ERRLEN];
     assert_true(lm_service_config_json(&c, json, sizeof(json)) > 0);
@@ -697,7 +697,7 @@ static void test_pool_config_round_trip(void **state) {
     int n = 0;
     assert_int_equal(lm_service_specs_parse(body, strlen(body), &base, NULL, &out, &n, err), LM_OK);
     assert_int_equal(n, 1);
-    lm_service_spec_to_config(&out[0], &back);
+    back = out[0].cfg;
     assert_config_equal(&c, &back);
     free(out);
 }
