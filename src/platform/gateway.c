@@ -139,12 +139,13 @@ static int client_left(struct evhttp_connection *conn) {
 
 static void on_done(void *arg, const lm_pool_outcome *o) {
     pending *p = arg;
+    lm_gateway *gw = p->gw;
     /* A client gone unnoticed still gets its answer written (the write
-     * fails and evhttp frees the connection), and the row says it left. */
-    const char *left = p->http && client_left(p->conn)
+     * fails and evhttp frees the connection), and the row says it left:
+     * a look (one recv) only when there is a row to write. */
+    const char *left = gw->results && p->http && client_left(p->conn)
                            ? "the client closed the connection before the answer"
                            : NULL;
-    lm_gateway *gw = p->gw;
     const lm_call_result *res = o->res;
     const lm_req_times *t = &o->t;
     const char *error = o->err;
