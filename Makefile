@@ -26,22 +26,26 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Isrc/sdk -Isrc/functions -Itests/support -I$(GEN) -MMD -MP
 CFLAGS := -std=c11 $(WARN) $(OPT) $(SAN) -ffp-contract=off
 LDFLAGS := $(SAN)
-HOST_LIBS := -levent -lhiredis -ljansson -lsqlite3 -lm -lpthread
+HOST_LIBS := -levent -lhiredis -ljansson -lsqlite3 -lcrypto -lm -lpthread
 TEST_LIBS := -lcmocka -lssl -lcrypto
 
 # Where the lumos binary finds the sources it compiles functions from.
 PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
          -DLM_DEFAULT_LIBEXEC=\"$(CURDIR)/$(BUILD)/libexec\"
 
-# Guest code: the SDK and the functions (libc only). Compiled here without
-# LM_STANDALONE for in-process tests and for host code that shares it (data
-# generation uses the AES-GCM and base64 code); `lumos build` compiles the
-# same files into the real native and wasm artifacts.
-GUEST_SRC := $(wildcard src/sdk/*.c) $(wildcard src/functions/*.c) $(GEN)/lang_profiles.c
+# Guest code: the SDK and the functions (libc only), compiled here without
+# LM_STANDALONE for the in-process tests of the functions, which link it
+# with the host objects; `lumos build` compiles the same files (and proto/)
+# into the real native and wasm artifacts. The lumos binary links none of
+# it (tests/check_arrows says so). The protocol room (src/proto) is shared:
+# it is a host room here, and the guest artifacts compile it themselves.
+# functions/catalog.c is the host's list of the functions, not guest code.
+HOST_ROOMS := proto channel storage runtime wasi platform observe results data report builder \
+              runner functions util
+GUEST_SRC := $(wildcard src/sdk/*.c) $(filter-out src/functions/catalog.c,$(wildcard src/functions/*.c)) \
+             $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
-HOST_SRC := $(wildcard src/builder/*.c src/runtime/*.c src/platform/*.c src/load/*.c src/util/*.c \
-              src/observe/*.c src/report/*.c src/store/*.c) \
-            $(filter-out src/wasi/aot_main.c,$(wildcard src/wasi/*.c))
+HOST_SRC := $(filter-out $(GUEST_SRC),$(foreach r,$(HOST_ROOMS),$(wildcard src/$(r)/*.c)))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))
 HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
@@ -58,12 +62,12 @@ ifneq ($(SANITIZE),1)
 	@ln -sf $(BUILD)/lumos lumos
 endif
 
-artifacts: lumos
+artifacts: lumos $(GEN)/lang_profiles.c
 ifneq ($(SANITIZE),1)
 	@./lumos build --quiet
 endif
 
-$(BUILD)/lumos: $(CLI_OBJ) $(HOST_OBJ) $(BUILD)/libguest.a
+$(BUILD)/lumos: $(CLI_OBJ) $(HOST_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/host_channel.h"
-#include "platform/store.h"
+#include "channel/channel.h"
 #include "runtime/runtime.h"
+#include "storage/storage.h"
 
 static int measure(const char *label, lm_store *store, size_t size, int runs, const char *rt_name) {
     char err[LM_ERRLEN];

@@ -22,7 +22,7 @@
 
 #include <arpa/inet.h>
 
-#include "platform/host_channel.h"
+#include "channel/channel.h"
 #include "runtime/runtime.h"
 
 #define TIMEOUT_MS 30000

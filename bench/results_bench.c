@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "results/results.h"
 
 static void fill(lm_results_request *q, int64_t i, const char *inst) {
     lm_results_request_init(q);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/host_channel.h"
+#include "channel/channel.h"
 #include "runtime/runtime.h"
 
 /* Starts one noop instance; returns LM_OK with both durations in ms. */

@@ -3,7 +3,7 @@
 # mk/wasi.mk), and the hand-written .wat modules its tests run.
 
 INTERP_BIN := $(BUILD)/libexec/lumos-wasm-interp
-INTERP_OBJ := $(BUILD)/obj/src/wasi_interp/interp_main.o
+INTERP_OBJ := $(BUILD)/obj/src/helpers/wasm_interp.o
 INTERP_WASI := $(BUILD)/libexec/liblmwasi.a
 INTERP_WABT := /usr/lib/x86_64-linux-gnu/libwabt.a
 # C++ takes the project's warnings except the C-only ones.
@@ -15,7 +15,7 @@ ifeq ($(SAN),)
 INTERP_LDFLAGS := -static
 endif
 
-$(INTERP_OBJ): src/wasi_interp/interp_main.cc
+$(INTERP_OBJ): src/helpers/wasm_interp.cc
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
 	$(Q)g++ -D_GNU_SOURCE -Isrc -MMD -MP $(INTERP_CXXFLAGS) -c -o $@ $<

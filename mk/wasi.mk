@@ -3,7 +3,7 @@
 # runtime), so each AoT compile builds only the module's own C; and the WASI
 # test modules (tests/wasi).
 
-WASI_SRC := $(filter-out src/wasi/aot_main.c,$(wildcard src/wasi/*.c))
+WASI_SRC := $(wildcard src/wasi/*.c)
 WASI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(WASI_SRC))
 WASI_LIB := $(BUILD)/libexec/liblmwasi.a
 WASM2C_RT := /usr/share/wabt/wasm2c
@@ -25,7 +25,7 @@ $(WASI_LIB): $(WASI_OBJ)
 
 # Compiled under obj/aot (whose dependency files the Makefile reads), then
 # copied into libexec.
-$(BUILD)/obj/aot/src/wasi/aot_main.o: AOT_INC := -I$(WASM2C_RT)
+$(BUILD)/obj/aot/src/helpers/aot_main.o: AOT_INC := -I$(WASM2C_RT)
 $(BUILD)/obj/aot/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (AoT runner)"
@@ -37,7 +37,7 @@ $(AOT_WASI): $(AOT_WASI_OBJ)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
-$(AOT_MAIN): $(BUILD)/obj/aot/src/wasi/aot_main.o
+$(AOT_MAIN): $(BUILD)/obj/aot/src/helpers/aot_main.o
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
@@ -49,13 +49,6 @@ $(AOT_RT): $(WASM2C_RT)/wasm-rt-impl.c
 
 LIBEXEC += $(WASI_LIB) $(AOT_MAIN) $(AOT_RT) $(AOT_WASI)
 
-# The host objects go into lumos (wasm_aot.c checks a module's imports
-# against lm_wasi_find()) and into the unit test that calls them directly.
-# Once src/wasi is part of HOST_SRC (without aot_main.c) this is not needed.
-ifeq ($(filter src/wasi/%,$(HOST_SRC)),)
-$(BUILD)/lumos: $(WASI_OBJ)
-$(BUILD)/tests/test_wasi: $(WASI_OBJ)
-endif
 
 # Test modules: the conformance program (C, wasm32-wasi) and the
 # hand-written out-of-bounds module; tests/integration/test_wasi.sh and

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "builder/catalog.h"
+#include "functions/catalog.h"
 
 #define MAX_ARGS 64
 
@@ -46,22 +46,36 @@ static void add_src(job *j, const char *path) {
     if (m > j->newest_src) j->newest_src = m;
 }
 
-/* The SDK's sources: every .c file in src/sdk, in a stable order. */
-static int sdk_sources(const char *root, char names[][64], int max) {
+/* The guest's shared sources: every .c file in src/sdk and src/proto (the
+ * channel's frames and the clock, shared with the host), as "ROOM/FILE.c"
+ * in a stable order. */
+static int list_sources(const char *root, const char *room, char names[][64], int max) {
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/src/sdk", root);
+    snprintf(dir, sizeof(dir), "%s/src/%s", root, room);
     DIR *d = opendir(dir);
     if (!d) return -1;
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < max) {
         size_t len = strlen(e->d_name);
-        if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0 && len < 64)
-            memcpy(names[n++], e->d_name, len + 1);
+        size_t rl = strlen(room);
+        if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0 && rl + 1 + len < 64) {
+            memcpy(names[n], room, rl);
+            names[n][rl] = '/';
+            memcpy(names[n] + rl + 1, e->d_name, len + 1);
+            n++;
+        }
     }
     closedir(d);
     qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
     return n;
+}
+
+static int sdk_sources(const char *root, char names[][64], int max) {
+    int n = list_sources(root, "proto", names, max);
+    if (n < 0) return n;
+    int m = list_sources(root, "sdk", names + n, max - n);
+    return m < 0 ? m : n + m;
 }
 
 static void make_job(job *j, const lm_build_opts *o, const lm_fn_info *fn, const char *target,
@@ -74,8 +88,9 @@ static void make_job(job *j, const lm_build_opts *o, const lm_fn_info *fn, const
     snprintf(j->out, sizeof(j->out), "%s/%s/%s%s", o->out, target, fn->name, wasm ? ".wasm" : "");
     snprintf(j->tmp, sizeof(j->tmp), "%s.tmp", j->out);
     snprintf(j->log, sizeof(j->log), "%s.log", j->out);
-    char inc[3][1100];
+    char inc[4][1100];
     snprintf(inc[0], sizeof(inc[0]), "-I%s/src/sdk", o->source);
+    snprintf(inc[3], sizeof(inc[3]), "-I%s/src", o->source);
     snprintf(inc[1], sizeof(inc[1]), "-I%s/src/functions", o->source);
     snprintf(inc[2], sizeof(inc[2]), "-I%s", o->gen);
     if (wasm) {
@@ -86,14 +101,21 @@ static void make_job(job *j, const lm_build_opts *o, const lm_fn_info *fn, const
         add(j, "gcc");
         add(j, "-static");
     }
-    const char *common[] = {
-        "-std=c11", "-O2",  "-D_GNU_SOURCE", "-DLM_STANDALONE", "-ffp-contract=off", "-Wall",
-        inc[0],     inc[1], inc[2]};
+    const char *common[] = {"-std=c11",
+                            "-O2",
+                            "-D_GNU_SOURCE",
+                            "-DLM_STANDALONE",
+                            "-ffp-contract=off",
+                            "-Wall",
+                            inc[0],
+                            inc[1],
+                            inc[2],
+                            inc[3]};
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
         add(j, common[i]);
     char path[1200];
     for (int i = 0; i < nsdk; i++) {
-        snprintf(path, sizeof(path), "%s/src/sdk/%s", o->source, sdk[i]);
+        snprintf(path, sizeof(path), "%s/src/%s", o->source, sdk[i]);
         add_src(j, path);
     }
     snprintf(path, sizeof(path), "%s/%s", o->source, fn->source);

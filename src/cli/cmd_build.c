@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "builder/build.h"
-#include "builder/catalog.h"
 #include "builder/oci.h"
 #include "cli/cli.h"
+#include "functions/catalog.h"
 #include "runtime/runtime.h"
 
 static const char help[] =

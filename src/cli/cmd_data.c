@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "load/dataset.h"
-#include "platform/store.h"
+#include "data/dataset.h"
+#include "storage/storage.h"
 
 static const char help[] =
     "usage: lumos data gen --out DIR [--seed S] [--groups G,G] [--lang CODE] [--quiet]\n"

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder/catalog.h"
+#include "channel/channel.h"
 #include "cli/cli.h"
-#include "load/dataset.h"
-#include "platform/host_channel.h"
-#include "platform/store.h"
+#include "data/dataset.h"
+#include "functions/catalog.h"
 #include "runtime/runtime.h"
+#include "storage/storage.h"
 
 static const char help[] =
     "usage: lumos invoke FUNCTION [--runtime R] --body JSON|@FILE [options]\n"

@@ -2,8 +2,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "builder/catalog.h"
 #include "cli/cli.h"
+#include "functions/catalog.h"
 #include "runtime/external.h"
 #include "runtime/runtime.h"
 

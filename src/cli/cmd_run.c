@@ -8,15 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/catalog.h"
+#include "channel/channel.h"
 #include "cli/cli.h"
-#include "load/dataset.h"
+#include "data/dataset.h"
+#include "functions/catalog.h"
 #include "observe/telemetry.h"
-#include "platform/host_channel.h"
-#include "platform/store.h"
 #include "report/summary.h"
+#include "results/results.h"
 #include "runtime/runtime.h"
-#include "store/store.h"
+#include "storage/storage.h"
 
 static const char help[] =
     "usage: lumos run [options]\n"

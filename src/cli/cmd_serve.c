@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "load/dataset.h"
-#include "observe/cgroup.h"
+#include "data/dataset.h"
 #include "platform/gateway.h"
-#include "platform/store.h"
+#include "runtime/cgroup.h"
 #include "runtime/runtime.h"
+#include "storage/storage.h"
 
 static const char help[] =
     "usage: lumos serve [options]\n"

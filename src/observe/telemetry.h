@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "observe/cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/util.h"
 
 /* Where an lm_usage came from (lm_usage.source). */

@@ -1,6 +1,6 @@
 /* pool.c -- services, their requests and queues, on one event loop. An
  * instance's life is in pool_instance.c, the autoscaler's in pool_scale.c. */
-#include "pool_impl.h"
+#include "platform/internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include <event2/buffer.h>
 
-#include "builder/catalog.h"
+#include "functions/catalog.h"
 
 static void on_sample(void *arg, const char *instance_id, uint64_t t_ns, const lm_usage *u) {
     lm_pool *p = arg;

@@ -15,10 +15,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "channel/conn.h"
 #include "observe/telemetry.h"
-#include "platform/conn.h"
 #include "platform/metrics.h"
-#include "store/store.h"
+#include "results/results.h"
 
 enum { LM_AUTOSCALER_KPA = 0, LM_AUTOSCALER_NONE = 1 };
 

@@ -3,7 +3,7 @@
  * of each read from its cgroup at the request's end, and its end (idle,
  * scaled down, crashed, killed by the OOM killer, hung), recorded in the
  * results store. Stopping happens off the loop (reaper.c). */
-#include "pool_impl.h"
+#include "platform/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

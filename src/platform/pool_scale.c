@@ -2,7 +2,7 @@
  * asks autoscaler.c for a decision from the concurrency observed, logs the
  * decisions that change something as "scale" events, and starts or retires
  * instances to follow them. */
-#include "pool_impl.h"
+#include "platform/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/catalog.h"
+#include "functions/catalog.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 

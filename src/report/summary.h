@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "frame.h"
+#include "proto/frame.h"
 #include "util/util.h"
 
 /* One request as the run saw it. */

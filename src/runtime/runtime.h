@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "observe/cgroup.h"
+#include "runtime/cgroup.h"
 #include "util/util.h"
 
 /* Where artifacts live unless --artifacts or LUMOS_ARTIFACTS says else. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sdk_internal.h"
+#include "internal.h"
 
 #define LM_MSG_LEN 512
 

@@ -10,21 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sdk_internal.h"
+#include "internal.h"
 
 #define CHAN_IN 0
 #define CHAN_OUT 1
 
 static int chan_get(int *fatal, const char *key, uint8_t **data, size_t *len, char *err,
                     size_t errlen) {
-    if (lm_chan_write(CHAN_OUT, LM_FRAME_GET, key, strlen(key), NULL, 0) != 0) {
+    if (lm_frame_write(CHAN_OUT, LM_FRAME_GET, key, strlen(key), NULL, 0) != 0) {
         *fatal = 1;
         snprintf(err, errlen, "channel closed");
         return -1;
     }
     uint8_t *buf = NULL, type = 0;
     size_t cap = 0;
-    if (lm_chan_read(CHAN_IN, &type, &buf, &cap, len, err, errlen) != 0) {
+    if (lm_frame_read(CHAN_IN, &type, &buf, &cap, len, err, errlen) != 0) {
         free(buf);
         *fatal = 1;
         return -1;
@@ -52,14 +52,14 @@ static int chan_put(int *fatal, const char *key, const void *data, size_t len, c
     size_t klen = strlen(key);
     lm_put_u32(head, (uint32_t)klen);
     memcpy(head + 4, key, klen);
-    if (lm_chan_write(CHAN_OUT, LM_FRAME_PUT, head, 4 + klen, data, len) != 0) {
+    if (lm_frame_write(CHAN_OUT, LM_FRAME_PUT, head, 4 + klen, data, len) != 0) {
         snprintf(err, errlen, "channel closed or value past the frame limit");
         *fatal = 1;
         return -1;
     }
     uint8_t *buf = NULL, type = 0;
     size_t cap = 0, n = 0;
-    if (lm_chan_read(CHAN_IN, &type, &buf, &cap, &n, err, errlen) != 0) {
+    if (lm_frame_read(CHAN_IN, &type, &buf, &cap, &n, err, errlen) != 0) {
         free(buf);
         *fatal = 1;
         return -1;
@@ -184,7 +184,7 @@ static int serve_put(void *arg, lm_storage where, const char *key, const void *d
 
 static void serve_log(void *arg, const char *line, size_t len) {
     (void)arg;
-    lm_chan_write(CHAN_OUT, LM_FRAME_LOG, line, len, NULL, 0);
+    lm_frame_write(CHAN_OUT, LM_FRAME_LOG, line, len, NULL, 0);
 }
 
 static int send_result(int status, const uint64_t probes[LM_PROBE_COUNT], const char *body,
@@ -194,7 +194,7 @@ static int send_result(int status, const uint64_t probes[LM_PROBE_COUNT], const 
     lm_put_u16(head + 2, LM_PROBE_COUNT);
     for (int i = 0; i < LM_PROBE_COUNT; i++)
         lm_put_u64(head + LM_RESULT_FIXED + 8 * i, probes[i]);
-    return lm_chan_write(CHAN_OUT, LM_FRAME_RESULT, head, sizeof(head), body, len);
+    return lm_frame_write(CHAN_OUT, LM_FRAME_RESULT, head, sizeof(head), body, len);
 }
 
 static void send_error(int status, const char *code, const char *message) {
@@ -218,7 +218,7 @@ int lm_serve(const lm_function *fn) {
     if (!runtime || !*runtime) runtime = "unknown";
     char ready[256];
     int n = snprintf(ready, sizeof(ready), "{\"function\":\"%s\",\"sdk\":1}", fn->name);
-    if (lm_chan_write(CHAN_OUT, LM_FRAME_READY, ready, (size_t)n, NULL, 0) != 0) return 2;
+    if (lm_frame_write(CHAN_OUT, LM_FRAME_READY, ready, (size_t)n, NULL, 0) != 0) return 2;
 
     struct serve_state st = {0};
     lm_storage_ops ops = {serve_get, serve_put, serve_log, &st};
@@ -231,7 +231,7 @@ int lm_serve(const lm_function *fn) {
         uint8_t type = 0;
         size_t len = 0;
         char err[256];
-        int r = lm_chan_read(CHAN_IN, &type, &buf, &cap, &len, err, sizeof(err));
+        int r = lm_frame_read(CHAN_IN, &type, &buf, &cap, &len, err, sizeof(err));
         if (r == -2) {
             char msg[128];
             snprintf(msg, sizeof(msg), "request frame is past the limit of %u bytes", LM_FRAME_MAX);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto/clock.h"
+
 #ifndef LM_OK
 #define LM_OK 0
 #define LM_ERR -1
@@ -24,8 +26,8 @@
 /* Writes a message into err (if not NULL) and returns LM_ERR. */
 int lm_errf(char *err, const char *fmt, ...) LM_PRINTF(2, 3);
 
-/* Monotonic nanoseconds (shared with the SDK's clock). */
-uint64_t lm_now_ns(void);
+/* lm_now_ns(), the monotonic clock, is the protocol room's (guest and
+ * host share it): proto/clock.h, included above. */
 /* Wall-clock nanoseconds since the epoch (the one anchor per run). */
 uint64_t lm_wall_ns(void);
 

@@ -7,7 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 
 /* More iovecs than this in one call are left for the guest's next call (a
  * short read or write, as the kernel's own IOV_MAX would make it). */

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 
 uint32_t lm_wasi_fd_close(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint32_t e;

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 
 uint32_t lm_wasi_path_copy(lm_wasi_mem m, uint64_t ptr, uint64_t len, char *out) {
     if (!lm_wasi_span(m, ptr, len)) return LM_WASI_EFAULT;

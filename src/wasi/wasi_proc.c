@@ -6,7 +6,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 
 /* Writes n strings as a pointer array at ptrs and their bytes at buf. */
 static uint32_t put_strings(lm_wasi_mem m, char *const *v, uint32_t n, uint64_t bytes,

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 
 int lm_wasi_force_walk;
 static int no_openat2;

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 
 uint32_t lm_wasi_errno(int e) {
     switch (e) {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sdk_internal.h"
+#include "sdk/internal.h"
 
 struct entry {
     char *key;

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame.h"
 #include "lumos.h"
+#include "proto/frame.h"
 
 typedef struct lm_test_store lm_test_store;
 

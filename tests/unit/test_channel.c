@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "platform/host_channel.h"
-#include "platform/store.h"
+#include "channel/channel.h"
 #include "runtime/runtime.h"
+#include "storage/storage.h"
 
 static const char *runtimes[] = {"native", "wasm-jit"};
 

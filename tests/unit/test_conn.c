@@ -23,9 +23,9 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "platform/conn.h"
-#include "platform/store.h"
+#include "channel/conn.h"
 #include "runtime/runtime.h"
+#include "storage/storage.h"
 
 typedef struct {
     int ready, done;

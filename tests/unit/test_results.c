@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "results/results.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "invoke.h"
-#include "sdk_internal.h"
+#include "sdk/internal.h"
 
 extern const lm_function lm_fn_noop;
 

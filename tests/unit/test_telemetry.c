@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
+#include "channel/channel.h"
 #include "observe/telemetry.h"
-#include "platform/host_channel.h"
 #include "runtime/runtime.h"
 
 #define MIB (1024ull * 1024ull)

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "util/util.h"
+#include "wasi/internal.h"
 #include "wasi/wasi.h"
-#include "wasi/wasi_impl.h"
 
 #define MEM 65536
 

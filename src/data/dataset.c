@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aes_gcm.h"
-#include "lumos.h"
+#include <openssl/evp.h>
 
 static const lm_group groups[] = {
     {"xs", 1024, 1000, 96},
@@ -208,6 +207,24 @@ static void make_sentences(lm_buf *b, const wordlist *wl, lm_rng *r, size_t limi
     }
 }
 
+/* AES-256-GCM as encrypt-message does it (12-byte nonce, 16-byte tag, no
+ * associated data), by OpenSSL: the host makes the data set with an
+ * implementation of its own, so decrypt-message reading it is a check of
+ * the functions' AES-GCM against OpenSSL's. LM_OK or LM_ERR. */
+#define GCM_NONCE_LEN 12
+#define GCM_TAG_LEN 16
+static int gcm_encrypt(const uint8_t key[32], const uint8_t nonce[GCM_NONCE_LEN], const uint8_t *pt,
+                       size_t n, uint8_t *ct, uint8_t tag[GCM_TAG_LEN]) {
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, ok = c && n <= INT32_MAX &&
+                      EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+                      EVP_EncryptUpdate(c, ct, &len, pt, (int)n) == 1 &&
+                      EVP_EncryptFinal_ex(c, ct + len, &len) == 1 &&
+                      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, tag) == 1;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? LM_OK : LM_ERR;
+}
+
 static uint64_t fnv1a64(const void *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++)
@@ -282,13 +299,14 @@ static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist
     snprintf(key, sizeof(key), "encrypt-message/%s.txt", g->name);
     if (put_object(o->out, objects, key, g->name, "encrypt-message", b.data, b.len, err)) goto out;
 
-    /* The decryption input: that text under the benchmark key. */
-    uint8_t nonce[LM_GCM_NONCE_LEN];
+    /* The decryption input: that text under the benchmark key, in the
+     * format encrypt-message writes: base64(nonce || ciphertext || tag). */
+    uint8_t nonce[GCM_NONCE_LEN];
     for (size_t i = 0; i < sizeof(nonce); i++)
         nonce[i] = (uint8_t)lm_rng_next(&r);
-    size_t n = b.len, raw_len = LM_GCM_NONCE_LEN + n + LM_GCM_TAG_LEN;
+    size_t n = b.len, raw_len = GCM_NONCE_LEN + n + GCM_TAG_LEN;
     uint8_t *raw = malloc(raw_len);
-    char *b64 = malloc(lm_base64_encoded_len(raw_len) + 1);
+    char *b64 = malloc(4 * ((raw_len + 2) / 3) + 1);
     if (!raw || !b64) {
         free(raw);
         free(b64);
@@ -296,9 +314,14 @@ static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist
         goto out;
     }
     memcpy(raw, nonce, sizeof(nonce));
-    lm_aes256gcm_encrypt((const uint8_t *)LM_BENCH_KEY, nonce, NULL, 0, (const uint8_t *)b.data, n,
-                         raw + LM_GCM_NONCE_LEN, raw + LM_GCM_NONCE_LEN + n);
-    size_t blen = lm_base64_encode(raw, raw_len, b64);
+    if (gcm_encrypt((const uint8_t *)LM_BENCH_KEY, nonce, (const uint8_t *)b.data, n,
+                    raw + GCM_NONCE_LEN, raw + GCM_NONCE_LEN + n) != LM_OK) {
+        free(raw);
+        free(b64);
+        lm_errf(err, "AES-256-GCM encryption of the decryption input failed (OpenSSL)");
+        goto out;
+    }
+    size_t blen = (size_t)EVP_EncodeBlock((unsigned char *)b64, raw, (int)raw_len);
     snprintf(key, sizeof(key), "decrypt-message/%s.b64", g->name);
     rc = put_object(o->out, objects, key, g->name, "decrypt-message", b64, blen, err);
     free(raw);

@@ -1,6 +1,6 @@
 /* frame.c -- encoding and decoding of channel frame headers and RESULT
  * payloads; shared by the guest SDK and the host. */
-#include "frame.h"
+#include "proto/frame.h"
 
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 /* export.c -- one table of the results database as CSV (RFC 4180 quoting,
  * LF line ends, NULL as an empty field), for `lumos export`. */
-#include "store/results_impl.h"
+#include "results/internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * evbuffers to its stdin, and every wait has a timer. Storage calls go to
  * the store's asynchronous side when it has one (Redis), so the loop keeps
  * serving everything else during a round trip. */
-#include "conn.h"
+#include "channel/conn.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>

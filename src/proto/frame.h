@@ -1,5 +1,7 @@
 /* frame.h -- the instance channel's frame format, shared by the function
- * side (sdk) and the host (runtime, platform). Plain C, libc only.
+ * side (sdk) and the host (channel): the header codec, the probe record and
+ * its names, the RESULT payload, and whole frames over blocking file
+ * descriptors. Plain C, libc only.
  *
  * Every frame is an 8-byte header and a payload:
  *
@@ -10,8 +12,8 @@
  *              at most LM_FRAME_MAX
  *
  * docs/channel.md describes each type's payload and the conversation. */
-#ifndef LM_FRAME_H
-#define LM_FRAME_H
+#ifndef LM_PROTO_FRAME_H
+#define LM_PROTO_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -83,5 +85,17 @@ uint64_t lm_get_u64(const uint8_t *p);
  * pointer into the payload for the body. Returns 0, or -1 when truncated. */
 int lm_result_decode(const uint8_t *p, size_t len, int *status, uint64_t probes[LM_PROBE_COUNT],
                      const uint8_t **body, size_t *body_len);
+
+/* Whole frames on blocking file descriptors (frame_io.c). lm_frame_write
+ * writes one frame whose payload is a[0..alen) then b[0..blen) (either may
+ * be empty); 0, or -1 when the payload is past LM_FRAME_MAX or the write
+ * failed (errno set). lm_frame_read reads one frame into *buf, which it
+ * grows (*cap; the caller owns and frees it; one spare NUL after the
+ * payload): 0 with *type and *len, -1 at the end of input or on an error
+ * (a message in err), -2 for a frame past LM_FRAME_MAX, whose payload was
+ * skipped so the channel stays in step (*type set). */
+int lm_frame_write(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen);
+int lm_frame_read(int fd, uint8_t *type, uint8_t **buf, size_t *cap, size_t *len, char *err,
+                  size_t errlen);
 
 #endif

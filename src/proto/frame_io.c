@@ -1,5 +1,5 @@
-/* channel.c -- whole frames over file descriptors, guest side (the host has
- * its own event-driven reader). */
+/* frame_io.c -- whole frames over blocking file descriptors: the guest's
+ * channel I/O, and the host's writes on the blocking channel driver. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "sdk_internal.h"
+#include "proto/frame.h"
 
 /* Reads exactly n bytes. Returns n, 0 at a clean end of input before any
  * byte, or -1 on error or a short read. */
@@ -23,7 +23,7 @@ static long read_full(int fd, void *buf, size_t n) {
     return (long)got;
 }
 
-int lm_chan_write(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen) {
+int lm_frame_write(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen) {
     uint8_t hdr[LM_FRAME_HEADER];
     if (alen + blen > LM_FRAME_MAX) return -1;
     lm_frame_encode(hdr, type, (uint32_t)(alen + blen));
@@ -44,8 +44,8 @@ int lm_chan_write(int fd, uint8_t type, const void *a, size_t alen, const void *
     return 0;
 }
 
-int lm_chan_read(int fd, uint8_t *type, uint8_t **buf, size_t *cap, size_t *len, char *err,
-                 size_t errlen) {
+int lm_frame_read(int fd, uint8_t *type, uint8_t **buf, size_t *cap, size_t *len, char *err,
+                  size_t errlen) {
     uint8_t hdr[LM_FRAME_HEADER];
     long r = read_full(fd, hdr, sizeof(hdr));
     if (r == 0) {

@@ -1,7 +1,7 @@
 /* schema.c -- the results database's file: opening it in WAL mode, checking
  * or creating the versioned schema and its meta rows, and the prepared
  * statements batches are written with. */
-#include "store/results_impl.h"
+#include "results/internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame.h"
-#include "platform/store.h"
+#include "proto/frame.h"
 #include "runtime/runtime.h"
+#include "storage/storage.h"
 
 /* The outcome of one call. */
 typedef struct {

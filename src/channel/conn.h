@@ -8,7 +8,7 @@
 
 #include <event2/event.h>
 
-#include "platform/host_channel.h"
+#include "channel/channel.h"
 
 typedef struct lm_conn lm_conn;
 

@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "results/results.h"
 
 /* Kinds of rows in a batch; each has one prepared statement. */
 enum { LM_RK_SERVICE, LM_RK_INSTANCE, LM_RK_REQUEST, LM_RK_SAMPLE, LM_RK_EVENT, LM_RK_COUNT };

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "storage/storage.h"
 
 struct lm_store_call {
     lm_store_cb cb; /* NULL once cancelled */

@@ -3,8 +3,9 @@
 #ifndef LM_SDK_INTERNAL_H
 #define LM_SDK_INTERNAL_H
 
-#include "frame.h"
 #include "lumos.h"
+#include "proto/clock.h"
+#include "proto/frame.h"
 
 /* Where storage calls and log lines go. get returns 0 and a malloc'd *data (the SDK frees
  * it) with one spare NUL byte after *len; 1 when the object does not exist;
@@ -26,17 +27,7 @@ typedef struct {
 int lm_sdk_invoke(const lm_function *fn, const char *runtime, const lm_storage_ops *ops,
                   const char *body, size_t len, lm_jw *out, uint64_t probes[LM_PROBE_COUNT]);
 
-/* Monotonic nanoseconds (clock_gettime; WASI clock_time_get in Wasm). */
-uint64_t lm_now_ns(void);
-
 /* Checks a storage key: 0 if usable, -1 with a reason in err. */
 int lm_key_check(const char *key, char *err, size_t errlen);
-
-/* Channel I/O on the guest side (channel.c): whole frames on fds. Return 0,
- * or -1 at end of input or on an error (message in err). lm_chan_read
- * returns the payload in a buffer it grows (*buf, *cap: owned by caller). */
-int lm_chan_write(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen);
-int lm_chan_read(int fd, uint8_t *type, uint8_t **buf, size_t *cap, size_t *len, char *err,
-                 size_t errlen);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "platform/store.h"
+#include "storage/storage.h"
 #include "util/util.h"
 
 #define LM_DATASET_VERSION 1

@@ -1,7 +1,7 @@
 /* results.c -- the results store's batches: add_* copy rows into an
  * in-memory log, a flush (or the background writer) swaps it out and writes
  * it in one transaction. */
-#include "store/results_impl.h"
+#include "results/internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "storage/storage.h"
 
 /* Asks the kernel for a free port. Another process may take it before
  * redis-server binds it; the caller retries then. */

@@ -1,15 +1,8 @@
-/* util.c -- the guest's clock and random source. */
+/* random.c -- the guest's random source (lm_random). */
 #include <errno.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "sdk_internal.h"
-
-uint64_t lm_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "internal.h"
 
 int lm_random(void *buf, size_t n) {
     /* getentropy() gives at most 256 bytes a call. */

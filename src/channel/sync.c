@@ -1,6 +1,6 @@
-/* host_channel.c -- synchronous host side of the frame channel. */
-#include "host_channel.h"
-#include "sdk_internal.h"
+/* sync.c -- the blocking driver of the host side of the frame channel. */
+#include "channel/channel.h"
+#include "proto/frame.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -39,7 +39,7 @@ static int read_exact(int fd, void *buf, size_t n, uint64_t deadline, char *err)
 
 /* Frames go out through the SDK's writer: one encoder for both sides. */
 static int send_frame(lm_instance *inst, uint8_t type, const void *p, size_t len, char *err) {
-    if (lm_chan_write(inst->child.in, type, p, len, NULL, 0) != 0)
+    if (lm_frame_write(inst->child.in, type, p, len, NULL, 0) != 0)
         return lm_errf(err, "writing to instance %s: %s", inst->id, strerror(errno));
     return LM_OK;
 }

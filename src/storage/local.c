@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "storage/storage.h"
 
 typedef struct mem_entry {
     char *key;

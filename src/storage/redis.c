@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "storage/storage.h"
 
 /* Both the connect and the command timeout, of both connections. */
 #define REDIS_TIMEOUT_MS 5000

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wasi/wasi_impl.h"
+#include "wasi/internal.h"
 #include "wasm-rt-impl.h"
 
 enum { EXIT_USAGE = 2, EXIT_LOAD = 3, EXIT_TRAP = 134 };
