@@ -3,6 +3,7 @@
  * inputs' hash so an unchanged executable is never rebuilt. The
  * debian-slim base is built by oci_base.c. */
 #include "oci.h"
+#include "util/hash.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,27 +81,9 @@ int lm_oci_tool(char *const argv[], char *err) {
     return lm_errf(err, "%s %s failed (%s): %s", argv[0], argv[1] ? argv[1] : "", how, tail);
 }
 
-/* 64-bit FNV-1a of a file's bytes: the cache key needs change detection,
- * not cryptographic strength. */
-static int hash_file(const char *path, uint64_t *h, char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return lm_errf(err, "cannot open %s: %s", path, strerror(errno));
-    uint64_t v = 1469598103934665603ull;
-    unsigned char buf[65536];
-    ssize_t r;
-    while ((r = read(fd, buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
-        for (ssize_t i = 0; i < r; i++)
-            v = (v ^ buf[i]) * 1099511628211ull;
-    close(fd);
-    if (r < 0) return lm_errf(err, "cannot read %s: %s", path, strerror(errno));
-    *h = v;
-    return LM_OK;
-}
-
 static uint64_t hash_str(uint64_t v, const char *s) {
-    for (; *s; s++)
-        v = (v ^ (unsigned char)*s) * 1099511628211ull;
-    return (v ^ 0x1f) * 1099511628211ull; /* a separator, so "ab","c" != "a","bc" */
+    static const char sep = 0x1f; /* a separator, so "ab","c" != "a","bc" */
+    return lm_fnv1a64(lm_fnv1a64(v, s, strlen(s)), &sep, 1);
 }
 
 /* A file's content hash, reused from the previous record (prev, may be
@@ -126,7 +109,7 @@ static int file_hash(const char *path, json_t *prev, uint64_t *h, json_t **rec, 
             return LM_OK;
         }
     }
-    if (hash_file(path, h, err) != LM_OK) return LM_ERR;
+    if (lm_fnv1a64_file(LM_FNV1A64_INIT, path, h, err) != LM_OK) return LM_ERR;
     char hex[17];
     snprintf(hex, sizeof(hex), "%016" PRIx64, *h);
     *rec = json_pack("{s:s,s:I,s:I,s:s,s:i}", "host", path, "size", (json_int_t)st.st_size,
@@ -136,14 +119,14 @@ static int file_hash(const char *path, json_t *prev, uint64_t *h, json_t **rec, 
 
 /* The inputs' key (hex) and their record for the next check. */
 static int inputs_key(const lm_oci_spec *s, json_t *prev, char key[17], json_t **files, char *err) {
-    uint64_t v = hash_str(1469598103934665603ull, RECIPE);
+    uint64_t v = hash_str(LM_FNV1A64_INIT, RECIPE);
     v = hash_str(v, s->base);
     v = hash_str(v, s->tag);
     if (strcmp(s->base, "scratch") != 0) {
         char index[PATH_MAX];
         uint64_t h;
         lm_pathf(index, sizeof(index), "%s/%s-image/index.json", lm_oci_cache_dir(), s->base);
-        if (hash_file(index, &h, err) != LM_OK) return LM_ERR;
+        if (lm_fnv1a64_file(LM_FNV1A64_INIT, index, &h, err) != LM_OK) return LM_ERR;
         v = (v ^ h) * 1099511628211ull;
     }
     *files = json_array();

@@ -1,6 +1,7 @@
 /* dataset.c -- deterministic benchmark inputs: texts from Debian's word
  * lists, the encrypted text, the manifest with the benchmark requests. */
 #include "dataset.h"
+#include "util/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,13 +226,6 @@ static int gcm_encrypt(const uint8_t key[32], const uint8_t nonce[GCM_NONCE_LEN]
     return ok ? LM_OK : LM_ERR;
 }
 
-static uint64_t fnv1a64(const void *p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static int put_object(const char *out, json_t *objects, const char *key, const char *group,
                       const char *function, const void *data, size_t len, char *err) {
     char path[2048];
@@ -242,7 +236,8 @@ static int put_object(const char *out, json_t *objects, const char *key, const c
     *slash = '/';
     if (lm_file_write(path, data, len, err) != LM_OK) return LM_ERR;
     char sum[17];
-    snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)fnv1a64(data, len));
+    snprintf(sum, sizeof(sum), "%016llx",
+             (unsigned long long)lm_fnv1a64(LM_FNV1A64_INIT, data, len));
     json_array_append_new(objects,
                           json_pack("{s:s,s:s,s:s,s:I,s:s}", "key", key, "group", group, "function",
                                     function, "bytes", (json_int_t)len, "fnv1a64", sum));
@@ -275,7 +270,7 @@ static int gen_group(const lm_datagen_opts *o, const lm_group *g, const wordlist
                      const wordlist *lang, json_t *objects, json_t *planted, json_t *requests,
                      char *err) {
     /* One stream per group and purpose, so groups do not depend on each other. */
-    lm_rng r = {o->seed ^ fnv1a64(g->name, strlen(g->name))};
+    lm_rng r = {o->seed ^ lm_fnv1a64(LM_FNV1A64_INIT, g->name, strlen(g->name))};
     char key[96];
     lm_buf b = {0};
     int rc = LM_ERR;

@@ -556,48 +556,13 @@ void lm_serve_config_free(lm_serve_config *c) {
     memset(c, 0, sizeof(*c));
 }
 
-/* Reads at most LM_SERVICE_CONFIG_MAX_BYTES of path; one byte more is an
- * error, so a huge file is never read whole. */
-static char *read_limited(const char *path, size_t *len, char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return lm_errf(err, "cannot open: %s", strerror(errno)), NULL;
-    size_t cap = LM_SERVICE_CONFIG_MAX_BYTES + 1, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        close(fd);
-        return lm_errf(err, "out of memory"), NULL;
-    }
-    while (n < cap) {
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            lm_errf(err, "cannot read: %s", strerror(errno));
-            close(fd);
-            free(buf);
-            return NULL;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
-    close(fd);
-    if (n > LM_SERVICE_CONFIG_MAX_BYTES) {
-        free(buf);
-        return lm_errf(err, "larger than the limit of %d bytes (1 MiB)",
-                       LM_SERVICE_CONFIG_MAX_BYTES),
-               NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 int lm_serve_config_load(const char *path, const lm_service_spec *base, lm_serve_config *out,
                          char *err) {
     char why[LM_ERRLEN];
     size_t len = 0;
     memset(out, 0, sizeof(*out));
-    char *text = read_limited(path, &len, why);
-    if (!text) return lm_errf(err, "%s: %s", path, why);
+    char *text = lm_file_read_max(path, LM_SERVICE_CONFIG_MAX_BYTES, &len, why);
+    if (!text) return lm_errf(err, "%s", why);
     int rc = lm_serve_config_parse(text, len, base, out, why);
     free(text);
     if (rc != LM_OK) return lm_errf(err, "%s: %s", path, why);

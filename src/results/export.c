@@ -5,25 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/csv.h"
+
 static const char *const tables[] = {"services", "instances", "requests",
                                      "samples",  "events",    "meta"};
-
-/* Writes one field, quoted when it must be. */
-static void put_text(FILE *out, const char *s, int n) {
-    int quote = n == 0;
-    for (int i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!quote) {
-        fwrite(s, 1, (size_t)n, out);
-        return;
-    }
-    fputc('"', out);
-    for (int i = 0; i < n; i++) {
-        if (s[i] == '"') fputc('"', out);
-        fputc(s[i], out);
-    }
-    fputc('"', out);
-}
 
 static void put_value(FILE *out, sqlite3_stmt *st, int c) {
     switch (sqlite3_column_type(st, c)) {
@@ -32,7 +17,9 @@ static void put_value(FILE *out, sqlite3_stmt *st, int c) {
     case SQLITE_FLOAT: fprintf(out, "%.17g", sqlite3_column_double(st, c)); break;
     default: {
         const char *s = (const char *)sqlite3_column_text(st, c);
-        put_text(out, s ? s : "", sqlite3_column_bytes(st, c));
+        int n = sqlite3_column_bytes(st, c);
+        /* An empty string is "", which keeps it apart from NULL (nothing). */
+        lm_csv_field(out, s ? s : "", (size_t)n, n == 0 ? LM_CSV_QUOTE : 0);
     }
     }
 }
@@ -63,7 +50,7 @@ int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err
     for (int c = 0; c < cols; c++) {
         if (c) fputc(',', out);
         const char *name = sqlite3_column_name(st, c);
-        put_text(out, name, (int)strlen(name));
+        lm_csv_field(out, name, strlen(name), 0);
     }
     fputc('\n', out);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

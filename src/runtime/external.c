@@ -11,6 +11,7 @@
 
 #include "external.h"
 #include "runtimes_json.h"
+#include "util/hash.h"
 
 typedef struct {
     json_t *spec; /* the runtime's JSON object (owned by the registry) */
@@ -91,20 +92,6 @@ static int add_template(lm_strv *argv, json_t *t, const char *k1, const char *v1
     return LM_OK;
 }
 
-/* FNV-1a 64 of a file's bytes: the compile cache key (not a security
- * boundary: the cache is the user's own folder). */
-static int file_hash(const char *path, uint64_t *h, char *err) {
-    size_t len;
-    char *data = lm_file_read(path, &len, err);
-    if (!data) return LM_ERR;
-    uint64_t v = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++)
-        v = (v ^ (uint8_t)data[i]) * 0x100000001b3ull;
-    free(data);
-    *h = v;
-    return LM_OK;
-}
-
 /* Compiles module with the runtime's compile step into out, unless out
  * exists already. */
 static int compile_to(const lm_runtime *rt, json_t *spec, const char *module, const char *out,
@@ -139,7 +126,7 @@ static int runnable(const lm_runtime *rt, const lm_exec_opts *o, char *out, size
         return LM_OK;
     }
     uint64_t h;
-    if (file_hash(o->module, &h, err) != LM_OK) return LM_ERR;
+    if (lm_fnv1a64_file(LM_FNV1A64_INIT, o->module, &h, err) != LM_OK) return LM_ERR;
     char dir[4200];
     snprintf(dir, sizeof(dir), "%s/%s/cache", o->artifacts, rt->name);
     if (lm_mkdirs(dir, err) != LM_OK) return LM_ERR;

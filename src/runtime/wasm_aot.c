@@ -1,6 +1,6 @@
 /* wasm_aot.c -- the `wasm-aot` runtime: wasm2c translates the module to C,
  * gcc -O2 compiles it and links it statically with the precompiled runner
- * (src/wasi/aot_main.c), wasm2c's runtime and Lumos' WASI host, all found
+ * (src/helpers/aot_main.c), wasm2c's runtime and Lumos' WASI host, all found
  * in the libexec folder. The executable is cached under
  * ARTIFACTS/wasm-aot/cache/<sha256 of the module and of every compile
  * input>, so an unchanged module is compiled once; `lumos build` gives each
@@ -14,88 +14,50 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "runtime.h"
+#include "util/hash.h"
 #include "wasi/wasi.h"
 
 #define WASM2C_RT "/usr/share/wabt/wasm2c"
 /* The module name given to wasm2c: it prefixes every generated symbol. */
 #define MOD "lm"
 
-/* SHA-256 (FIPS 180-4): the cache key. Small and slow enough (a few hundred
- * MB/s); a module's hash is kept per process (see module_hash). */
+/* SHA-256, OpenSSL's: the cache key. A module's hash is kept per file
+ * identity (see module_hash). A context that OpenSSL could not allocate
+ * makes every call a no-op and sha_hex fail. */
 typedef struct {
-    uint32_t h[8];
-    uint8_t buf[64];
-    uint64_t len;
+    EVP_MD_CTX *c;
 } sha256;
 
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-#define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
-
-static void sha_block(sha256 *s, const uint8_t *p) {
-    uint32_t w[64], v[8];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    memcpy(v, s->h, sizeof(v));
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
-                      ((v[4] & v[5]) ^ (~v[4] & v[6])) + K[i] + w[i];
-        uint32_t t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
-                      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-        memmove(v + 1, v, 7 * sizeof(uint32_t));
-        v[4] += t1;
-        v[0] = t1 + t2;
-    }
-    for (int i = 0; i < 8; i++)
-        s->h[i] += v[i];
-}
-
 static void sha_init(sha256 *s) {
-    static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(s->h, h0, sizeof(h0));
-    s->len = 0;
+    s->c = EVP_MD_CTX_new();
+    if (s->c && EVP_DigestInit_ex(s->c, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(s->c);
+        s->c = NULL;
+    }
 }
 
 static void sha_add(sha256 *s, const void *data, size_t n) {
-    const uint8_t *p = data;
-    while (n > 0) {
-        size_t used = s->len % 64, k = 64 - used < n ? 64 - used : n;
-        memcpy(s->buf + used, p, k);
-        s->len += k;
-        p += k;
-        n -= k;
-        if (s->len % 64 == 0) sha_block(s, s->buf);
+    if (s->c && EVP_DigestUpdate(s->c, data, n) != 1) {
+        EVP_MD_CTX_free(s->c);
+        s->c = NULL;
     }
 }
 
-/* Finishes and writes the digest as 64 hex digits. */
-static void sha_hex(sha256 *s, char out[65]) {
-    uint64_t bits = s->len * 8;
-    uint8_t pad = 0x80, zero = 0, len[8];
-    sha_add(s, &pad, 1);
-    while (s->len % 64 != 56)
-        sha_add(s, &zero, 1);
-    for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha_add(s, len, 8);
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 8 * i, 9, "%08x", s->h[i]);
+/* Finishes: the digest as 64 hex digits in out, and LM_OK; LM_ERR with err
+ * when OpenSSL failed (out of memory). */
+static int sha_hex(sha256 *s, char out[65], char *err) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    int ok = s->c && EVP_DigestFinal_ex(s->c, md, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(s->c);
+    s->c = NULL;
+    if (!ok) return lm_errf(err, "wasm-aot: SHA-256 of the cache key failed (out of memory?)");
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return LM_OK;
 }
 
 /* The precompiled runner pieces in the libexec folder, in link order. */
@@ -192,9 +154,7 @@ static int module_hash(const char *module, const char *cache, char hex[65], char
             return LM_OK;
         }
     }
-    uint64_t fnv = 0xcbf29ce484222325u;
-    for (const char *p = id; *p; p++)
-        fnv = (fnv ^ (uint8_t)*p) * 0x100000001b3u;
+    uint64_t fnv = lm_fnv1a64(LM_FNV1A64_INIT, id, strlen(id));
     snprintf(memo_path, sizeof(memo_path), "%s/ids/%016llx", cache, (unsigned long long)fnv);
     size_t idlen = strlen(id), len;
     char *saved = lm_file_read(memo_path, &len, NULL);
@@ -209,7 +169,7 @@ static int module_hash(const char *module, const char *cache, char hex[65], char
         sha_init(&s);
         sha_add(&s, bytes, len);
         free(bytes);
-        sha_hex(&s, hex);
+        if (sha_hex(&s, hex, err) != LM_OK) return LM_ERR;
         char rec[200];
         snprintf(rec, sizeof(rec), "%s%s", id, hex);
         snprintf(dir, sizeof(dir), "%s/ids", cache);
@@ -241,8 +201,7 @@ static int cache_key(const char *module, const char *cache, char key[65], char *
         snprintf(path, sizeof(path), "%s/%s", lm_libexec_dir(), pieces[i]);
         add_identity(&s, path);
     }
-    sha_hex(&s, key);
-    return LM_OK;
+    return sha_hex(&s, key, err);
 }
 
 /* Runs a tool with its output into log; LM_OK when it exits 0, else err

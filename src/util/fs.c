@@ -14,38 +14,57 @@
 #include "util.h"
 
 char *lm_file_read(const char *path, size_t *len, char *err) {
+    return lm_file_read_max(path, 0, len, err);
+}
+
+char *lm_file_read_max(const char *path, size_t max, size_t *len, char *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        lm_errf(err, "cannot open %s: %s", path, strerror(errno));
+        lm_errf(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        lm_errf(err, "%s is not a regular file", path);
-        return NULL;
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    char *buf = malloc(size + 1);
-    if (!buf) {
-        close(fd);
-        lm_errf(err, "out of memory reading %s (%zu bytes)", path, size);
-        return NULL;
-    }
-    while (got < size) {
-        ssize_t r = read(fd, buf + got, size - got);
+    if (fstat(fd, &st) != 0) st.st_mode = 0;
+    /* A regular file's size sizes the buffer once; a pipe or a /proc file
+     * says 0 and grows it. One byte past max tells a file that is too big. */
+    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096, got = 0;
+    if (max && cap > max + 1) cap = max + 1;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (!buf) {
+            close(fd);
+            lm_errf(err, "%s: out of memory for %zu bytes", path, cap);
+            return NULL;
+        }
+        if (got == cap) {
+            if (max && got > max) break;
+            size_t ncap = max && cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = realloc(buf, ncap + 1);
+            if (!nb) free(buf);
+            buf = nb;
+            cap = ncap;
+            continue;
+        }
+        ssize_t r = read(fd, buf + got, cap - got);
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            free(buf);
+            lm_errf(err, "%s: cannot read: %s", path, strerror(e));
+            return NULL;
+        }
+        if (r == 0) break;
         got += (size_t)r;
     }
     close(fd);
-    if (got != size) {
+    if (max && got > max) {
         free(buf);
-        lm_errf(err, "short read of %s", path);
+        lm_errf(err, "%s: larger than the limit of %zu bytes", path, max);
         return NULL;
     }
-    buf[size] = 0;
-    if (len) *len = size;
+    buf[got] = 0;
+    if (len) *len = got;
     return buf;
 }
 

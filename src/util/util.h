@@ -49,9 +49,14 @@ void lm_buf_free(lm_buf *b); /* NULL is a harmless no-op */
  * 0x80 and above are copied (the caller's text is UTF-8). Returns out. */
 char *lm_json_quote(char *out, size_t n, const char *s);
 
-/* Reads a whole file into a malloc'd, NUL-terminated buffer the caller
- * frees. Returns NULL with err set when it cannot. */
+/* Reads a whole file (regular, a pipe, /proc) into a malloc'd,
+ * NUL-terminated buffer the caller frees; *len (len may be NULL) gets its
+ * length. Returns NULL with err set when it cannot (naming the file). */
 char *lm_file_read(const char *path, size_t *len, char *err);
+/* lm_file_read of at most max bytes (0: no limit): a longer file is an
+ * error ("PATH: larger than the limit of N bytes") and is never read whole.
+ * Errors read "PATH: cannot open: REASON", "PATH: cannot read: REASON". */
+char *lm_file_read_max(const char *path, size_t max, size_t *len, char *err);
 /* Writes a whole file (through a temporary and rename, so readers never see
  * half a file). */
 int lm_file_write(const char *path, const void *data, size_t len, char *err);
