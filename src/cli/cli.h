@@ -3,7 +3,12 @@
 #ifndef LM_CLI_H
 #define LM_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+#include "report/summary.h"
+
+#define LM_CLI_VERSION "0.1.0"
 
 int lm_cmd_build(int argc, char **argv);
 int lm_cmd_functions(int argc, char **argv);
@@ -13,6 +18,13 @@ int lm_cmd_data(int argc, char **argv);
 int lm_cmd_run(int argc, char **argv);
 int lm_cmd_exec(int argc, char **argv);
 int lm_cmd_serve(int argc, char **argv);
+int lm_cmd_report(int argc, char **argv);
+
+/* Fills targets[0..max) with the build target of each runtime a report
+ * names (NULL for one this Lumos does not know) and points d's info at it;
+ * targets must outlive d's use. The report room knows no runtimes: the
+ * command that makes a report wires them in. */
+void lm_cli_report_targets(lm_report_data *d, const char **targets, size_t max);
 
 /* Prints "lumos: <msg>" to stderr and returns 1. */
 int lm_cli_fail(const char *fmt, ...)

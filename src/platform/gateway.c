@@ -65,42 +65,21 @@ static double ms(uint64_t a, uint64_t b) { return a && b && b > a ? (double)(b -
 static void record(lm_gateway *gw, uint64_t id, lm_service *svc, const lm_pool_outcome *o,
                    uint64_t response_ns, const char *error) {
     if (!gw->results) return;
-    lm_results_request row;
-    lm_results_request_init(&row);
-    row.id = (int64_t)id;
-    if (svc) row.service_id = lm_service_id(svc);
-    row.status_http = o->status;
-    const lm_req_times *t = &o->t;
-#define TS(field, v)                                                                               \
-    if (v) row.field = (int64_t)(v)
-    TS(ingress_ns, t->ingress);
-    TS(queued_ns, t->queued);
-    TS(acquired_ns, t->acquired);
-    TS(cold_begin_ns, t->cold_begin);
-    TS(cold_ready_ns, t->cold_ready);
-    TS(dispatch_ns, t->dispatch);
-    TS(result_ns, t->result);
-#undef TS
-    row.response_ns = (int64_t)response_ns;
-    row.instance_id = o->instance_id;
-    if (o->instance_id) row.cold = o->cold;
-    if (o->res) {
-        const uint64_t *p = o->res->probes;
-        row.deser_ns = (int64_t)p[LM_PROBE_DESER_NS];
-        row.io_ns = (int64_t)p[LM_PROBE_IO_NS];
-        row.compute_ns = (int64_t)p[LM_PROBE_COMPUTE_NS];
-        row.ser_ns = (int64_t)p[LM_PROBE_SER_NS];
-        row.func_total_ns = (int64_t)p[LM_PROBE_TOTAL_NS];
-        row.io_read_bytes = (int64_t)p[LM_PROBE_IO_READ_BYTES];
-        row.io_write_bytes = (int64_t)p[LM_PROBE_IO_WRITE_BYTES];
-        row.io_calls = (int64_t)p[LM_PROBE_IO_CALLS];
-    }
-    if (o->usage_measured) {
-        row.cpu_ns = (int64_t)o->cpu_ns; /* the split is not read per request */
-        if (o->mem_peak_bytes) row.mem_peak_bytes = (int64_t)o->mem_peak_bytes;
-    }
-    row.error = error;
-    lm_results_add_request(gw->results, &row, NULL);
+    lm_request_record r = {.id = (int64_t)id,
+                           .service_id = svc ? lm_service_id(svc) : LM_RESULTS_NULL,
+                           .instance_id = o->instance_id,
+                           .status = o->status,
+                           .cold = o->instance_id ? o->cold : -1,
+                           .t = o->t,
+                           .response_ns = response_ns,
+                           .res = o->res,
+                           /* the user/system split is not read per request */
+                           .usage =
+                               o->usage_measured ? LM_RECORD_USAGE_TOTAL : LM_RECORD_USAGE_NONE,
+                           .cpu_ns = o->cpu_ns,
+                           .mem_peak_bytes = o->mem_peak_bytes,
+                           .error = error};
+    lm_record_request(gw->results, &r);
 }
 
 /* A /function/ request answered before it reached a pool (404, 405, 413,

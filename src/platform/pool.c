@@ -13,16 +13,7 @@
 
 static void on_sample(void *arg, const char *instance_id, uint64_t t_ns, const lm_usage *u) {
     lm_pool *p = arg;
-    if (!u) return;
-    lm_results_sample row;
-    lm_results_sample_init(&row);
-    row.instance_id = instance_id;
-    row.t_ns = (int64_t)t_ns;
-    row.cpu_user_ns = (int64_t)u->cpu_user_ns;
-    row.cpu_system_ns = (int64_t)u->cpu_system_ns;
-    row.mem_current_bytes = (int64_t)u->mem_current_bytes;
-    if (u->mem_peak_bytes) row.mem_peak_bytes = (int64_t)u->mem_peak_bytes;
-    lm_results_add_sample(p->o.results, &row, NULL);
+    lm_record_sample(p->o.results, instance_id, t_ns, u);
 }
 
 lm_pool *lm_pool_new(struct event_base *base, const lm_pool_opts *o, char *err) {
@@ -78,16 +69,7 @@ static const char *default_runtime(const lm_pool *p, const char *fn) {
 }
 
 void lm_pool_event(lm_service *s, const char *kind, const char *instance_id, const char *detail) {
-    lm_results *db = s->pool->o.results;
-    if (!db) return;
-    lm_results_event e;
-    lm_results_event_init(&e);
-    e.t_ns = (int64_t)lm_now_ns();
-    e.kind = kind;
-    e.service_id = s->id;
-    e.instance_id = instance_id;
-    e.detail_json = detail;
-    lm_results_add_event(db, &e, NULL);
+    lm_record_event(s->pool->o.results, s->id, instance_id, kind, detail);
 }
 
 void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
@@ -275,19 +257,10 @@ void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
 }
 
 static void record_service(lm_service *s) {
-    lm_results *db = s->pool->o.results;
-    if (!db) return;
+    if (!s->pool->o.results) return;
     char cfg[1024];
     lm_service_config_json(&s->cfg, cfg, sizeof(cfg));
-    lm_results_service row;
-    lm_results_service_init(&row);
-    row.id = s->id;
-    row.name = s->name;
-    row.function = s->function;
-    row.runtime = s->rt->name;
-    row.config_json = cfg;
-    row.created_ns = (int64_t)lm_now_ns();
-    lm_results_add_service(db, &row, NULL);
+    lm_record_service(s->pool->o.results, s->id, s->name, s->function, s->rt->name, cfg);
 }
 
 /* Starts instances up to min_scale. */

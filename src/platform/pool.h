@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "channel/conn.h"
+#include "observe/recorder.h"
 #include "observe/telemetry.h"
 #include "platform/metrics.h"
 #include "results/results.h"
@@ -50,11 +51,6 @@ void lm_service_config_defaults(lm_service_config *c);
  * services.config_json and GET /services); returns the length as snprintf.
  * Written by service_config.c. */
 int lm_service_config_json(const lm_service_config *c, char *out, size_t n);
-
-/* Timestamps (CLOCK_MONOTONIC ns, 0 = did not happen) of one request. */
-typedef struct {
-    uint64_t ingress, queued, acquired, cold_begin, cold_ready, dispatch, result;
-} lm_req_times;
 
 /* The outcome of a pool request, for its done callback (valid during the
  * call). status is the HTTP status for the client: the function's own, or

@@ -13,40 +13,9 @@ int lm_inst_has_room(const pool_inst *pi) { return pi->load < pi->svc->cfg.conta
 
 static lm_results *db_of(const pool_inst *pi) { return pi->svc->pool->o.results; }
 
-static void record_start(pool_inst *pi) {
-    if (!db_of(pi)) return;
-    lm_results_instance row;
-    lm_results_instance_init(&row);
-    row.id = pi->inst.id;
-    row.service_id = pi->svc->id;
-    row.runtime = pi->svc->rt->name;
-    row.pid = pi->inst.child.pid;
-    row.cgroup = pi->inst.cgroup.version ? pi->inst.cgroup.dirs[0] : NULL;
-    row.start_ns = (int64_t)pi->decided_ns;
-    row.spawn_ns = (int64_t)pi->inst.spawn_ns;
-    lm_results_add_instance(db_of(pi), &row, NULL);
-}
-
-static void record_ready(pool_inst *pi, uint64_t ready_ns) {
-    if (!db_of(pi)) return;
-    lm_results_instance row;
-    lm_results_instance_init(&row);
-    row.id = pi->inst.id;
-    row.ready_ns = (int64_t)ready_ns;
-    row.placement_ms = (double)(pi->inst.spawn_ns - pi->decided_ns) / 1e6;
-    row.cold_start_ms = (double)(ready_ns - pi->inst.spawn_ns) / 1e6;
-    lm_results_update_instance(db_of(pi), &row, NULL);
-}
-
 /* On the reaper's thread: the instance is gone. */
 static void on_reaped(void *arg, const lm_instance *inst, int status, uint64_t stop_ns) {
-    lm_results *db = arg;
-    lm_results_instance row;
-    lm_results_instance_init(&row);
-    row.id = inst->id;
-    row.stop_ns = (int64_t)stop_ns;
-    if (status != -1) row.exit_status = status;
-    lm_results_update_instance(db, &row, NULL);
+    lm_record_instance_reaped(arg, inst->id, status, stop_ns);
 }
 
 /* Marks a request's end (or READY) on the instance's cgroup: the CPU total
@@ -250,7 +219,7 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
         return;
     }
     pi->ready = 1;
-    record_ready(pi, ready_ns);
+    lm_record_instance_ready(db_of(pi), &pi->inst, pi->decided_ns, ready_ns);
     lm_histogram_observe(&s->m.cold_start, (double)(ready_ns - pi->decided_ns) / 1e9);
     if (s->pool->o.telemetry) {
         char err2[LM_ERRLEN];
@@ -303,7 +272,7 @@ pool_inst *lm_inst_start(lm_service *s, lm_pool_req *r, char *err) {
     s->ninstances++;
     s->cold_starts++;
     s->m.cold_starts++;
-    record_start(pi);
+    lm_record_instance_start(db_of(pi), &pi->inst, s->id, pi->decided_ns);
     if (r) lm_inst_assign(pi, r);
     return pi;
 }
@@ -331,13 +300,7 @@ void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
     else if (pi->have_last)
         s->cpu_ns_gone += pi->last_cpu_ns;
     lm_telemetry_close(pi->tel);
-    if (p->o.results) {
-        lm_results_instance row;
-        lm_results_instance_init(&row);
-        row.id = pi->inst.id;
-        row.end_reason = reason;
-        lm_results_update_instance(p->o.results, &row, NULL);
-    }
+    lm_record_instance_end(p->o.results, pi->inst.id, reason, 0);
     lm_reaper_stop(p->reaper, &pi->inst, grace_ms, p->o.results ? on_reaped : NULL, p->o.results);
     free(pi);
     lm_pool_observe(s);

@@ -43,6 +43,7 @@ static json_int_t deploy_size(json_t *index, const char *fn, const char *rt, con
         }
     }
     /* Nothing prepared: the runtime runs the built target itself. */
+    if (!target) return -1;
     *kind = strcmp(target, "native") == 0 ? "native executable" : "wasm module";
     return target_size(index, fn, target);
 }
@@ -72,7 +73,8 @@ void lm_report_sizes(FILE *f, const char *artifacts, const char *const *function
         fprintf(f, "| %s |", functions[i]);
         for (size_t r = 0; r < nrt; r++) {
             const char *kind = "";
-            json_int_t b = deploy_size(index, functions[i], runtimes[r], targets[r], &kind);
+            json_int_t b =
+                deploy_size(index, functions[i], runtimes[r], targets ? targets[r] : NULL, &kind);
             if (b >= 0)
                 fprintf(f, " %lld |", (long long)b);
             else

@@ -10,15 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
-void lm_samples_add(lm_samples *s, const lm_sample *x) {
+int lm_samples_add(lm_samples *s, const lm_sample *x) {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
         lm_sample *v = realloc(s->v, cap * sizeof(*v));
-        if (!v) return;
+        if (!v) return LM_ERR;
         s->v = v;
         s->cap = cap;
     }
     s->v[s->n++] = *x;
+    return LM_OK;
 }
 
 void lm_samples_free(lm_samples *s) {
@@ -119,6 +120,9 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
     return np;
 }
 
+/* A lumos run's report (its settings known), or a platform's records. */
+static int is_run(const lm_run_info *info) { return !info->source || !strcmp(info->source, "run"); }
+
 static const pair_stats *find(const pair_stats *p, size_t n, const char *fn, const char *rt) {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(p[i].function, fn) && !strcmp(p[i].runtime, rt)) return &p[i];
@@ -128,8 +132,12 @@ static const pair_stats *find(const pair_stats *p, size_t n, const char *fn, con
 void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s) {
     pair_stats *p = calloc(MAX_PAIRS, sizeof(*p));
     size_t n = collect(s, p);
-    fprintf(f, "group %s, %d warm runs after %d warm-up, storage %s; medians of warm requests\n\n",
-            info->group, info->runs, info->warmup, info->storage);
+    if (is_run(info))
+        fprintf(f,
+                "group %s, %d warm runs after %d warm-up, storage %s; medians of warm requests\n\n",
+                info->group, info->runs, info->warmup, info->storage);
+    else
+        fprintf(f, "recorded by lumos serve, %zu requests; medians of warm requests\n\n", s->n);
     fprintf(f, "%-20s %-21s %9s %9s %11s %9s %9s %11s %9s %9s %9s %9s %5s\n", "function", "runtime",
             "cold_ms", "first_ms", "latency_ms", "p95_ms", "deser_ms", "compute_ms", "io_ms",
             "ser_ms", "cpu_ms", "peak_mib", "fail");
@@ -177,6 +185,8 @@ static json_t *pair_json(const pair_stats *p) {
     return o;
 }
 
+/* The summary as JSON: what lumos run says of its settings (null in a
+ * database of lumos serve, which has none) and one object per pair. */
 static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
     pair_stats *p = calloc(MAX_PAIRS, sizeof(*p));
     size_t n = collect(s, p);
@@ -184,9 +194,17 @@ static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, pair_json(&p[i]));
     free(p);
-    return json_pack("{s:i,s:s,s:i,s:i,s:I,s:s,s:o}", "version", 1, "group", info->group, "runs",
-                     info->runs, "warmup", info->warmup, "seed", (json_int_t)info->seed, "storage",
-                     info->storage, "results", arr);
+    int run = is_run(info);
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_integer(1));
+    json_object_set_new(o, "source", json_string(run ? "run" : "serve"));
+    json_object_set_new(o, "group", run ? json_string(info->group) : json_null());
+    json_object_set_new(o, "runs", run ? json_integer(info->runs) : json_null());
+    json_object_set_new(o, "warmup", run ? json_integer(info->warmup) : json_null());
+    json_object_set_new(o, "seed", run ? json_integer((json_int_t)info->seed) : json_null());
+    json_object_set_new(o, "storage", run ? json_string(info->storage) : json_null());
+    json_object_set_new(o, "results", arr);
+    return o;
 }
 
 void lm_report_print_json(FILE *f, const lm_run_info *info, const lm_samples *s) {
@@ -229,6 +247,31 @@ static void findings(FILE *f, const pair_stats *p, size_t n) {
     }
     if (!any)
         fprintf(f, "- Only one runtime ran, or no function answered on two: nothing to compare.\n");
+}
+
+/* The method of a lumos run, for report.md. */
+static void write_method(FILE *f, const lm_run_info *info) {
+    fprintf(f,
+            "## Method\n\n"
+            "For each function and runtime, Lumos starts a fresh instance and times its cold "
+            "start from the runtime's exec to the READY frame (`cold_start_ms`); what the "
+            "platform does before, making the instance's cgroup and placing it there, is "
+            "`placement_ms` (on cgroup v1 the first placement after a quiet moment waits for "
+            "an RCU grace period, about 12 ms: see docs/runtimes.md). It sends the group's "
+            "benchmark request once "
+            "(`first_ms`: the first, cold request), %d warm-up requests, then %d measured warm "
+            "requests, one at a time. `latency_ms` is measured on the host from writing the "
+            "INVOKE frame to reading the RESULT frame (CLOCK_MONOTONIC). `deser_ms`, "
+            "`io_ms`, `compute_ms` and `ser_ms` are the function's own probes, timed with its "
+            "own monotonic clock (WASI clock_time_get inside Wasm); the four add up to the "
+            "function's time. Storage I/O crosses the channel to the host, which reads and "
+            "writes Redis. `cpu_ms` is the CPU time (user and system) the instance's cgroup "
+            "used during the request, and `peak_mib` the highest memory peak of a warm request "
+            "(the peak is reset before each request); an instance serves one request at a "
+            "time, so both belong to that request (docs/telemetry.md). Every other value below "
+            "is the median over the measured warm requests that answered 2xx; every request is "
+            "in requests.csv.\n\n",
+            info->warmup, info->runs);
 }
 
 int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err) {
@@ -274,37 +317,38 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
         free(p);
         return lm_errf(err, "cannot write %s", path);
     }
+    /* The machine is the one the database names (it may be reported
+     * elsewhere), this one's when it names none. */
     struct utsname u;
     uname(&u);
+    const char *host = info->host_name && *info->host_name ? info->host_name : u.nodename;
+    const char *kernel = info->host_kernel && *info->host_kernel ? info->host_kernel : u.release;
+    const char *arch = info->host_arch && *info->host_arch ? info->host_arch : u.machine;
+    long cpus = info->host_cpus > 0 ? info->host_cpus : sysconf(_SC_NPROCESSORS_ONLN);
     time_t t = (time_t)(info->started_wall_ns / 1000000000u);
     char when[64];
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-    fprintf(f, "# Lumos run\n\n");
-    fprintf(f,
-            "Started %s on %s %s %s (%ld CPUs). Payload group %s, data seed %llu, storage %s.\n\n",
-            when, u.nodename, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN), info->group,
-            info->seed, info->storage);
-    fprintf(f,
-            "## Method\n\n"
-            "For each function and runtime, Lumos starts a fresh instance and times its cold "
-            "start from the runtime's exec to the READY frame (`cold_start_ms`); what the "
-            "platform does before, making the instance's cgroup and placing it there, is "
-            "`placement_ms` (on cgroup v1 the first placement after a quiet moment waits for "
-            "an RCU grace period, about 12 ms: see docs/runtimes.md). It sends the group's "
-            "benchmark request once "
-            "(`first_ms`: the first, cold request), %d warm-up requests, then %d measured warm "
-            "requests, one at a time. `latency_ms` is measured on the host from writing the "
-            "INVOKE frame to reading the RESULT frame (CLOCK_MONOTONIC). `deser_ms`, "
-            "`io_ms`, `compute_ms` and `ser_ms` are the function's own probes, timed with its "
-            "own monotonic clock (WASI clock_time_get inside Wasm); the four add up to the "
-            "function's time. Storage I/O crosses the channel to the host, which reads and "
-            "writes Redis. `cpu_ms` is the CPU time (user and system) the instance's cgroup "
-            "used during the request, and `peak_mib` the highest memory peak of a warm request "
-            "(the peak is reset before each request); an instance serves one request at a "
-            "time, so both belong to that request (docs/telemetry.md). Every other value below "
-            "is the median over the measured warm requests that answered 2xx; every request is "
-            "in requests.csv.\n\n",
-            info->warmup, info->runs);
+    if (!is_run(info)) {
+        fprintf(f, "# Lumos platform records\n\n");
+        fprintf(f,
+                "Recorded by lumos serve from %s on %s %s %s (%ld CPUs).\n\n## Method\n\n"
+                "Every request the gateway served is a row of the results database. A request "
+                "is cold when it waited for the start of the instance that served it "
+                "(`cold_start_ms`: the runtime's exec to the READY frame; `placement_ms`: the "
+                "platform's part before). `latency_ms` is measured on the host from writing the "
+                "INVOKE frame to reading the RESULT frame; `deser_ms`, `io_ms`, `compute_ms` and "
+                "`ser_ms` are the function's own probes; `cpu_ms` and `peak_mib` come from the "
+                "instance's cgroup (docs/telemetry.md). Every other value is the median over the "
+                "warm requests that answered 2xx.\n\n",
+                when, host, kernel, arch, cpus);
+    } else {
+        fprintf(f, "# Lumos run\n\n");
+        fprintf(f,
+                "Started %s on %s %s %s (%ld CPUs). Payload group %s, data seed %llu, storage "
+                "%s.\n\n",
+                when, host, kernel, arch, cpus, info->group, info->seed, info->storage);
+        write_method(f, info);
+    }
     fprintf(f, "## Results (milliseconds)\n\n| function | runtime | cold_start_ms | "
                "placement_ms | first_ms | "
                "latency_ms (median) | latency_ms (mean ± sd) | p95_ms | deser_ms | io_ms | "

@@ -1,5 +1,7 @@
-/* summary.h -- per-request samples of a run, their statistics, and the
- * files and tables made from them (report.md, summary.csv, summary.json). */
+/* summary.h -- the report: a results database read back as per-request
+ * samples (lm_report_load, whichever command wrote it), their statistics,
+ * and the files and tables made from them (report.md, summary.csv,
+ * summary.json). */
 #ifndef LM_SUMMARY_H
 #define LM_SUMMARY_H
 
@@ -30,12 +32,14 @@ typedef struct {
     size_t n, cap;
 } lm_samples;
 
-void lm_samples_add(lm_samples *s, const lm_sample *x);
+/* Appends a copy of x. LM_OK, or LM_ERR when out of memory. */
+int lm_samples_add(lm_samples *s, const lm_sample *x);
 void lm_samples_free(lm_samples *s); /* NULL is a harmless no-op */
 /* Number of samples that did not end in a 2xx answer. */
 size_t lm_samples_failed(const lm_samples *s);
 
 typedef struct {
+    const char *source; /* "run" (lumos run: group, runs, warm-up, seed known) or "serve" */
     const char *group;
     int runs, warmup;
     unsigned long long seed;
@@ -46,9 +50,33 @@ typedef struct {
     const char *const *functions; /* what ran, in order */
     size_t nfunctions;
     const char *const *runtimes; /* what ran, in order, and the target each runs */
-    const char *const *targets;
+    const char *const *targets;  /* may be NULL: the sizes section then lacks the fallback */
     size_t nruntimes;
+    /* The machine it ran on (the database's meta), "" when unknown. */
+    const char *host_name, *host_kernel, *host_arch;
+    long host_cpus;
 } lm_run_info;
+
+/* A results database read back (lm_report_load): the run's description
+ * and every request that reached a service, as samples, in id order. It
+ * owns the strings info points to. */
+typedef struct {
+    lm_run_info info;
+    lm_samples samples;
+    int from_run;    /* the database is lumos run's (it has run.* meta) */
+    size_t unrouted; /* requests that reached no service (a gateway's 404) */
+    char group[8], storage[16], data_dir[2048], artifacts[2048];
+    char host_name[256], host_kernel[256], host_arch[64];
+    char **functions, **runtimes;
+} lm_report_data;
+
+/* Reads the database at db (lumos run's results.db or lumos serve
+ * --results, read-only). A request's kind is "cold" when it waited for a
+ * cold start; in a lumos run database the requests 2 to 1 + run.warmup of
+ * each service are its warm-ups; the rest are "warm". LM_OK with *d (free
+ * with lm_report_data_free), or LM_ERR with err. */
+int lm_report_load(const char *db, lm_report_data *d, char *err);
+void lm_report_data_free(lm_report_data *d); /* NULL is a harmless no-op */
 
 /* Writes summary.csv, summary.json and report.md into dir. */
 int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err);

@@ -207,6 +207,41 @@ const char *lm_results_path(const lm_results *r);
  * write error on out, database error). */
 int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err);
 
+/* Reading a database back (reader.c), for reports: read-only, any file this
+ * code or an older one wrote (a file with a newer schema is refused). */
+typedef struct lm_results_reader lm_results_reader;
+
+/* Opens path read-only. NULL with err when it is missing, not a SQLite
+ * database, not a Lumos results database, or newer than this code. */
+lm_results_reader *lm_results_reader_open(const char *path, char *err);
+
+/* The meta value of key as text into out (n bytes): LM_OK, or LM_ERR when
+ * there is none. */
+int lm_results_reader_meta(lm_results_reader *r, const char *key, char *out, size_t n);
+
+/* One request as a report reads it: the row as written (NULL columns as the
+ * NULL values of the write structs), with its service's function and
+ * runtime (NULL when it reached no service) and its instance's placement
+ * and cold start (NaN when it reached none, or that instance never became
+ * ready). The strings are valid during the callback only. */
+typedef struct {
+    lm_results_request q;
+    const char *function, *runtime;
+    double placement_ms, cold_start_ms;
+} lm_results_request_view;
+
+/* Called for each request; return LM_OK to go on, LM_ERR to stop. */
+typedef int (*lm_results_request_fn)(void *arg, const lm_results_request_view *v);
+
+/* Calls fn for every request in id order (the order they were recorded
+ * in). LM_OK, or LM_ERR with err when reading fails or fn stopped it (then
+ * err is whatever fn left there). */
+int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, void *arg,
+                               char *err);
+
+/* Closes it. NULL is a harmless no-op. */
+void lm_results_reader_close(lm_results_reader *r);
+
 /* Stops the writer thread, flushes what is pending and closes the file.
  * Errors of that last flush are reported on stderr. NULL is a harmless
  * no-op. */

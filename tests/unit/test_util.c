@@ -131,8 +131,10 @@ static void test_file_read_pipe(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fnv_known), cmocka_unit_test(test_fnv_file),
-        cmocka_unit_test(test_csv),       cmocka_unit_test(test_file_read),
+        cmocka_unit_test(test_fnv_known),
+        cmocka_unit_test(test_fnv_file),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_file_read),
         cmocka_unit_test(test_file_read_pipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
