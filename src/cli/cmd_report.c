@@ -64,8 +64,7 @@ int lm_cmd_report(int argc, char **argv) {
     lm_cli_report_targets(&d, targets, sizeof(targets) / sizeof(targets[0]));
     if (artifacts || !d.info.artifacts) d.info.artifacts = lm_artifacts_dir(artifacts);
     int rc = 0;
-    if (d.samples.n == 0)
-        fprintf(stderr, "lumos report: %s holds no request of a service\n", db);
+    if (d.samples.n == 0) fprintf(stderr, "lumos report: %s holds no request of a service\n", db);
     if (out) {
         if (lm_mkdirs(out, err) != LM_OK || lm_report_write(out, &d.info, &d.samples, err) != LM_OK)
             rc = lm_cli_fail("report: %s", err);

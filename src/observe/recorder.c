@@ -110,8 +110,8 @@ void lm_record_instance_reaped(lm_results *db, const char *instance_id, int stat
     lm_results_update_instance(db, &row, NULL);
 }
 
-void lm_record_event(lm_results *db, int64_t service_id, const char *instance_id,
-                     const char *kind, const char *detail_json) {
+void lm_record_event(lm_results *db, int64_t service_id, const char *instance_id, const char *kind,
+                     const char *detail_json) {
     if (!db) return;
     lm_results_event e;
     lm_results_event_init(&e);

@@ -80,8 +80,8 @@ void lm_record_instance_reaped(lm_results *db, const char *instance_id, int stat
 
 /* An event (kind "scale", "oom", "crash", ...) now; detail_json and
  * instance_id may be NULL. */
-void lm_record_event(lm_results *db, int64_t service_id, const char *instance_id,
-                     const char *kind, const char *detail_json);
+void lm_record_event(lm_results *db, int64_t service_id, const char *instance_id, const char *kind,
+                     const char *detail_json);
 
 /* A periodic telemetry reading of an instance at t_ns. */
 void lm_record_sample(lm_results *db, const char *instance_id, uint64_t t_ns, const lm_usage *u);

@@ -82,42 +82,42 @@ struct lm_pool {
 /* A request's CPU time and peak memory, when measured. */
 typedef struct {
     uint64_t cpu_ns, mem_peak_bytes;
-} lm_req_usage;
+} lm__req_usage;
 
-void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
-                    const lm_req_usage *usage, const char *err);
+void lm__pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
+                     const lm__req_usage *usage, const char *err);
 /* Gives waiting requests to starting instances with room, and starts new
  * instances for them where the service's scaling mode allows. */
-void lm_pool_pump(lm_service *s);
+void lm__pool_pump(lm_service *s);
 /* Takes the head of the service's queue (its queue timer stopped), or NULL. */
-lm_pool_req *lm_pool_dequeue(lm_service *s);
+lm_pool_req *lm__pool_dequeue(lm_service *s);
 /* Puts the requests head..tail (linked by next) back at the head of the
  * service's queue, as if they had never reached an instance. */
-void lm_pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail);
+void lm__pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail);
 /* The service's concurrency changed: tell its autoscaler. */
-void lm_pool_observe(lm_service *s);
+void lm__pool_observe(lm_service *s);
 /* Records an event (kind, detail JSON or NULL) when results are kept. */
-void lm_pool_event(lm_service *s, const char *kind, const char *instance_id, const char *detail);
+void lm__pool_event(lm_service *s, const char *kind, const char *instance_id, const char *detail);
 
 /* pool_instance.c */
 /* Starts an instance of s; r (may be NULL) is given to it first. NULL with
  * err when the runtime cannot start it. */
-pool_inst *lm_inst_start(lm_service *s, lm_pool_req *r, char *err);
+pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err);
 /* Gives r to pi: dispatched now when pi is ready and free. */
-void lm_inst_assign(pool_inst *pi, lm_pool_req *r);
+void lm__inst_assign(pool_inst *pi, lm_pool_req *r);
 /* Stops pi (off the loop, by the reaper) and forgets it; reason is
  * recorded as its end_reason. Requests still given to it are put back at
  * the head of the service's queue. */
-void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms);
+void lm__inst_retire(pool_inst *pi, const char *reason, int grace_ms);
 /* Room for one more request. */
-int lm_inst_has_room(const pool_inst *pi);
+int lm__inst_has_room(const pool_inst *pi);
 
 /* pool_scale.c */
 /* Sets up (or removes) the service's autoscaler for its configuration.
  * LM_ERR with err when the configuration is refused. */
-int lm_scale_setup(lm_service *s, char *err);
+int lm__scale_setup(lm_service *s, char *err);
 /* One decision now, acted upon. */
-void lm_scale_tick(lm_service *s);
-void lm_scale_free(lm_service *s);
+void lm__scale_tick(lm_service *s);
+void lm__scale_free(lm_service *s);
 
 #endif

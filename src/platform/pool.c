@@ -68,12 +68,12 @@ static const char *default_runtime(const lm_pool *p, const char *fn) {
     return any;
 }
 
-void lm_pool_event(lm_service *s, const char *kind, const char *instance_id, const char *detail) {
+void lm__pool_event(lm_service *s, const char *kind, const char *instance_id, const char *detail) {
     lm_record_event(s->pool->o.results, s->id, instance_id, kind, detail);
 }
 
-void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
-                    const lm_req_usage *usage, const char *err) {
+void lm__pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const char *instance_id,
+                     const lm__req_usage *usage, const char *err) {
     lm_service *s = r->svc;
     if (r->timeout) event_free(r->timeout);
     lm_pool_outcome o = {.status = status,
@@ -94,11 +94,11 @@ void lm_pool_finish(lm_pool_req *r, int status, const lm_call_result *res, const
     free(r);
 }
 
-void lm_pool_observe(lm_service *s) {
+void lm__pool_observe(lm_service *s) {
     if (s->kpa) lm_kpa_observe(s->kpa, lm_now_ns(), s->load + s->queued);
 }
 
-lm_pool_req *lm_pool_dequeue(lm_service *s) {
+lm_pool_req *lm__pool_dequeue(lm_service *s) {
     lm_pool_req *r = s->queue_head;
     if (!r) return NULL;
     s->queue_head = r->next;
@@ -111,7 +111,7 @@ lm_pool_req *lm_pool_dequeue(lm_service *s) {
 
 static pool_inst *starting_with_room(lm_service *s) {
     for (pool_inst *pi = s->instances; pi; pi = pi->next)
-        if (!pi->ready && !pi->retiring && lm_inst_has_room(pi)) return pi;
+        if (!pi->ready && !pi->retiring && lm__inst_has_room(pi)) return pi;
     return NULL;
 }
 
@@ -121,20 +121,20 @@ static int may_start_for_request(const lm_service *s) {
     return s->cfg.autoscaler == LM_AUTOSCALER_NONE || s->ninstances == 0;
 }
 
-void lm_pool_pump(lm_service *s) {
+void lm__pool_pump(lm_service *s) {
     char err[LM_ERRLEN];
     while (s->queue_head) {
         pool_inst *pi = s->queue_head->force_cold ? NULL : starting_with_room(s);
         if (pi) {
-            lm_inst_assign(pi, lm_pool_dequeue(s));
+            lm__inst_assign(pi, lm__pool_dequeue(s));
         } else if (may_start_for_request(s)) {
-            lm_pool_req *r = lm_pool_dequeue(s);
-            if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
+            lm_pool_req *r = lm__pool_dequeue(s);
+            if (!lm__inst_start(s, r, err)) lm__pool_finish(r, 502, NULL, NULL, NULL, err);
         } else {
             break;
         }
     }
-    lm_pool_observe(s);
+    lm__pool_observe(s);
 }
 
 static void on_queue_timeout(evutil_socket_t fd, short what, void *arg) {
@@ -150,8 +150,8 @@ static void on_queue_timeout(evutil_socket_t fd, short what, void *arg) {
             s->queued--;
             break;
         }
-    lm_pool_observe(s);
-    lm_pool_finish(r, 503, NULL, NULL, NULL, "timed out waiting for an instance");
+    lm__pool_observe(s);
+    lm__pool_finish(r, 503, NULL, NULL, NULL, "timed out waiting for an instance");
 }
 
 /* r joins the queue's count and its wait is timed (from its first entry). */
@@ -173,7 +173,7 @@ static void enqueue(lm_service *s, lm_pool_req *r) {
     start_waiting(s, r);
 }
 
-void lm_pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail) {
+void lm__pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail) {
     if (!head) return;
     for (lm_pool_req *r = head; r; r = r->next) {
         r->cold = 0;
@@ -189,7 +189,7 @@ void lm_pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail) 
 static pool_inst *ready_with_room(lm_service *s, int only_idle) {
     pool_inst *best = NULL;
     for (pool_inst *pi = s->instances; pi; pi = pi->next)
-        if (pi->ready && !pi->retiring && lm_inst_has_room(pi) && (!only_idle || pi->load == 0) &&
+        if (pi->ready && !pi->retiring && lm__inst_has_room(pi) && (!only_idle || pi->load == 0) &&
             (!best || pi->load < best->load))
             best = pi;
     return best;
@@ -223,37 +223,37 @@ void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
         /* A measured fresh start: retire a warm idle instance to make room. */
         pool_inst *idle = ready_with_room(s, 1);
         if (idle) {
-            lm_pool_event(s, "evict", idle->inst.id, "{\"reason\":\"X-Lumos-Start: cold\"}");
-            lm_inst_retire(idle, "forced-cold", 1000);
+            lm__pool_event(s, "evict", idle->inst.id, "{\"reason\":\"X-Lumos-Start: cold\"}");
+            lm__inst_retire(idle, "forced-cold", 1000);
         }
         if (s->ninstances < s->cfg.max_scale) {
-            if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
-            lm_pool_observe(s);
+            if (!lm__inst_start(s, r, err)) lm__pool_finish(r, 502, NULL, NULL, NULL, err);
+            lm__pool_observe(s);
             return;
         }
     } else {
         pool_inst *pi = ready_with_room(s, 0);
         if (!pi) pi = starting_with_room(s);
         if (pi) {
-            lm_inst_assign(pi, r);
-            lm_pool_observe(s);
+            lm__inst_assign(pi, r);
+            lm__pool_observe(s);
             return;
         }
         if (may_start_for_request(s)) {
             int from_zero = s->ninstances == 0;
-            if (!lm_inst_start(s, r, err)) lm_pool_finish(r, 502, NULL, NULL, NULL, err);
-            lm_pool_observe(s);
+            if (!lm__inst_start(s, r, err)) lm__pool_finish(r, 502, NULL, NULL, NULL, err);
+            lm__pool_observe(s);
             /* Knative's activator pokes the autoscaler on a scale from zero. */
-            if (from_zero && s->kpa) lm_scale_tick(s);
+            if (from_zero && s->kpa) lm__scale_tick(s);
             return;
         }
     }
     if (s->queued >= s->cfg.queue_max) {
-        lm_pool_finish(r, 503, NULL, NULL, NULL, "the queue is full");
+        lm__pool_finish(r, 503, NULL, NULL, NULL, "the queue is full");
         return;
     }
     enqueue(s, r);
-    lm_pool_observe(s);
+    lm__pool_observe(s);
 }
 
 static void record_service(lm_service *s) {
@@ -267,7 +267,7 @@ static void record_service(lm_service *s) {
 static void keep_min_scale(lm_service *s) {
     char err[LM_ERRLEN];
     while (s->ninstances < s->cfg.min_scale)
-        if (!lm_inst_start(s, NULL, err)) {
+        if (!lm__inst_start(s, NULL, err)) {
             fprintf(stderr, "lumos serve: %s: %s\n", s->name, err);
             break;
         }
@@ -300,16 +300,16 @@ static lm_service *find_or_make(lm_pool *p, const char *name, const lm_service_c
         if (reconfigure && cfg) {
             lm_service_config old = s->cfg;
             s->cfg = *cfg;
-            if (lm_scale_setup(s, err) != LM_OK) {
+            if (lm__scale_setup(s, err) != LM_OK) {
                 s->cfg = old;
-                lm_scale_setup(s, err);
+                lm__scale_setup(s, err);
                 return NULL;
             }
             char json[1024];
             lm_service_config_json(&s->cfg, json, sizeof(json));
-            lm_pool_event(s, "configure", NULL, json); /* the services row keeps the first */
+            lm__pool_event(s, "configure", NULL, json); /* the services row keeps the first */
             keep_min_scale(s);
-            lm_pool_pump(s);
+            lm__pool_pump(s);
         }
         return s;
     }
@@ -337,7 +337,7 @@ static lm_service *find_or_make(lm_pool *p, const char *name, const lm_service_c
     s->cfg = cfg ? *cfg : p->defaults;
     s->id = p->nservices + 1;
     lm_metrics_service_init(&s->m, s->name, s->function, rt->name, NULL);
-    if (lm_scale_setup(s, err) != LM_OK) {
+    if (lm__scale_setup(s, err) != LM_OK) {
         free(s);
         return NULL;
     }
@@ -425,15 +425,15 @@ void lm_pool_free(lm_pool *p) {
     if (!p) return;
     for (int i = 0; i < p->nservices; i++) {
         lm_service *s = p->services[i];
-        lm_scale_free(s);
+        lm__scale_free(s);
         lm_pool_req *r;
-        while ((r = lm_pool_dequeue(s)))
-            lm_pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
+        while ((r = lm__pool_dequeue(s)))
+            lm__pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         while (s->instances) {
-            lm_inst_retire(s->instances, "shutdown", 1000);
+            lm__inst_retire(s->instances, "shutdown", 1000);
             /* What it held went back to the queue: fail it. */
-            while ((r = lm_pool_dequeue(s)))
-                lm_pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
+            while ((r = lm__pool_dequeue(s)))
+                lm__pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         }
     }
     lm_reaper_free(p->reaper); /* waits until every instance is gone */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lm_inst_has_room(const pool_inst *pi) { return pi->load < pi->svc->cfg.container_concurrency; }
+int lm__inst_has_room(const pool_inst *pi) { return pi->load < pi->svc->cfg.container_concurrency; }
 
 static lm_results *db_of(const pool_inst *pi) { return pi->svc->pool->o.results; }
 
@@ -21,7 +21,7 @@ static void on_reaped(void *arg, const lm_instance *inst, int status, uint64_t s
 /* Marks a request's end (or READY) on the instance's cgroup: the CPU total
  * and the memory peak, then a peak reset, so the next request's peak is its
  * own. u gets the request's share when there was a mark before it. */
-static int read_usage(pool_inst *pi, lm_req_usage *u) {
+static int read_usage(pool_inst *pi, lm__req_usage *u) {
     uint64_t cpu, peak;
     if (!pi->tel || lm_telemetry_mark(pi->tel, &cpu, &peak, NULL) != LM_OK) return 0;
     int measured = pi->have_last;
@@ -79,8 +79,8 @@ static void failed(pool_inst *pi, const char *err, int hung) {
     lm_json_quote(detail, sizeof(detail), err);
     char event[LM_ERRLEN + 128];
     snprintf(event, sizeof(event), "{\"reason\":\"%s\",\"message\":%s}", reason, detail);
-    lm_pool_event(s, reason, id, event);
-    lm_req_usage delta;
+    lm__pool_event(s, reason, id, event);
+    lm__req_usage delta;
     int measured = pi->in_flight ? read_usage(pi, &delta) : 0;
     lm_pool_req *r = NULL;
     if (pi->in_flight || !pi->ready) {
@@ -99,15 +99,15 @@ static void failed(pool_inst *pi, const char *err, int hung) {
         s->load -= pi->load;
         pi->load = 0;
     }
-    lm_inst_retire(pi, reason, 0);
-    if (r) lm_pool_finish(r, hung ? 504 : 502, NULL, id, measured ? &delta : NULL, err);
+    lm__inst_retire(pi, reason, 0);
+    if (r) lm__pool_finish(r, hung ? 504 : 502, NULL, id, measured ? &delta : NULL, err);
     while (rest) {
         lm_pool_req *next = rest->next;
         rest->t.result = lm_now_ns();
-        lm_pool_finish(rest, 502, NULL, id, NULL, err);
+        lm__pool_finish(rest, 502, NULL, id, NULL, err);
         rest = next;
     }
-    lm_pool_pump(s);
+    lm__pool_pump(s);
 }
 
 static void on_result(lm_conn *c, void *arg, const lm_call_result *res, const char *err) {
@@ -122,10 +122,10 @@ static void on_result(lm_conn *c, void *arg, const lm_call_result *res, const ch
     r->t.result = res->result_ns;
     pi->in_flight = 0;
     s->served++;
-    lm_req_usage delta;
+    lm__req_usage delta;
     int measured = read_usage(pi, &delta);
-    lm_pool_finish(r, res->status, res, pi->inst.id, measured ? &delta : NULL, NULL);
-    lm_pool_observe(s);
+    lm__pool_finish(r, res->status, res, pi->inst.id, measured ? &delta : NULL, NULL);
+    lm__pool_observe(s);
     became_free(pi);
 }
 
@@ -146,7 +146,7 @@ static void dispatch(pool_inst *pi) {
     }
 }
 
-void lm_inst_assign(pool_inst *pi, lm_pool_req *r) {
+void lm__inst_assign(pool_inst *pi, lm_pool_req *r) {
     lm_service *s = pi->svc;
     r->next = NULL;
     if (pi->tail)
@@ -174,36 +174,36 @@ static void on_idle_timeout(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     if (pi->ready && pi->load == 0 && pi->svc->ninstances > pi->svc->cfg.min_scale)
-        lm_inst_retire(pi, "idle", 1000);
+        lm__inst_retire(pi, "idle", 1000);
 }
 
 /* The instance can take more: the queue first, then idle handling. */
 static void became_free(pool_inst *pi) {
     lm_service *s = pi->svc;
     if (pi->retiring && pi->load == 0) {
-        lm_inst_retire(pi, "scale-down", 1000);
-        lm_pool_pump(s);
+        lm__inst_retire(pi, "scale-down", 1000);
+        lm__pool_pump(s);
         return;
     }
-    while (!pi->retiring && lm_inst_has_room(pi) && s->queue_head) {
+    while (!pi->retiring && lm__inst_has_room(pi) && s->queue_head) {
         if (s->queue_head->force_cold) {
             if (pi->load > 0) break;
             /* The waiting request wants a fresh instance: this one makes room. */
-            lm_pool_event(s, "evict", pi->inst.id, "{\"reason\":\"X-Lumos-Start: cold\"}");
-            lm_inst_retire(pi, "forced-cold", 1000);
-            lm_pool_pump(s);
+            lm__pool_event(s, "evict", pi->inst.id, "{\"reason\":\"X-Lumos-Start: cold\"}");
+            lm__inst_retire(pi, "forced-cold", 1000);
+            lm__pool_pump(s);
             return;
         }
-        lm_inst_assign(pi, lm_pool_dequeue(s));
+        lm__inst_assign(pi, lm__pool_dequeue(s));
     }
-    lm_pool_observe(s);
+    lm__pool_observe(s);
     if (pi->load > 0) {
         /* Requests it already holds (container_concurrency > 1) go next. */
         if (!pi->in_flight) dispatch(pi);
         return;
     }
     if (s->cfg.idle_timeout_ms == 0 && s->ninstances > s->cfg.min_scale) {
-        lm_inst_retire(pi, "idle", 1000);
+        lm__inst_retire(pi, "idle", 1000);
         return;
     }
     struct timeval tv = {s->cfg.idle_timeout_ms / 1000, (s->cfg.idle_timeout_ms % 1000) * 1000};
@@ -224,7 +224,7 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
     if (s->pool->o.telemetry) {
         char err2[LM_ERRLEN];
         pi->tel = lm_telemetry_open(&pi->inst.cgroup, pi->inst.child.pid, err2);
-        lm_req_usage ignored;
+        lm__req_usage ignored;
         read_usage(pi, &ignored); /* the baseline: start-up CPU is the cold start's */
     }
     if (s->pool->sampler)
@@ -239,7 +239,7 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
         became_free(pi);
 }
 
-pool_inst *lm_inst_start(lm_service *s, lm_pool_req *r, char *err) {
+pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err) {
     pool_inst *pi = calloc(1, sizeof(*pi));
     if (!pi) {
         lm_errf(err, "out of memory");
@@ -273,11 +273,11 @@ pool_inst *lm_inst_start(lm_service *s, lm_pool_req *r, char *err) {
     s->cold_starts++;
     s->m.cold_starts++;
     lm_record_instance_start(db_of(pi), &pi->inst, s->id, pi->decided_ns);
-    if (r) lm_inst_assign(pi, r);
+    if (r) lm__inst_assign(pi, r);
     return pi;
 }
 
-void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
+void lm__inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
     lm_service *s = pi->svc;
     lm_pool *p = s->pool;
     for (pool_inst **pp = &s->instances; *pp; pp = &(*pp)->next)
@@ -288,7 +288,7 @@ void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
     s->ninstances--;
     /* What it still held goes back to the head of the queue, in order. */
     s->load -= pi->load;
-    lm_pool_requeue_front(s, pi->head, pi->tail);
+    lm__pool_requeue_front(s, pi->head, pi->tail);
     pi->head = pi->tail = NULL;
     pi->load = 0;
     lm_conn_free(pi->conn);
@@ -303,5 +303,5 @@ void lm_inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
     lm_record_instance_end(p->o.results, pi->inst.id, reason, 0);
     lm_reaper_stop(p->reaper, &pi->inst, grace_ms, p->o.results ? on_reaped : NULL, p->o.results);
     free(pi);
-    lm_pool_observe(s);
+    lm__pool_observe(s);
 }

@@ -10,7 +10,7 @@
 static void on_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
-    lm_scale_tick(arg);
+    lm__scale_tick(arg);
 }
 
 static void kpa_config(const lm_service_config *c, lm_kpa_config *k) {
@@ -24,8 +24,8 @@ static void kpa_config(const lm_service_config *c, lm_kpa_config *k) {
     k->max_scale = c->max_scale;
 }
 
-int lm_scale_setup(lm_service *s, char *err) {
-    lm_scale_free(s);
+int lm__scale_setup(lm_service *s, char *err) {
+    lm__scale_free(s);
     if (s->cfg.autoscaler != LM_AUTOSCALER_KPA) return LM_OK;
     lm_kpa_config k;
     kpa_config(&s->cfg, &k);
@@ -33,7 +33,7 @@ int lm_scale_setup(lm_service *s, char *err) {
     s->kpa = lm_kpa_new(&k, lm_now_ns());
     s->tick = event_new(s->pool->base, -1, EV_PERSIST, on_tick, s);
     if (!s->kpa || !s->tick) {
-        lm_scale_free(s);
+        lm__scale_free(s);
         return lm_errf(err, "out of memory");
     }
     lm_kpa_observe(s->kpa, lm_now_ns(), s->load + s->queued);
@@ -42,14 +42,14 @@ int lm_scale_setup(lm_service *s, char *err) {
     return LM_OK;
 }
 
-void lm_scale_free(lm_service *s) {
+void lm__scale_free(lm_service *s) {
     if (s->tick) event_free(s->tick);
     lm_kpa_free(s->kpa);
     s->tick = NULL;
     s->kpa = NULL;
 }
 
-void lm_scale_tick(lm_service *s) {
+void lm__scale_tick(lm_service *s) {
     if (!s->kpa) return;
     lm_kpa_decision d;
     lm_kpa_decide(s->kpa, lm_now_ns(), s->ninstances, &d);
@@ -57,14 +57,14 @@ void lm_scale_tick(lm_service *s) {
     if (d.changed) {
         char json[512];
         lm_kpa_decision_json(&d, json, sizeof(json));
-        lm_pool_event(s, "scale", NULL, json);
+        lm__pool_event(s, "scale", NULL, json);
     }
     char err[LM_ERRLEN];
     /* Up: new instances take the queue as they become ready. An idle
      * timeout of 0 means "every request cold": nothing is started ahead. */
     if (s->cfg.idle_timeout_ms > 0 || s->queued > 0) {
         while (s->ninstances < d.desired)
-            if (!lm_inst_start(s, NULL, err)) {
+            if (!lm__inst_start(s, NULL, err)) {
                 fprintf(stderr, "lumos serve: %s: %s\n", s->name, err);
                 break;
             }
@@ -77,7 +77,7 @@ void lm_scale_tick(lm_service *s) {
         if (pi->retiring) {
             excess--;
         } else if (pi->ready && pi->load == 0) {
-            lm_inst_retire(pi, "scale-down", 1000);
+            lm__inst_retire(pi, "scale-down", 1000);
             excess--;
         }
     }

@@ -11,7 +11,7 @@
 
 typedef struct {
     lm_report_data *d;
-    long long warmup;      /* warm-up requests per service after its first (run.warmup) */
+    long long warmup;       /* warm-up requests per service after its first (run.warmup) */
     int64_t svc[MAX_NAMES]; /* services seen, and how many requests of each */
     int count[MAX_NAMES];
     size_t nsvc;
@@ -61,9 +61,7 @@ static int on_request(void *arg, const lm_results_request_view *v) {
     s.iteration = pos;
     /* lumos run's order: the first request cold, then the warm-ups, then the
      * measured ones; a request that started an instance is cold anyway. */
-    const char *kind = q->cold == 1                         ? "cold"
-                       : pos >= 1 && pos <= l->warmup ? "warmup"
-                                                            : "warm";
+    const char *kind = q->cold == 1 ? "cold" : pos >= 1 && pos <= l->warmup ? "warmup" : "warm";
     snprintf(s.kind, sizeof(s.kind), "%s", kind);
     s.status = q->status_http == LM_RESULTS_NULL ? 0 : (int)q->status_http;
     if (q->cold == 1 && !isnan(v->cold_start_ms)) {
@@ -75,10 +73,14 @@ static int on_request(void *arg, const lm_results_request_view *v) {
     if (q->cpu_ns != LM_RESULTS_NULL) s.cpu_ms = (double)q->cpu_ns / 1e6;
     s.mem_peak_bytes = u64(q->mem_peak_bytes);
     const int64_t probes[LM_PROBE_COUNT] = {
-        [LM_PROBE_DESER_NS] = q->deser_ns,           [LM_PROBE_IO_NS] = q->io_ns,
-        [LM_PROBE_COMPUTE_NS] = q->compute_ns,       [LM_PROBE_SER_NS] = q->ser_ns,
-        [LM_PROBE_TOTAL_NS] = q->func_total_ns,      [LM_PROBE_IO_READ_BYTES] = q->io_read_bytes,
-        [LM_PROBE_IO_WRITE_BYTES] = q->io_write_bytes, [LM_PROBE_IO_CALLS] = q->io_calls,
+        [LM_PROBE_DESER_NS] = q->deser_ns,
+        [LM_PROBE_IO_NS] = q->io_ns,
+        [LM_PROBE_COMPUTE_NS] = q->compute_ns,
+        [LM_PROBE_SER_NS] = q->ser_ns,
+        [LM_PROBE_TOTAL_NS] = q->func_total_ns,
+        [LM_PROBE_IO_READ_BYTES] = q->io_read_bytes,
+        [LM_PROBE_IO_WRITE_BYTES] = q->io_write_bytes,
+        [LM_PROBE_IO_CALLS] = q->io_calls,
     };
     for (int i = 0; i < LM_PROBE_COUNT; i++)
         s.probes[i] = u64(probes[i]);

@@ -34,7 +34,7 @@ int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err
                        "CSV export: unknown table '%s': use services, instances, requests, "
                        "samples, events or meta",
                        table ? table : "(null)");
-    if (lm_results_drain(r, err) != LM_OK) return LM_ERR;
+    if (lm__results_drain(r, err) != LM_OK) return LM_ERR;
 
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY rowid", table);

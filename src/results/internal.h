@@ -41,12 +41,12 @@ struct lm_results {
 
 /* Opens the file, checks or creates the schema, prepares the statements
  * (schema.c). Fills r->db and r->st; LM_OK or LM_ERR with err. */
-int lm_results_db_open(lm_results *r, const lm_results_opts *o, char *err);
+int lm__results_db_open(lm_results *r, const lm_results_opts *o, char *err);
 /* Finalizes the statements and closes the database (schema.c). */
-void lm_results_db_close(lm_results *r);
+void lm__results_db_close(lm_results *r);
 /* Builds the indexes kept out of the way of writing (schema.c). */
-int lm_results_db_index(lm_results *r, char *err);
+int lm__results_db_index(lm_results *r, char *err);
 /* Writes everything pending, under write_mu (results.c). */
-int lm_results_drain(lm_results *r, char *err);
+int lm__results_drain(lm_results *r, char *err);
 
 #endif

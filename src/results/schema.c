@@ -242,7 +242,7 @@ fail:
     return LM_ERR;
 }
 
-int lm_results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
+int lm__results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(r->path, &r->db, flags, NULL) != SQLITE_OK) {
         lm_errf(err,
@@ -283,11 +283,11 @@ int lm_results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
     return LM_OK;
 }
 
-int lm_results_db_index(lm_results *r, char *err) {
+int lm__results_db_index(lm_results *r, char *err) {
     return exec(r, deferred_indexes, "building the requests indexes", err);
 }
 
-void lm_results_db_close(lm_results *r) {
+void lm__results_db_close(lm_results *r) {
     for (int k = 0; k < LM_RK_COUNT; k++) {
         sqlite3_finalize(r->st[k]);
         r->st[k] = NULL;

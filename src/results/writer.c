@@ -397,7 +397,7 @@ static int write_log(lm_results *r, const lm_buf *b, uint64_t rows, uint64_t *wr
     return failed ? LM_ERR : LM_OK;
 }
 
-int lm_results_drain(lm_results *r, char *err) {
+int lm__results_drain(lm_results *r, char *err) {
     pthread_mutex_lock(&r->write_mu);
     pthread_mutex_lock(&r->mu);
     lm_buf t = r->active;
@@ -441,7 +441,7 @@ static void *writer(void *arg) {
         if (r->active_rows == 0) continue;
         pthread_mutex_unlock(&r->mu);
         char e[LM_ERRLEN];
-        int rc = lm_results_drain(r, e);
+        int rc = lm__results_drain(r, e);
         pthread_mutex_lock(&r->mu);
         if (rc != LM_OK && !r->bg_failed) {
             r->bg_failed = 1;
@@ -455,7 +455,7 @@ static void *writer(void *arg) {
 /* ---- open, flush, close ------------------------------------------------- */
 
 static void free_handle(lm_results *r) {
-    lm_results_db_close(r);
+    lm__results_db_close(r);
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->write_mu);
     pthread_cond_destroy(&r->wake);
@@ -486,7 +486,7 @@ lm_results *lm_results_open(const char *path, const lm_results_opts *opts, char 
     pthread_condattr_destroy(&ca);
     r->flush_ms = o.flush_ms ? o.flush_ms : 200;
     r->flush_rows = o.flush_rows ? o.flush_rows : 4096;
-    if (lm_results_db_open(r, &o, err) != LM_OK) {
+    if (lm__results_db_open(r, &o, err) != LM_OK) {
         free_handle(r);
         return NULL;
     }
@@ -505,7 +505,7 @@ lm_results *lm_results_open(const char *path, const lm_results_opts *opts, char 
 
 int lm_results_flush(lm_results *r, char *err) {
     if (!r) return lm_errf(err, "results store: flush without a handle");
-    int rc = lm_results_drain(r, err);
+    int rc = lm__results_drain(r, err);
     pthread_mutex_lock(&r->mu);
     if (r->bg_failed) {
         if (rc == LM_OK && err) memcpy(err, r->bg_err, LM_ERRLEN);
@@ -539,6 +539,6 @@ void lm_results_close(lm_results *r) {
     }
     char err[LM_ERRLEN];
     if (lm_results_flush(r, err) != LM_OK) fprintf(stderr, "lumos: %s\n", err);
-    if (r->db && lm_results_db_index(r, err) != LM_OK) fprintf(stderr, "lumos: %s\n", err);
+    if (r->db && lm__results_db_index(r, err) != LM_OK) fprintf(stderr, "lumos: %s\n", err);
     free_handle(r);
 }

@@ -18,16 +18,16 @@ typedef struct {
     /* Receives each lm_log() line; NULL drops them. */
     void (*log)(void *arg, const char *line, size_t len);
     void *arg;
-} lm_storage_ops;
+} lm__storage_ops;
 
 /* Runs one invocation of fn on body: parses it, calls the handler, and
  * writes the whole response envelope into out (reset first). Returns the
  * HTTP status; probes receives the probe record. runtime names the runtime
  * in the envelope. Never fails: every fault becomes an error envelope. */
-int lm_sdk_invoke(const lm_function *fn, const char *runtime, const lm_storage_ops *ops,
-                  const char *body, size_t len, lm_jw *out, uint64_t probes[LM_PROBE_COUNT]);
+int lm__sdk_invoke(const lm_function *fn, const char *runtime, const lm__storage_ops *ops,
+                   const char *body, size_t len, lm_jw *out, uint64_t probes[LM_PROBE_COUNT]);
 
 /* Checks a storage key: 0 if usable, -1 with a reason in err. */
-int lm_key_check(const char *key, char *err, size_t errlen);
+int lm__key_check(const char *key, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,6 @@
 /* invoke.c -- one invocation: parse the body, run the handler, write the
  * envelope, keep the phase clock. The serve loop and the in-process tests
- * both go through lm_sdk_invoke(). */
+ * both go through lm__sdk_invoke(). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ struct scratch {
 };
 
 struct lm_ctx {
-    const lm_storage_ops *ops;
+    const lm__storage_ops *ops;
     int failed;
     int status;
     char code[32];
@@ -174,7 +174,7 @@ int lm_arg_storage(lm_ctx *ctx, const lm_json *req, lm_storage *out) {
 
 /* ---- storage ----------------------------------------------------------- */
 
-int lm_key_check(const char *key, char *err, size_t errlen) {
+int lm__key_check(const char *key, char *err, size_t errlen) {
     size_t n = strlen(key);
     if (n == 0 || n > 512) {
         snprintf(err, errlen, "a storage key must be 1 to 512 characters");
@@ -216,7 +216,7 @@ static int storage_precheck(lm_ctx *ctx, lm_storage where, const char *key) {
     char err[256];
     if (where == LM_STORAGE_INLINE)
         return lm_fail(ctx, 500, "internal", "storage call with inline storage");
-    if (!key || lm_key_check(key, err, sizeof(err)) != 0)
+    if (!key || lm__key_check(key, err, sizeof(err)) != 0)
         return lm_fail(ctx, 400, "bad_request", "%s", key ? err : "missing storage key");
     return LM_OK;
 }
@@ -274,8 +274,8 @@ static void write_error(lm_jw *out, const lm_ctx *ctx) {
     lm_jw_obj_end(out);
 }
 
-int lm_sdk_invoke(const lm_function *fn, const char *runtime, const lm_storage_ops *ops,
-                  const char *body, size_t len, lm_jw *out, uint64_t probes[LM_PROBE_COUNT]) {
+int lm__sdk_invoke(const lm_function *fn, const char *runtime, const lm__storage_ops *ops,
+                   const char *body, size_t len, lm_jw *out, uint64_t probes[LM_PROBE_COUNT]) {
     lm_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.ops = ops;

@@ -221,7 +221,7 @@ int lm_serve(const lm_function *fn) {
     if (lm_frame_write(CHAN_OUT, LM_FRAME_READY, ready, (size_t)n, NULL, 0) != 0) return 2;
 
     struct serve_state st = {0};
-    lm_storage_ops ops = {serve_get, serve_put, serve_log, &st};
+    lm__storage_ops ops = {serve_get, serve_put, serve_log, &st};
     uint8_t *buf = NULL;
     size_t cap = 0;
     lm_jw out;
@@ -251,7 +251,7 @@ int lm_serve(const lm_function *fn) {
             break;
         }
         uint64_t probes[LM_PROBE_COUNT];
-        int status = lm_sdk_invoke(fn, runtime, &ops, (const char *)buf, len, &out, probes);
+        int status = lm__sdk_invoke(fn, runtime, &ops, (const char *)buf, len, &out, probes);
         if (st.fatal) {
             fprintf(stderr, "lumos-sdk: the channel broke during a storage call\n");
             rc = 2;

@@ -115,73 +115,73 @@ enum {
 
 /* Guest memory. Every guest pointer passes span() before it is touched:
  * [ptr, ptr+len) must lie inside the memory, computed without overflow. */
-static inline int lm_wasi_span(lm_wasi_mem m, uint64_t ptr, uint64_t len) {
+static inline int lm__wasi_span(lm_wasi_mem m, uint64_t ptr, uint64_t len) {
     return ptr <= m.size && len <= m.size - ptr;
 }
-static inline uint8_t *lm_wasi_at(lm_wasi_mem m, uint64_t ptr) { return m.base + ptr; }
+static inline uint8_t *lm__wasi_at(lm_wasi_mem m, uint64_t ptr) { return m.base + ptr; }
 
 /* Little-endian loads and stores (preview1 layouts are little-endian
  * whatever the host is). The caller has checked the span. */
-static inline uint32_t lm_wasi_ld32(lm_wasi_mem m, uint64_t p) {
+static inline uint32_t lm__wasi_ld32(lm_wasi_mem m, uint64_t p) {
     const uint8_t *b = m.base + p;
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
-static inline uint64_t lm_wasi_ld64(lm_wasi_mem m, uint64_t p) {
-    return (uint64_t)lm_wasi_ld32(m, p) | (uint64_t)lm_wasi_ld32(m, p + 4) << 32;
+static inline uint64_t lm__wasi_ld64(lm_wasi_mem m, uint64_t p) {
+    return (uint64_t)lm__wasi_ld32(m, p) | (uint64_t)lm__wasi_ld32(m, p + 4) << 32;
 }
-static inline uint16_t lm_wasi_ld16(lm_wasi_mem m, uint64_t p) {
+static inline uint16_t lm__wasi_ld16(lm_wasi_mem m, uint64_t p) {
     return (uint16_t)(m.base[p] | m.base[p + 1] << 8);
 }
-static inline void lm_wasi_st8(lm_wasi_mem m, uint64_t p, uint8_t v) { m.base[p] = v; }
-static inline void lm_wasi_st16(lm_wasi_mem m, uint64_t p, uint16_t v) {
+static inline void lm__wasi_st8(lm_wasi_mem m, uint64_t p, uint8_t v) { m.base[p] = v; }
+static inline void lm__wasi_st16(lm_wasi_mem m, uint64_t p, uint16_t v) {
     m.base[p] = (uint8_t)v;
     m.base[p + 1] = (uint8_t)(v >> 8);
 }
-static inline void lm_wasi_st32(lm_wasi_mem m, uint64_t p, uint32_t v) {
+static inline void lm__wasi_st32(lm_wasi_mem m, uint64_t p, uint32_t v) {
     for (int i = 0; i < 4; i++)
         m.base[p + (uint64_t)i] = (uint8_t)(v >> (8 * i));
 }
-static inline void lm_wasi_st64(lm_wasi_mem m, uint64_t p, uint64_t v) {
-    lm_wasi_st32(m, p, (uint32_t)v);
-    lm_wasi_st32(m, p + 4, (uint32_t)(v >> 32));
+static inline void lm__wasi_st64(lm_wasi_mem m, uint64_t p, uint64_t v) {
+    lm__wasi_st32(m, p, (uint32_t)v);
+    lm__wasi_st32(m, p + 4, (uint32_t)(v >> 32));
 }
 
 /* The WASI errno for a Linux errno value. */
-uint32_t lm_wasi_errno(int host_errno);
+uint32_t lm__wasi_errno(int host_errno);
 
 /* The open fd numbered fd holding every right in rights, or NULL with *e set:
  * EBADF when fd is not open, ENOTCAPABLE when a right is missing. */
-lm_wasi_fd *lm_wasi_fd_get(lm_wasi *w, uint64_t fd, uint64_t rights, uint32_t *e);
+lm_wasi_fd *lm__wasi_fd_get(lm_wasi *w, uint64_t fd, uint64_t rights, uint32_t *e);
 /* Puts a host fd into the lowest free guest slot (taking ownership: it is
  * closed on failure). ESUCCESS with *out set, or EMFILE / ENOMEM. */
-uint32_t lm_wasi_fd_add(lm_wasi *w, int host, uint8_t type, uint64_t base, uint64_t inheriting,
-                        uint32_t *out);
+uint32_t lm__wasi_fd_add(lm_wasi *w, int host, uint8_t type, uint64_t base, uint64_t inheriting,
+                         uint32_t *out);
 /* Closes a slot (unless borrowed) and frees it. */
-void lm_wasi_fd_release(lm_wasi_fd *f);
+void lm__wasi_fd_release(lm_wasi_fd *f);
 /* The WASI filetype of a stat mode (and, for sockets, of the socket). */
-uint8_t lm_wasi_filetype(int host, unsigned mode);
+uint8_t lm__wasi_filetype(int host, unsigned mode);
 /* Writes a 64-byte filestat for st at ptr (span checked by the caller). */
 struct stat;
-void lm_wasi_put_filestat(lm_wasi_mem m, uint64_t ptr, const struct stat *st);
+void lm__wasi_put_filestat(lm_wasi_mem m, uint64_t ptr, const struct stat *st);
 /* Builds the timespec pair of a set_times call: ESUCCESS or EINVAL. */
 struct timespec;
-uint32_t lm_wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
+uint32_t lm__wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
 
 /* Paths: copies a guest path into out (LM_WASI_PATH_MAX bytes, NUL added):
  * EFAULT outside memory, ENAMETOOLONG too long, EINVAL with a NUL byte. */
-uint32_t lm_wasi_path_copy(lm_wasi_mem m, uint64_t ptr, uint64_t len, char *out);
+uint32_t lm__wasi_path_copy(lm_wasi_mem m, uint64_t ptr, uint64_t len, char *out);
 /* Opens path beneath the directory dirfd (flags as openat; O_NOFOLLOW
  * leaves a last symlink unfollowed): no "..", absolute path or symlink
  * may lead out (ENOTCAPABLE). ESUCCESS with *out set. */
-uint32_t lm_wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode, int *out);
+uint32_t lm__wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode, int *out);
 /* Resolves every component of path but the last beneath dirfd: *parent
  * gets an O_PATH fd of the directory that holds it (close it), last (a
  * LM_WASI_PATH_MAX buffer) the last component, with any trailing slashes.
  * A last ".." is refused when it would be above dirfd. */
-uint32_t lm_wasi_parent_beneath(int dirfd, const char *path, int *parent, char *last);
+uint32_t lm__wasi_parent_beneath(int dirfd, const char *path, int *parent, char *last);
 /* Tests set this to resolve paths by the component walk instead of
  * openat2(2), as on kernels older than 5.6. */
-extern int lm_wasi_force_walk;
+extern int lm__wasi_force_walk;
 
 /* Every preview1 function (signatures as lm_wasi_fn). */
 #define LM_WASI_FUNCS(X)                                                                           \

@@ -28,17 +28,17 @@ uint32_t lm_wasi_clock_res_get(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     clockid_t c;
     struct timespec ts;
     if (host_clock(a[0], &c) != 0) return LM_WASI_EINVAL;
-    if (!lm_wasi_span(m, a[1], 8)) return LM_WASI_EFAULT;
-    if (clock_getres(c, &ts) != 0) return lm_wasi_errno(errno);
-    lm_wasi_st64(m, a[1], (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    if (!lm__wasi_span(m, a[1], 8)) return LM_WASI_EFAULT;
+    if (clock_getres(c, &ts) != 0) return lm__wasi_errno(errno);
+    lm__wasi_st64(m, a[1], (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     return LM_WASI_ESUCCESS;
 }
 
 uint32_t lm_wasi_clock_time_get(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     clockid_t c;
     if (host_clock(a[0], &c) != 0) return LM_WASI_EINVAL;
-    if (!lm_wasi_span(m, a[2], 8)) return LM_WASI_EFAULT;
-    lm_wasi_st64(m, a[2], now_ns(c));
+    if (!lm__wasi_span(m, a[2], 8)) return LM_WASI_EFAULT;
+    lm__wasi_st64(m, a[2], now_ns(c));
     return LM_WASI_ESUCCESS;
 }
 
@@ -64,12 +64,12 @@ typedef struct {
 
 static void put_event(lm_wasi_mem m, uint64_t p, const sub *s, uint16_t error, uint64_t nbytes,
                       uint16_t flags) {
-    memset(lm_wasi_at(m, p), 0, EVENT_SIZE);
-    lm_wasi_st64(m, p, s->userdata);
-    lm_wasi_st16(m, p + 8, error);
-    lm_wasi_st8(m, p + 10, s->tag);
-    lm_wasi_st64(m, p + 16, nbytes);
-    lm_wasi_st16(m, p + 24, flags);
+    memset(lm__wasi_at(m, p), 0, EVENT_SIZE);
+    lm__wasi_st64(m, p, s->userdata);
+    lm__wasi_st16(m, p + 8, error);
+    lm__wasi_st8(m, p + 10, s->tag);
+    lm__wasi_st64(m, p + 16, nbytes);
+    lm__wasi_st16(m, p + 24, flags);
 }
 
 /* Bytes readable now: what is left of a regular file, else what the
@@ -95,13 +95,13 @@ static uint32_t read_subs(lm_wasi *w, lm_wasi_mem m, uint64_t in, uint32_t n, su
     for (uint32_t i = 0; i < n; i++) {
         uint64_t p = in + (uint64_t)i * SUB_SIZE;
         sub *s = &subs[i];
-        *s = (sub){.userdata = lm_wasi_ld64(m, p), .tag = m.base[p + 8], .pfd = -1};
+        *s = (sub){.userdata = lm__wasi_ld64(m, p), .tag = m.base[p + 8], .pfd = -1};
         if (s->tag == SUB_CLOCK) {
             clockid_t c;
-            uint64_t timeout = lm_wasi_ld64(m, p + 24);
-            if (host_clock(lm_wasi_ld32(m, p + 16), &c) != 0) {
+            uint64_t timeout = lm__wasi_ld64(m, p + 24);
+            if (host_clock(lm__wasi_ld32(m, p + 16), &c) != 0) {
                 s->error = LM_WASI_EINVAL;
-            } else if (lm_wasi_ld16(m, p + 40) & SUBCLOCK_ABSTIME) {
+            } else if (lm__wasi_ld16(m, p + 40) & SUBCLOCK_ABSTIME) {
                 uint64_t now = now_ns(c);
                 uint64_t rel = timeout > now ? timeout - now : 0;
                 s->due = mono + rel < mono ? UINT64_MAX : mono + rel;
@@ -110,7 +110,7 @@ static uint32_t read_subs(lm_wasi *w, lm_wasi_mem m, uint64_t in, uint32_t n, su
             }
         } else if (s->tag == SUB_READ || s->tag == SUB_WRITE) {
             uint32_t e;
-            s->f = lm_wasi_fd_get(w, lm_wasi_ld32(m, p + 16), LM_R_POLL_FD_READWRITE, &e);
+            s->f = lm__wasi_fd_get(w, lm__wasi_ld32(m, p + 16), LM_R_POLL_FD_READWRITE, &e);
             if (!s->f) {
                 s->error = (uint16_t)e;
             } else {
@@ -144,15 +144,15 @@ static uint32_t wait_ready(const sub *subs, uint32_t n, struct pollfd *pfds, int
             tsp = &ts;
         }
         if (ppoll(npfd ? pfds : NULL, (nfds_t)npfd, tsp, NULL) >= 0) return LM_WASI_ESUCCESS;
-        if (errno != EINTR) return lm_wasi_errno(errno);
+        if (errno != EINTR) return lm__wasi_errno(errno);
     }
 }
 
 uint32_t lm_wasi_poll_oneoff(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint64_t in = a[0], out = a[1], n = a[2], nevents = a[3];
     if (n == 0) return LM_WASI_EINVAL;
-    if (!lm_wasi_span(m, in, n * SUB_SIZE) || !lm_wasi_span(m, out, n * EVENT_SIZE) ||
-        !lm_wasi_span(m, nevents, 4))
+    if (!lm__wasi_span(m, in, n * SUB_SIZE) || !lm__wasi_span(m, out, n * EVENT_SIZE) ||
+        !lm__wasi_span(m, nevents, 4))
         return LM_WASI_EFAULT;
     /* n is bounded by the memory (48 bytes each), so these fit. */
     sub *subs = malloc(n * sizeof(*subs));
@@ -187,7 +187,7 @@ uint32_t lm_wasi_poll_oneoff(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
             count++;
         }
     }
-    if (e == LM_WASI_ESUCCESS) lm_wasi_st32(m, nevents, count);
+    if (e == LM_WASI_ESUCCESS) lm__wasi_st32(m, nevents, count);
 done:
     free(subs);
     free(pfds);

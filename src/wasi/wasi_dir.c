@@ -29,7 +29,7 @@ static uint8_t entry_type(int dirfd, const struct dirent64 *d) {
     case DT_UNKNOWN: { /* some file systems do not say: ask */
         struct stat st;
         if (fstatat(dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            return lm_wasi_filetype(-1, st.st_mode);
+            return lm__wasi_filetype(-1, st.st_mode);
         return LM_WASI_FT_UNKNOWN;
     }
     default: return LM_WASI_FT_UNKNOWN;
@@ -42,15 +42,15 @@ static uint64_t put_entry(lm_wasi_mem m, uint64_t buf, uint64_t len, uint64_t at
     uint8_t head[DIRENT_SIZE] = {0};
     lm_wasi_mem h = {head, sizeof(head)};
     size_t namlen = strlen(d->d_name);
-    lm_wasi_st64(h, 0, next);
-    lm_wasi_st64(h, 8, (uint64_t)d->d_ino);
-    lm_wasi_st32(h, 16, (uint32_t)namlen);
-    lm_wasi_st8(h, 20, entry_type(dirfd, d));
+    lm__wasi_st64(h, 0, next);
+    lm__wasi_st64(h, 8, (uint64_t)d->d_ino);
+    lm__wasi_st32(h, 16, (uint32_t)namlen);
+    lm__wasi_st8(h, 20, entry_type(dirfd, d));
     uint64_t room = len - at, n = room < DIRENT_SIZE ? room : DIRENT_SIZE;
-    memcpy(lm_wasi_at(m, buf + at), head, n);
+    memcpy(lm__wasi_at(m, buf + at), head, n);
     if (room > DIRENT_SIZE) {
         uint64_t k = room - DIRENT_SIZE < namlen ? room - DIRENT_SIZE : namlen;
-        memcpy(lm_wasi_at(m, buf + at + DIRENT_SIZE), d->d_name, k);
+        memcpy(lm__wasi_at(m, buf + at + DIRENT_SIZE), d->d_name, k);
         n += k;
     }
     return n;
@@ -80,22 +80,22 @@ static int remember(lm_wasi_fd *f, uint64_t idx, uint64_t off) {
 uint32_t lm_wasi_fd_readdir(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint64_t buf = a[1], len = a[2], cookie = a[3], used = a[4];
     uint32_t e;
-    lm_wasi_fd *f = lm_wasi_fd_get(w, a[0], LM_R_FD_READDIR, &e);
+    lm_wasi_fd *f = lm__wasi_fd_get(w, a[0], LM_R_FD_READDIR, &e);
     if (!f) return e;
     if (f->type != LM_WASI_FT_DIR) return LM_WASI_ENOTDIR;
-    if (!lm_wasi_span(m, buf, len) || !lm_wasi_span(m, used, 4)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, buf, len) || !lm__wasi_span(m, used, 4)) return LM_WASI_EFAULT;
     /* Start from the nearest known position at or before the cookie. */
     if (cookie == 0) f->ndir_pos = 0;
     uint64_t idx = cookie <= f->ndir_pos ? cookie : f->ndir_pos;
     off_t from = idx ? (off_t)f->dir_pos[idx - 1] : 0;
-    if (lseek(f->host, from, SEEK_SET) < 0) return lm_wasi_errno(errno);
+    if (lseek(f->host, from, SEEK_SET) < 0) return lm__wasi_errno(errno);
     /* 8-aligned for struct dirent64; static, not on a stack the guest may
      * have nearly used up. */
     static _Thread_local uint64_t host[4096];
     uint64_t at = 0;
     while (at < len) {
         ssize_t n = getdents64(f->host, host, sizeof(host));
-        if (n < 0) return lm_wasi_errno(errno);
+        if (n < 0) return lm__wasi_errno(errno);
         if (n == 0) break;
         for (ssize_t off = 0; off < n && at < len;) {
             const struct dirent64 *d = (const struct dirent64 *)((const char *)host + off);
@@ -105,6 +105,6 @@ uint32_t lm_wasi_fd_readdir(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
             at += put_entry(m, buf, len, at, f->host, d, idx);
         }
     }
-    lm_wasi_st32(m, used, (uint32_t)at);
+    lm__wasi_st32(m, used, (uint32_t)at);
     return LM_WASI_ESUCCESS;
 }

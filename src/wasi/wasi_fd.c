@@ -16,12 +16,12 @@
 /* Turns the guest's iovec array (8 bytes each: buf u32, len u32) into host
  * iovecs. */
 static uint32_t gather(lm_wasi_mem m, uint64_t iovs, uint64_t n, struct iovec *out, int *nout) {
-    if (!lm_wasi_span(m, iovs, n * 8)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, iovs, n * 8)) return LM_WASI_EFAULT;
     if (n > MAX_IOV) n = MAX_IOV;
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t buf = lm_wasi_ld32(m, iovs + i * 8), len = lm_wasi_ld32(m, iovs + i * 8 + 4);
-        if (!lm_wasi_span(m, buf, len)) return LM_WASI_EFAULT;
-        out[i].iov_base = len ? lm_wasi_at(m, buf) : NULL;
+        uint64_t buf = lm__wasi_ld32(m, iovs + i * 8), len = lm__wasi_ld32(m, iovs + i * 8 + 4);
+        if (!lm__wasi_span(m, buf, len)) return LM_WASI_EFAULT;
+        out[i].iov_base = len ? lm__wasi_at(m, buf) : NULL;
         out[i].iov_len = len;
     }
     *nout = (int)n;
@@ -37,12 +37,12 @@ static uint32_t transfer(lm_wasi *w, lm_wasi_mem m, const uint64_t *a, int op) {
     int positioned = op == OP_PREAD || op == OP_PWRITE;
     uint64_t result = positioned ? a[4] : a[3], offset = positioned ? a[3] : 0;
     uint32_t e;
-    lm_wasi_fd *f = lm_wasi_fd_get(w, a[0], rights[op], &e);
+    lm_wasi_fd *f = lm__wasi_fd_get(w, a[0], rights[op], &e);
     if (!f) return e;
     struct iovec iov[MAX_IOV];
     int n;
     if ((e = gather(m, a[1], a[2], iov, &n)) != LM_WASI_ESUCCESS) return e;
-    if (!lm_wasi_span(m, result, 4)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, result, 4)) return LM_WASI_EFAULT;
     if (offset > INT64_MAX) return LM_WASI_EINVAL;
     ssize_t done;
     do {
@@ -53,8 +53,8 @@ static uint32_t transfer(lm_wasi *w, lm_wasi_mem m, const uint64_t *a, int op) {
         default: done = pwritev(f->host, iov, n, (off_t)offset); break;
         }
     } while (done < 0 && errno == EINTR);
-    if (done < 0) return lm_wasi_errno(errno);
-    lm_wasi_st32(m, result, (uint32_t)done);
+    if (done < 0) return lm__wasi_errno(errno);
+    lm__wasi_st32(m, result, (uint32_t)done);
     return LM_WASI_ESUCCESS;
 }
 
@@ -77,25 +77,25 @@ uint32_t lm_wasi_fd_seek(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     /* Asking where one is (0 from the current position) is fd_tell's right. */
     uint64_t right = whence == 1 && offset == 0 ? LM_R_FD_TELL : LM_R_FD_SEEK;
     uint32_t e;
-    lm_wasi_fd *f = lm_wasi_fd_get(w, a[0], 0, &e);
+    lm_wasi_fd *f = lm__wasi_fd_get(w, a[0], 0, &e);
     if (!f) return e;
     if (!(f->base & (right | LM_R_FD_SEEK))) return LM_WASI_ENOTCAPABLE;
     if (whence > 2) return LM_WASI_EINVAL;
-    if (!lm_wasi_span(m, a[3], 8)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, a[3], 8)) return LM_WASI_EFAULT;
     static const int how[] = {SEEK_SET, SEEK_CUR, SEEK_END};
     off_t pos = lseek(f->host, (off_t)offset, how[whence]);
-    if (pos < 0) return lm_wasi_errno(errno);
-    lm_wasi_st64(m, a[3], (uint64_t)pos);
+    if (pos < 0) return lm__wasi_errno(errno);
+    lm__wasi_st64(m, a[3], (uint64_t)pos);
     return LM_WASI_ESUCCESS;
 }
 
 uint32_t lm_wasi_fd_tell(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint32_t e;
-    lm_wasi_fd *f = lm_wasi_fd_get(w, a[0], LM_R_FD_TELL, &e);
+    lm_wasi_fd *f = lm__wasi_fd_get(w, a[0], LM_R_FD_TELL, &e);
     if (!f) return e;
-    if (!lm_wasi_span(m, a[1], 8)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, a[1], 8)) return LM_WASI_EFAULT;
     off_t pos = lseek(f->host, 0, SEEK_CUR);
-    if (pos < 0) return lm_wasi_errno(errno);
-    lm_wasi_st64(m, a[1], (uint64_t)pos);
+    if (pos < 0) return lm__wasi_errno(errno);
+    lm__wasi_st64(m, a[1], (uint64_t)pos);
     return LM_WASI_ESUCCESS;
 }

@@ -13,10 +13,10 @@
 
 #include "wasi/internal.h"
 
-uint32_t lm_wasi_path_copy(lm_wasi_mem m, uint64_t ptr, uint64_t len, char *out) {
-    if (!lm_wasi_span(m, ptr, len)) return LM_WASI_EFAULT;
+uint32_t lm__wasi_path_copy(lm_wasi_mem m, uint64_t ptr, uint64_t len, char *out) {
+    if (!lm__wasi_span(m, ptr, len)) return LM_WASI_EFAULT;
     if (len >= LM_WASI_PATH_MAX) return LM_WASI_ENAMETOOLONG;
-    if (len) memcpy(out, lm_wasi_at(m, ptr), len);
+    if (len) memcpy(out, lm__wasi_at(m, ptr), len);
     out[len] = 0;
     return memchr(out, 0, len) ? LM_WASI_EINVAL : LM_WASI_ESUCCESS;
 }
@@ -24,7 +24,7 @@ uint32_t lm_wasi_path_copy(lm_wasi_mem m, uint64_t ptr, uint64_t len, char *out)
 /* The directory fd a path call works in, with rights; ENOTDIR when fd is
  * open but no directory. */
 static lm_wasi_fd *dir_get(lm_wasi *w, uint64_t fd, uint64_t rights, uint32_t *e) {
-    lm_wasi_fd *f = lm_wasi_fd_get(w, fd, 0, e);
+    lm_wasi_fd *f = lm__wasi_fd_get(w, fd, 0, e);
     if (f && f->type != LM_WASI_FT_DIR) {
         *e = LM_WASI_ENOTDIR;
         return NULL;
@@ -51,8 +51,8 @@ static uint32_t resolve(lm_wasi *w, lm_wasi_mem m, uint64_t fd, uint64_t rights,
     uint32_t e;
     lm_wasi_fd *f = dir_get(w, fd, rights, &e);
     if (!f) return e;
-    if ((e = lm_wasi_path_copy(m, ptr, len, t->path)) != LM_WASI_ESUCCESS) return e;
-    return lm_wasi_parent_beneath(f->host, t->path, &t->parent, t->last);
+    if ((e = lm__wasi_path_copy(m, ptr, len, t->path)) != LM_WASI_ESUCCESS) return e;
+    return lm__wasi_parent_beneath(f->host, t->path, &t->parent, t->last);
 }
 
 /* One call's two targets live on the heap: 16 KiB is much to put on a
@@ -65,7 +65,7 @@ static void release(target *t, int n) {
     free(t);
 }
 
-static uint32_t result(int rc) { return rc == 0 ? LM_WASI_ESUCCESS : lm_wasi_errno(errno); }
+static uint32_t result(int rc) { return rc == 0 ? LM_WASI_ESUCCESS : lm__wasi_errno(errno); }
 
 uint32_t lm_wasi_path_open(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint64_t dirflags = a[1], oflags = a[4], base = a[5], inh = a[6], fdflags = a[7];
@@ -75,13 +75,13 @@ uint32_t lm_wasi_path_open(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     if (oflags & LM_O_TRUNC) need |= LM_R_PATH_FILESTAT_SET_SIZE;
     lm_wasi_fd *d = dir_get(w, a[0], need, &e);
     if (!d) return e;
-    if (!lm_wasi_span(m, a[8], 4)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, a[8], 4)) return LM_WASI_EFAULT;
     if (oflags > 15 || fdflags > 31) return LM_WASI_EINVAL;
     /* An fd gets no right its directory may not hand on. */
     if ((base | inh) & ~d->inheriting) return LM_WASI_ENOTCAPABLE;
     char *path = malloc(LM_WASI_PATH_MAX);
     if (!path) return LM_WASI_ENOMEM;
-    if ((e = lm_wasi_path_copy(m, a[2], a[3], path)) != LM_WASI_ESUCCESS) goto out;
+    if ((e = lm__wasi_path_copy(m, a[2], a[3], path)) != LM_WASI_ESUCCESS) goto out;
     /* The rights asked for say how to open: reading, writing or both. */
     int rd = (base & (LM_R_FD_READ | LM_R_FD_READDIR)) != 0;
     int wr = (base & (LM_R_FD_WRITE | LM_R_FD_ALLOCATE | LM_R_FD_FILESTAT_SET_SIZE)) != 0;
@@ -96,22 +96,23 @@ uint32_t lm_wasi_path_open(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     if (fdflags & LM_FDFLAG_NONBLOCK) flags |= O_NONBLOCK;
     if (fdflags & (LM_FDFLAG_RSYNC | LM_FDFLAG_SYNC)) flags |= O_SYNC;
     int host;
-    if ((e = lm_wasi_open_beneath(d->host, path, flags, 0666, &host)) != LM_WASI_ESUCCESS) goto out;
+    if ((e = lm__wasi_open_beneath(d->host, path, flags, 0666, &host)) != LM_WASI_ESUCCESS)
+        goto out;
     struct stat st;
     if (fstat(host, &st) != 0) {
-        e = lm_wasi_errno(errno);
+        e = lm__wasi_errno(errno);
         close(host);
         goto out;
     }
-    uint8_t type = lm_wasi_filetype(host, st.st_mode);
+    uint8_t type = lm__wasi_filetype(host, st.st_mode);
     int dir = type == LM_WASI_FT_DIR;
     uint64_t rights = base & (dir ? LM_R_DIR : LM_R_FILE);
     /* Opened for reading only, or writing only: the other right goes. */
     if (!rd) rights &= ~(LM_R_FD_READ | LM_R_FD_READDIR);
     if (!wr) rights &= ~(uint64_t)LM_R_FD_WRITE;
     uint32_t fd;
-    if ((e = lm_wasi_fd_add(w, host, type, rights, dir ? inh : 0, &fd)) == LM_WASI_ESUCCESS)
-        lm_wasi_st32(m, a[8], fd);
+    if ((e = lm__wasi_fd_add(w, host, type, rights, dir ? inh : 0, &fd)) == LM_WASI_ESUCCESS)
+        lm__wasi_st32(m, a[8], fd);
 out:
     free(path);
     return e;
@@ -161,7 +162,7 @@ uint32_t lm_wasi_path_symlink(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     target *t = targets(2);
     if (!t) return LM_WASI_ENOMEM;
     t[0].parent = t[1].parent = -1;
-    uint32_t e = lm_wasi_path_copy(m, a[0], a[1], t[0].path);
+    uint32_t e = lm__wasi_path_copy(m, a[0], a[1], t[0].path);
     if (e == LM_WASI_ESUCCESS && t[0].path[0] == '/') e = LM_WASI_EPERM;
     if (e == LM_WASI_ESUCCESS) e = resolve(w, m, a[2], LM_R_PATH_SYMLINK, a[3], a[4], &t[1]);
     if (e == LM_WASI_ESUCCESS) e = result(symlinkat(t[0].path, t[1].parent, t[1].last));
@@ -171,7 +172,7 @@ uint32_t lm_wasi_path_symlink(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
 
 uint32_t lm_wasi_path_readlink(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint64_t buf = a[3], len = a[4], used = a[5];
-    if (!lm_wasi_span(m, buf, len) || !lm_wasi_span(m, used, 4)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, buf, len) || !lm__wasi_span(m, used, 4)) return LM_WASI_EFAULT;
     target *t = targets(1);
     if (!t) return LM_WASI_ENOMEM;
     uint32_t e = resolve(w, m, a[0], LM_R_PATH_READLINK, a[1], a[2], t);
@@ -180,11 +181,11 @@ uint32_t lm_wasi_path_readlink(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
          * guest gets the truncated text as POSIX readlink gives it. */
         ssize_t n = readlinkat(t->parent, t->last, t->path, sizeof(t->path));
         if (n < 0) {
-            e = lm_wasi_errno(errno);
+            e = lm__wasi_errno(errno);
         } else {
             uint64_t k = (uint64_t)n < len ? (uint64_t)n : len;
-            if (k) memcpy(lm_wasi_at(m, buf), t->path, k);
-            lm_wasi_st32(m, used, (uint32_t)k);
+            if (k) memcpy(lm__wasi_at(m, buf), t->path, k);
+            lm__wasi_st32(m, used, (uint32_t)k);
         }
     }
     release(t, 1);
@@ -200,29 +201,29 @@ static uint32_t open_target(lm_wasi *w, lm_wasi_mem m, uint64_t fd, uint64_t rig
     if (!d) return e;
     char *path = malloc(LM_WASI_PATH_MAX);
     if (!path) return LM_WASI_ENOMEM;
-    e = lm_wasi_path_copy(m, ptr, len, path);
+    e = lm__wasi_path_copy(m, ptr, len, path);
     if (e == LM_WASI_ESUCCESS)
-        e = lm_wasi_open_beneath(d->host, path,
-                                 O_PATH | (lookup & LM_LOOKUP_FOLLOW ? 0 : O_NOFOLLOW), 0, out);
+        e = lm__wasi_open_beneath(d->host, path,
+                                  O_PATH | (lookup & LM_LOOKUP_FOLLOW ? 0 : O_NOFOLLOW), 0, out);
     free(path);
     return e;
 }
 
 uint32_t lm_wasi_path_filestat_get(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
-    if (!lm_wasi_span(m, a[4], 64)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, a[4], 64)) return LM_WASI_EFAULT;
     int fd;
     uint32_t e = open_target(w, m, a[0], LM_R_PATH_FILESTAT_GET, a[1], a[2], a[3], &fd);
     if (e != LM_WASI_ESUCCESS) return e;
     struct stat st;
     e = result(fstat(fd, &st));
-    if (e == LM_WASI_ESUCCESS) lm_wasi_put_filestat(m, a[4], &st);
+    if (e == LM_WASI_ESUCCESS) lm__wasi_put_filestat(m, a[4], &st);
     close(fd);
     return e;
 }
 
 uint32_t lm_wasi_path_filestat_set_times(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     struct timespec ts[2];
-    uint32_t e = lm_wasi_times(a[4], a[5], (uint32_t)a[6], ts);
+    uint32_t e = lm__wasi_times(a[4], a[5], (uint32_t)a[6], ts);
     if (e != LM_WASI_ESUCCESS) return e;
     int fd;
     e = open_target(w, m, a[0], LM_R_PATH_FILESTAT_SET_TIMES, a[1], a[2], a[3], &fd);

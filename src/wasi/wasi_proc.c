@@ -11,15 +11,15 @@
 /* Writes n strings as a pointer array at ptrs and their bytes at buf. */
 static uint32_t put_strings(lm_wasi_mem m, char *const *v, uint32_t n, uint64_t bytes,
                             uint64_t ptrs, uint64_t buf) {
-    if (!lm_wasi_span(m, ptrs, (uint64_t)n * 4) || !lm_wasi_span(m, buf, bytes))
+    if (!lm__wasi_span(m, ptrs, (uint64_t)n * 4) || !lm__wasi_span(m, buf, bytes))
         return LM_WASI_EFAULT;
     /* The whole string area fits in memory, so every address below fits in
      * 32 bits. */
     uint64_t at = buf;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = strlen(v[i]) + 1;
-        lm_wasi_st32(m, ptrs + (uint64_t)i * 4, (uint32_t)at);
-        memcpy(lm_wasi_at(m, at), v[i], len);
+        lm__wasi_st32(m, ptrs + (uint64_t)i * 4, (uint32_t)at);
+        memcpy(lm__wasi_at(m, at), v[i], len);
         at += len;
     }
     return LM_WASI_ESUCCESS;
@@ -27,10 +27,10 @@ static uint32_t put_strings(lm_wasi_mem m, char *const *v, uint32_t n, uint64_t 
 
 static uint32_t put_sizes(lm_wasi_mem m, uint64_t n, uint64_t bytes, uint64_t count_ptr,
                           uint64_t size_ptr) {
-    if (!lm_wasi_span(m, count_ptr, 4) || !lm_wasi_span(m, size_ptr, 4)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, count_ptr, 4) || !lm__wasi_span(m, size_ptr, 4)) return LM_WASI_EFAULT;
     if (bytes > UINT32_MAX) return LM_WASI_E2BIG;
-    lm_wasi_st32(m, count_ptr, (uint32_t)n);
-    lm_wasi_st32(m, size_ptr, (uint32_t)bytes);
+    lm__wasi_st32(m, count_ptr, (uint32_t)n);
+    lm__wasi_st32(m, size_ptr, (uint32_t)bytes);
     return LM_WASI_ESUCCESS;
 }
 
@@ -52,12 +52,12 @@ uint32_t lm_wasi_environ_sizes_get(lm_wasi *w, lm_wasi_mem m, const uint64_t *a)
 
 uint32_t lm_wasi_random_get(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
     uint64_t buf = a[0], len = a[1];
-    if (!lm_wasi_span(m, buf, len)) return LM_WASI_EFAULT;
+    if (!lm__wasi_span(m, buf, len)) return LM_WASI_EFAULT;
     while (len > 0) {
-        ssize_t n = getrandom(lm_wasi_at(m, buf), len, 0);
+        ssize_t n = getrandom(lm__wasi_at(m, buf), len, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return lm_wasi_errno(errno);
+            return lm__wasi_errno(errno);
         }
         buf += (uint64_t)n;
         len -= (uint64_t)n;
@@ -85,7 +85,7 @@ uint32_t lm_wasi_sched_yield(lm_wasi *w, lm_wasi_mem m, const uint64_t *a) {
  * socket) one it does not serve. */
 static uint32_t no_socket(lm_wasi *w, uint64_t fd) {
     uint32_t e;
-    lm_wasi_fd *f = lm_wasi_fd_get(w, fd, 0, &e);
+    lm_wasi_fd *f = lm__wasi_fd_get(w, fd, 0, &e);
     if (!f) return e;
     int sock = f->type == LM_WASI_FT_SOCK_STREAM || f->type == LM_WASI_FT_SOCK_DGRAM;
     return sock ? LM_WASI_ENOTSUP : LM_WASI_ENOTSOCK;

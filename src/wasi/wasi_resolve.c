@@ -15,7 +15,7 @@
 
 #include "wasi/internal.h"
 
-int lm_wasi_force_walk;
+int lm__wasi_force_walk;
 static int no_openat2;
 
 /* Symlinks expanded in one resolution before ELOOP (Linux's limit). */
@@ -38,7 +38,7 @@ static uint32_t open_kernel(int dirfd, const char *path, int flags, unsigned mod
         }
         if (errno == EAGAIN && tries < 64) continue;
         if (errno == EXDEV) return LM_WASI_ENOTCAPABLE;
-        return lm_wasi_errno(errno);
+        return lm__wasi_errno(errno);
     }
 }
 
@@ -139,7 +139,7 @@ static uint32_t walk(int root, const char *path, int follow_last, int *dir, char
             continue;
         }
         if (errno != EINVAL && errno != ENOENT) {
-            e = lm_wasi_errno(errno);
+            e = lm__wasi_errno(errno);
             goto out;
         }
         if (is_last) { /* not a symlink (or not there): the caller's to open */
@@ -154,7 +154,7 @@ static uint32_t walk(int root, const char *path, int follow_last, int *dir, char
         if (fd < 0) {
             /* A symlink swapped in since readlinkat fails here as ENOTDIR:
              * safe, if not precise. */
-            e = lm_wasi_errno(errno);
+            e = lm__wasi_errno(errno);
             goto out;
         }
         s.fds[s.n++] = fd;
@@ -164,7 +164,7 @@ static uint32_t walk(int root, const char *path, int follow_last, int *dir, char
     if (s.n) {
         *dir = s.fds[--s.n];
     } else if ((*dir = openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        e = lm_wasi_errno(errno);
+        e = lm__wasi_errno(errno);
     }
 out:
     unwind(&s);
@@ -173,9 +173,9 @@ out:
     return e;
 }
 
-static int use_kernel(void) { return !lm_wasi_force_walk && !no_openat2; }
+static int use_kernel(void) { return !lm__wasi_force_walk && !no_openat2; }
 
-uint32_t lm_wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode, int *out) {
+uint32_t lm__wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode, int *out) {
     if (use_kernel()) {
         uint32_t e = open_kernel(dirfd, path, flags, mode, out);
         if (e != LM_WASI_ENOSYS) return e;
@@ -192,7 +192,7 @@ uint32_t lm_wasi_open_beneath(int dirfd, const char *path, int flags, unsigned m
          * be followed): O_NOFOLLOW turns a symlink swapped in meanwhile
          * into ELOOP rather than a way out. */
         int fd = openat(dir, last, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-        e = fd < 0 ? lm_wasi_errno(errno) : LM_WASI_ESUCCESS;
+        e = fd < 0 ? lm__wasi_errno(errno) : LM_WASI_ESUCCESS;
         if (fd >= 0) *out = fd;
         close(dir);
     }
@@ -200,7 +200,7 @@ uint32_t lm_wasi_open_beneath(int dirfd, const char *path, int flags, unsigned m
     return e;
 }
 
-uint32_t lm_wasi_parent_beneath(int dirfd, const char *path, int *parent, char *last) {
+uint32_t lm__wasi_parent_beneath(int dirfd, const char *path, int *parent, char *last) {
     if (!*path) return LM_WASI_ENOENT;
     if (path[0] == '/') return LM_WASI_ENOTCAPABLE;
     if (!use_kernel()) return walk(dirfd, path, 0, parent, last);
@@ -213,13 +213,13 @@ uint32_t lm_wasi_parent_beneath(int dirfd, const char *path, int *parent, char *
     strcpy(last, path + start);
     char *dir = strndup(path, start);
     if (!dir) return LM_WASI_ENOMEM;
-    uint32_t e = lm_wasi_open_beneath(dirfd, start ? dir : ".", O_PATH | O_DIRECTORY, 0, parent);
+    uint32_t e = lm__wasi_open_beneath(dirfd, start ? dir : ".", O_PATH | O_DIRECTORY, 0, parent);
     free(dir);
     if (e != LM_WASI_ESUCCESS) return e;
     if (end - start == 2 && !strncmp(path + start, "..", 2)) {
         /* "x/..": whatever is done with it, it must not be above dirfd. */
         int fd;
-        e = lm_wasi_open_beneath(dirfd, path, O_PATH, 0, &fd);
+        e = lm__wasi_open_beneath(dirfd, path, O_PATH, 0, &fd);
         if (e == LM_WASI_ESUCCESS) close(fd);
         if (e == LM_WASI_ENOTCAPABLE) {
             close(*parent);

@@ -13,7 +13,7 @@
 
 #include "wasi/internal.h"
 
-uint32_t lm_wasi_errno(int e) {
+uint32_t lm__wasi_errno(int e) {
     switch (e) {
     case 0: return LM_WASI_ESUCCESS;
     case E2BIG: return LM_WASI_E2BIG;
@@ -95,7 +95,7 @@ uint32_t lm_wasi_errno(int e) {
     }
 }
 
-uint8_t lm_wasi_filetype(int host, unsigned mode) {
+uint8_t lm__wasi_filetype(int host, unsigned mode) {
     switch (mode & S_IFMT) {
     case S_IFREG: return LM_WASI_FT_FILE;
     case S_IFDIR: return LM_WASI_FT_DIR;
@@ -117,19 +117,19 @@ static uint64_t ns_of(struct timespec t) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-void lm_wasi_put_filestat(lm_wasi_mem m, uint64_t p, const struct stat *st) {
-    memset(lm_wasi_at(m, p), 0, 64);
-    lm_wasi_st64(m, p + 0, (uint64_t)st->st_dev);
-    lm_wasi_st64(m, p + 8, (uint64_t)st->st_ino);
-    lm_wasi_st8(m, p + 16, lm_wasi_filetype(-1, st->st_mode));
-    lm_wasi_st64(m, p + 24, (uint64_t)st->st_nlink);
-    lm_wasi_st64(m, p + 32, (uint64_t)st->st_size);
-    lm_wasi_st64(m, p + 40, ns_of(st->st_atim));
-    lm_wasi_st64(m, p + 48, ns_of(st->st_mtim));
-    lm_wasi_st64(m, p + 56, ns_of(st->st_ctim));
+void lm__wasi_put_filestat(lm_wasi_mem m, uint64_t p, const struct stat *st) {
+    memset(lm__wasi_at(m, p), 0, 64);
+    lm__wasi_st64(m, p + 0, (uint64_t)st->st_dev);
+    lm__wasi_st64(m, p + 8, (uint64_t)st->st_ino);
+    lm__wasi_st8(m, p + 16, lm__wasi_filetype(-1, st->st_mode));
+    lm__wasi_st64(m, p + 24, (uint64_t)st->st_nlink);
+    lm__wasi_st64(m, p + 32, (uint64_t)st->st_size);
+    lm__wasi_st64(m, p + 40, ns_of(st->st_atim));
+    lm__wasi_st64(m, p + 48, ns_of(st->st_mtim));
+    lm__wasi_st64(m, p + 56, ns_of(st->st_ctim));
 }
 
-uint32_t lm_wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]) {
+uint32_t lm__wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]) {
     if ((fst & LM_FST_ATIM && fst & LM_FST_ATIM_NOW) ||
         (fst & LM_FST_MTIM && fst & LM_FST_MTIM_NOW) || fst > 15)
         return LM_WASI_EINVAL;
@@ -149,7 +149,7 @@ uint32_t lm_wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timesp
     return LM_WASI_ESUCCESS;
 }
 
-lm_wasi_fd *lm_wasi_fd_get(lm_wasi *w, uint64_t fd, uint64_t rights, uint32_t *e) {
+lm_wasi_fd *lm__wasi_fd_get(lm_wasi *w, uint64_t fd, uint64_t rights, uint32_t *e) {
     if (fd >= w->nfds || w->fds[fd].host < 0) {
         *e = LM_WASI_EBADF;
         return NULL;
@@ -162,8 +162,8 @@ lm_wasi_fd *lm_wasi_fd_get(lm_wasi *w, uint64_t fd, uint64_t rights, uint32_t *e
     return f;
 }
 
-uint32_t lm_wasi_fd_add(lm_wasi *w, int host, uint8_t type, uint64_t base, uint64_t inheriting,
-                        uint32_t *out) {
+uint32_t lm__wasi_fd_add(lm_wasi *w, int host, uint8_t type, uint64_t base, uint64_t inheriting,
+                         uint32_t *out) {
     uint32_t i = 0;
     while (i < w->nfds && w->fds[i].host >= 0)
         i++;
@@ -185,7 +185,7 @@ uint32_t lm_wasi_fd_add(lm_wasi *w, int host, uint8_t type, uint64_t base, uint6
     return LM_WASI_ESUCCESS;
 }
 
-void lm_wasi_fd_release(lm_wasi_fd *f) {
+void lm__wasi_fd_release(lm_wasi_fd *f) {
     if (f->host >= 0 && !f->borrowed) close(f->host);
     free(f->preopen);
     free(f->dir_pos);
@@ -209,13 +209,13 @@ static int copy_strings(char *const *src, uint32_t n, char ***dst, uint64_t *byt
  * table has room for them already, so this cannot fail. */
 static void add_stdio(lm_wasi *w, int host, int borrowed) {
     struct stat st;
-    uint8_t type = fstat(host, &st) == 0 ? lm_wasi_filetype(host, st.st_mode) : 0;
+    uint8_t type = fstat(host, &st) == 0 ? lm__wasi_filetype(host, st.st_mode) : 0;
     uint64_t rights = LM_R_FILE;
     if (type == LM_WASI_FT_CHAR)
         rights = LM_R_FD_READ | LM_R_FD_WRITE | LM_R_FD_FDSTAT_SET_FLAGS | LM_R_FD_FILESTAT_GET |
                  LM_R_POLL_FD_READWRITE;
     uint32_t fd;
-    lm_wasi_fd_add(w, host, type, rights, 0, &fd);
+    lm__wasi_fd_add(w, host, type, rights, 0, &fd);
     w->fds[fd].borrowed = (uint8_t)borrowed;
 }
 
@@ -256,7 +256,7 @@ lm_wasi *lm_wasi_new(const lm_wasi_config *cfg, char *err) {
             goto fail;
         }
         uint32_t fd;
-        if (lm_wasi_fd_add(w, host, LM_WASI_FT_DIR, LM_R_DIR, LM_R_ALL, &fd) != LM_WASI_ESUCCESS)
+        if (lm__wasi_fd_add(w, host, LM_WASI_FT_DIR, LM_R_DIR, LM_R_ALL, &fd) != LM_WASI_ESUCCESS)
             goto oom;
         if (!(w->fds[fd].preopen = strdup(d->guest ? d->guest : d->host))) goto oom;
     }
@@ -277,7 +277,7 @@ static void free_strings(char **v, uint32_t n) {
 void lm_wasi_free(lm_wasi *w) {
     if (!w) return;
     for (uint32_t i = 0; i < w->nfds; i++)
-        lm_wasi_fd_release(&w->fds[i]);
+        lm__wasi_fd_release(&w->fds[i]);
     free(w->fds);
     free_strings(w->argv, w->argc);
     free_strings(w->env, w->nenv);

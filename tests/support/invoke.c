@@ -90,11 +90,11 @@ static int store_put(void *arg, lm_storage where, const char *key, const void *d
 
 int lm_test_invoke(const lm_function *fn, const char *body, lm_test_store *store,
                    lm_test_reply *out) {
-    lm_storage_ops ops = {store_get, store_put, NULL, store};
+    lm__storage_ops ops = {store_get, store_put, NULL, store};
     lm_jw w;
     lm_jw_init(&w);
     memset(out, 0, sizeof(*out));
-    out->status = lm_sdk_invoke(fn, "test", &ops, body, strlen(body), &w, out->probes);
+    out->status = lm__sdk_invoke(fn, "test", &ops, body, strlen(body), &w, out->probes);
     out->body = w.buf ? w.buf : strdup("");
     out->body_len = w.len;
     return out->status;

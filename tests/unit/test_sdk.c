@@ -132,9 +132,9 @@ static void test_key_check(void **state) {
     const char *bad[] = {"",   "/etc/passwd", "../x", "a/../b", "a//b",
                          "a/", "..",          "a b",  "a\\b",   "k\xc3\xa9"};
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(lm_key_check(good[i], err, sizeof(err)), 0);
+        assert_int_equal(lm__key_check(good[i], err, sizeof(err)), 0);
     for (size_t i = 0; i < 10; i++)
-        assert_int_equal(lm_key_check(bad[i], err, sizeof(err)), -1);
+        assert_int_equal(lm__key_check(bad[i], err, sizeof(err)), -1);
 }
 
 static void test_text_helpers(void **state) {

@@ -81,7 +81,7 @@ static int setup(void **state) {
     assert_non_null(f->w);
     f->m.base = calloc(1, MEM);
     f->m.size = MEM;
-    lm_wasi_force_walk = 0;
+    lm__wasi_force_walk = 0;
     *state = f;
     return 0;
 }
@@ -94,7 +94,7 @@ static int teardown(void **state) {
     free(f->m.base);
     lm_rmtree(f->root);
     free(f);
-    lm_wasi_force_walk = 0;
+    lm__wasi_force_walk = 0;
     return 0;
 }
 
@@ -119,8 +119,8 @@ static uint64_t str(fixture *f, uint64_t ptr, const char *s) {
     return strlen(s);
 }
 
-static uint32_t ld32(fixture *f, uint64_t p) { return lm_wasi_ld32(f->m, p); }
-static uint64_t ld64(fixture *f, uint64_t p) { return lm_wasi_ld64(f->m, p); }
+static uint32_t ld32(fixture *f, uint64_t p) { return lm__wasi_ld32(f->m, p); }
+static uint64_t ld64(fixture *f, uint64_t p) { return lm__wasi_ld64(f->m, p); }
 
 /* path_open beneath fd 3 with read rights; the new fd, or the errno
  * negated. */
@@ -172,16 +172,16 @@ static void test_bounds(void **state) {
     assert_int_equal(call(f, "fd_write", 4, U(1), U(MEM - 4), U(1), U(0)), LM_WASI_EFAULT);
     assert_int_equal(call(f, "fd_write", 4, U(1), U(8), U(0x20000001), U(0)), LM_WASI_EFAULT);
     /* a buffer across the end, and one whose end wraps 32 bits */
-    lm_wasi_st32(f->m, 8, MEM - 6);
-    lm_wasi_st32(f->m, 12, 100);
+    lm__wasi_st32(f->m, 8, MEM - 6);
+    lm__wasi_st32(f->m, 12, 100);
     assert_int_equal(call(f, "fd_write", 4, U(1), U(8), U(1), U(0)), LM_WASI_EFAULT);
-    lm_wasi_st32(f->m, 8, 0xfffffff0u);
-    lm_wasi_st32(f->m, 12, 0x20);
+    lm__wasi_st32(f->m, 8, 0xfffffff0u);
+    lm__wasi_st32(f->m, 12, 0x20);
     assert_int_equal(call(f, "fd_write", 4, U(1), U(8), U(1), U(0)), LM_WASI_EFAULT);
     /* a good buffer but no room for the count: nothing is written */
     str(f, 100, "LEAK");
-    lm_wasi_st32(f->m, 8, 100);
-    lm_wasi_st32(f->m, 12, 4);
+    lm__wasi_st32(f->m, 8, 100);
+    lm__wasi_st32(f->m, 12, 4);
     assert_int_equal(call(f, "fd_write", 4, U(1), U(8), U(1), U(MEM - 2)), LM_WASI_EFAULT);
     char buf[16];
     assert_int_equal(read(f->out[0], buf, sizeof(buf)), -1);
@@ -292,14 +292,14 @@ static void escapes(fixture *f) {
 static void test_escapes_openat2(void **state) { escapes(*state); }
 
 static void test_escapes_walk(void **state) {
-    lm_wasi_force_walk = 1;
+    lm__wasi_force_walk = 1;
     escapes(*state);
 }
 
 /* The walk resolves what openat2 resolves inside the sandbox. */
 static void test_walk_resolves(void **state) {
     fixture *f = *state;
-    lm_wasi_force_walk = 1;
+    lm__wasi_force_walk = 1;
     const char *ok[] = {"file.txt",          "./file.txt", "sub//inner.txt",
                         "sub/./../file.txt", "link_in",    "sub/../sub/inner.txt"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -365,8 +365,8 @@ static void test_errnos(void **state) {
     assert_int_equal(call(f, "sched_yield", 0), 0);
     /* rights: a read-only fd refuses writes and truncation */
     int64_t fd = open_at(f, "file.txt", 1, 0, RD);
-    lm_wasi_st32(f->m, 8, 100);
-    lm_wasi_st32(f->m, 12, 1);
+    lm__wasi_st32(f->m, 8, 100);
+    lm__wasi_st32(f->m, 12, 1);
     assert_int_equal(call(f, "fd_write", 4, U(fd), U(8), U(1), U(16)), LM_WASI_ENOTCAPABLE);
     assert_int_equal(call(f, "fd_filestat_set_size", 2, U(fd), U(0)), LM_WASI_ENOTCAPABLE);
     assert_int_equal(call(f, "fd_readdir", 5, U(fd), U(100), U(100), U(0), U(16)),
@@ -383,10 +383,10 @@ static void test_errnos(void **state) {
     assert_int_equal(call(f, "fd_read", 4, U(fd), U(8), U(1), U(16)), 0);
     assert_int_equal(f->m.base[100], 'i');
     /* the errno translation */
-    assert_int_equal(lm_wasi_errno(0), 0);
-    assert_int_equal(lm_wasi_errno(EOPNOTSUPP), LM_WASI_ENOTSUP);
-    assert_int_equal(lm_wasi_errno(EXDEV), LM_WASI_EXDEV);
-    assert_int_equal(lm_wasi_errno(ENOMEDIUM), LM_WASI_EIO);
+    assert_int_equal(lm__wasi_errno(0), 0);
+    assert_int_equal(lm__wasi_errno(EOPNOTSUPP), LM_WASI_ENOTSUP);
+    assert_int_equal(lm__wasi_errno(EXDEV), LM_WASI_EXDEV);
+    assert_int_equal(lm__wasi_errno(ENOMEDIUM), LM_WASI_EIO);
 }
 
 /* ---- directories -------------------------------------------------------- */
@@ -461,8 +461,8 @@ static void test_seek_tell_filestat(void **state) {
     fixture *f = *state;
     int64_t fd = open_at(f, "new.txt", 1, LM_O_CREAT | LM_O_TRUNC, RW);
     assert_true(fd > 3);
-    lm_wasi_st32(f->m, 8, 100);
-    lm_wasi_st32(f->m, 12, 10);
+    lm__wasi_st32(f->m, 8, 100);
+    lm__wasi_st32(f->m, 12, 10);
     str(f, 100, "0123456789");
     assert_int_equal(call(f, "fd_write", 4, U(fd), U(8), U(1), U(16)), 0);
     assert_int_equal(ld32(f, 16), 10);
@@ -475,7 +475,7 @@ static void test_seek_tell_filestat(void **state) {
     assert_int_equal(call(f, "fd_seek", 4, U(fd), U(-1), U(0), U(24)), LM_WASI_EINVAL);
     assert_int_equal(call(f, "fd_seek", 4, U(fd), U(0), U(3), U(24)), LM_WASI_EINVAL);
     assert_int_equal(call(f, "fd_seek", 4, U(fd), U(0), U(0), U(MEM - 4)), LM_WASI_EFAULT);
-    lm_wasi_st32(f->m, 12, 3);
+    lm__wasi_st32(f->m, 12, 3);
     assert_int_equal(call(f, "fd_read", 4, U(fd), U(8), U(1), U(16)), 0);
     assert_memory_equal(f->m.base + 100, "567", 3);
     assert_int_equal(call(f, "fd_pread", 5, U(fd), U(8), U(1), U(1), U(16)), 0);
@@ -501,7 +501,7 @@ static void test_seek_tell_filestat(void **state) {
     assert_int_equal(call(f, "fd_fdstat_set_flags", 2, U(fd), U(LM_FDFLAG_APPEND)), 0);
     assert_int_equal(call(f, "fd_fdstat_get", 2, U(fd), U(300)), 0);
     assert_int_equal(f->m.base[300], LM_WASI_FT_FILE);
-    assert_int_equal(lm_wasi_ld16(f->m, 302), LM_FDFLAG_APPEND);
+    assert_int_equal(lm__wasi_ld16(f->m, 302), LM_FDFLAG_APPEND);
     assert_true(ld64(f, 308) & LM_R_FD_WRITE);
     assert_int_equal(ld64(f, 316), 0);
     assert_int_equal(call(f, "fd_fdstat_set_flags", 2, U(fd), U(LM_FDFLAG_SYNC)), LM_WASI_ENOTSUP);
@@ -556,10 +556,10 @@ static void test_prestat_args_env(void **state) {
 
 static void sub_clock(fixture *f, uint64_t p, uint64_t userdata, uint64_t timeout, int abs) {
     memset(f->m.base + p, 0, 48);
-    lm_wasi_st64(f->m, p, userdata);
-    lm_wasi_st32(f->m, p + 16, 1); /* monotonic */
-    lm_wasi_st64(f->m, p + 24, timeout);
-    lm_wasi_st16(f->m, p + 40, (uint16_t)abs);
+    lm__wasi_st64(f->m, p, userdata);
+    lm__wasi_st32(f->m, p + 16, 1); /* monotonic */
+    lm__wasi_st64(f->m, p + 24, timeout);
+    lm__wasi_st16(f->m, p + 40, (uint16_t)abs);
 }
 
 static void test_poll(void **state) {
@@ -571,7 +571,7 @@ static void test_poll(void **state) {
     assert_true(lm_now_ns() - t0 >= 2000000);
     assert_int_equal(ld32(f, 8), 1);
     assert_int_equal(ld64(f, 512), 42);
-    assert_int_equal(lm_wasi_ld16(f->m, 520), 0);
+    assert_int_equal(lm__wasi_ld16(f->m, 520), 0);
     assert_int_equal(f->m.base[522], 0); /* type clock */
     /* an absolute deadline in the past fires at once; the in and out
      * buffers may overlap */
@@ -581,22 +581,22 @@ static void test_poll(void **state) {
     /* fd subscriptions: a bad fd reports EBADF; stdout (a pipe) is writable,
      * and wins over a long timeout */
     memset(f->m.base, 0, 3 * 48);
-    lm_wasi_st64(f->m, 0, 1);
+    lm__wasi_st64(f->m, 0, 1);
     f->m.base[8] = 2; /* fd_write */
-    lm_wasi_st32(f->m, 16, 1);
-    lm_wasi_st64(f->m, 48, 2);
+    lm__wasi_st32(f->m, 16, 1);
+    lm__wasi_st64(f->m, 48, 2);
     f->m.base[56] = 1; /* fd_read */
-    lm_wasi_st32(f->m, 64, 99);
+    lm__wasi_st32(f->m, 64, 99);
     sub_clock(f, 96, 3, 10000000000ull, 0);
     t0 = lm_now_ns();
     assert_int_equal(call(f, "poll_oneoff", 4, U(0), U(512), U(3), U(8)), 0);
     assert_true(lm_now_ns() - t0 < 1000000000ull);
     assert_int_equal(ld32(f, 8), 2);
     assert_int_equal(ld64(f, 512), 1);
-    assert_int_equal(lm_wasi_ld16(f->m, 520), 0);
+    assert_int_equal(lm__wasi_ld16(f->m, 520), 0);
     assert_int_equal(f->m.base[522], 2);
     assert_int_equal(ld64(f, 544), 2);
-    assert_int_equal(lm_wasi_ld16(f->m, 552), LM_WASI_EBADF);
+    assert_int_equal(lm__wasi_ld16(f->m, 552), LM_WASI_EBADF);
     f->m.base[8] = 9; /* unknown tag */
     assert_int_equal(call(f, "poll_oneoff", 4, U(0), U(512), U(1), U(8)), LM_WASI_EINVAL);
 }
