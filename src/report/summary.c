@@ -1,6 +1,7 @@
 /* summary.c -- statistics over a run's samples and the report files. Warm
  * statistics use only the measured warm requests that answered 2xx. */
 #include "summary.h"
+#include "util/csv.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -292,15 +293,21 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
             "latency_mean_ms,latency_sd_ms,latency_min_ms,latency_max_ms,latency_p95_ms,"
             "deser_median_ms,io_median_ms,compute_median_ms,ser_median_ms,io_bytes,cpu_median_ms,"
             "mem_peak_max_bytes\n");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        /* Names come from the database (an external runtime's from a user's
+         * config): quoted when they must be. */
+        lm_csv_field(f, p[i].function, strlen(p[i].function), 0);
+        fputc(',', f);
+        lm_csv_field(f, p[i].runtime, strlen(p[i].runtime), 0);
         fprintf(f,
-                "%s,%s,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
+                ",%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
                 "%llu,%.6f,%llu\n",
-                p[i].function, p[i].runtime, p[i].warm_ok, p[i].failed, p[i].cold_start_ms,
-                p[i].placement_ms, p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean,
-                p[i].lat_sd, p[i].lat_min, p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms,
-                p[i].compute_ms, p[i].ser_ms, (unsigned long long)p[i].io_bytes, p[i].cpu_ms,
+                p[i].warm_ok, p[i].failed, p[i].cold_start_ms, p[i].placement_ms,
+                p[i].cold_latency_ms, p[i].lat_median, p[i].lat_mean, p[i].lat_sd, p[i].lat_min,
+                p[i].lat_max, p[i].lat_p95, p[i].deser_ms, p[i].io_ms, p[i].compute_ms, p[i].ser_ms,
+                (unsigned long long)p[i].io_bytes, p[i].cpu_ms,
                 (unsigned long long)p[i].mem_peak_bytes);
+    }
     fclose(f);
 
     json_t *j = summary_json(info, s);
