@@ -3,10 +3,12 @@
  * cold and warm, recorded in requests.csv and results.db. */
 #include "runner/runner.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "channel/channel.h"
 #include "data/dataset.h"
@@ -225,6 +227,17 @@ int lm_runner_run(const lm_runner_opts *o, lm_runner_result *res, char *err) {
     /* Every request also goes into one SQLite database (docs/results.md),
      * which the report is made from. */
     snprintf(res->db_path, sizeof(res->db_path), "%s/results.db", o->out);
+    /* A run into the same folder replaces the last one's database, as it
+     * does requests.csv: its rows would collide with this run's ids. */
+    const char *const sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char old[2200];
+        snprintf(old, sizeof(old), "%s%s", res->db_path, sfx[i]);
+        if (unlink(old) != 0 && errno != ENOENT) {
+            lm_errf(err, "cannot replace %s: %s", old, strerror(errno));
+            goto done;
+        }
+    }
     lm_results_opts ro = {.lumos_version = o->lumos_version};
     if (!(c.db = lm_results_open(res->db_path, &ro, err))) goto done;
     uint64_t started_wall = lm_wall_ns();

@@ -58,6 +58,14 @@ same "$(echo "$rows" | expected)" "$OUT"
 expect_exit 0 "$LUMOS" report "$out/results.db"
 contains "$OUT" "group xs, 5 warm runs after 2 warm-up"
 contains "$OUT" "prime-numbers"
+# A second run into the same folder replaces the first one's rows.
+expect_exit 0 "$LUMOS" run --group xs --runs 1 --warmup 0 --functions fibonacci --runtimes native \
+  --out "$TMP/twice"
+expect_exit 0 "$LUMOS" run --group xs --runs 2 --warmup 0 --functions fibonacci --runtimes native \
+  --out "$TMP/twice" --json
+[[ $(sqlite3 "$TMP/twice/results.db" 'select count(*) from requests') == 3 ]] ||
+  fail "the second run's database holds $(sqlite3 "$TMP/twice/results.db" 'select count(*) from requests') requests, not 3"
+[[ $(echo "$OUT" | jq '.results[0].warm_ok') == 2 ]] || fail "second run: $OUT"
 # --out writes the report files from the database alone.
 expect_exit 0 "$LUMOS" report "$out/results.db" --out "$TMP/again"
 cmp "$out/summary.csv" "$TMP/again/summary.csv" || fail "summary.csv differs"
