@@ -72,8 +72,11 @@ int lm_cmd_report(int argc, char **argv) {
     if (rc == 0) {
         if (json)
             lm_report_print_json(stdout, &d.info, &d.samples);
-        else
+        else {
             lm_report_print_table(stdout, &d.info, &d.samples);
+            fputs("\nfindings:\n", stdout);
+            lm_report_print_findings(stdout, &d.info, &d.samples);
+        }
     }
     lm_report_data_free(&d);
     return rc;

@@ -275,6 +275,17 @@ static void write_method(FILE *f, const lm_run_info *info) {
             info->warmup, info->runs);
 }
 
+void lm_report_print_findings(FILE *f, const lm_run_info *info, const lm_samples *s) {
+    (void)info;
+    pair_stats *p = calloc(MAX_PAIRS, sizeof(*p));
+    if (!p) return;
+    size_t n = collect(s, p);
+    findings(f, p, n);
+    size_t failed = lm_samples_failed(s);
+    if (failed) fprintf(f, "- %zu requests failed.\n", failed);
+    free(p);
+}
+
 int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err) {
     char path[2100];
     pair_stats *p = calloc(MAX_PAIRS, sizeof(*p));

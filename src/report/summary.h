@@ -82,6 +82,9 @@ void lm_report_data_free(lm_report_data *d); /* NULL is a harmless no-op */
 int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *s, char *err);
 void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s);
 void lm_report_print_json(FILE *f, const lm_run_info *info, const lm_samples *s);
+/* The findings of report.md (each runtime against native; failures) as
+ * lines "- ...". */
+void lm_report_print_findings(FILE *f, const lm_run_info *info, const lm_samples *s);
 
 /* Writes the artifact sizes section for the run's functions and runtimes,
  * from ARTIFACTS/index.json (sizes.c). */

@@ -58,6 +58,7 @@ same "$(echo "$rows" | expected)" "$OUT"
 expect_exit 0 "$LUMOS" report "$out/results.db"
 contains "$OUT" "group xs, 5 warm runs after 2 warm-up"
 contains "$OUT" "prime-numbers"
+contains "$OUT" "wasm-aot against native, geometric mean over 2 functions"
 # A second run into the same folder replaces the first one's rows.
 expect_exit 0 "$LUMOS" run --group xs --runs 1 --warmup 0 --functions fibonacci --runtimes native \
   --out "$TMP/twice"
