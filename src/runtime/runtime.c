@@ -32,17 +32,40 @@ static const lm_runtime *const all[] = {&lm_runtime_native,
                                         &lm_runtime_container_wasm_interp,
                                         NULL};
 
+/* Built-in runtimes, then the external ones from their templates, then
+ * the registered ones; NULL-terminated. */
+static const lm_runtime *list[sizeof(all) / sizeof(all[0]) + 64 + LM_RUNTIME_MAX_REGISTERED];
+static size_t nlist, nregistered;
+
 const lm_runtime *const *lm_runtime_all(void) {
-    /* Built-in runtimes, then the external ones from their templates. */
-    static const lm_runtime *list[sizeof(all) / sizeof(all[0]) + 64];
     if (!list[0]) {
-        size_t n = 0;
-        for (; all[n]; n++)
-            list[n] = all[n];
-        n += lm_external_load(all, list + n, 64);
-        list[n] = NULL;
+        for (; all[nlist]; nlist++)
+            list[nlist] = all[nlist];
+        nlist += lm_external_load(all, list + nlist, 64);
+        list[nlist] = NULL;
     }
     return list;
+}
+
+int lm_runtime_register(const lm_runtime *rt, char *err) {
+    if (!rt || !rt->name || !*rt->name)
+        return lm_errf(err, "cannot register a runtime without a name");
+    if (!rt->available || !rt->version || (!rt->start && !rt->command))
+        return lm_errf(err,
+                       "cannot register runtime '%s': it needs available, version, and "
+                       "start or command",
+                       rt->name);
+    const lm_runtime *const *rts = lm_runtime_all();
+    for (size_t i = 0; rts[i]; i++)
+        if (strcmp(rts[i]->name, rt->name) == 0)
+            return lm_errf(err, "cannot register runtime '%s': the name is taken", rt->name);
+    if (nregistered == LM_RUNTIME_MAX_REGISTERED)
+        return lm_errf(err, "cannot register runtime '%s': at most %d can be registered", rt->name,
+                       LM_RUNTIME_MAX_REGISTERED);
+    list[nlist++] = rt;
+    list[nlist] = NULL;
+    nregistered++;
+    return LM_OK;
 }
 
 const lm_runtime *lm_runtime_find(const char *name, char *err) {

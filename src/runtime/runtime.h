@@ -131,8 +131,21 @@ struct lm_runtime {
 /* The runtime named name, or NULL (then err lists the known names). */
 const lm_runtime *lm_runtime_find(const char *name, char *err);
 /* All runtimes, NULL-terminated: built-in ones, then external ones from the
- * runtimes config (see docs/runtimes.md). */
+ * runtimes config (see docs/runtimes.md), then registered ones. */
 const lm_runtime *const *lm_runtime_all(void);
+
+/* How many runtimes lm_runtime_register takes. */
+#define LM_RUNTIME_MAX_REGISTERED 16
+
+/* Adds rt to the runtimes lm_runtime_find finds and lm_runtime_all lists
+ * (after the others): an embedder's own adapter, or a test's fake one. rt
+ * is not copied: it must stay valid for the rest of the process (a static
+ * one, in practice); it cannot be removed. It needs a name, available,
+ * version, and start or command. LM_OK, or LM_ERR with err when a field is
+ * missing, the name is taken (by any runtime, built-in, external or
+ * registered) or LM_RUNTIME_MAX_REGISTERED are registered already. Not
+ * thread-safe: register before anything looks runtimes up. */
+int lm_runtime_register(const lm_runtime *rt, char *err);
 
 /* The artifact folder: explicit if not NULL, else $LUMOS_ARTIFACTS, else
  * LM_DEFAULT_ARTIFACTS. The string is static or the argument. */
