@@ -1,7 +1,9 @@
-/* host_channel.h -- the host's side of one instance's channel, synchronous:
- * wait for READY, send INVOKE, serve the function's GET/PUT from a store,
- * take its RESULT. (The platform's event-driven path builds on the same
- * frames.) */
+/* channel.h -- the host's side of one instance's channel, blocking: wait
+ * for READY, send INVOKE, serve the function's GET/PUT from a store, take
+ * its RESULT (sync.c; lumos run and lumos invoke). The platform's
+ * event-driven side is conn.h; both drive one channel core (internal.h,
+ * private to this folder), so frames, states, storage answers and error
+ * words are the same on both. */
 #ifndef LM_HOST_CHANNEL_H
 #define LM_HOST_CHANNEL_H
 

@@ -1,8 +1,8 @@
 /* conn.h -- the event-driven host side of one instance's channel, on a
  * libevent base: READY, then one INVOKE at a time, the function's storage
  * calls served from a store, its RESULT delivered to a callback. This is
- * what the platform's pool drives; lumos invoke and run use the synchronous
- * host_channel.h over the same frames. */
+ * what the platform's pool drives (event.c); lumos invoke and run use the
+ * blocking channel.h, over the same channel core (internal.h). */
 #ifndef LM_CONN_H
 #define LM_CONN_H
 
