@@ -33,6 +33,9 @@ struct pool_inst {
     int ready;     /* READY arrived */
     int in_flight; /* the head request's INVOKE is at the instance */
     int retiring;  /* stop it once it has nothing left (scale down) */
+    /* Its request's done callback runs: the callback may submit, and must
+     * not evict the instance the pool is still finishing with. */
+    int finishing;
     /* Requests given to it, in order; the head is the one in flight. */
     lm_pool_req *head, *tail;
     int load;

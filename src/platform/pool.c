@@ -127,7 +127,10 @@ void lm__pool_pump(lm_service *s) {
         pool_inst *pi = s->queue_head->force_cold ? NULL : starting_with_room(s);
         if (pi) {
             lm__inst_assign(pi, lm__pool_dequeue(s));
-        } else if (may_start_for_request(s)) {
+        } else if (may_start_for_request(s) ||
+                   (s->queue_head->force_cold && s->ninstances < s->cfg.max_scale)) {
+            /* A forced-cold request starts its own instance as it would
+             * have on submit, whatever the autoscaler says. */
             lm_pool_req *r = lm__pool_dequeue(s);
             if (!lm__inst_start(s, r, err)) lm__pool_finish(r, 502, NULL, NULL, NULL, err);
         } else {
@@ -189,8 +192,8 @@ void lm__pool_requeue_front(lm_service *s, lm_pool_req *head, lm_pool_req *tail)
 static pool_inst *ready_with_room(lm_service *s, int only_idle) {
     pool_inst *best = NULL;
     for (pool_inst *pi = s->instances; pi; pi = pi->next)
-        if (pi->ready && !pi->retiring && lm__inst_has_room(pi) && (!only_idle || pi->load == 0) &&
-            (!best || pi->load < best->load))
+        if (pi->ready && !pi->retiring && !pi->finishing && lm__inst_has_room(pi) &&
+            (!only_idle || pi->load == 0) && (!best || pi->load < best->load))
             best = pi;
     return best;
 }

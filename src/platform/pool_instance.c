@@ -124,7 +124,9 @@ static void on_result(lm_conn *c, void *arg, const lm_call_result *res, const ch
     s->served++;
     lm__req_usage delta;
     int measured = read_usage(pi, &delta);
+    pi->finishing = 1;
     lm__pool_finish(r, res->status, res, pi->inst.id, measured ? &delta : NULL, NULL);
+    pi->finishing = 0;
     lm__pool_observe(s);
     became_free(pi);
 }

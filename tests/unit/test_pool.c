@@ -847,8 +847,6 @@ static void test_force_cold(void **state) {
  * fresh instance at once, not after the other instances are done. */
 static void test_force_cold_kpa_at_max_scale(void **state) {
     (void)state;
-    KNOWN_POOL_BUG("under the KPA, a cold request queued at max_scale waits for every busy "
-                   "instance, and each tick starts an instance that is evicted at once");
     fixture *fx = pool_up(0);
     lm_service_config c = config(LM_AUTOSCALER_KPA);
     c.min_scale = 2;
@@ -1151,8 +1149,6 @@ static void on_done_then_cold(void *arg, const lm_pool_outcome *o) {
 
 static void test_submit_from_done_callback(void **state) {
     (void)state;
-    KNOWN_POOL_BUG("a forced-cold submit from a done callback frees the instance that is "
-                   "still finishing (on_result uses it after lm_pool_finish)");
     fixture *fx = pool_up(0);
     lm_service_config c = config(LM_AUTOSCALER_NONE);
     c.max_scale = 1;
