@@ -1,7 +1,12 @@
-/* telemetry.c -- per-instance CPU and memory from cgroup v1, v2 or /proc,
- * read by opening the files each time; the peak resets. The kept-open
- * handles are telemetry_handle.c, the sampler sampler.c. */
-#include "telemetry.h"
+/* telemetry.c -- the readers of an instance's CPU and memory: a kept-open
+ * handle (lm_telemetry_open: each reading one pread at offset 0 per file,
+ * the per-request peak reset one pwrite on a file already open), and
+ * lm_telemetry_read, which is such a handle opened for one reading and
+ * closed. Which files they open comes from the source table and what the
+ * texts mean from the one decoder (decode.c). Also the peak resets of the
+ * open-each-time path, with the v2 memory.peak files they keep open. The
+ * sampler thread is sampler.c. */
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,71 +16,139 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NS_PER_S 1000000000ull
+/* The room for the texts of one reading, packed one after the other:
+ * /proc's stat and status are about 2 KB together, a cgroup file is a line
+ * (so a v1 reading's five numbers share a cache line or two). */
+#define TEXT_ROOM 8192
 
-/* Reads a small file (a cgroup or /proc file) into buf, NUL-terminated.
- * LM_ERR with err naming the file and what its absence means. */
-static int read_small(const char *path, char *buf, size_t n, const char *gone, char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return lm_errf(err, "cannot read %s: %s (%s)", path, strerror(errno), gone);
-    size_t len = 0;
-    while (len + 1 < n) {
-        ssize_t r = read(fd, buf + len, n - 1 - len);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            return lm_errf(err, "cannot read %s: %s (%s)", path, strerror(e), gone);
-        }
-        if (r == 0) break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = 0;
+/* The files of one instance, by role (LM__CPU ...); what each role is for
+ * each source is the table's. The peak file is opened for writing when the
+ * kernel allows a reset through it (can_reset); /proc's (clear_refs) is
+ * written only. */
+struct lm_telemetry {
+    const lm__source *src;
+    int fd[LM__ROLES]; /* -1: not open */
+    int can_reset;
+    long hz;                   /* USER_HZ, for /proc */
+    char gone[96];             /* what a failed open or read most likely means */
+    char path[LM__ROLES][300]; /* for messages */
+};
+
+/* How a handle is opened: KEEP for lm_telemetry_open (files kept for many
+ * readings and resets); ONCE for lm_telemetry_read's one reading (no file
+ * opened for writing, no trial reading). */
+enum { KEEP, ONCE };
+
+static const char gone_cg[] = "the instance's cgroup is gone: read before lm_instance_stop";
+
+/* Opens the table's file for role in dir; LM_ERR with err naming it. */
+static int open_role(lm_telemetry *t, int role, const char *dir, int flags, char *err) {
+    if (lm_pathf(t->path[role], sizeof(t->path[role]), "%s/%s", dir, t->src->file[role]) != LM_OK)
+        return lm_errf(err, "path too long: %s", t->path[role]);
+    t->fd[role] = open(t->path[role], flags | O_CLOEXEC);
+    if (t->fd[role] < 0)
+        return lm_errf(err, "cannot open %s: %s (%s)", t->path[role], strerror(errno), t->gone);
     return LM_OK;
 }
 
-/* Reads one unsigned decimal number from dir/file. */
-static int read_num(const char *dir, const char *file, uint64_t *v, const char *gone, char *err) {
-    char path[512], buf[64];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    if (read_small(path, buf, sizeof(buf), gone, err) != LM_OK) return LM_ERR;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(buf, &end, 10);
-    if (end == buf || errno) return lm_errf(err, "%s holds no number: \"%.20s\"", path, buf);
-    *v = x;
+static void close_role(lm_telemetry *t, int role) {
+    if (t->fd[role] >= 0) close(t->fd[role]);
+    t->fd[role] = -1;
+}
+
+/* The memory files of dir: MEM, then the peak file. A kept handle opens a
+ * readable peak file for writing when the kernel offers a reset through it
+ * (v2 before 6.12 refuses memory.peak for writing), else read-only; a
+ * written-only one (clear_refs) only when kept. An optional peak file (v2
+ * before 5.19) may be missing: the peak is then unknown. */
+static int open_memory(lm_telemetry *t, const char *dir, int mode, char *err) {
+    if (open_role(t, LM__MEM, dir, O_RDONLY, err) != LM_OK) return LM_ERR;
+    int readable = (t->src->sample & LM__ROLE(LM__PEAK)) != 0;
+    int optional = (t->src->optional & LM__ROLE(LM__PEAK)) != 0;
+    if (mode == KEEP && open_role(t, LM__PEAK, dir, readable ? O_RDWR : O_WRONLY, NULL) == LM_OK) {
+        t->can_reset = 1;
+        return LM_OK;
+    }
+    if (!readable || open_role(t, LM__PEAK, dir, O_RDONLY, optional ? NULL : err) == LM_OK)
+        return LM_OK;
+    return optional ? LM_OK : LM_ERR;
+}
+
+static int open_v1(lm_telemetry *t, const lm_cgroup *cg, int mode, char *err) {
+    t->src = lm__source_of(LM_USAGE_CGROUP_V1);
+    if (open_memory(t, cg->memory_dir, mode, err) != LM_OK) return LM_ERR;
+    /* cpuacct is its own hierarchy or co-mounted (cpu,cpuacct): the first
+     * directory of the group that has cpuacct.usage. */
+    const char *dir = NULL;
+    for (int i = 0; i < cg->ndirs && !dir; i++)
+        if (open_role(t, LM__CPU, cg->dirs[i], O_RDONLY, NULL) == LM_OK) dir = cg->dirs[i];
+    if (!dir)
+        return lm_errf(err, "cgroup %s has no cpuacct.usage: mount the cpuacct v1 controller",
+                       cg->memory_dir);
+    if (open_role(t, LM__USER, dir, O_RDONLY, NULL) == LM_OK &&
+        open_role(t, LM__SYS, dir, O_RDONLY, NULL) == LM_OK)
+        return LM_OK;
+    /* Kernels before 4.7: the split from cpuacct.stat. */
+    close_role(t, LM__USER);
+    close_role(t, LM__SYS);
+    t->src = lm__source_of(LM_USAGE_CGROUP_V1_STAT);
+    return open_role(t, LM__USER, dir, O_RDONLY, err);
+}
+
+static int open_v2(lm_telemetry *t, const lm_cgroup *cg, int mode, char *err) {
+    t->src = lm__source_of(LM_USAGE_CGROUP_V2);
+    if (open_role(t, LM__CPU, cg->dirs[0], O_RDONLY, err) != LM_OK) return LM_ERR;
+    return open_memory(t, cg->memory_dir, mode, err);
+}
+
+static int open_proc(lm_telemetry *t, pid_t pid, int mode, char *err) {
+    char dir[32];
+    snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+    snprintf(t->gone, sizeof(t->gone), "process %d has ended", (int)pid);
+    t->src = lm__source_of(LM_USAGE_PROC);
+    t->hz = sysconf(_SC_CLK_TCK);
+    if (open_role(t, LM__CPU, dir, O_RDONLY, err) != LM_OK) return LM_ERR;
+    return open_memory(t, dir, mode, err);
+}
+
+/* Opens into t the files of the source that cg and pid select (as
+ * lm_telemetry_open says). On LM_ERR t holds what was opened: close_files
+ * it either way. */
+static int open_files(lm_telemetry *t, const lm_cgroup *cg, pid_t pid, int mode, char *err) {
+    t->src = NULL;
+    t->can_reset = 0;
+    t->hz = 0;
+    for (int i = 0; i < LM__ROLES; i++)
+        t->fd[i] = -1;
+    snprintf(t->gone, sizeof(t->gone), "%s", gone_cg);
+    if (cg && cg->version == 1 && cg->ndirs > 0) return open_v1(t, cg, mode, err);
+    if (cg && cg->version == 2 && cg->ndirs > 0) return open_v2(t, cg, mode, err);
+    if (pid > 0) return open_proc(t, pid, mode, err);
+    return lm_errf(err, "telemetry: the instance has neither a cgroup nor a pid (start it first)");
+}
+
+static void close_files(lm_telemetry *t) {
+    for (int i = 0; i < LM__ROLES; i++)
+        close_role(t, i);
+}
+
+/* One pread at offset 0 into buf, NUL-terminated. The files are kernel
+ * texts generated whole on each read from offset 0, so one call returns
+ * all of a file that fits. */
+static int pread_text(const lm_telemetry *t, int role, char *buf, size_t n, char *err) {
+    ssize_t r;
+    do
+        r = pread(t->fd[role], buf, n - 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return lm_errf(err, "cannot read %s: %s (%s)", t->path[role], strerror(errno), t->gone);
+    buf[r] = 0;
     return LM_OK;
 }
 
-/* The value of "key N" in a flat-keyed text (cpu.stat, cpuacct.stat);
- * LM_ERR when the key is missing. */
-int lm__text_key(const char *text, const char *key, uint64_t *v) {
-    size_t klen = strlen(key);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-        if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
-            *v = strtoull(p + klen + 1, NULL, 10);
-            return LM_OK;
-        }
-    return LM_ERR;
-}
-
-/* Splits an exact total in the ratio user : sys (both tick-sampled), as
- * the kernel does for /proc and cgroup v2 (cputime_adjust): all of it is
- * user time when neither part has a tick yet. */
-void lm__usage_split(uint64_t total, uint64_t user, uint64_t sys, lm_usage *out) {
-    if (user + sys == 0 || sys == 0) {
-        out->cpu_user_ns = total;
-        out->cpu_system_ns = 0;
-        return;
-    }
-    unsigned __int128 u = (unsigned __int128)total * user / (user + sys);
-    out->cpu_user_ns = (uint64_t)u;
-    out->cpu_system_ns = total - (uint64_t)u;
-}
-
-/* v2's memory.peak kept open after a reset: the kernel's reset holds only
- * for reads through the same open file. */
+/* The v2 memory.peak files lm_telemetry_reset_peak keeps open, one per
+ * group: the kernel's reset holds only for reads through the same open
+ * file, so lm_telemetry_read reads the peak through them. */
 #define KEPT_MAX 256
 static struct {
     char dir[256];
@@ -83,17 +156,16 @@ static struct {
 } kept[KEPT_MAX];
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Reads memory.peak through the kept file of dir; LM_ERR when none is kept. */
-static int kept_peak(const char *dir, uint64_t *v) {
+/* memory.peak through the kept file of dir into buf, NUL-terminated;
+ * LM_ERR when none is kept or it cannot be read. */
+static int kept_peak_text(const char *dir, char *buf, size_t n) {
     int rc = LM_ERR;
     pthread_mutex_lock(&kept_mu);
     for (int i = 0; i < KEPT_MAX; i++)
         if (kept[i].dir[0] && strcmp(kept[i].dir, dir) == 0) {
-            char buf[64];
-            ssize_t r = pread(kept[i].fd, buf, sizeof(buf) - 1, 0);
+            ssize_t r = pread(kept[i].fd, buf, n - 1, 0);
             if (r > 0) {
                 buf[r] = 0;
-                *v = strtoull(buf, NULL, 10);
                 rc = LM_OK;
             }
             break;
@@ -102,124 +174,114 @@ static int kept_peak(const char *dir, uint64_t *v) {
     return rc;
 }
 
-static const char gone_cg[] = "the instance's cgroup is gone: read before lm_instance_stop";
+/* One reading: the roles in mask that t has open, each read into the next
+ * free part of one area, then decoded. With kept_dir (lm_telemetry_read on
+ * v2) the peak comes through the kept memory.peak of that directory when
+ * there is one. LM_ERR with err and out zeroed. */
+static int take(const lm_telemetry *t, unsigned mask, const char *kept_dir, lm_usage *out,
+                char *err) {
+    char area[TEXT_ROOM];
+    size_t used = 0;
+    lm__texts x = {.hz = t->hz};
+    for (int r = 0; r < LM__ROLES; r++) {
+        if (!(mask & LM__ROLE(r)) || t->fd[r] < 0) continue;
+        char *text = area + used;
+        size_t room = sizeof(area) - used;
+        int via_kept = r == LM__PEAK && kept_dir && kept_peak_text(kept_dir, text, room) == LM_OK;
+        if (!via_kept && pread_text(t, r, text, room, err) != LM_OK) {
+            memset(out, 0, sizeof(*out));
+            return LM_ERR;
+        }
+        x.text[r] = text;
+        x.name[r] = t->path[r];
+        used += strlen(text) + 1;
+    }
+    return lm__usage_decode(t->src->source, &x, out, err);
+}
 
-static int read_v1(const lm_cgroup *cg, lm_usage *out, char *err) {
-    /* cpuacct is its own hierarchy (or co-mounted as cpu,cpuacct): the first
-     * of the group's directories that has cpuacct.usage. */
-    const char *cpu_dir = NULL;
-    for (int i = 0; i < cg->ndirs && !cpu_dir; i++) {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/cpuacct.usage", cg->dirs[i]);
-        if (access(path, R_OK) == 0) cpu_dir = cg->dirs[i];
+lm_telemetry *lm_telemetry_open(const lm_cgroup *cg, pid_t pid, char *err) {
+    lm_telemetry *t = malloc(sizeof(*t));
+    if (!t) {
+        lm_errf(err, "telemetry: out of memory");
+        return NULL;
     }
-    if (!cpu_dir) {
-        /* The memory directory tells a removed group from a machine without
-         * a cpuacct hierarchy. */
-        if (access(cg->memory_dir, F_OK) != 0)
-            return lm_errf(err, "cannot read %s: %s (%s)", cg->memory_dir, strerror(errno),
-                           gone_cg);
-        return lm_errf(err, "cgroup %s has no cpuacct.usage: mount the cpuacct v1 controller",
-                       cg->memory_dir);
+    int rc = open_files(t, cg, pid, KEEP, err);
+    /* A trial reading: files that cannot be parsed fail here, not on the
+     * hot path. */
+    lm_usage u;
+    if (rc == LM_OK) rc = take(t, t->src->sample, NULL, &u, err);
+    if (rc != LM_OK) {
+        lm_telemetry_close(t);
+        return NULL;
     }
-    uint64_t total, user, sys;
-    if (read_num(cpu_dir, "cpuacct.usage", &total, gone_cg, err) != LM_OK) return LM_ERR;
-    char e2[LM_ERRLEN];
-    if (read_num(cpu_dir, "cpuacct.usage_user", &user, gone_cg, e2) == LM_OK &&
-        read_num(cpu_dir, "cpuacct.usage_sys", &sys, gone_cg, e2) == LM_OK) {
-        out->source = LM_USAGE_CGROUP_V1;
-    } else {
-        /* Kernels before 4.7: cpuacct.stat in USER_HZ ticks; only the
-         * ratio is used, so the unit cancels. */
-        char path[512], buf[256];
-        snprintf(path, sizeof(path), "%s/cpuacct.stat", cpu_dir);
-        if (read_small(path, buf, sizeof(buf), gone_cg, err) != LM_OK) return LM_ERR;
-        if (lm__text_key(buf, "user", &user) != LM_OK || lm__text_key(buf, "system", &sys) != LM_OK)
-            return lm_errf(err, "%s lacks user or system", path);
-        out->source = LM_USAGE_CGROUP_V1_STAT;
-    }
-    lm__usage_split(total, user, sys, out);
-    if (read_num(cg->memory_dir, "memory.usage_in_bytes", &out->mem_current_bytes, gone_cg, err) !=
-            LM_OK ||
-        read_num(cg->memory_dir, "memory.max_usage_in_bytes", &out->mem_peak_bytes, gone_cg, err) !=
-            LM_OK)
+    return t;
+}
+
+int lm_telemetry_sample(lm_telemetry *t, lm_usage *out, char *err) {
+    return take(t, t->src->sample, NULL, out, err);
+}
+
+/* Resets the peak through the handle's peak file, with what the table says
+ * that kernel takes. */
+static int reset_peak(lm_telemetry *t, char *err) {
+    if (!t->can_reset) return LM_OK;
+    const char *what = t->src->reset;
+    size_t len = strlen(what);
+    ssize_t w;
+    do
+        w = pwrite(t->fd[LM__PEAK], what, len, 0);
+    while (w < 0 && errno == EINTR);
+    if (w != (ssize_t)len)
+        return lm_errf(err, "cannot reset the peak through %s: %s (%s)", t->path[LM__PEAK],
+                       w < 0 ? strerror(errno) : "short write", t->gone);
+    return LM_OK;
+}
+
+int lm_telemetry_sample_and_reset(lm_telemetry *t, lm_usage *out, char *err) {
+    if (lm_telemetry_sample(t, out, err) != LM_OK) return LM_ERR;
+    if (reset_peak(t, err) != LM_OK) {
+        memset(out, 0, sizeof(*out));
         return LM_ERR;
-    return LM_OK;
-}
-
-static int read_v2(const lm_cgroup *cg, lm_usage *out, char *err) {
-    const char *dir = cg->dirs[0];
-    char path[512], buf[1024];
-    snprintf(path, sizeof(path), "%s/cpu.stat", dir);
-    if (read_small(path, buf, sizeof(buf), gone_cg, err) != LM_OK) return LM_ERR;
-    uint64_t total, user, sys;
-    if (lm__text_key(buf, "usage_usec", &total) != LM_OK ||
-        lm__text_key(buf, "user_usec", &user) != LM_OK ||
-        lm__text_key(buf, "system_usec", &sys) != LM_OK)
-        return lm_errf(err, "%s lacks usage_usec, user_usec or system_usec", path);
-    /* The kernel already scaled user and system to add up to the exact
-     * usage (cputime_adjust); lm__usage_split() only keeps that true after rounding. */
-    lm__usage_split(total * 1000, user, sys, out);
-    out->source = LM_USAGE_CGROUP_V2;
-    if (read_num(cg->memory_dir, "memory.current", &out->mem_current_bytes, gone_cg, err) != LM_OK)
-        return LM_ERR;
-    if (kept_peak(cg->memory_dir, &out->mem_peak_bytes) != LM_OK &&
-        read_num(cg->memory_dir, "memory.peak", &out->mem_peak_bytes, gone_cg, err) != LM_OK)
-        out->mem_peak_bytes = 0; /* before Linux 5.19: unknown */
-    return LM_OK;
-}
-
-static int read_proc(pid_t pid, lm_usage *out, char *err) {
-    char path[64], buf[4096], gone[96];
-    snprintf(gone, sizeof(gone), "process %d has ended", (int)pid);
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (read_small(path, buf, sizeof(buf), gone, err) != LM_OK) return LM_ERR;
-    /* The name in parentheses may hold spaces and ')': fields follow the
-     * last ')'. Field 3 (state) comes first; utime is 14, stime 15. */
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return lm_errf(err, "cannot parse %s", path);
-    long hz = sysconf(_SC_CLK_TCK);
-    if (hz <= 0) hz = 100;
-    out->cpu_user_ns = (uint64_t)ut * NS_PER_S / (uint64_t)hz;
-    out->cpu_system_ns = (uint64_t)st * NS_PER_S / (uint64_t)hz;
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (read_small(path, buf, sizeof(buf), gone, err) != LM_OK) return LM_ERR;
-    /* A zombie has no Vm lines: its memory is 0. */
-    const char *rss = strstr(buf, "\nVmRSS:"), *hwm = strstr(buf, "\nVmHWM:");
-    out->mem_current_bytes = rss ? strtoull(rss + 7, NULL, 10) * 1024 : 0;
-    out->mem_peak_bytes = hwm ? strtoull(hwm + 7, NULL, 10) * 1024 : 0;
-    out->source = LM_USAGE_PROC;
-    return LM_OK;
-}
-
-const char *lm_usage_source_name(int source) {
-    switch (source) {
-    case LM_USAGE_CGROUP_V1: return "cgroup-v1";
-    case LM_USAGE_CGROUP_V1_STAT: return "cgroup-v1-stat";
-    case LM_USAGE_CGROUP_V2: return "cgroup-v2";
-    case LM_USAGE_PROC: return "proc";
-    default: return "none";
     }
+    return LM_OK;
+}
+
+int lm_telemetry_mark(lm_telemetry *t, uint64_t *cpu_ns, uint64_t *mem_peak_bytes, char *err) {
+    lm_usage u;
+    int rc = take(t, t->src->mark, NULL, &u, err);
+    if (rc == LM_OK) rc = reset_peak(t, err);
+    /* Without the split files the exact total is all in cpu_user_ns; on
+     * /proc it is the two tick counts, as a sample has them. */
+    *cpu_ns = rc == LM_OK ? u.cpu_user_ns + u.cpu_system_ns : 0;
+    *mem_peak_bytes = rc == LM_OK ? u.mem_peak_bytes : 0;
+    return rc;
+}
+
+int lm_telemetry_resets_peak(const lm_telemetry *t) { return t && t->can_reset; }
+
+const char *lm_telemetry_source(const lm_telemetry *t) {
+    return lm_usage_source_name(t ? t->src->source : LM_USAGE_NONE);
+}
+
+void lm_telemetry_close(lm_telemetry *t) {
+    if (!t) return;
+    close_files(t);
+    free(t);
 }
 
 int lm_telemetry_read(const lm_cgroup *cg, pid_t pid, lm_usage *out, char *err) {
-    memset(out, 0, sizeof(*out));
-    int rc;
-    if (cg && cg->version == 1 && cg->ndirs > 0)
-        rc = read_v1(cg, out, err);
-    else if (cg && cg->version == 2 && cg->ndirs > 0)
-        rc = read_v2(cg, out, err);
-    else if (pid > 0)
-        rc = read_proc(pid, out, err);
-    else
-        rc =
-            lm_errf(err, "telemetry: the instance has neither a cgroup nor a pid (start it first)");
+    lm_telemetry t;
+    int rc = open_files(&t, cg, pid, ONCE, err);
+    if (rc == LM_OK) {
+        const char *kept_dir = t.src->source == LM_USAGE_CGROUP_V2 ? cg->memory_dir : NULL;
+        rc = take(&t, t.src->sample, kept_dir, out, err);
+    }
+    close_files(&t);
     if (rc != LM_OK) memset(out, 0, sizeof(*out));
     return rc;
 }
+
+/* The peak resets of the open-each-time path. */
 
 static int write_file(const char *path, const char *s) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -232,13 +294,13 @@ static int write_file(const char *path, const char *s) {
 
 int lm_telemetry_reset_peak(const lm_cgroup *cg) {
     if (!cg || !cg->version || !cg->ndirs) return LM_ERR;
+    const lm__source *src =
+        lm__source_of(cg->version == 1 ? LM_USAGE_CGROUP_V1 : LM_USAGE_CGROUP_V2);
     char path[512];
-    if (cg->version == 1) {
-        snprintf(path, sizeof(path), "%s/memory.max_usage_in_bytes", cg->memory_dir);
-        return write_file(path, "0");
-    }
+    snprintf(path, sizeof(path), "%s/%s", cg->memory_dir, src->file[LM__PEAK]);
+    if (cg->version == 1) return write_file(path, src->reset);
     /* v2: the reset belongs to the open file, so keep one per group. */
-    snprintf(path, sizeof(path), "%s/memory.peak", cg->memory_dir);
+    size_t len = strlen(src->reset);
     int rc = LM_ERR;
     pthread_mutex_lock(&kept_mu);
     int slot = -1;
@@ -252,7 +314,7 @@ int lm_telemetry_reset_peak(const lm_cgroup *cg) {
     if (slot >= 0) {
         int fresh = !kept[slot].dir[0];
         int fd = fresh ? open(path, O_RDWR | O_CLOEXEC) : kept[slot].fd;
-        if (fd >= 0 && pwrite(fd, "reset\n", 6, 0) == 6) {
+        if (fd >= 0 && pwrite(fd, src->reset, len, 0) == (ssize_t)len) {
             rc = LM_OK;
             if (fresh) {
                 snprintf(kept[slot].dir, sizeof(kept[slot].dir), "%s", cg->memory_dir);
@@ -268,9 +330,10 @@ int lm_telemetry_reset_peak(const lm_cgroup *cg) {
 
 int lm_telemetry_reset_peak_pid(pid_t pid) {
     if (pid <= 0) return LM_ERR;
+    const lm__source *src = lm__source_of(LM_USAGE_PROC);
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
-    return write_file(path, "5");
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, src->file[LM__PEAK]);
+    return write_file(path, src->reset);
 }
 
 void lm_telemetry_release(const lm_cgroup *cg) {
@@ -282,18 +345,4 @@ void lm_telemetry_release(const lm_cgroup *cg) {
             kept[i].dir[0] = 0;
         }
     pthread_mutex_unlock(&kept_mu);
-}
-
-void lm_usage_delta(const lm_usage *before, const lm_usage *after, lm_usage *delta) {
-    uint64_t b = before->cpu_user_ns + before->cpu_system_ns;
-    uint64_t a = after->cpu_user_ns + after->cpu_system_ns;
-    uint64_t total = a > b ? a - b : 0;
-    uint64_t user =
-        after->cpu_user_ns > before->cpu_user_ns ? after->cpu_user_ns - before->cpu_user_ns : 0;
-    if (user > total) user = total;
-    delta->cpu_user_ns = user;
-    delta->cpu_system_ns = total - user;
-    delta->mem_current_bytes = after->mem_current_bytes;
-    delta->mem_peak_bytes = after->mem_peak_bytes;
-    delta->source = after->source;
 }
