@@ -109,8 +109,10 @@ static const char *text_of(const texts *t, int role, char *err) {
 static int file_number(const texts *t, int role, uint64_t *v, char *err) {
     const char *s = text_of(t, role, err);
     if (!s) return LM_ERR;
-    if (number(s, v, NULL) != LM_OK)
-        return lm_errf(err, "%s holds no number: \"%.20s\"", name_of(t, role), s);
+    if (number(s, v, NULL) != LM_OK) {
+        int n = (int)strcspn(s, "\n");
+        return lm_errf(err, "%s holds no number: \"%.*s\"", name_of(t, role), n < 20 ? n : 20, s);
+    }
     return LM_OK;
 }
 
@@ -174,7 +176,8 @@ static int status_kib(const texts *t, const char *status, const char *key, uint6
     const char *line = strstr(status, key);
     uint64_t kib = 0;
     if (line && number(line + strlen(key), &kib, NULL) != LM_OK)
-        return lm_errf(err, "%s holds no number for %s", name_of(t, LM__MEM), key + 1);
+        return lm_errf(err, "%s holds no number for %.*s", name_of(t, LM__MEM),
+                       (int)strlen(key) - 2, key + 1); /* key is "\nName:" */
     *bytes = kib * 1024;
     return LM_OK;
 }
