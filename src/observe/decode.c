@@ -18,35 +18,44 @@
 #define MEM LM__ROLE(LM__MEM)
 #define PEAK LM__ROLE(LM__PEAK)
 
-/* A mark reads the exact total and the peak, and on /proc status for the
- * peak; a full reading adds the split and the current memory. */
+/* One row per source. A sample reads every role the source has (but
+ * /proc's clear_refs, written only); a mark only the exact total and the
+ * peak (on /proc status, for VmHWM). */
 static const lm__source sources[] = {
-    {LM_USAGE_CGROUP_V1,
-     {"cpuacct.usage", "cpuacct.usage_user", "cpuacct.usage_sys", "memory.usage_in_bytes",
-      "memory.max_usage_in_bytes"},
-     CPU | USER | SYS | MEM | PEAK,
-     CPU | PEAK,
-     0,
-     "0"}, /* v1 ignores the value: any write resets */
+    {.source = LM_USAGE_CGROUP_V1,
+     .file = {[LM__CPU] = "cpuacct.usage",
+              [LM__USER] = "cpuacct.usage_user",
+              [LM__SYS] = "cpuacct.usage_sys",
+              [LM__MEM] = "memory.usage_in_bytes",
+              [LM__PEAK] = "memory.max_usage_in_bytes"},
+     .sample = CPU | USER | SYS | MEM | PEAK,
+     .mark = CPU | PEAK,
+     .reset = "0"}, /* v1 ignores the value: any write resets */
     /* Kernels before 4.7 lack usage_user/usage_sys: the split from
      * cpuacct.stat (USER_HZ ticks; only the ratio is used, so the unit
      * cancels). */
-    {LM_USAGE_CGROUP_V1_STAT,
-     {"cpuacct.usage", "cpuacct.stat", NULL, "memory.usage_in_bytes", "memory.max_usage_in_bytes"},
-     CPU | USER | MEM | PEAK,
-     CPU | PEAK,
-     0,
-     "0"},
+    {.source = LM_USAGE_CGROUP_V1_STAT,
+     .file = {[LM__CPU] = "cpuacct.usage",
+              [LM__USER] = "cpuacct.stat",
+              [LM__MEM] = "memory.usage_in_bytes",
+              [LM__PEAK] = "memory.max_usage_in_bytes"},
+     .sample = CPU | USER | MEM | PEAK,
+     .mark = CPU | PEAK,
+     .reset = "0"},
     /* memory.peak exists from Linux 5.19 and takes "reset" from 6.12. */
-    {LM_USAGE_CGROUP_V2,
-     {"cpu.stat", NULL, NULL, "memory.current", "memory.peak"},
-     CPU | MEM | PEAK,
-     CPU | PEAK,
-     PEAK,
-     "reset\n"},
-    /* PEAK is clear_refs, written only ("5" resets VmHWM); status holds
-     * both VmRSS and VmHWM. */
-    {LM_USAGE_PROC, {"stat", NULL, NULL, "status", "clear_refs"}, CPU | MEM, CPU | MEM, PEAK, "5"},
+    {.source = LM_USAGE_CGROUP_V2,
+     .file = {[LM__CPU] = "cpu.stat", [LM__MEM] = "memory.current", [LM__PEAK] = "memory.peak"},
+     .sample = CPU | MEM | PEAK,
+     .mark = CPU | PEAK,
+     .optional = PEAK,
+     .reset = "reset\n"},
+    /* "5" to clear_refs resets VmHWM, which status holds beside VmRSS. */
+    {.source = LM_USAGE_PROC,
+     .file = {[LM__CPU] = "stat", [LM__MEM] = "status", [LM__PEAK] = "clear_refs"},
+     .sample = CPU | MEM,
+     .mark = CPU | MEM,
+     .optional = PEAK,
+     .reset = "5"},
 };
 
 const lm__source *lm__source_of(int source) {
