@@ -132,10 +132,11 @@ static void close_files(lm_telemetry *t) {
         close_role(t, i);
 }
 
-/* One pread at offset 0 into buf, NUL-terminated. The files are kernel
- * texts generated whole on each read from offset 0, so one call returns
- * all of a file that fits. */
-static int pread_text(const lm_telemetry *t, int role, char *buf, size_t n, char *err) {
+/* One pread at offset 0 into buf, NUL-terminated; *len its length. The
+ * files are kernel texts generated whole on each read from offset 0, so
+ * one call returns all of a file that fits. */
+static int pread_text(const lm_telemetry *t, int role, char *buf, size_t n, size_t *len,
+                      char *err) {
     ssize_t r;
     do
         r = pread(t->fd[role], buf, n - 1, 0);
@@ -143,6 +144,7 @@ static int pread_text(const lm_telemetry *t, int role, char *buf, size_t n, char
     if (r < 0)
         return lm_errf(err, "cannot read %s: %s (%s)", t->path[role], strerror(errno), t->gone);
     buf[r] = 0;
+    *len = (size_t)r;
     return LM_OK;
 }
 
@@ -156,9 +158,9 @@ static struct {
 } kept[KEPT_MAX];
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* memory.peak through the kept file of dir into buf, NUL-terminated;
- * LM_ERR when none is kept or it cannot be read. */
-static int kept_peak_text(const char *dir, char *buf, size_t n) {
+/* memory.peak through the kept file of dir into buf, NUL-terminated, *len
+ * its length; LM_ERR when none is kept or it cannot be read. */
+static int kept_peak_text(const char *dir, char *buf, size_t n, size_t *len) {
     int rc = LM_ERR;
     pthread_mutex_lock(&kept_mu);
     for (int i = 0; i < KEPT_MAX; i++)
@@ -166,6 +168,7 @@ static int kept_peak_text(const char *dir, char *buf, size_t n) {
             ssize_t r = pread(kept[i].fd, buf, n - 1, 0);
             if (r > 0) {
                 buf[r] = 0;
+                *len = (size_t)r;
                 rc = LM_OK;
             }
             break;
@@ -186,15 +189,16 @@ static int take(const lm_telemetry *t, unsigned mask, const char *kept_dir, lm_u
     for (int r = 0; r < LM__ROLES; r++) {
         if (!(mask & LM__ROLE(r)) || t->fd[r] < 0) continue;
         char *text = area + used;
-        size_t room = sizeof(area) - used;
-        int via_kept = r == LM__PEAK && kept_dir && kept_peak_text(kept_dir, text, room) == LM_OK;
-        if (!via_kept && pread_text(t, r, text, room, err) != LM_OK) {
+        size_t room = sizeof(area) - used, len = 0;
+        int via_kept =
+            r == LM__PEAK && kept_dir && kept_peak_text(kept_dir, text, room, &len) == LM_OK;
+        if (!via_kept && pread_text(t, r, text, room, &len, err) != LM_OK) {
             memset(out, 0, sizeof(*out));
             return LM_ERR;
         }
         x.text[r] = text;
         x.name[r] = t->path[r];
-        used += strlen(text) + 1;
+        used += len + 1;
     }
     return lm__usage_decode(t->src->source, &x, out, err);
 }
