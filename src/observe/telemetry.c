@@ -1,6 +1,12 @@
-/* telemetry.c -- per-instance CPU and memory from cgroup v1, v2 or /proc,
- * and the background sampler. */
-#include "telemetry.h"
+/* telemetry.c -- the readers of an instance's CPU and memory: a kept-open
+ * handle (lm_telemetry_open: each reading one pread at offset 0 per file,
+ * the per-request peak reset one pwrite on a file already open), and
+ * lm_telemetry_read, which is such a handle opened for one reading and
+ * closed. Which files they open comes from the source table and what the
+ * texts mean from the one decoder (decode.c). Also the peak resets of the
+ * open-each-time path, with the v2 memory.peak files they keep open. The
+ * sampler thread is sampler.c. */
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,74 +14,143 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define NS_PER_S 1000000000ull
+/* The room for the texts of one reading, packed one after the other:
+ * /proc's stat and status are about 2 KB together, a cgroup file is a line
+ * (so a v1 reading's five numbers share a cache line or two). */
+#define TEXT_ROOM 8192
 
-/* Reads a small file (a cgroup or /proc file) into buf, NUL-terminated.
- * LM_ERR with err naming the file and what its absence means. */
-static int read_small(const char *path, char *buf, size_t n, const char *gone, char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return lm_errf(err, "cannot read %s: %s (%s)", path, strerror(errno), gone);
-    size_t len = 0;
-    while (len + 1 < n) {
-        ssize_t r = read(fd, buf + len, n - 1 - len);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            return lm_errf(err, "cannot read %s: %s (%s)", path, strerror(e), gone);
-        }
-        if (r == 0) break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = 0;
+/* The files of one instance, by role (LM__CPU ...); what each role is for
+ * each source is the table's. The peak file is opened for writing when the
+ * kernel allows a reset through it (can_reset); /proc's (clear_refs) is
+ * written only. */
+struct lm_telemetry {
+    const lm__source *src;
+    int fd[LM__ROLES]; /* -1: not open */
+    int can_reset;
+    long hz;                   /* USER_HZ, for /proc */
+    char gone[96];             /* what a failed open or read most likely means */
+    char path[LM__ROLES][300]; /* for messages */
+};
+
+/* How a handle is opened: KEEP for lm_telemetry_open (files kept for many
+ * readings and resets); ONCE for lm_telemetry_read's one reading (no file
+ * opened for writing, no trial reading). */
+enum { KEEP, ONCE };
+
+static const char gone_cg[] = "the instance's cgroup is gone: read before lm_instance_stop";
+
+/* Opens the table's file for role in dir; LM_ERR with err naming it. */
+static int open_role(lm_telemetry *t, int role, const char *dir, int flags, char *err) {
+    if (lm_pathf(t->path[role], sizeof(t->path[role]), "%s/%s", dir, t->src->file[role]) != LM_OK)
+        return lm_errf(err, "path too long: %s", t->path[role]);
+    t->fd[role] = open(t->path[role], flags | O_CLOEXEC);
+    if (t->fd[role] < 0)
+        return lm_errf(err, "cannot open %s: %s (%s)", t->path[role], strerror(errno), t->gone);
     return LM_OK;
 }
 
-/* Reads one unsigned decimal number from dir/file. */
-static int read_num(const char *dir, const char *file, uint64_t *v, const char *gone, char *err) {
-    char path[512], buf[64];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    if (read_small(path, buf, sizeof(buf), gone, err) != LM_OK) return LM_ERR;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(buf, &end, 10);
-    if (end == buf || errno) return lm_errf(err, "%s holds no number: \"%.20s\"", path, buf);
-    *v = x;
+static void close_role(lm_telemetry *t, int role) {
+    if (t->fd[role] >= 0) close(t->fd[role]);
+    t->fd[role] = -1;
+}
+
+/* The memory files of dir: MEM, then the peak file. A kept handle opens a
+ * readable peak file for writing when the kernel offers a reset through it
+ * (v2 before 6.12 refuses memory.peak for writing), else read-only; a
+ * written-only one (clear_refs) only when kept. An optional peak file (v2
+ * before 5.19) may be missing: the peak is then unknown. */
+static int open_memory(lm_telemetry *t, const char *dir, int mode, char *err) {
+    if (open_role(t, LM__MEM, dir, O_RDONLY, err) != LM_OK) return LM_ERR;
+    int readable = (t->src->sample & LM__ROLE(LM__PEAK)) != 0;
+    int optional = (t->src->optional & LM__ROLE(LM__PEAK)) != 0;
+    if (mode == KEEP && open_role(t, LM__PEAK, dir, readable ? O_RDWR : O_WRONLY, NULL) == LM_OK) {
+        t->can_reset = 1;
+        return LM_OK;
+    }
+    if (!readable || open_role(t, LM__PEAK, dir, O_RDONLY, optional ? NULL : err) == LM_OK)
+        return LM_OK;
+    return optional ? LM_OK : LM_ERR;
+}
+
+static int open_v1(lm_telemetry *t, const lm_cgroup *cg, int mode, char *err) {
+    t->src = lm__source_of(LM_USAGE_CGROUP_V1);
+    if (open_memory(t, cg->memory_dir, mode, err) != LM_OK) return LM_ERR;
+    /* cpuacct is its own hierarchy or co-mounted (cpu,cpuacct): the first
+     * directory of the group that has cpuacct.usage. */
+    const char *dir = NULL;
+    for (int i = 0; i < cg->ndirs && !dir; i++)
+        if (open_role(t, LM__CPU, cg->dirs[i], O_RDONLY, NULL) == LM_OK) dir = cg->dirs[i];
+    if (!dir)
+        return lm_errf(err, "cgroup %s has no cpuacct.usage: mount the cpuacct v1 controller",
+                       cg->memory_dir);
+    if (open_role(t, LM__USER, dir, O_RDONLY, NULL) == LM_OK &&
+        open_role(t, LM__SYS, dir, O_RDONLY, NULL) == LM_OK)
+        return LM_OK;
+    /* Kernels before 4.7: the split from cpuacct.stat. */
+    close_role(t, LM__USER);
+    close_role(t, LM__SYS);
+    t->src = lm__source_of(LM_USAGE_CGROUP_V1_STAT);
+    return open_role(t, LM__USER, dir, O_RDONLY, err);
+}
+
+static int open_v2(lm_telemetry *t, const lm_cgroup *cg, int mode, char *err) {
+    t->src = lm__source_of(LM_USAGE_CGROUP_V2);
+    if (open_role(t, LM__CPU, cg->dirs[0], O_RDONLY, err) != LM_OK) return LM_ERR;
+    return open_memory(t, cg->memory_dir, mode, err);
+}
+
+static int open_proc(lm_telemetry *t, pid_t pid, int mode, char *err) {
+    char dir[32];
+    snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+    snprintf(t->gone, sizeof(t->gone), "process %d has ended", (int)pid);
+    t->src = lm__source_of(LM_USAGE_PROC);
+    t->hz = sysconf(_SC_CLK_TCK);
+    if (open_role(t, LM__CPU, dir, O_RDONLY, err) != LM_OK) return LM_ERR;
+    return open_memory(t, dir, mode, err);
+}
+
+/* Opens into t the files of the source that cg and pid select (as
+ * lm_telemetry_open says). On LM_ERR t holds what was opened: close_files
+ * it either way. */
+static int open_files(lm_telemetry *t, const lm_cgroup *cg, pid_t pid, int mode, char *err) {
+    t->src = NULL;
+    t->can_reset = 0;
+    t->hz = 0;
+    for (int i = 0; i < LM__ROLES; i++)
+        t->fd[i] = -1;
+    snprintf(t->gone, sizeof(t->gone), "%s", gone_cg);
+    if (cg && cg->version == 1 && cg->ndirs > 0) return open_v1(t, cg, mode, err);
+    if (cg && cg->version == 2 && cg->ndirs > 0) return open_v2(t, cg, mode, err);
+    if (pid > 0) return open_proc(t, pid, mode, err);
+    return lm_errf(err, "telemetry: the instance has neither a cgroup nor a pid (start it first)");
+}
+
+static void close_files(lm_telemetry *t) {
+    for (int i = 0; i < LM__ROLES; i++)
+        close_role(t, i);
+}
+
+/* One pread at offset 0 into buf, NUL-terminated; *len its length. The
+ * files are kernel texts generated whole on each read from offset 0, so
+ * one call returns all of a file that fits. */
+static int pread_text(const lm_telemetry *t, int role, char *buf, size_t n, size_t *len,
+                      char *err) {
+    ssize_t r;
+    do
+        r = pread(t->fd[role], buf, n - 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return lm_errf(err, "cannot read %s: %s (%s)", t->path[role], strerror(errno), t->gone);
+    buf[r] = 0;
+    *len = (size_t)r;
     return LM_OK;
 }
 
-/* The value of "key N" in a flat-keyed text (cpu.stat, cpuacct.stat);
- * LM_ERR when the key is missing. */
-int lm__text_key(const char *text, const char *key, uint64_t *v) {
-    size_t klen = strlen(key);
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-        if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
-            *v = strtoull(p + klen + 1, NULL, 10);
-            return LM_OK;
-        }
-    return LM_ERR;
-}
-
-/* Splits an exact total in the ratio user : sys (both tick-sampled), as
- * the kernel does for /proc and cgroup v2 (cputime_adjust): all of it is
- * user time when neither part has a tick yet. */
-void lm__usage_split(uint64_t total, uint64_t user, uint64_t sys, lm_usage *out) {
-    if (user + sys == 0 || sys == 0) {
-        out->cpu_user_ns = total;
-        out->cpu_system_ns = 0;
-        return;
-    }
-    unsigned __int128 u = (unsigned __int128)total * user / (user + sys);
-    out->cpu_user_ns = (uint64_t)u;
-    out->cpu_system_ns = total - (uint64_t)u;
-}
-
-/* v2's memory.peak kept open after a reset: the kernel's reset holds only
- * for reads through the same open file. */
+/* The v2 memory.peak files lm_telemetry_reset_peak keeps open, one per
+ * group: the kernel's reset holds only for reads through the same open
+ * file, so lm_telemetry_read reads the peak through them. */
 #define KEPT_MAX 256
 static struct {
     char dir[256];
@@ -83,17 +158,17 @@ static struct {
 } kept[KEPT_MAX];
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Reads memory.peak through the kept file of dir; LM_ERR when none is kept. */
-static int kept_peak(const char *dir, uint64_t *v) {
+/* memory.peak through the kept file of dir into buf, NUL-terminated, *len
+ * its length; LM_ERR when none is kept or it cannot be read. */
+static int kept_peak_text(const char *dir, char *buf, size_t n, size_t *len) {
     int rc = LM_ERR;
     pthread_mutex_lock(&kept_mu);
     for (int i = 0; i < KEPT_MAX; i++)
         if (kept[i].dir[0] && strcmp(kept[i].dir, dir) == 0) {
-            char buf[64];
-            ssize_t r = pread(kept[i].fd, buf, sizeof(buf) - 1, 0);
+            ssize_t r = pread(kept[i].fd, buf, n - 1, 0);
             if (r > 0) {
                 buf[r] = 0;
-                *v = strtoull(buf, NULL, 10);
+                *len = (size_t)r;
                 rc = LM_OK;
             }
             break;
@@ -102,124 +177,115 @@ static int kept_peak(const char *dir, uint64_t *v) {
     return rc;
 }
 
-static const char gone_cg[] = "the instance's cgroup is gone: read before lm_instance_stop";
+/* One reading: the roles in mask that t has open, each read into the next
+ * free part of one area, then decoded. With kept_dir (lm_telemetry_read on
+ * v2) the peak comes through the kept memory.peak of that directory when
+ * there is one. LM_ERR with err and out zeroed. */
+static int take(const lm_telemetry *t, unsigned mask, const char *kept_dir, lm_usage *out,
+                char *err) {
+    char area[TEXT_ROOM];
+    size_t used = 0;
+    lm__texts x = {.hz = t->hz};
+    for (int r = 0; r < LM__ROLES; r++) {
+        if (!(mask & LM__ROLE(r)) || t->fd[r] < 0) continue;
+        char *text = area + used;
+        size_t room = sizeof(area) - used, len = 0;
+        int via_kept =
+            r == LM__PEAK && kept_dir && kept_peak_text(kept_dir, text, room, &len) == LM_OK;
+        if (!via_kept && pread_text(t, r, text, room, &len, err) != LM_OK) {
+            memset(out, 0, sizeof(*out));
+            return LM_ERR;
+        }
+        x.text[r] = text;
+        x.name[r] = t->path[r];
+        used += len + 1;
+    }
+    return lm__usage_decode(t->src->source, &x, out, err);
+}
 
-static int read_v1(const lm_cgroup *cg, lm_usage *out, char *err) {
-    /* cpuacct is its own hierarchy (or co-mounted as cpu,cpuacct): the first
-     * of the group's directories that has cpuacct.usage. */
-    const char *cpu_dir = NULL;
-    for (int i = 0; i < cg->ndirs && !cpu_dir; i++) {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/cpuacct.usage", cg->dirs[i]);
-        if (access(path, R_OK) == 0) cpu_dir = cg->dirs[i];
+lm_telemetry *lm_telemetry_open(const lm_cgroup *cg, pid_t pid, char *err) {
+    lm_telemetry *t = malloc(sizeof(*t));
+    if (!t) {
+        lm_errf(err, "telemetry: out of memory");
+        return NULL;
     }
-    if (!cpu_dir) {
-        /* The memory directory tells a removed group from a machine without
-         * a cpuacct hierarchy. */
-        if (access(cg->memory_dir, F_OK) != 0)
-            return lm_errf(err, "cannot read %s: %s (%s)", cg->memory_dir, strerror(errno),
-                           gone_cg);
-        return lm_errf(err, "cgroup %s has no cpuacct.usage: mount the cpuacct v1 controller",
-                       cg->memory_dir);
+    int rc = open_files(t, cg, pid, KEEP, err);
+    /* A trial reading: files that cannot be parsed fail here, not on the
+     * hot path. */
+    lm_usage u;
+    if (rc == LM_OK) rc = take(t, t->src->sample, NULL, &u, err);
+    if (rc != LM_OK) {
+        lm_telemetry_close(t);
+        return NULL;
     }
-    uint64_t total, user, sys;
-    if (read_num(cpu_dir, "cpuacct.usage", &total, gone_cg, err) != LM_OK) return LM_ERR;
-    char e2[LM_ERRLEN];
-    if (read_num(cpu_dir, "cpuacct.usage_user", &user, gone_cg, e2) == LM_OK &&
-        read_num(cpu_dir, "cpuacct.usage_sys", &sys, gone_cg, e2) == LM_OK) {
-        out->source = LM_USAGE_CGROUP_V1;
-    } else {
-        /* Kernels before 4.7: cpuacct.stat in USER_HZ ticks; only the
-         * ratio is used, so the unit cancels. */
-        char path[512], buf[256];
-        snprintf(path, sizeof(path), "%s/cpuacct.stat", cpu_dir);
-        if (read_small(path, buf, sizeof(buf), gone_cg, err) != LM_OK) return LM_ERR;
-        if (lm__text_key(buf, "user", &user) != LM_OK || lm__text_key(buf, "system", &sys) != LM_OK)
-            return lm_errf(err, "%s lacks user or system", path);
-        out->source = LM_USAGE_CGROUP_V1_STAT;
-    }
-    lm__usage_split(total, user, sys, out);
-    if (read_num(cg->memory_dir, "memory.usage_in_bytes", &out->mem_current_bytes, gone_cg, err) !=
-            LM_OK ||
-        read_num(cg->memory_dir, "memory.max_usage_in_bytes", &out->mem_peak_bytes, gone_cg, err) !=
-            LM_OK)
+    return t;
+}
+
+int lm_telemetry_sample(lm_telemetry *t, lm_usage *out, char *err) {
+    return take(t, t->src->sample, NULL, out, err);
+}
+
+/* Resets the peak through the handle's peak file, with what the table says
+ * that kernel takes. */
+static int reset_peak(lm_telemetry *t, char *err) {
+    if (!t->can_reset) return LM_OK;
+    const char *what = t->src->reset;
+    size_t len = strlen(what);
+    ssize_t w;
+    do
+        w = pwrite(t->fd[LM__PEAK], what, len, 0);
+    while (w < 0 && errno == EINTR);
+    if (w != (ssize_t)len)
+        return lm_errf(err, "cannot reset the peak through %s: %s (%s)", t->path[LM__PEAK],
+                       w < 0 ? strerror(errno) : "short write", t->gone);
+    return LM_OK;
+}
+
+int lm_telemetry_sample_and_reset(lm_telemetry *t, lm_usage *out, char *err) {
+    if (lm_telemetry_sample(t, out, err) != LM_OK) return LM_ERR;
+    if (reset_peak(t, err) != LM_OK) {
+        memset(out, 0, sizeof(*out));
         return LM_ERR;
-    return LM_OK;
-}
-
-static int read_v2(const lm_cgroup *cg, lm_usage *out, char *err) {
-    const char *dir = cg->dirs[0];
-    char path[512], buf[1024];
-    snprintf(path, sizeof(path), "%s/cpu.stat", dir);
-    if (read_small(path, buf, sizeof(buf), gone_cg, err) != LM_OK) return LM_ERR;
-    uint64_t total, user, sys;
-    if (lm__text_key(buf, "usage_usec", &total) != LM_OK ||
-        lm__text_key(buf, "user_usec", &user) != LM_OK ||
-        lm__text_key(buf, "system_usec", &sys) != LM_OK)
-        return lm_errf(err, "%s lacks usage_usec, user_usec or system_usec", path);
-    /* The kernel already scaled user and system to add up to the exact
-     * usage (cputime_adjust); lm__usage_split() only keeps that true after rounding. */
-    lm__usage_split(total * 1000, user, sys, out);
-    out->source = LM_USAGE_CGROUP_V2;
-    if (read_num(cg->memory_dir, "memory.current", &out->mem_current_bytes, gone_cg, err) != LM_OK)
-        return LM_ERR;
-    if (kept_peak(cg->memory_dir, &out->mem_peak_bytes) != LM_OK &&
-        read_num(cg->memory_dir, "memory.peak", &out->mem_peak_bytes, gone_cg, err) != LM_OK)
-        out->mem_peak_bytes = 0; /* before Linux 5.19: unknown */
-    return LM_OK;
-}
-
-static int read_proc(pid_t pid, lm_usage *out, char *err) {
-    char path[64], buf[4096], gone[96];
-    snprintf(gone, sizeof(gone), "process %d has ended", (int)pid);
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (read_small(path, buf, sizeof(buf), gone, err) != LM_OK) return LM_ERR;
-    /* The name in parentheses may hold spaces and ')': fields follow the
-     * last ')'. Field 3 (state) comes first; utime is 14, stime 15. */
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return lm_errf(err, "cannot parse %s", path);
-    long hz = sysconf(_SC_CLK_TCK);
-    if (hz <= 0) hz = 100;
-    out->cpu_user_ns = (uint64_t)ut * NS_PER_S / (uint64_t)hz;
-    out->cpu_system_ns = (uint64_t)st * NS_PER_S / (uint64_t)hz;
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    if (read_small(path, buf, sizeof(buf), gone, err) != LM_OK) return LM_ERR;
-    /* A zombie has no Vm lines: its memory is 0. */
-    const char *rss = strstr(buf, "\nVmRSS:"), *hwm = strstr(buf, "\nVmHWM:");
-    out->mem_current_bytes = rss ? strtoull(rss + 7, NULL, 10) * 1024 : 0;
-    out->mem_peak_bytes = hwm ? strtoull(hwm + 7, NULL, 10) * 1024 : 0;
-    out->source = LM_USAGE_PROC;
-    return LM_OK;
-}
-
-const char *lm_usage_source_name(int source) {
-    switch (source) {
-    case LM_USAGE_CGROUP_V1: return "cgroup-v1";
-    case LM_USAGE_CGROUP_V1_STAT: return "cgroup-v1-stat";
-    case LM_USAGE_CGROUP_V2: return "cgroup-v2";
-    case LM_USAGE_PROC: return "proc";
-    default: return "none";
     }
+    return LM_OK;
+}
+
+int lm_telemetry_mark(lm_telemetry *t, uint64_t *cpu_ns, uint64_t *mem_peak_bytes, char *err) {
+    lm_usage u;
+    int rc = take(t, t->src->mark, NULL, &u, err);
+    if (rc == LM_OK) rc = reset_peak(t, err);
+    /* Without the split files the exact total is all in cpu_user_ns; on
+     * /proc it is the two tick counts, as a sample has them. */
+    *cpu_ns = rc == LM_OK ? u.cpu_user_ns + u.cpu_system_ns : 0;
+    *mem_peak_bytes = rc == LM_OK ? u.mem_peak_bytes : 0;
+    return rc;
+}
+
+int lm_telemetry_resets_peak(const lm_telemetry *t) { return t && t->can_reset; }
+
+const char *lm_telemetry_source(const lm_telemetry *t) {
+    return lm_usage_source_name(t ? t->src->source : LM_USAGE_NONE);
+}
+
+void lm_telemetry_close(lm_telemetry *t) {
+    if (!t) return;
+    close_files(t);
+    free(t);
 }
 
 int lm_telemetry_read(const lm_cgroup *cg, pid_t pid, lm_usage *out, char *err) {
-    memset(out, 0, sizeof(*out));
-    int rc;
-    if (cg && cg->version == 1 && cg->ndirs > 0)
-        rc = read_v1(cg, out, err);
-    else if (cg && cg->version == 2 && cg->ndirs > 0)
-        rc = read_v2(cg, out, err);
-    else if (pid > 0)
-        rc = read_proc(pid, out, err);
-    else
-        rc =
-            lm_errf(err, "telemetry: the instance has neither a cgroup nor a pid (start it first)");
+    lm_telemetry t;
+    int rc = open_files(&t, cg, pid, ONCE, err);
+    if (rc == LM_OK) {
+        const char *kept_dir = t.src->source == LM_USAGE_CGROUP_V2 ? cg->memory_dir : NULL;
+        rc = take(&t, t.src->sample, kept_dir, out, err);
+    }
+    close_files(&t);
     if (rc != LM_OK) memset(out, 0, sizeof(*out));
     return rc;
 }
+
+/* The peak resets of the open-each-time path. */
 
 static int write_file(const char *path, const char *s) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -232,13 +298,13 @@ static int write_file(const char *path, const char *s) {
 
 int lm_telemetry_reset_peak(const lm_cgroup *cg) {
     if (!cg || !cg->version || !cg->ndirs) return LM_ERR;
+    const lm__source *src =
+        lm__source_of(cg->version == 1 ? LM_USAGE_CGROUP_V1 : LM_USAGE_CGROUP_V2);
     char path[512];
-    if (cg->version == 1) {
-        snprintf(path, sizeof(path), "%s/memory.max_usage_in_bytes", cg->memory_dir);
-        return write_file(path, "0");
-    }
+    snprintf(path, sizeof(path), "%s/%s", cg->memory_dir, src->file[LM__PEAK]);
+    if (cg->version == 1) return write_file(path, src->reset);
     /* v2: the reset belongs to the open file, so keep one per group. */
-    snprintf(path, sizeof(path), "%s/memory.peak", cg->memory_dir);
+    size_t len = strlen(src->reset);
     int rc = LM_ERR;
     pthread_mutex_lock(&kept_mu);
     int slot = -1;
@@ -252,7 +318,7 @@ int lm_telemetry_reset_peak(const lm_cgroup *cg) {
     if (slot >= 0) {
         int fresh = !kept[slot].dir[0];
         int fd = fresh ? open(path, O_RDWR | O_CLOEXEC) : kept[slot].fd;
-        if (fd >= 0 && pwrite(fd, "reset\n", 6, 0) == 6) {
+        if (fd >= 0 && pwrite(fd, src->reset, len, 0) == (ssize_t)len) {
             rc = LM_OK;
             if (fresh) {
                 snprintf(kept[slot].dir, sizeof(kept[slot].dir), "%s", cg->memory_dir);
@@ -268,9 +334,10 @@ int lm_telemetry_reset_peak(const lm_cgroup *cg) {
 
 int lm_telemetry_reset_peak_pid(pid_t pid) {
     if (pid <= 0) return LM_ERR;
+    const lm__source *src = lm__source_of(LM_USAGE_PROC);
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
-    return write_file(path, "5");
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, src->file[LM__PEAK]);
+    return write_file(path, src->reset);
 }
 
 void lm_telemetry_release(const lm_cgroup *cg) {
@@ -282,176 +349,4 @@ void lm_telemetry_release(const lm_cgroup *cg) {
             kept[i].dir[0] = 0;
         }
     pthread_mutex_unlock(&kept_mu);
-}
-
-void lm_usage_delta(const lm_usage *before, const lm_usage *after, lm_usage *delta) {
-    uint64_t b = before->cpu_user_ns + before->cpu_system_ns;
-    uint64_t a = after->cpu_user_ns + after->cpu_system_ns;
-    uint64_t total = a > b ? a - b : 0;
-    uint64_t user =
-        after->cpu_user_ns > before->cpu_user_ns ? after->cpu_user_ns - before->cpu_user_ns : 0;
-    if (user > total) user = total;
-    delta->cpu_user_ns = user;
-    delta->cpu_system_ns = total - user;
-    delta->mem_current_bytes = after->mem_current_bytes;
-    delta->mem_peak_bytes = after->mem_peak_bytes;
-    delta->source = after->source;
-}
-
-/* The sampler. */
-
-typedef struct {
-    char id[64]; /* "" = a free slot */
-    lm_cgroup cg;
-    pid_t pid;
-} entry;
-
-struct lm_sampler {
-    pthread_t thread;
-    pthread_mutex_t mu;    /* guards entries, n, cap, stop */
-    pthread_mutex_t sweep; /* held while a round reads and calls back */
-    pthread_cond_t wake;
-    entry *entries;
-    int n, cap;
-    int stop;
-    uint64_t interval_ns;
-    lm_sampler_fn cb;
-    void *arg;
-};
-
-static struct timespec mono_ts(uint64_t ns) {
-    struct timespec ts = {(time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S)};
-    return ts;
-}
-
-static void *sampler_main(void *p) {
-    lm_sampler *s = p;
-    uint64_t next = lm_now_ns() + s->interval_ns;
-    entry *e = malloc(sizeof(*e));
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (!s->stop && lm_now_ns() < next) {
-            struct timespec ts = mono_ts(next);
-            pthread_cond_timedwait(&s->wake, &s->mu, &ts);
-        }
-        int stop = s->stop;
-        pthread_mutex_unlock(&s->mu);
-        if (stop) break;
-        /* The next round is due an interval after this one was due; a
-         * round that overran starts the next at once, without catching up. */
-        next += s->interval_ns;
-        uint64_t now = lm_now_ns();
-        if (next < now) next = now;
-        pthread_mutex_lock(&s->sweep);
-        for (int i = 0; e; i++) {
-            pthread_mutex_lock(&s->mu);
-            int more = i < s->n;
-            int used = more && s->entries[i].id[0];
-            if (used) *e = s->entries[i];
-            pthread_mutex_unlock(&s->mu);
-            if (!more) break;
-            if (!used) continue;
-            lm_usage u;
-            char err[LM_ERRLEN];
-            int rc = lm_telemetry_read(&e->cg, e->pid, &u, err);
-            s->cb(s->arg, e->id, lm_now_ns(), rc == LM_OK ? &u : NULL);
-        }
-        pthread_mutex_unlock(&s->sweep);
-    }
-    free(e);
-    return NULL;
-}
-
-lm_sampler *lm_sampler_start(int interval_ms, lm_sampler_fn cb, void *arg, char *err) {
-    if (interval_ms < 1 || !cb) {
-        lm_errf(err, "sampler: interval_ms must be 1 or more and cb not NULL (got %d)",
-                interval_ms);
-        return NULL;
-    }
-    lm_sampler *s = calloc(1, sizeof(*s));
-    if (!s) {
-        lm_errf(err, "sampler: out of memory");
-        return NULL;
-    }
-    s->interval_ns = (uint64_t)interval_ms * 1000000ull;
-    s->cb = cb;
-    s->arg = arg;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->sweep, NULL);
-    int e = pthread_create(&s->thread, NULL, sampler_main, s);
-    if (e != 0) {
-        lm_errf(err, "sampler: cannot start its thread: %s", strerror(e));
-        pthread_cond_destroy(&s->wake);
-        pthread_mutex_destroy(&s->mu);
-        pthread_mutex_destroy(&s->sweep);
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
-int lm_sampler_add(lm_sampler *s, const char *instance_id, const lm_cgroup *cg, pid_t pid) {
-    if (!s || !instance_id || !instance_id[0] || strlen(instance_id) >= sizeof(((entry *)0)->id))
-        return LM_ERR;
-    int has_cg = cg && cg->version && cg->ndirs;
-    if (!has_cg && pid <= 0) return LM_ERR;
-    int rc = LM_ERR, slot = -1;
-    pthread_mutex_lock(&s->mu);
-    for (int i = 0; i < s->n; i++) {
-        if (strcmp(s->entries[i].id, instance_id) == 0) goto out; /* a duplicate */
-        if (!s->entries[i].id[0] && slot < 0) slot = i;
-    }
-    if (slot < 0) {
-        if (s->n == s->cap) {
-            int cap = s->cap ? s->cap * 2 : 8;
-            entry *v = realloc(s->entries, (size_t)cap * sizeof(*v));
-            if (!v) goto out;
-            s->entries = v;
-            s->cap = cap;
-        }
-        slot = s->n++;
-    }
-    entry *e = &s->entries[slot];
-    memset(e, 0, sizeof(*e));
-    snprintf(e->id, sizeof(e->id), "%s", instance_id);
-    if (has_cg) e->cg = *cg;
-    e->pid = pid;
-    rc = LM_OK;
-out:
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-void lm_sampler_remove(lm_sampler *s, const char *instance_id) {
-    if (!s || !instance_id) return;
-    pthread_mutex_lock(&s->mu);
-    for (int i = 0; i < s->n; i++)
-        if (s->entries[i].id[0] && strcmp(s->entries[i].id, instance_id) == 0)
-            s->entries[i].id[0] = 0;
-    pthread_mutex_unlock(&s->mu);
-    /* Wait for a round in progress (which may have read it already), unless
-     * this is that round's callback. */
-    if (!pthread_equal(pthread_self(), s->thread)) {
-        pthread_mutex_lock(&s->sweep);
-        pthread_mutex_unlock(&s->sweep);
-    }
-}
-
-void lm_sampler_stop(lm_sampler *s) {
-    if (!s) return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
-    pthread_cond_destroy(&s->wake);
-    pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->sweep);
-    free(s->entries);
-    free(s);
 }

@@ -2,7 +2,10 @@
  * its control group (cgroup v1 or v2) or, for an instance without one, from
  * /proc; a per-request peak reset; a background sampler over a set of
  * instances; and the per-request attribution helper. cgroup v1 and v2 differ
- * only behind this header. Units and resolution: docs/telemetry.md. */
+ * only behind this header. Every reading, kept-open (lm_telemetry_open) or
+ * not (lm_telemetry_read: a handle opened for one reading), takes its files
+ * from one source table and its numbers from one decoder, so both mean the
+ * same. Units and resolution: docs/telemetry.md. */
 #ifndef LM_TELEMETRY_H
 #define LM_TELEMETRY_H
 
@@ -174,12 +177,5 @@ void lm_sampler_remove(lm_sampler *s, const char *instance_id);
 /* Stops the thread, waits for it, frees everything. NULL is a harmless
  * no-op. Not from the callback. */
 void lm_sampler_stop(lm_sampler *s);
-
-/* Internal to telemetry.c and telemetry_handle.c (one meaning for both
- * ways of reading), not for callers. lm__usage_split divides an exact CPU
- * total in the ratio user : sys into out's user and system parts;
- * lm__text_key finds "key N" in a flat-keyed text (LM_ERR when missing). */
-void lm__usage_split(uint64_t total, uint64_t user, uint64_t sys, lm_usage *out);
-int lm__text_key(const char *text, const char *key, uint64_t *v);
 
 #endif

@@ -1,4 +1,6 @@
-/* cgroup.c -- per-instance control groups on v1 and v2. */
+/* cgroup.c -- per-instance control groups on v1 and v2: create with limits,
+ * place a child, count OOM kills, remove. Reading usage is telemetry's
+ * (src/observe/telemetry.h). */
 #include "cgroup.h"
 
 #include <errno.h>
@@ -21,17 +23,6 @@ static int write_str(const char *path, const char *s) {
     int ok = fputs(s, f) >= 0;
     ok &= fclose(f) == 0;
     return ok ? LM_OK : LM_ERR;
-}
-
-static uint64_t read_u64(const char *dir, const char *file) {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    unsigned long long v = 0;
-    if (fscanf(f, "%llu", &v) != 1) v = 0;
-    fclose(f);
-    return v;
 }
 
 /* The value of "key N" in a flat-keyed file (memory.events, oom_control). */
@@ -149,17 +140,6 @@ uint64_t lm_cgroup_oom_kills(const lm_cgroup *cg) {
     if (!cg->version) return 0;
     return cg->version == 2 ? read_key(cg->memory_dir, "memory.events", "oom_kill")
                             : read_key(cg->memory_dir, "memory.oom_control", "oom_kill");
-}
-
-uint64_t lm_cgroup_memory_current(const lm_cgroup *cg) {
-    if (!cg->version) return 0;
-    return read_u64(cg->memory_dir, cg->version == 2 ? "memory.current" : "memory.usage_in_bytes");
-}
-
-uint64_t lm_cgroup_memory_peak(const lm_cgroup *cg) {
-    if (!cg->version) return 0;
-    /* memory.peak exists on v2 from Linux 5.19. */
-    return read_u64(cg->memory_dir, cg->version == 2 ? "memory.peak" : "memory.max_usage_in_bytes");
 }
 
 void lm_cgroup_destroy(lm_cgroup *cg) {

@@ -1,8 +1,9 @@
 /* cgroup.h -- one control group per function instance, on cgroup v1
  * (separate memory, cpu, cpuacct and pids hierarchies) or v2 (one unified
  * tree), behind one interface: create with a memory limit, let a child join
- * before it execs, read usage and whether the kernel's OOM killer struck,
- * remove. Groups live under "lumos/" in each hierarchy. */
+ * before it execs, tell whether the kernel's OOM killer struck, remove.
+ * Groups live under "lumos/" in each hierarchy. Their CPU time and memory
+ * are read by src/observe/telemetry.h. */
 #ifndef LM_CGROUP_H
 #define LM_CGROUP_H
 
@@ -39,9 +40,6 @@ const char *const *lm_cgroup_procs(const lm_cgroup *cg);
 /* How often the OOM killer killed a task of the group (0 when none or
  * unknown). */
 uint64_t lm_cgroup_oom_kills(const lm_cgroup *cg);
-/* Current and peak memory in bytes (0 when unknown). */
-uint64_t lm_cgroup_memory_current(const lm_cgroup *cg);
-uint64_t lm_cgroup_memory_peak(const lm_cgroup *cg);
 
 /* Removes the group (its processes must have ended; stray ones are
  * killed first). Safe on a group never created. */
