@@ -10,7 +10,17 @@
 #include "results/results.h"
 
 /* Kinds of rows in a batch; each has one prepared statement. */
-enum { LM_RK_SERVICE, LM_RK_INSTANCE, LM_RK_REQUEST, LM_RK_SAMPLE, LM_RK_EVENT, LM_RK_COUNT };
+enum {
+    LM_RK_SERVICE,
+    LM_RK_INSTANCE,
+    LM_RK_REQUEST,
+    LM_RK_SAMPLE,
+    LM_RK_EVENT,
+    LM_RK_CELL,
+    LM_RK_ARTIFACT,
+    LM_RK_CLIENT,
+    LM_RK_COUNT
+};
 
 /* Locking: mu guards active, active_rows, the counters, bg_err and stop; it
  * is the only lock a producer takes, and never across a database call.

@@ -23,7 +23,7 @@ typedef struct {
     uint32_t len; /* of the whole record, head included */
 } rec_head;
 
-#define MAX_STR 5
+#define MAX_STR 8
 typedef struct {
     size_t size;
     int nstr;
@@ -45,9 +45,10 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                          offsetof(lm_results_instance, end_reason)},
                         "instances"},
     [LM_RK_REQUEST] = {sizeof(lm_results_request),
-                       2,
+                       3,
                        {offsetof(lm_results_request, instance_id),
-                        offsetof(lm_results_request, error)},
+                        offsetof(lm_results_request, error),
+                        offsetof(lm_results_request, excluded)},
                        "requests"},
     [LM_RK_SAMPLE] = {sizeof(lm_results_sample),
                       1,
@@ -58,6 +59,23 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                      {offsetof(lm_results_event, kind), offsetof(lm_results_event, instance_id),
                       offsetof(lm_results_event, detail_json)},
                      "events"},
+    [LM_RK_CELL] = {sizeof(lm_results_cell),
+                    8,
+                    {offsetof(lm_results_cell, name), offsetof(lm_results_cell, function),
+                     offsetof(lm_results_cell, runtime), offsetof(lm_results_cell, payload),
+                     offsetof(lm_results_cell, start), offsetof(lm_results_cell, load),
+                     offsetof(lm_results_cell, status), offsetof(lm_results_cell, error)},
+                    "cells"},
+    [LM_RK_ARTIFACT] = {sizeof(lm_results_artifact),
+                        4,
+                        {offsetof(lm_results_artifact, function),
+                         offsetof(lm_results_artifact, runtime),
+                         offsetof(lm_results_artifact, kind), offsetof(lm_results_artifact, path)},
+                        "artifacts"},
+    [LM_RK_CLIENT] = {sizeof(lm_results_client_times),
+                      1,
+                      {offsetof(lm_results_client_times, excluded)},
+                      "requests"},
 };
 
 /* ---- NULL-filled rows --------------------------------------------------- */
@@ -107,7 +125,8 @@ void lm_results_request_init(lm_results_request *r) {
                               .cpu_user_ns = N,
                               .cpu_system_ns = N,
                               .cpu_ns = N,
-                              .mem_peak_bytes = N};
+                              .mem_peak_bytes = N,
+                              .cell_id = N};
 }
 
 void lm_results_sample_init(lm_results_sample *s) {
@@ -120,6 +139,23 @@ void lm_results_sample_init(lm_results_sample *s) {
 
 void lm_results_event_init(lm_results_event *e) {
     *e = (lm_results_event){.t_ns = N, .service_id = N};
+}
+
+void lm_results_cell_init(lm_results_cell *c) {
+    *c = (lm_results_cell){.id = N,
+                           .concurrency = N,
+                           .rate_rps = NAN,
+                           .repetition = N,
+                           .service_id = N,
+                           .planned_requests = N,
+                           .started_ns = N,
+                           .finished_ns = N};
+}
+
+void lm_results_artifact_init(lm_results_artifact *a) { *a = (lm_results_artifact){.bytes = N}; }
+
+void lm_results_client_times_init(lm_results_client_times *t) {
+    *t = (lm_results_client_times){.id = N, .intended_send_ns = N, .send_ns = N, .receive_ns = N};
 }
 
 #undef N
@@ -184,6 +220,15 @@ int lm_results_add_sample(lm_results *r, const lm_results_sample *row, char *err
 }
 int lm_results_add_event(lm_results *r, const lm_results_event *row, char *err) {
     return push(r, LM_RK_EVENT, row, err);
+}
+int lm_results_put_cell(lm_results *r, const lm_results_cell *row, char *err) {
+    return push(r, LM_RK_CELL, row, err);
+}
+int lm_results_add_artifact(lm_results *r, const lm_results_artifact *row, char *err) {
+    return push(r, LM_RK_ARTIFACT, row, err);
+}
+int lm_results_add_client_times(lm_results *r, const lm_results_client_times *row, char *err) {
+    return push(r, LM_RK_CLIENT, row, err);
 }
 
 /* ---- writing (under write_mu) ------------------------------------------- */
@@ -271,6 +316,46 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_txt(st, 3, q->instance_id);
         b_txt(st, 28, q->error);
         b_i64(st, 29, q->cpu_ns);
+        b_i64(st, 30, q->cell_id);
+        b_txt(st, 31, q->excluded);
+        break;
+    }
+    case LM_RK_CELL: {
+        const lm_results_cell *c = row;
+        b_i64(st, 1, c->id);
+        b_txt(st, 2, c->name);
+        b_txt(st, 3, c->function);
+        b_txt(st, 4, c->runtime);
+        b_txt(st, 5, c->payload);
+        b_txt(st, 6, c->start);
+        b_txt(st, 7, c->load);
+        b_i64(st, 8, c->concurrency);
+        b_dbl(st, 9, c->rate_rps);
+        b_i64(st, 10, c->repetition);
+        b_i64(st, 11, c->service_id);
+        b_i64(st, 12, c->planned_requests);
+        b_txt(st, 13, c->status);
+        b_i64(st, 14, c->started_ns);
+        b_i64(st, 15, c->finished_ns);
+        b_txt(st, 16, c->error);
+        break;
+    }
+    case LM_RK_ARTIFACT: {
+        const lm_results_artifact *a = row;
+        b_txt(st, 1, a->function);
+        b_txt(st, 2, a->runtime);
+        b_txt(st, 3, a->kind);
+        b_txt(st, 4, a->path);
+        b_i64(st, 5, a->bytes);
+        break;
+    }
+    case LM_RK_CLIENT: {
+        const lm_results_client_times *t = row;
+        b_i64(st, 1, t->id);
+        b_i64(st, 2, t->intended_send_ns);
+        b_i64(st, 3, t->send_ns);
+        b_i64(st, 4, t->receive_ns);
+        b_txt(st, 5, t->excluded);
         break;
     }
     case LM_RK_SAMPLE: {
