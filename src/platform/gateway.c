@@ -130,19 +130,25 @@ static int client_left(struct evhttp_connection *conn) {
     return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* A client can leave only while it waits, and one that waits less than
+ * this for its answer has not given up on it: the look (one recv) is for
+ * the requests that took longer. */
+#define LEFT_CHECK_NS 1000000u
+
 static void on_done(void *arg, const lm_pool_outcome *o) {
     pending *p = arg;
     lm_gateway *gw = p->gw;
     /* A client gone unnoticed still gets its answer written (the write
      * fails and evhttp frees the connection), and the row says it left:
      * a look (one recv) only when there is a row to write. */
-    const char *left = gw->results && p->http && client_left(p->conn)
-                           ? "the client closed the connection before the answer"
-                           : NULL;
+    uint64_t now = lm_now_ns();
+    const char *left =
+        gw->results && p->http && now - o->t.ingress > LEFT_CHECK_NS && client_left(p->conn)
+            ? "the client closed the connection before the answer"
+            : NULL;
     const lm_call_result *res = o->res;
     const lm_req_times *t = &o->t;
     const char *error = o->err;
-    uint64_t now = lm_now_ns();
     if (!p->http) {
         record(gw, p->id, p->cell_id, p->svc, o, now,
                error ? error : "the client closed the connection before the answer");

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "results/internal.h" /* LM_RESULTS_MULTI */
 #include "results/results.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -1038,6 +1039,53 @@ static void test_rejected_row(void **state) {
     assert_int_equal(count_rows("requests"), 2);
 }
 
+/* Requests are written LM_RESULTS_MULTI to an INSERT: a group holding a
+ * duplicate id is written row by row, so exactly that row is refused;
+ * groups cut by another kind of row or by the end of the batch, and every
+ * value of every row, land as with one INSERT a row. */
+static int64_t multi_id(int i) { /* row LM_RESULTS_MULTI + 5 repeats row 3's id */
+    return i == 3 || i == LM_RESULTS_MULTI + 5 ? 3 : 100 + i;
+}
+
+static void test_multirow_groups(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    const int n = 3 * LM_RESULTS_MULTI + 7;
+    lm_results_request q;
+    for (int i = 0; i < n; i++) {
+        make_request(&q, multi_id(i));
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+        if (i == 2 * LM_RESULTS_MULTI + 1) {
+            lm_results_event e;
+            lm_results_event_init(&e);
+            e.kind = "between";
+            assert_int_equal(lm_results_add_event(r, &e, err), LM_OK);
+        }
+    }
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_rejected, 1);
+    assert_int_equal(st.rows_written, n - 1 + 1); /* the event too */
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), n - 1);
+    assert_int_equal(count_rows("events"), 1);
+    sqlite3 *db = raw_open(dbpath);
+    /* make_request's values, per row, as the single-row path writes them. */
+    for (int i = 0; i < n; i++) {
+        if (i == LM_RESULTS_MULTI + 5) continue;
+        make_request(&q, multi_id(i));
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM requests WHERE id = %lld AND intended_send_ns = %lld AND "
+                 "compute_ns = %lld",
+                 (long long)q.id, (long long)q.intended_send_ns, (long long)q.compute_ns);
+        assert_int_equal(raw_int(db, sql), 1);
+    }
+    sqlite3_close(db);
+}
+
 /* ---- CSV ---------------------------------------------------------------- */
 
 /* Parses RFC 4180 CSV: fields[row][col] (malloc'd strings), quoted[row][col]
@@ -1180,6 +1228,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_background_failure_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejected_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multirow_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cells_and_client_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cells_resume, setup, teardown),
