@@ -16,6 +16,7 @@ int lm_cmd_runtimes(int argc, char **argv);
 int lm_cmd_invoke(int argc, char **argv);
 int lm_cmd_data(int argc, char **argv);
 int lm_cmd_run(int argc, char **argv);
+int lm_cmd_run_direct(int argc, char **argv); /* lumos run --direct */
 int lm_cmd_exec(int argc, char **argv);
 int lm_cmd_serve(int argc, char **argv);
 int lm_cmd_report(int argc, char **argv);

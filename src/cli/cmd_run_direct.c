@@ -1,6 +1,7 @@
-/* cmd_run.c -- `lumos run`, the main job: its options, then the runner
- * (runner/: every function on every runtime, cold and warm, recorded in
- * results.db) and the report made from that database (report/). */
+/* cmd_run_direct.c -- `lumos run --direct`: its options, then the direct
+ * runner (runner/: every function on every runtime, cold and warm, straight
+ * over the instance's channel, no gateway; recorded in results.db) and the
+ * report made from that database (report/). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,10 @@
 #include "runtime/runtime.h"
 
 static const char help[] =
-    "usage: lumos run [options]\n"
+    "usage: lumos run --direct [options]\n"
     "\n"
-    "The main job. For every function and runtime: starts a fresh instance and\n"
+    "The runtimes without the platform: no gateway, no pool, no queue. For\n"
+    "every function and runtime: starts a fresh instance and\n"
     "times its cold start (spawn to READY), sends the group's benchmark request\n"
     "once cold, --warmup times unrecorded, then --runs times warm; records every\n"
     "request (client latency and the function's own probes: deserialize, storage\n"
@@ -73,7 +75,8 @@ static int parse(int argc, char **argv, run_opts *o) {
         {"storage", required_argument, 0, 'S'},  {"out", required_argument, 0, 'o'},
         {"timeout", required_argument, 0, 't'},  {"artifacts", required_argument, 0, 'a'},
         {"json", no_argument, 0, 'J'},           {"memory-limit", required_argument, 0, 'm'},
-        {"no-cgroup", no_argument, 0, 'N'},      {0, 0, 0, 0}};
+        {"no-cgroup", no_argument, 0, 'N'},      {"direct", no_argument, 0, 'D'},
+        {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -95,6 +98,7 @@ static int parse(int argc, char **argv, run_opts *o) {
         case 'a': o->artifacts = optarg; break;
         case 'J': o->json = 1; break;
         case 'N': o->no_cgroup = 1; break;
+        case 'D': break;
         default: return lm_cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
         if (num && lm_cli_parse_count(optarg, num))
@@ -120,7 +124,7 @@ static int parse(int argc, char **argv, run_opts *o) {
     return 0;
 }
 
-int lm_cmd_run(int argc, char **argv) {
+int lm_cmd_run_direct(int argc, char **argv) {
     if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
     run_opts o = {.group = "s",
                   .runtimes = NULL,

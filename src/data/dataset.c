@@ -436,3 +436,14 @@ int lm_dataset_load(const char *dir, lm_store *store, const char *group, size_t 
     if (bytes) *bytes = nbytes;
     return rc;
 }
+
+int lm_dataset_cached(long long seed, const char *group, char *dir, size_t n, char *err) {
+    snprintf(dir, n, "%s/build/data/seed-%lld-group-%s", LM_SOURCE_DIR, seed, group);
+    json_t *m = lm_dataset_manifest(dir, NULL);
+    if (m) {
+        json_decref(m);
+        return LM_OK;
+    }
+    lm_datagen_opts g = {(uint64_t)seed, dir, group, NULL, 0};
+    return lm_datagen(&g, err);
+}

@@ -42,6 +42,11 @@ typedef struct {
  * names the package). */
 int lm_datagen(const lm_datagen_opts *o, char *err);
 
+/* The cached data set of seed with group under the source tree's
+ * build/data/seed-S-group-G, generated when missing; its folder into dir
+ * (n bytes). LM_OK, or LM_ERR with err (generating failed). */
+int lm_dataset_cached(long long seed, const char *group, char *dir, size_t n, char *err);
+
 /* Reads DIR/manifest.json; NULL with err when missing or malformed. The
  * caller owns the reference. */
 json_t *lm_dataset_manifest(const char *dir, char *err);

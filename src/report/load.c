@@ -62,6 +62,9 @@ static int on_request(void *arg, const lm_results_request_view *v) {
     /* lumos run's order: the first request cold, then the warm-ups, then the
      * measured ones; a request that started an instance is cold anyway. */
     const char *kind = q->cold == 1 ? "cold" : pos >= 1 && pos <= l->warmup ? "warmup" : "warm";
+    /* An experiment's warm-ups, and rows whose start type was not their
+     * cell's, are kept out of the statistics. */
+    if (q->excluded) kind = strcmp(q->excluded, "warm-up") == 0 ? "warmup" : "excl";
     snprintf(s.kind, sizeof(s.kind), "%s", kind);
     s.status = q->status_http == LM_RESULTS_NULL ? 0 : (int)q->status_http;
     if (q->cold == 1 && !isnan(v->cold_start_ms)) {

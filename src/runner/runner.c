@@ -42,14 +42,7 @@ static int ensure_data(const lm_runner_opts *o, char *dir, size_t n, char *err) 
                    : lm_errf(err, "data set %s has no group %s: `lumos data gen --groups %s`", dir,
                              o->group, o->group);
     }
-    snprintf(dir, n, "%s/build/data/seed-%lld-group-%s", LM_SOURCE_DIR, o->seed, o->group);
-    json_t *m = lm_dataset_manifest(dir, NULL);
-    if (m) {
-        json_decref(m);
-        return LM_OK;
-    }
-    lm_datagen_opts g = {(uint64_t)o->seed, dir, o->group, NULL, 0};
-    return lm_datagen(&g, err);
+    return lm_dataset_cached(o->seed, o->group, dir, n, err);
 }
 
 /* One request's row, in both records. */

@@ -68,9 +68,9 @@ expect_exit 1 "$LUMOS" data gen --out "$TMP/d" --groups 9
 contains "$ERR" "unknown group '9'"
 expect_exit 1 "$LUMOS" data load "$TMP/nothing" --storage-dir "$TMP/x"
 contains "$ERR" "lumos data gen"
-expect_exit 2 "$LUMOS" run --group 7
-expect_exit 2 "$LUMOS" run --runs 0
-expect_exit 1 "$LUMOS" run --runtimes native,nosuchrt
+expect_exit 2 "$LUMOS" run --direct --group 7
+expect_exit 2 "$LUMOS" run --direct --runs 0
+expect_exit 1 "$LUMOS" run --direct --runtimes native,nosuchrt
 contains "$ERR" "unknown runtime"
 
 # serve: bad flags are usage errors (2); a config it cannot use fails (1)

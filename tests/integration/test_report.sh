@@ -45,7 +45,7 @@ same() {
 # 1. lumos run: what it prints is what lumos report prints of its database,
 # and both are what the raw rows of requests.csv say.
 out=$TMP/run
-expect_exit 0 "$LUMOS" run --group xs --runs 5 --warmup 2 --functions fibonacci,prime-numbers \
+expect_exit 0 "$LUMOS" run --direct --group xs --runs 5 --warmup 2 --functions fibonacci,prime-numbers \
   --runtimes native,wasm-aot --out "$out" --json
 run_json=$OUT
 expect_exit 0 "$LUMOS" report "$out/results.db" --json
@@ -60,9 +60,9 @@ contains "$OUT" "group xs, 5 warm runs after 2 warm-up"
 contains "$OUT" "prime-numbers"
 contains "$OUT" "wasm-aot against native, geometric mean over 2 functions"
 # A second run into the same folder replaces the first one's rows.
-expect_exit 0 "$LUMOS" run --group xs --runs 1 --warmup 0 --functions fibonacci --runtimes native \
+expect_exit 0 "$LUMOS" run --direct --group xs --runs 1 --warmup 0 --functions fibonacci --runtimes native \
   --out "$TMP/twice"
-expect_exit 0 "$LUMOS" run --group xs --runs 2 --warmup 0 --functions fibonacci --runtimes native \
+expect_exit 0 "$LUMOS" run --direct --group xs --runs 2 --warmup 0 --functions fibonacci --runtimes native \
   --out "$TMP/twice" --json
 [[ $(sqlite3 "$TMP/twice/results.db" 'select count(*) from requests') == 3 ]] ||
   fail "the second run's database holds $(sqlite3 "$TMP/twice/results.db" 'select count(*) from requests') requests, not 3"

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 out=$TMP/run
-expect_exit 0 "$LUMOS" run --group xs --runs 3 --warmup 1 --functions fibonacci,fuzzy-search \
+expect_exit 0 "$LUMOS" run --direct --group xs --runs 3 --warmup 1 --functions fibonacci,fuzzy-search \
   --runtimes native,wasm-aot --out "$out" --json
 [[ $(echo "$OUT" | jq '.results | length') == 4 ]] || fail "4 pairs expected: $OUT"
 for f in requests.csv results.db summary.csv summary.json report.md; do
@@ -29,7 +29,7 @@ done
 grep -q "wasm-aot against native" "$out/report.md" || fail "no finding against native"
 
 # A Redis it cannot reach is named.
-expect_exit 1 "$LUMOS" run --group xs --runs 2 --warmup 0 --functions fibonacci \
+expect_exit 1 "$LUMOS" run --direct --group xs --runs 2 --warmup 0 --functions fibonacci \
   --runtimes native --out "$TMP/run2" --timeout 1 --redis 127.0.0.1:1
 contains "$ERR" "cannot connect to redis"
 echo ok

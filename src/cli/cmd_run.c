@@ -1,0 +1,208 @@
+/* cmd_run.c -- `lumos run [SPEC]`, the main job: an experiment spec (the
+ * built-in quick one by default) run through the platform (experiment/),
+ * then the report made from its database (report/). `--direct` is the
+ * runner without the platform (cmd_run_direct.c). */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "experiment/experiment.h"
+#include "report/summary.h"
+#include "runtime/runtime.h"
+
+static const char help[] =
+    "usage: lumos run [SPEC] [options]\n"
+    "       lumos run --direct [options]   (see lumos run --direct --help)\n"
+    "\n"
+    "The main job: runs an experiment spec (docs/experiments.md; without one,\n"
+    "the built-in experiments/quick.json: every available runtime, cold and\n"
+    "warm, two payload groups, a small concurrency sweep, a few minutes here).\n"
+    "Checks the spec, its runtimes and traces before any work, builds missing\n"
+    "artifacts, generates and loads the data into a private Redis, starts the\n"
+    "platform (`lumos serve`) on a free loopback port and sends every request\n"
+    "of every cell through its gateway with the load client. One SQLite\n"
+    "database holds the spec, the machine, the artifacts, every request's\n"
+    "lifecycle with the client's times, instance telemetry and events; a\n"
+    "report is made from it. Ctrl-C stops after the current request: the cells\n"
+    "done stay done, and --resume completes the rest.\n"
+    "\n"
+    "options:\n"
+    "  --db FILE          the results database (default\n"
+    "                     results/NAME-YYYYmmdd-HHMMSS/results.db); it must not\n"
+    "                     exist unless --resume\n"
+    "  --resume           complete FILE: run only the cells not done, say which\n"
+    "  --redis HOST:PORT  use this Redis instead of a private one\n"
+    "  --artifacts DIR    artifact folder (default build/artifacts)\n"
+    "  --check            check the spec and print its cells, run nothing\n"
+    "  --json             print the summary as JSON instead of a table\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Output, beside the database: report.md, summary.csv, summary.json,\n"
+    "platform.json (the gateway's --config) and gateway.log.\n";
+
+static volatile sig_atomic_t stop_flag;
+static void on_stop(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct {
+    const char *spec, *db, *redis, *artifacts;
+    int resume, json, check;
+} spec_opts;
+
+static int parse(int argc, char **argv, spec_opts *o) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'b'},    {"resume", no_argument, 0, 'R'},
+        {"redis", required_argument, 0, 'r'}, {"artifacts", required_argument, 0, 'a'},
+        {"json", no_argument, 0, 'J'},        {"check", no_argument, 0, 'C'},
+        {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': o->db = optarg; break;
+        case 'R': o->resume = 1; break;
+        case 'r': o->redis = optarg; break;
+        case 'a': o->artifacts = optarg; break;
+        case 'J': o->json = 1; break;
+        case 'C': o->check = 1; break;
+        default:
+            return lm_cli_usage("run", "unknown option '%s' (options of the runner without the "
+                                       "platform need --direct)",
+                                argv[optind - 1]);
+        }
+    }
+    if (optind < argc) o->spec = argv[optind++];
+    if (optind < argc) return lm_cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (o->resume && !o->db) return lm_cli_usage("run", "--resume needs --db FILE");
+    if (o->redis) {
+        char host[256], e[LM_ERRLEN];
+        int port;
+        if (lm_parse_hostport(o->redis, host, sizeof(host), &port, e) != LM_OK)
+            return lm_cli_usage("run", "--redis: %s", e);
+    }
+    return 0;
+}
+
+static const char *start_name(int s) {
+    return s == LM_EXP_COLD ? "cold" : s == LM_EXP_WARM ? "warm" : "any";
+}
+
+/* --check: the cells this machine would run. */
+static int print_cells(const lm_exp_spec *s) {
+    char err[LM_ERRLEN];
+    lm_exp_cell *cells = NULL;
+    size_t n = 0;
+    if (lm_exp_cells(s, s->runtimes, s->nruntimes, &cells, &n, err) != LM_OK)
+        return lm_cli_fail("run: %s", err);
+    printf("%s: %zu cells\n", s->path, n);
+    for (size_t i = 0; i < n; i++)
+        printf("%6lld  %s  (start %s)\n", (long long)cells[i].id, cells[i].name,
+               start_name(cells[i].start));
+    free(cells);
+    return 0;
+}
+
+static int report(const char *db, const char *dir, int json) {
+    char err[LM_ERRLEN];
+    lm_report_data rep;
+    if (lm_report_load(db, &rep, err) != LM_OK) return lm_cli_fail("run: %s", err);
+    const char *targets[64];
+    lm_cli_report_targets(&rep, targets, 64);
+    if (!rep.info.artifacts) rep.info.artifacts = lm_artifacts_dir(NULL);
+    int rc = 0;
+    if (lm_report_write(dir, &rep.info, &rep.samples, err) != LM_OK) {
+        rc = lm_cli_fail("run: %s", err);
+    } else if (json) {
+        lm_report_print_json(stdout, &rep.info, &rep.samples);
+    } else {
+        lm_report_print_table(stdout, &rep.info, &rep.samples);
+        fputs("\nfindings:\n", stdout);
+        lm_report_print_findings(stdout, &rep.info, &rep.samples);
+    }
+    lm_report_data_free(&rep);
+    return rc;
+}
+
+int lm_cmd_run(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--direct") == 0) return lm_cmd_run_direct(argc, argv);
+    if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
+    spec_opts o = {0};
+    int prc = parse(argc, argv, &o);
+    if (prc) return prc;
+    char err[LM_ERRLEN];
+    lm_exp_spec *spec = NULL;
+    int rc = o.spec ? lm_exp_spec_load(o.spec, &spec, err)
+                    : lm_exp_spec_parse(lm_exp_quick_json(), strlen(lm_exp_quick_json()),
+                                        "experiments/quick.json (built in)", ".", &spec, err);
+    if (rc != LM_OK) return lm_cli_fail("run: %s", err);
+    if (o.check) {
+        rc = print_cells(spec);
+        lm_exp_spec_free(spec);
+        return rc;
+    }
+    char dbpath[2048];
+    if (o.db) {
+        snprintf(dbpath, sizeof dbpath, "%s", o.db);
+    } else {
+        time_t now = time(NULL);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+        snprintf(dbpath, sizeof dbpath, "results/%s-%s/results.db", spec->name, stamp);
+    }
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0) {
+        lm_exp_spec_free(spec);
+        return lm_cli_fail("run: cannot find the lumos binary (/proc/self/exe)");
+    }
+    exe[el] = 0;
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    lm_exp_run_opts ro = {.spec = spec,
+                          .db = dbpath,
+                          .resume = o.resume,
+                          .redis = o.redis,
+                          .artifacts = o.artifacts,
+                          .lumos_exe = exe,
+                          .lumos_version = LM_CLI_VERSION,
+                          .progress = lm_progress_enabled(),
+                          .stop = &stop_flag};
+    lm_exp_run_result res;
+    rc = lm_exp_run(&ro, &res, err);
+    lm_exp_spec_free(spec);
+    if (rc != LM_OK) return lm_cli_fail("run: %s", err);
+    if (res.skipped[0]) fprintf(stderr, "lumos run: skipped runtimes: %s\n", res.skipped);
+    if (o.resume)
+        fprintf(stderr, "lumos run: %zu of %zu cells were done already; ran %zu\n",
+                res.done_before, res.cells, res.done);
+    if (res.excluded)
+        fprintf(stderr,
+                "lumos run: %llu requests started otherwise than their cell says (cold in a "
+                "warm cell or warm in a cold one): kept, and left out of its statistics\n",
+                (unsigned long long)res.excluded);
+    if (res.problem_cells)
+        fprintf(stderr, "lumos run: %zu cells have requests without a row (see cells.error)\n",
+                res.problem_cells);
+    if (res.interrupted) {
+        fprintf(stderr,
+                "lumos run: interrupted: %zu of %zu cells done; complete it with\n"
+                "  lumos run %s --resume --db %s\n",
+                res.done_before + res.done, res.cells, o.spec ? o.spec : "", res.db);
+        return 130;
+    }
+    rc = report(res.db, res.dir, o.json);
+    if (!o.json && rc == 0)
+        printf("\nresults in %s/ (results.db, report.md, summary.csv, summary.json)\n", res.dir);
+    return rc;
+}
