@@ -53,7 +53,8 @@ lm__conn *lm__conn_open(lm__run *r, int *errno_out) {
     r->nfree--;
     c->fd = fd;
     c->gen++;
-    c->num = (uint32_t)++r->st->connections;
+    c->num = ++r->attempts;
+    if (rc == 0) r->st->connections++;
     c->state = rc == 0 ? LM__CONN_IDLE : LM__CONN_CONNECTING;
     c->want_out = rc != 0;
     c->rec = -1;
@@ -286,6 +287,7 @@ static void on_connected(lm__run *r, lm__conn *c) {
         }
         return;
     }
+    r->st->connections++;
     if (c->rec >= 0) {
         c->state = LM__CONN_BUSY;
         write_some(r, c);

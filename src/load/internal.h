@@ -103,6 +103,7 @@ typedef struct {
     uint32_t nslots;
     uint32_t *free_slots;
     uint32_t nfree, nopen; /* free slot indexes; connections open */
+    uint32_t attempts;     /* connections tried: the next one's number */
     lm__conn **idle;
     int nidle;
     lm__conn *head, *tail; /* in flight, oldest deadline first */

@@ -113,7 +113,7 @@ struct lm_load_stats {
     uint64_t late;                       /* sent more than late_ns after their intended time */
     uint64_t waited;                     /* waited for a connection (open loop at the cap) */
     uint64_t dropped;                    /* never sent (unsent), timed out, or stopped */
-    uint64_t connections;                /* connections opened */
+    uint64_t connections;                /* connections made (failed connects are not counted) */
     uint64_t max_in_flight;              /* most requests sent and not yet answered at once */
     uint64_t start_ns, end_ns;           /* the run's start (offset 0) and its end */
     uint64_t last_receive_ns;            /* the last answer's receive_ns (0: none) */

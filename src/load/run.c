@@ -210,11 +210,11 @@ static void cpu_now(uint64_t *user, uint64_t *sys) {
 static int wait_events(lm__run *r, uint64_t wake, uint64_t now) {
     struct epoll_event evs[MAX_EVENTS];
     uint64_t d = wake > now ? wake - now : 0;
+    if (d > 1000000000u) d = 1000000000u; /* look at the clock and the stop flag each second */
     struct timespec ts = {.tv_sec = (time_t)(d / 1000000000u), .tv_nsec = (long)(d % 1000000000u)};
     int n = epoll_pwait2(r->ep, evs, MAX_EVENTS, &ts, NULL);
-    if (n < 0 && errno == ENOSYS) {
+    if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond timeouts */
         n = epoll_wait(r->ep, evs, MAX_EVENTS, (int)((d + 999999) / 1000000));
-    }
     for (int k = 0; k < n; k++) {
         uint32_t slot = (uint32_t)evs[k].data.u64, gen = (uint32_t)(evs[k].data.u64 >> 32);
         lm__conn *c = slot < r->nslots ? r->slots[slot] : NULL;
@@ -253,7 +253,7 @@ static void loop(lm__run *r) {
             o->progress(o->progress_arg, r->st);
             next_progress = now + (uint64_t)o->progress_ms * 1000000u;
         }
-        uint64_t wake = next_progress;
+        uint64_t wake = o->progress ? next_progress : UINT64_MAX;
         if (r->head && r->head->deadline < wake) wake = r->head->deadline;
         if (!r->stopping && send_end < wake) wake = send_end;
         uint64_t t_send = 0;
