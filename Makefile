@@ -112,7 +112,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUIL
 test-unit: $(UNIT_TESTS)
 
 # Benchmarks (not tests): bench/functions and friends build what they need.
-bench-tools: $(BUILD)/bench/channel_rtt $(BUILD)/bench/start_time
+bench-tools: $(BUILD)/bench/channel_rtt $(BUILD)/bench/start_time $(BUILD)/bench/http_trivial
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HOST_OBJ) $(BUILD)/libguest.a
 	@mkdir -p $(dir $@)
