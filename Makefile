@@ -40,8 +40,8 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
 # it (tests/check_arrows says so). The protocol room (src/proto) is shared:
 # it is a host room here, and the guest artifacts compile it themselves.
 # functions/catalog.c is the host's list of the functions, not guest code.
-HOST_ROOMS := proto channel storage runtime wasi platform observe results data report builder \
-              runner experiment functions util
+HOST_ROOMS := proto channel storage runtime wasi platform observe results data report builder load \
+              trace runner experiment functions util
 GUEST_SRC := $(wildcard src/sdk/*.c) $(filter-out src/functions/catalog.c,$(wildcard src/functions/*.c)) \
              $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
@@ -116,7 +116,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUIL
 test-unit: $(UNIT_TESTS)
 
 # Benchmarks (not tests): bench/functions and friends build what they need.
-bench-tools: $(BUILD)/bench/channel_rtt $(BUILD)/bench/start_time
+bench-tools: $(BUILD)/bench/channel_rtt $(BUILD)/bench/start_time $(BUILD)/bench/http_trivial
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(HOST_OBJ) $(BUILD)/libguest.a
 	@mkdir -p $(dir $@)
@@ -131,6 +131,7 @@ test: all
 fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
 	tests/fuzz/run_service_config $(FUZZ_SECONDS)
+	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
