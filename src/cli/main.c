@@ -21,6 +21,7 @@ static const char usage[] =
     "  invoke      start one instance of a function and send it one request\n"
     "  exec        run any WASI command module under a Wasm runtime\n"
     "  data        generate benchmark inputs (data gen) and load them (data load)\n"
+    "  trace       make, convert (Azure Functions), check and summarize request traces\n"
     "  functions   list the built-in functions and their parameters\n"
     "  runtimes    list the runtimes and whether they are available here\n"
     "  help        this text\n";
@@ -83,10 +84,11 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {
-        {"run", lm_cmd_run},       {"report", lm_cmd_report},       {"build", lm_cmd_build},
-        {"invoke", lm_cmd_invoke}, {"exec", lm_cmd_exec},           {"serve", lm_cmd_serve},
-        {"data", lm_cmd_data},     {"functions", lm_cmd_functions}, {"runtimes", lm_cmd_runtimes}};
+    } cmds[] = {{"run", lm_cmd_run},           {"report", lm_cmd_report},
+                {"build", lm_cmd_build},       {"invoke", lm_cmd_invoke},
+                {"exec", lm_cmd_exec},         {"serve", lm_cmd_serve},
+                {"data", lm_cmd_data},         {"functions", lm_cmd_functions},
+                {"runtimes", lm_cmd_runtimes}, {"trace", lm_cmd_trace}};
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "lumos: unknown command '%s'\n\n%s", argv[1], usage);
