@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "storage/storage.h"
+#include "util/rng.h" /* lm_rng, the generator the data set is made with */
 #include "util/util.h"
 
 #define LM_DATASET_VERSION 1
@@ -55,14 +56,5 @@ json_t *lm_dataset_manifest(const char *dir, char *err);
  * *bytes (if not NULL) receive what was loaded. */
 int lm_dataset_load(const char *dir, lm_store *store, const char *group, size_t *count,
                     size_t *bytes, char *err);
-
-/* Deterministic PRNG (splitmix64): the same seed gives the same stream on
- * every machine. */
-typedef struct {
-    uint64_t s;
-} lm_rng;
-uint64_t lm_rng_next(lm_rng *r);
-/* Uniform in [0, n). */
-uint64_t lm_rng_below(lm_rng *r, uint64_t n);
 
 #endif
