@@ -238,12 +238,12 @@ static void progress(void *arg, const lm_load_stats *s) {
 static int join_db(const char *path, const lm_load_result *r, FILE *say) {
     char err[LM_ERRLEN];
     size_t n = 0;
-    lm_results_client_times *t = malloc((r->nrecords ? r->nrecords : 1) * sizeof(*t));
+    lm_results_client_join *t = malloc((r->nrecords ? r->nrecords : 1) * sizeof(*t));
     if (!t) return lm_cli_fail("load: out of memory");
     for (size_t i = 0; i < r->nrecords; i++) {
         const lm_load_record *q = &r->records[i];
         if (!q->request_id) continue;
-        t[n++] = (lm_results_client_times){
+        t[n++] = (lm_results_client_join){
             .id = (int64_t)q->request_id,
             .intended_send_ns = (int64_t)q->intended_ns,
             .send_ns = q->send_ns ? (int64_t)q->send_ns : LM_RESULTS_NULL,

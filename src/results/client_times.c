@@ -12,7 +12,7 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t v) {
         sqlite3_bind_int64(st, i, v);
 }
 
-int lm_results_set_client_times(lm_results *r, lm_results_client_times *rows, size_t n,
+int lm_results_set_client_times(lm_results *r, lm_results_client_join *rows, size_t n,
                                 size_t *updated, char *err) {
     if (updated) *updated = 0;
     if (!r || (!rows && n)) return lm_errf(err, "lm_results_set_client_times: missing argument");
@@ -30,7 +30,7 @@ int lm_results_set_client_times(lm_results *r, lm_results_client_times *rows, si
     if (sqlite3_prepare_v2(r->db, update_sql, -1, &st, NULL) != SQLITE_OK) goto out;
     what = "updating a request";
     for (size_t i = 0; i < n; i++) {
-        lm_results_client_times *t = &rows[i];
+        lm_results_client_join *t = &rows[i];
         bind_time(st, 1, t->intended_send_ns);
         bind_time(st, 2, t->send_ns);
         bind_time(st, 3, t->receive_ns);

@@ -327,7 +327,7 @@ typedef struct {
     int64_t id;
     int64_t intended_send_ns, send_ns, receive_ns;
     int matched; /* out: 1 when a row with that id was there and was set */
-} lm_results_client_times;
+} lm_results_client_join;
 
 /* Sets requests.intended_send_ns, send_ns and receive_ns of the row with
  * each rows[i].id, all in one transaction, and marks rows[i].matched;
@@ -335,7 +335,7 @@ typedef struct {
  * is not an error (the gateway's writer may not have written it yet: call
  * again for the unmatched ones). LM_OK, or LM_ERR with err when the
  * transaction failed (nothing is then changed). */
-int lm_results_set_client_times(lm_results *r, lm_results_client_times *rows, size_t n,
+int lm_results_set_client_times(lm_results *r, lm_results_client_join *rows, size_t n,
                                 size_t *updated, char *err);
 
 /* Stops the writer thread, flushes what is pending and closes the file.
