@@ -57,8 +57,8 @@ disorder=$(q "$db" "SELECT id FROM requests WHERE NOT (intended_send_ns <= send_
   fail "a counted row's start type is not its cell's"
 [[ $(q "$db" "SELECT count(*) FROM requests WHERE excluded IS NOT NULL AND excluded != 'warm-up'") == 0 ]] ||
   fail "rows excluded for their start type: $(q "$db" "SELECT cell_id, excluded FROM requests WHERE excluded != 'warm-up'")"
-[[ $(q "$db" "SELECT count(*) FROM requests WHERE excluded = 'warm-up'") == 24 ]] ||
-  fail "warm-ups: $(q "$db" "SELECT count(*) FROM requests WHERE excluded = 'warm-up'") of 24"
+[[ $(q "$db" "SELECT count(*) FROM requests WHERE excluded = 'warm-up'") == 32 ]] ||
+  fail "warm-ups: $(q "$db" "SELECT count(*) FROM requests WHERE excluded = 'warm-up'") of 32 (1 per client in each warm cell)"
 # The machine, the spec and the artifacts are in the file.
 for k in machine.cpu_model machine.cores_online machine.mem_bytes machine.kernel \
   machine.runtime.native machine.runtime.wasm-aot experiment.spec experiment.name; do
@@ -102,6 +102,19 @@ sed 's/"repetitions": 2/"repetitions": 3/' "$TMP/small.json" >"$TMP/other.json"
 expect_exit 1 "$LUMOS" run "$TMP/other.json" --resume --db "$TMP/b/results.db"
 contains "$ERR" "was not written by this spec"
 
+# A request whose start type is not its cell's is kept and left out: with
+# no warm-up, a warm cell's first request meets no instance and is cold.
+cat >"$TMP/nowarm.json" <<'EOF'
+{"functions": ["noop"], "runtimes": ["native"], "payloads": ["group:xs"], "starts": ["warm"],
+ "loads": [{"closed": 1, "requests": 3}], "repetitions": 1, "warmup": 0,
+ "platform": {"defaults": {"autoscaler": "none"}}}
+EOF
+expect_exit 0 "$LUMOS" run "$TMP/nowarm.json" --db "$TMP/c/results.db"
+contains "$ERR" "1 requests started otherwise than their cell says"
+[[ $(q "$TMP/c/results.db" "SELECT group_concat(coalesce(excluded, '-'), ',') FROM
+  (SELECT excluded FROM requests ORDER BY id)") == "cold in a warm cell,-,-" ]] ||
+  fail "the cold request of a warm cell: $(q "$TMP/c/results.db" "SELECT id, cold, excluded FROM requests")"
+
 # 3. Bad input fails before any work: no database is made.
 bad() { # name json expected-message
   printf '%s' "$2" >"$TMP/$1.json"
@@ -138,13 +151,13 @@ hdr='# lumos-trace 1 mode=open
 trace_bad unsorted "${hdr}offset_us,function,runtime,payload,start
 5,noop,native,group:xs,any
 1,noop,native,group:xs,any
-" ':3: offset_us'
+" ':4: offset_us'
 trace_bad column "${hdr}offset_us,function,runtime,start
 0,noop,native,any
 " 'payload'
 trace_bad tfn "${hdr}offset_us,function,runtime,payload,start
 0,nosuch,native,group:xs,any
-" ':2: function'
+" ':3: function'
 trace_bad tempty "" 'tempty.csv'
 # An existing database is never overwritten.
 expect_exit 1 "$LUMOS" run "$TMP/small.json" --db "$db"
