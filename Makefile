@@ -131,6 +131,7 @@ test: all
 fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
 	tests/fuzz/run_service_config $(FUZZ_SECONDS)
+	tests/fuzz/run_spec $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 
 format:

@@ -57,11 +57,13 @@ typedef struct {
 } spec_opts;
 
 static int parse(int argc, char **argv, spec_opts *o) {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'b'},    {"resume", no_argument, 0, 'R'},
-        {"redis", required_argument, 0, 'r'}, {"artifacts", required_argument, 0, 'a'},
-        {"json", no_argument, 0, 'J'},        {"check", no_argument, 0, 'C'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"db", required_argument, 0, 'b'},
+                                         {"resume", no_argument, 0, 'R'},
+                                         {"redis", required_argument, 0, 'r'},
+                                         {"artifacts", required_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'J'},
+                                         {"check", no_argument, 0, 'C'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -74,8 +76,9 @@ static int parse(int argc, char **argv, spec_opts *o) {
         case 'J': o->json = 1; break;
         case 'C': o->check = 1; break;
         default:
-            return lm_cli_usage("run", "unknown option '%s' (options of the runner without the "
-                                       "platform need --direct)",
+            return lm_cli_usage("run",
+                                "unknown option '%s' (options of the runner without the "
+                                "platform need --direct)",
                                 argv[optind - 1]);
         }
     }
@@ -184,8 +187,8 @@ int lm_cmd_run(int argc, char **argv) {
     if (rc != LM_OK) return lm_cli_fail("run: %s", err);
     if (res.skipped[0]) fprintf(stderr, "lumos run: skipped runtimes: %s\n", res.skipped);
     if (o.resume)
-        fprintf(stderr, "lumos run: %zu of %zu cells were done already; ran %zu\n",
-                res.done_before, res.cells, res.done);
+        fprintf(stderr, "lumos run: %zu of %zu cells were done already; ran %zu\n", res.done_before,
+                res.cells, res.done);
     if (res.excluded)
         fprintf(stderr,
                 "lumos run: %llu requests started otherwise than their cell says (cold in a "

@@ -67,16 +67,23 @@ static void progress(void *arg, const char *fn, const char *rt, int done, int to
 }
 
 static int parse(int argc, char **argv, run_opts *o) {
-    static const struct option opts[] = {
-        {"group", required_argument, 0, 'g'},    {"runs", required_argument, 0, 'n'},
-        {"warmup", required_argument, 0, 'w'},   {"functions", required_argument, 0, 'f'},
-        {"runtimes", required_argument, 0, 'r'}, {"seed", required_argument, 0, 's'},
-        {"data", required_argument, 0, 'd'},     {"redis", required_argument, 0, 'R'},
-        {"storage", required_argument, 0, 'S'},  {"out", required_argument, 0, 'o'},
-        {"timeout", required_argument, 0, 't'},  {"artifacts", required_argument, 0, 'a'},
-        {"json", no_argument, 0, 'J'},           {"memory-limit", required_argument, 0, 'm'},
-        {"no-cgroup", no_argument, 0, 'N'},      {"direct", no_argument, 0, 'D'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"group", required_argument, 0, 'g'},
+                                         {"runs", required_argument, 0, 'n'},
+                                         {"warmup", required_argument, 0, 'w'},
+                                         {"functions", required_argument, 0, 'f'},
+                                         {"runtimes", required_argument, 0, 'r'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"redis", required_argument, 0, 'R'},
+                                         {"storage", required_argument, 0, 'S'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"artifacts", required_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'J'},
+                                         {"memory-limit", required_argument, 0, 'm'},
+                                         {"no-cgroup", no_argument, 0, 'N'},
+                                         {"direct", no_argument, 0, 'D'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;

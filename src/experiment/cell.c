@@ -103,12 +103,12 @@ static int trace_requests(const lm__exp_ctx *x, const lm_trace *t, batch *b, cha
         last_fn = r->function;
         last_rt = r->runtime;
         last_pl = r->payload->text;
-        b->reqs[i] = (lm_load_req){.offset_ns = (uint64_t)r->offset_us * 1000u,
-                                   .path = path,
-                                   .body = body,
-                                   .body_len = strlen(body),
-                                   .headers = r->start == LM_START_COLD ? "X-Lumos-Start: cold\r\n"
-                                                                        : NULL};
+        b->reqs[i] =
+            (lm_load_req){.offset_ns = (uint64_t)r->offset_us * 1000u,
+                          .path = path,
+                          .body = body,
+                          .body_len = strlen(body),
+                          .headers = r->start == LM_START_COLD ? "X-Lumos-Start: cold\r\n" : NULL};
     }
     return LM_OK;
 }

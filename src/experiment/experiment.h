@@ -93,18 +93,18 @@ typedef struct {
     const char *artifacts; /* NULL: lm_artifacts_dir's default */
     const char *lumos_exe; /* the lumos binary, run as the gateway (`lumos serve`) */
     const char *lumos_version;
-    int progress;                 /* 1: a progress line with an ETA on stderr */
-    volatile sig_atomic_t *stop;  /* set (by a signal handler) to stop after the cell */
+    int progress;                /* 1: a progress line with an ETA on stderr */
+    volatile sig_atomic_t *stop; /* set (by a signal handler) to stop after the cell */
 } lm_exp_run_opts;
 
 typedef struct {
     char db[2048], dir[2048];
-    char skipped[2048]; /* runtimes left out, and why ("" when none) */
-    size_t cells;       /* in the matrix, here */
-    size_t done_before; /* already done in the db (--resume) */
-    size_t done;        /* done by this run */
-    uint64_t requests;  /* sent by this run */
-    uint64_t excluded;  /* rows whose start type was not their cell's */
+    char skipped[2048];   /* runtimes left out, and why ("" when none) */
+    size_t cells;         /* in the matrix, here */
+    size_t done_before;   /* already done in the db (--resume) */
+    size_t done;          /* done by this run */
+    uint64_t requests;    /* sent by this run */
+    uint64_t excluded;    /* rows whose start type was not their cell's */
     size_t problem_cells; /* done, with requests that got no row */
     int interrupted;      /* stopped before the end: resume it */
 } lm_exp_run_result;

@@ -114,7 +114,9 @@ int lm__gw_flush(const lm__gw_child *g, char *err) {
     if (ok && strncmp(answer, "HTTP/1.1 200", 12) == 0) return LM_OK;
     char *body = strstr(answer, "\r\n\r\n");
     return lm_errf(err, "the gateway did not flush its results: %s",
-                   body ? body + 4 : got ? answer : "no answer (has it died? see its log)");
+                   body  ? body + 4
+                   : got ? answer
+                         : "no answer (has it died? see its log)");
 }
 
 void lm__gw_stop(lm__gw_child *g) {

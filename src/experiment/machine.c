@@ -19,7 +19,8 @@ static void cpuinfo(const char *key, char *out, size_t n) {
         char *colon = strchr(line, ':');
         if (strncmp(line, key, kl) != 0 || !colon) continue;
         colon++;
-        while (*colon == ' ') colon++;
+        while (*colon == ' ')
+            colon++;
         colon[strcspn(colon, "\n")] = 0;
         snprintf(out, n, "%s", colon);
         break;

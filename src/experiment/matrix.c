@@ -49,7 +49,8 @@ int lm_exp_cells(const lm_exp_spec *s, char *const *runtimes, size_t nrt, lm_exp
             char lname[128];
             load_name(ld, lname, sizeof lname);
             if (ld->kind == LM_EXP_TRACE) {
-                c[n] = (lm_exp_cell){.id = ++id, .start = LM_EXP_ANY, .load = ld, .repetition = rep};
+                c[n] =
+                    (lm_exp_cell){.id = ++id, .start = LM_EXP_ANY, .load = ld, .repetition = rep};
                 snprintf(c[n].name, sizeof c[n].name, "%s/rep%d", lname, rep);
                 n++;
                 continue;
@@ -68,9 +69,8 @@ int lm_exp_cells(const lm_exp_spec *s, char *const *runtimes, size_t nrt, lm_exp
                                                .start = s->starts[st],
                                                .load = ld,
                                                .repetition = rep};
-                            snprintf(x->name, sizeof x->name, "%s@%s/%s/%s/%s/rep%d",
-                                     x->function, x->runtime, x->payload,
-                                     start_name(x->start), lname, rep);
+                            snprintf(x->name, sizeof x->name, "%s@%s/%s/%s/%s/rep%d", x->function,
+                                     x->runtime, x->payload, start_name(x->start), lname, rep);
                         }
         }
     *out = c;

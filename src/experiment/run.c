@@ -106,8 +106,8 @@ static int pick_runtimes(const lm_exp_spec *s, char **out, size_t *n, char *skip
             continue;
         }
         if (!s->skip_unavailable)
-            return lm_errf(err, "%s: runtime %s is not available here: %s", s->path,
-                           s->runtimes[i], why);
+            return lm_errf(err, "%s: runtime %s is not available here: %s", s->path, s->runtimes[i],
+                           why);
         size_t l = strlen(skipped);
         snprintf(skipped + l, sn - l, "%s%s (%s)", l ? "; " : "", s->runtimes[i], why);
     }
@@ -124,8 +124,8 @@ static int ensure_artifacts(const lm_exp_spec *s, char *const *rts, size_t nrt,
         for (size_t r = 0; r < nrt && !missing; r++)
             for (size_t f = 0; f < s->nfunctions && !missing; f++)
                 missing = lm_artifact_path(lm_artifacts_dir(artifacts),
-                                           lm_runtime_find(rts[r], NULL)->target,
-                                           s->functions[f], path, sizeof path, why) != LM_OK;
+                                           lm_runtime_find(rts[r], NULL)->target, s->functions[f],
+                                           path, sizeof path, why) != LM_OK;
         if (!missing) return LM_OK;
         if (pass == 1) return lm_errf(err, "after building: %s", why);
         lm_build_opts bo = {.out = lm_artifacts_dir(artifacts), .jobs = 2, .quiet = 1};
@@ -157,9 +157,8 @@ static int artifact_rows(lm_results *db, const lm_exp_spec *s, char *const *rts,
             lm_artifact_file files[LM_MAX_ARTIFACT_FILES];
             int nf = 0;
             char why[LM_ERRLEN];
-            if (rt->prepare &&
-                rt->prepare(rt, s->functions[f], lm_artifacts_dir(artifacts), files, &nf, why) ==
-                    LM_OK)
+            if (rt->prepare && rt->prepare(rt, s->functions[f], lm_artifacts_dir(artifacts), files,
+                                           &nf, why) == LM_OK)
                 for (int i = 0; i < nf; i++) {
                     a.kind = files[i].kind;
                     a.path = files[i].path;
@@ -222,8 +221,7 @@ static lm_results *open_db(const lm_exp_run_opts *o, const lm_exp_spec *s, char 
          * places in this spec's matrix. */
         lm_results_reader *rd = lm_results_reader_open(o->db, err);
         char old[65536] = "";
-        int same = rd && lm_results_reader_meta(rd, "experiment.spec", old, sizeof old) ==
-                             LM_OK &&
+        int same = rd && lm_results_reader_meta(rd, "experiment.spec", old, sizeof old) == LM_OK &&
                    strcmp(old, s->text) == 0;
         lm_results_reader_close(rd);
         if (!same) {
@@ -255,8 +253,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     char *rts[64];
     size_t nrt = 0;
     if (s->nruntimes > 64) return lm_errf(err, "%s: more than 64 runtimes", s->path);
-    if (pick_runtimes(s, rts, &nrt, res->skipped, sizeof res->skipped, err) != LM_OK)
-        return LM_ERR;
+    if (pick_runtimes(s, rts, &nrt, res->skipped, sizeof res->skipped, err) != LM_OK) return LM_ERR;
     /* Everything that can be wrong with the inputs is found before work. */
     for (size_t l = 0; l < s->nloads; l++) {
         if (s->loads[l].kind != LM_EXP_TRACE) continue;
@@ -334,8 +331,8 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     /* The gateway writes into the same file; this handle must not hold
      * rows it has not written when the gateway opens it. */
     if (lm_results_flush(db, err) != LM_OK) goto out;
-    if (lm__gw_start(o->lumos_exe, o->db, addr,
-                     config, s->file_storage ? data.groups[0].dir : NULL, log, &gw, err) != LM_OK)
+    if (lm__gw_start(o->lumos_exe, o->db, addr, config, s->file_storage ? data.groups[0].dir : NULL,
+                     log, &gw, err) != LM_OK)
         goto out;
 
     lm__exp_ctx x = {.spec = s,

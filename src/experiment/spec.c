@@ -16,9 +16,10 @@
 
 #define SPEC_MAX_BYTES (1 << 20)
 
-static const char *const top_keys[] = {
-    "name",       "functions", "runtimes", "skip_unavailable", "payloads", "starts",  "loads",
-    "repetitions", "warmup",   "timeout_ms", "seed",           "storage",  "platform", NULL};
+static const char *const top_keys[] = {"name",     "functions",  "runtimes", "skip_unavailable",
+                                       "payloads", "starts",     "loads",    "repetitions",
+                                       "warmup",   "timeout_ms", "seed",     "storage",
+                                       "platform", NULL};
 
 static int fail(char *err, const char *file, const char *path, const char *fmt, const char *a,
                 const char *b) {
@@ -125,7 +126,8 @@ static int only_keys(json_t *o, const char *const *keys, const char *file, const
     json_t *v;
     json_object_foreach(o, k, v) {
         int ok = 0;
-        for (size_t i = 0; keys[i]; i++) ok |= strcmp(k, keys[i]) == 0;
+        for (size_t i = 0; keys[i]; i++)
+            ok |= strcmp(k, keys[i]) == 0;
         if (ok) continue;
         char list[300] = "";
         for (size_t i = 0; keys[i]; i++)
@@ -193,14 +195,11 @@ static int load_one(json_t *v, const char *file, const char *path, const char *b
     return fail(err, file, path, "needs \"closed\", \"open_rps\" or \"trace\"%s%s", NULL, NULL);
 }
 
-static int build(json_t *root, const char *file, const char *base_dir, lm_exp_spec *s,
-                 char *err) {
-    if (!json_is_object(root))
-        return lm_errf(err, "%s: the spec must be a JSON object", file);
+static int build(json_t *root, const char *file, const char *base_dir, lm_exp_spec *s, char *err) {
+    if (!json_is_object(root)) return lm_errf(err, "%s: the spec must be a JSON object", file);
     if (only_keys(root, top_keys, file, "", err) != LM_OK) return LM_ERR;
     json_t *v = json_object_get(root, "name");
-    if (v && !json_is_string(v))
-        return fail(err, file, "name", "must be a string%s%s", NULL, NULL);
+    if (v && !json_is_string(v)) return fail(err, file, "name", "must be a string%s%s", NULL, NULL);
     s->name = dup_or_null(v ? json_string_value(v) : "experiment");
 
     v = json_object_get(root, "functions");
@@ -212,8 +211,7 @@ static int build(json_t *root, const char *file, const char *base_dir, lm_exp_sp
             if (all[i].benchmark) s->functions[s->nfunctions++] = strdup(all[i].name);
     } else if (!v) {
         return fail(err, file, "functions",
-                    "missing: a list of functions, or \"benchmark\" for the eight%s%s", NULL,
-                    NULL);
+                    "missing: a list of functions, or \"benchmark\" for the eight%s%s", NULL, NULL);
     } else if (names(v, file, "functions", known_function, &s->functions, &s->nfunctions, err) !=
                LM_OK) {
         return LM_ERR;
@@ -291,8 +289,7 @@ static int build(json_t *root, const char *file, const char *base_dir, lm_exp_sp
     json_decref(none);
     lm_serve_config cfg;
     char why[LM_ERRLEN];
-    if (lm_serve_config_parse(s->platform_json, strlen(s->platform_json), NULL, &cfg, why) !=
-        LM_OK)
+    if (lm_serve_config_parse(s->platform_json, strlen(s->platform_json), NULL, &cfg, why) != LM_OK)
         return lm_errf(err, "%s: platform: %s", file, why);
     lm_serve_config_free(&cfg);
     s->text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);

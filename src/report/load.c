@@ -51,11 +51,20 @@ static int on_request(void *arg, const lm_results_request_view *v) {
         d->unrouted++; /* a 404 or 405 of the gateway: no function on a runtime */
         return LM_OK;
     }
+    /* An experiment's report is that of its single-client closed-loop
+     * cells, per payload group: the other loads measure the platform under
+     * concurrency, which `lumos results summary` reports per cell. */
+    if (v->cell_load && (strcmp(v->cell_load, "closed") || v->cell_concurrency != 1)) {
+        d->other_loads++;
+        return LM_OK;
+    }
     lm_sample s;
     memset(&s, 0, sizeof(s));
     snprintf(s.function, sizeof(s.function), "%s", v->function);
     snprintf(s.runtime, sizeof(s.runtime), "%s", v->runtime);
-    snprintf(s.group, sizeof(s.group), "%s", d->group);
+    snprintf(s.group, sizeof(s.group), "%s",
+             v->cell_payload && !strncmp(v->cell_payload, "group:", 6) ? v->cell_payload + 6
+                                                                       : d->group);
     snprintf(s.instance, sizeof(s.instance), "%s", q->instance_id ? q->instance_id : "");
     int pos = position(l, q->service_id);
     s.iteration = pos;
@@ -128,6 +137,7 @@ int lm_report_load(const char *db, lm_report_data *d, char *err) {
     meta(r, "host_arch", d->host_arch, sizeof(d->host_arch), "");
     meta(r, "host_cpus", num, sizeof(num), "0");
     d->info.host_cpus = atol(num);
+    if (!d->from_run) meta(r, "experiment.name", d->experiment, sizeof(d->experiment), "");
     int rc = lm_results_reader_requests(r, on_request, &l, err);
     lm_results_reader_close(r);
     if (rc != LM_OK) {
@@ -135,6 +145,10 @@ int lm_report_load(const char *db, lm_report_data *d, char *err) {
         return LM_ERR;
     }
     d->info.source = d->from_run ? "run" : "serve";
+    if (d->experiment[0]) {
+        d->info.source = "experiment";
+        d->info.experiment = d->experiment;
+    }
     d->info.host_name = d->host_name;
     d->info.host_kernel = d->host_kernel;
     d->info.host_arch = d->host_arch;

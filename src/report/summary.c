@@ -41,7 +41,7 @@ size_t lm_samples_failed(const lm_samples *s) {
 
 /* Statistics of one function on one runtime. */
 typedef struct {
-    const char *function, *runtime;
+    const char *function, *runtime, *group;
     size_t warm_ok, failed;
     double cold_start_ms, placement_ms, cold_latency_ms;
     double lat_median, lat_mean, lat_sd, lat_min, lat_max, lat_p95;
@@ -64,13 +64,14 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
         int seen = 0;
         for (size_t p = 0; p < np; p++)
             if (!strcmp(out[p].function, s->v[i].function) &&
-                !strcmp(out[p].runtime, s->v[i].runtime))
+                !strcmp(out[p].runtime, s->v[i].runtime) && !strcmp(out[p].group, s->v[i].group))
                 seen = 1;
         if (seen) continue;
         pair_stats *ps = &out[np++];
         memset(ps, 0, sizeof(*ps));
         ps->function = s->v[i].function;
         ps->runtime = s->v[i].runtime;
+        ps->group = s->v[i].group;
         ps->cold_start_ms = ps->cold_latency_ms = NAN;
         double *lat = calloc(s->n, sizeof(double)), *cpu = calloc(s->n, sizeof(double)), *ph[4];
         for (int k = 0; k < 4; k++)
@@ -78,7 +79,9 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
         size_t m = 0;
         for (size_t j = 0; j < s->n; j++) {
             const lm_sample *x = &s->v[j];
-            if (strcmp(x->function, ps->function) || strcmp(x->runtime, ps->runtime)) continue;
+            if (strcmp(x->function, ps->function) || strcmp(x->runtime, ps->runtime) ||
+                strcmp(x->group, ps->group))
+                continue;
             if (!ok(x)) ps->failed++;
             if (!strcmp(x->kind, "cold") && isnan(ps->cold_start_ms) && x->cold_start_ms > 0) {
                 ps->cold_start_ms = x->cold_start_ms;
@@ -124,9 +127,11 @@ static size_t collect(const lm_samples *s, pair_stats *out) {
 /* A lumos run's report (its settings known), or a platform's records. */
 static int is_run(const lm_run_info *info) { return !info->source || !strcmp(info->source, "run"); }
 
-static const pair_stats *find(const pair_stats *p, size_t n, const char *fn, const char *rt) {
+static const pair_stats *find(const pair_stats *p, size_t n, const char *fn, const char *group,
+                              const char *rt) {
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(p[i].function, fn) && !strcmp(p[i].runtime, rt)) return &p[i];
+        if (!strcmp(p[i].function, fn) && !strcmp(p[i].runtime, rt) && !strcmp(p[i].group, group))
+            return &p[i];
     return NULL;
 }
 
@@ -137,15 +142,21 @@ void lm_report_print_table(FILE *f, const lm_run_info *info, const lm_samples *s
         fprintf(f,
                 "group %s, %d warm runs after %d warm-up, storage %s; medians of warm requests\n\n",
                 info->group, info->runs, info->warmup, info->storage);
+    else if (!strcmp(info->source, "experiment"))
+        fprintf(f,
+                "experiment %s (lumos run SPEC): its %zu requests of closed-loop cells of one "
+                "client; medians of warm requests (every cell: lumos results summary)\n\n",
+                info->experiment ? info->experiment : "", s->n);
     else
         fprintf(f, "recorded by lumos serve, %zu requests; medians of warm requests\n\n", s->n);
-    fprintf(f, "%-20s %-21s %9s %9s %11s %9s %9s %11s %9s %9s %9s %9s %5s\n", "function", "runtime",
-            "cold_ms", "first_ms", "latency_ms", "p95_ms", "deser_ms", "compute_ms", "io_ms",
-            "ser_ms", "cpu_ms", "peak_mib", "fail");
+    fprintf(f, "%-20s %-21s %-5s %9s %9s %11s %9s %9s %11s %9s %9s %9s %9s %5s\n", "function",
+            "runtime", "group", "cold_ms", "first_ms", "latency_ms", "p95_ms", "deser_ms",
+            "compute_ms", "io_ms", "ser_ms", "cpu_ms", "peak_mib", "fail");
     for (size_t i = 0; i < n; i++)
         fprintf(f,
-                "%-20s %-21s %9.3f %9.3f %11.3f %9.3f %9.3f %11.3f %9.3f %9.3f %9.3f %9.1f %5zu\n",
-                p[i].function, p[i].runtime, p[i].cold_start_ms, p[i].cold_latency_ms,
+                "%-20s %-21s %-5s %9.3f %9.3f %11.3f %9.3f %9.3f %11.3f %9.3f %9.3f %9.3f %9.1f "
+                "%5zu\n",
+                p[i].function, p[i].runtime, p[i].group, p[i].cold_start_ms, p[i].cold_latency_ms,
                 p[i].lat_median, p[i].lat_p95, p[i].deser_ms, p[i].compute_ms, p[i].io_ms,
                 p[i].ser_ms, p[i].cpu_ms, (double)p[i].mem_peak_bytes / 1048576.0, p[i].failed);
     free(p);
@@ -157,6 +168,7 @@ static json_t *pair_json(const pair_stats *p) {
     json_t *o = json_object();
     json_object_set_new(o, "function", json_string(p->function));
     json_object_set_new(o, "runtime", json_string(p->runtime));
+    json_object_set_new(o, "payload_group", json_string(p->group));
     json_object_set_new(o, "warm_ok", json_integer((json_int_t)p->warm_ok));
     json_object_set_new(o, "failed", json_integer((json_int_t)p->failed));
     int cold = !isnan(p->cold_start_ms);
@@ -198,7 +210,7 @@ static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
     int run = is_run(info);
     json_t *o = json_object();
     json_object_set_new(o, "version", json_integer(1));
-    json_object_set_new(o, "source", json_string(run ? "run" : "serve"));
+    json_object_set_new(o, "source", json_string(run ? "run" : info->source));
     json_object_set_new(o, "group", run ? json_string(info->group) : json_null());
     json_object_set_new(o, "runs", run ? json_integer(info->runs) : json_null());
     json_object_set_new(o, "warmup", run ? json_integer(info->warmup) : json_null());
@@ -230,7 +242,7 @@ static void findings(FILE *f, const pair_stats *p, size_t n) {
         int k = 0;
         for (size_t j = 0; j < n; j++) {
             if (strcmp(p[j].runtime, rt)) continue;
-            const pair_stats *nat = find(p, n, p[j].function, "native");
+            const pair_stats *nat = find(p, n, p[j].function, p[j].group, "native");
             if (!nat || !nat->warm_ok || !p[j].warm_ok || nat->compute_ms <= 0 ||
                 p[j].compute_ms <= 0)
                 continue;
@@ -241,10 +253,18 @@ static void findings(FILE *f, const pair_stats *p, size_t n) {
         }
         if (!k) continue;
         any = 1;
+        int groups = 0; /* one pair per function, or per function and payload group */
+        for (size_t j = 0; j < n; j++) {
+            int first = 1;
+            for (size_t m = 0; m < j; m++)
+                first &= strcmp(p[m].group, p[j].group) != 0;
+            groups += first;
+        }
         fprintf(f,
-                "- %s against native, geometric mean over %d functions: compute %.2fx, warm "
+                "- %s against native, geometric mean over %d functions%s: compute %.2fx, warm "
                 "latency %.2fx, cold start %.2fx.\n",
-                rt, k, exp(lc / k), exp(ll / k), exp(ls / k));
+                rt, k, groups > 1 ? " and payload groups" : "", exp(lc / k), exp(ll / k),
+                exp(ls / k));
     }
     if (!any)
         fprintf(f, "- Only one runtime ran, or no function answered on two: nothing to compare.\n");
@@ -347,7 +367,15 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
     char when[64];
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
     if (!is_run(info)) {
-        fprintf(f, "# Lumos platform records\n\n");
+        int exp = !strcmp(info->source, "experiment");
+        if (exp)
+            fprintf(f,
+                    "# Lumos experiment %s\n\nRun by `lumos run SPEC` through the platform's "
+                    "gateway; this report is of its closed-loop cells of one client, per payload "
+                    "group (`lumos results summary` gives every cell).\n\n",
+                    info->experiment ? info->experiment : "");
+        else
+            fprintf(f, "# Lumos platform records\n\n");
         fprintf(f,
                 "Recorded by lumos serve from %s on %s %s %s (%ld CPUs).\n\n## Method\n\n"
                 "Every request the gateway served is a row of the results database. A request "

@@ -39,7 +39,9 @@ void lm_samples_free(lm_samples *s); /* NULL is a harmless no-op */
 size_t lm_samples_failed(const lm_samples *s);
 
 typedef struct {
-    const char *source; /* "run" (lumos run: group, runs, warm-up, seed known) or "serve" */
+    const char *source;     /* "run" (lumos run --direct: group, runs, warm-up, seed known),
+                               "experiment" (lumos run SPEC) or "serve" */
+    const char *experiment; /* the experiment's name, or NULL */
     const char *group;
     int runs, warmup;
     unsigned long long seed;
@@ -63,10 +65,12 @@ typedef struct {
 typedef struct {
     lm_run_info info;
     lm_samples samples;
-    int from_run;    /* the database is lumos run's (it has run.* meta) */
-    size_t unrouted; /* requests that reached no service (a gateway's 404) */
+    int from_run;       /* the database is lumos run's (it has run.* meta) */
+    size_t unrouted;    /* requests that reached no service (a gateway's 404) */
+    size_t other_loads; /* an experiment's requests of cells other than closed loops of one */
     char group[8], storage[16], data_dir[2048], artifacts[2048];
     char host_name[256], host_kernel[256], host_arch[64];
+    char experiment[256];
     char **functions, **runtimes;
 } lm_report_data;
 

@@ -107,13 +107,12 @@ int lm_results_check_cell(lm_results *r, int64_t id, int want_cold, int64_t *row
                           int64_t *mismatched, char *err) {
     *rows = *mismatched = 0;
     if (want_cold == 0 || want_cold == 1) {
-        const char *sql = want_cold
-                              ? "UPDATE requests SET excluded = 'warm in a cold cell'"
-                                " WHERE cell_id = ?1 AND excluded IS NULL AND cold IS NOT 1"
-                                " AND instance_id IS NOT NULL"
-                              : "UPDATE requests SET excluded = 'cold in a warm cell'"
-                                " WHERE cell_id = ?1 AND excluded IS NULL AND cold IS NOT 0"
-                                " AND instance_id IS NOT NULL";
+        const char *sql = want_cold ? "UPDATE requests SET excluded = 'warm in a cold cell'"
+                                      " WHERE cell_id = ?1 AND excluded IS NULL AND cold IS NOT 1"
+                                      " AND instance_id IS NOT NULL"
+                                    : "UPDATE requests SET excluded = 'cold in a warm cell'"
+                                      " WHERE cell_id = ?1 AND excluded IS NULL AND cold IS NOT 0"
+                                      " AND instance_id IS NOT NULL";
         if (run(r, sql, id, mismatched, "checking a cell's start types", err) != LM_OK)
             return LM_ERR;
     }

@@ -96,9 +96,11 @@ int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, v
              " %s, q.mem_peak_bytes, q.error, s.function, s.runtime, i.placement_ms,"
              " i.cold_start_ms, %s"
              " FROM requests q LEFT JOIN services s ON s.id = q.service_id"
-             " LEFT JOIN instances i ON i.id = q.instance_id ORDER BY q.id",
+             " LEFT JOIN instances i ON i.id = q.instance_id%s ORDER BY q.id",
              r->version >= 2 ? "q.cpu_ns" : "q.cpu_user_ns + q.cpu_system_ns",
-             r->version >= 3 ? "q.cell_id, q.excluded" : "NULL, NULL");
+             r->version >= 3 ? "q.cell_id, q.excluded, c.payload, c.load, c.concurrency"
+                             : "NULL, NULL, NULL, NULL, NULL",
+             r->version >= 3 ? " LEFT JOIN cells c ON c.id = q.cell_id" : "");
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
         return lm_errf(err, "results database %s: reading requests failed (%s)", r->path,
@@ -145,6 +147,9 @@ int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, v
         v.cold_start_ms = col_dbl(st, 32);
         q->cell_id = col_i64(st, 33);
         q->excluded = col_txt(st, 34);
+        v.cell_payload = col_txt(st, 35);
+        v.cell_load = col_txt(st, 36);
+        v.cell_concurrency = col_i64(st, 37);
         if (fn(arg, &v) != LM_OK) {
             sqlite3_finalize(st);
             return LM_ERR;

@@ -306,6 +306,11 @@ typedef struct {
     lm_results_request q;
     const char *function, *runtime;
     double placement_ms, cold_start_ms;
+    /* Its experiment cell's payload ("group:s"), load ("closed", "open",
+     * "trace") and concurrency (closed loops; LM_RESULTS_NULL otherwise);
+     * NULL / LM_RESULTS_NULL outside a cell. */
+    const char *cell_payload, *cell_load;
+    int64_t cell_concurrency;
 } lm_results_request_view;
 
 /* Called for each request; return LM_OK to go on, LM_ERR to stop. */
