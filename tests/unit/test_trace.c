@@ -116,9 +116,8 @@ static void test_header_errors(void **state) {
     parse_err("# lumos-trace 1 mode=open concurrency=4\n",
               "t.csv:1: concurrency: only a mode=closed trace has clients (remove it, or use "
               "mode=closed)");
-    parse_err("# lumos-trace 1 mode=open\n",
-              "t.csv: no column line after the header (want "
-              "offset_us,function,runtime,payload,start)");
+    parse_err("# lumos-trace 1 mode=open\n", "t.csv: no column line after the header (want "
+                                             "offset_us,function,runtime,payload,start)");
 }
 
 static void test_column_errors(void **state) {
@@ -137,7 +136,8 @@ static void test_column_errors(void **state) {
     parse_err(HEAD "0,noop,,group:s,any\n\n1,noop,,group:s,any\n",
               "t.csv:4: an empty line (a row has 5 fields)");
     parse_err(HEAD "0,\"noop,,group:s,any\n", "t.csv:3: unterminated quote in field 2");
-    parse_err(HEAD "0,\"noop\"x,,group:s,any\n", "t.csv:3: text after the closing quote of field 2");
+    parse_err(HEAD "0,\"noop\"x,,group:s,any\n",
+              "t.csv:3: text after the closing quote of field 2");
     parse_err(HEAD "0,no\"op,,group:s,any\n",
               "t.csv:3: a quote inside unquoted field 2 (quote the whole field and double the "
               "quote)");
@@ -354,11 +354,11 @@ static void test_save(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_file),   cmocka_unit_test(test_header_errors),
+        cmocka_unit_test(test_good_file),     cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_column_errors), cmocka_unit_test(test_row_errors),
-        cmocka_unit_test(test_empty_file),  cmocka_unit_test(test_body_files),
-        cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_sort_is_stable),
-        cmocka_unit_test(test_stats),       cmocka_unit_test(test_save),
+        cmocka_unit_test(test_empty_file),    cmocka_unit_test(test_body_files),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_sort_is_stable),
+        cmocka_unit_test(test_stats),         cmocka_unit_test(test_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,7 +134,7 @@ static void check_counts(const files *f, size_t nf, int minutes, const lm_azure_
     size_t span = (size_t)(to - from + 1);
     uint64_t *got = calloc(r.nfns * span, sizeof(*got));
     double len = 60e6 / o->speedup;
-#define START(i) ((int64_t)floor((double)(i) * 60e6 / o->speedup))
+#define START(i) ((int64_t)floor((double)(i)*60e6 / o->speedup))
     for (size_t i = 0; i < r.trace->nrows; i++) {
         long k = fn_of(&r, &r.trace->rows[i]);
         assert_true(k >= 0);
@@ -178,8 +178,8 @@ static void test_2019_counts_exact(void **state) {
     files f = synth2019(24, 1440, 3);
     lm_azure_opts o;
     lm_azure_defaults(&o);
-    o.groups[0] = "xs", o.groups[1] = "s", o.groups[2] = "1", o.groups[3] = "2",
-    o.groups[4] = "3", o.ngroups = 5;
+    o.groups[0] = "xs", o.groups[1] = "s", o.groups[2] = "1", o.groups[3] = "2", o.groups[4] = "3",
+    o.ngroups = 5;
     check_counts(&f, 24, 1440, &o);
     o.minute_from = 100, o.minute_to = 220;
     check_counts(&f, 24, 1440, &o);
@@ -388,9 +388,9 @@ static void test_2019_mapping_rule(void **state) {
     lm_azure_defaults(&o);
     lm_azure_result r;
     ok2019(inv, dur, &o, &r);
-    static const char *const order[] = {"fibonacci",          "prime-numbers",   "audio-generation",
-                                        "decrypt-message",    "encrypt-message", "language-detection",
-                                        "fuzzy-search",       "mandelbrot-bitmap"};
+    static const char *const order[] = {"fibonacci",       "prime-numbers",    "audio-generation",
+                                        "decrypt-message", "encrypt-message",  "language-detection",
+                                        "fuzzy-search",    "mandelbrot-bitmap"};
     assert_int_equal(r.nfns, 16);
     for (size_t k = 0; k < 16; k++) {
         /* Rank k is the function with the k+1-th shortest mean: f15 first. */
@@ -513,8 +513,9 @@ static void test_2019_bad_files(void **state) {
             "--groups: unknown payload group 'big' (groups: xs, s, 1, 2, 3; see docs/data.md)");
     lm_azure_defaults(&o);
     o.thin_ppm = 1;
-    err2019(INV_HEAD "o,a,f,http,1,2,3\n", NULL, &o, "inv.csv: thinning left no invocations "
-                                                      "(raise --thin)");
+    err2019(INV_HEAD "o,a,f,http,1,2,3\n", NULL, &o,
+            "inv.csv: thinning left no invocations "
+            "(raise --thin)");
 }
 
 #define H21 "app,func,end_timestamp,duration\n"
@@ -617,11 +618,11 @@ static void test_synth(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_2019_counts_exact), cmocka_unit_test(test_2019_iat_ks),
+        cmocka_unit_test(test_2019_counts_exact),  cmocka_unit_test(test_2019_iat_ks),
         cmocka_unit_test(test_2019_iat_ks_pooled), cmocka_unit_test(test_2019_seed),
-        cmocka_unit_test(test_2019_mapping_rule), cmocka_unit_test(test_2019_unmapped),
-        cmocka_unit_test(test_2019_bad_files),    cmocka_unit_test(test_2021_order),
-        cmocka_unit_test(test_2021_bad_files),    cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_2019_mapping_rule),  cmocka_unit_test(test_2019_unmapped),
+        cmocka_unit_test(test_2019_bad_files),     cmocka_unit_test(test_2021_order),
+        cmocka_unit_test(test_2021_bad_files),     cmocka_unit_test(test_synth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -444,10 +444,14 @@ static void test_bad_parameters(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_poisson_ks),         cmocka_unit_test(test_long_run_rates),
-        cmocka_unit_test(test_bursts),             cmocka_unit_test(test_ramp_and_step),
-        cmocka_unit_test(test_delayed_and_closed), cmocka_unit_test(test_mix),
-        cmocka_unit_test(test_same_seed_same_bytes), cmocka_unit_test(test_header),
+        cmocka_unit_test(test_poisson_ks),
+        cmocka_unit_test(test_long_run_rates),
+        cmocka_unit_test(test_bursts),
+        cmocka_unit_test(test_ramp_and_step),
+        cmocka_unit_test(test_delayed_and_closed),
+        cmocka_unit_test(test_mix),
+        cmocka_unit_test(test_same_seed_same_bytes),
+        cmocka_unit_test(test_header),
         cmocka_unit_test(test_bad_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
