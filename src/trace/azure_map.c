@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "trace/internal.h"
+#include "util/csv.h"
 
 /* The eight benchmark functions by typical duration, shortest first: the
  * order of their warm medians natively with payload group s (docs/trace.md
@@ -221,6 +222,11 @@ void lm_azure_result_free(lm_azure_result *r) {
     memset(r, 0, sizeof(*r));
 }
 
+static void field(FILE *out, const char *s) {
+    lm_csv_field(out, s, strlen(s), 0);
+    fputc(',', out);
+}
+
 int lm_azure_write_map(FILE *out, const lm_azure_result *r) {
     fputs("rank,owner,app,function,trigger,invocations,rows,mean_duration_ms,lumos_function,"
           "payload\n",
@@ -229,8 +235,12 @@ int lm_azure_write_map(FILE *out, const lm_azure_result *r) {
         const lm_azure_fn *p = &r->fns[i];
         char m[40] = "";
         if (p->mean_ms >= 0) lm__fmt_num(m, sizeof(m), p->mean_ms);
-        fprintf(out, "%zu,%s,%s,%s,%s,%llu,%llu,%s,%s,group:%s\n", p->rank, p->owner, p->app,
-                p->function, p->trigger, (unsigned long long)p->invocations,
+        fprintf(out, "%zu,", p->rank);
+        field(out, p->owner);
+        field(out, p->app);
+        field(out, p->function);
+        field(out, p->trigger);
+        fprintf(out, "%llu,%llu,%s,%s,group:%s\n", (unsigned long long)p->invocations,
                 (unsigned long long)p->rows, m, p->target, p->group);
     }
     return ferror(out) ? LM_ERR : LM_OK;
