@@ -156,7 +156,7 @@ int64_t lm__minute_start_us(uint64_t i, double speedup) {
 }
 
 int lm__azure_keys(lm_trace *t, const char *source, const char *input, const lm_azure_opts *o,
-                   int from, int to, size_t nfns, char *err) {
+                   int from, int to, size_t nfns, int by_duration, char *err) {
     static const char *const iat[] = {"exponential", "uniform", "equidistant"};
     char b[64], in[256];
     size_t k = 0;
@@ -180,6 +180,7 @@ int lm__azure_keys(lm_trace *t, const char *source, const char *input, const lm_
     }
     snprintf(b, sizeof(b), "%zu", nfns);
     rc |= lm_trace_set_key(t, "functions", b, err);
+    rc |= lm_trace_set_key(t, "rank_by", by_duration ? "duration" : "invocations", err);
     return rc ? LM_ERR : LM_OK;
 }
 
