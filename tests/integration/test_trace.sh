@@ -41,7 +41,7 @@ contains "$ERR" "--on-s is not a parameter of pattern poisson"
 expect_exit 2 "$LUMOS" trace gen --pattern poisson -o "$TMP/x.csv" --rate fast
 contains "$ERR" "--rate: 'fast' is not a number"
 expect_exit 2 "$LUMOS" trace gen --pattern poisson
-contains "$ERR" "gen needs -o FILE"
+contains "$ERR" "lumos trace gen: needs -o FILE"
 expect_exit 1 "$LUMOS" trace gen --pattern poisson --rate -5 -o "$TMP/x.csv"
 contains "$ERR" "lumos: trace gen: --rate: -5 is negative (a rate is requests per second, >= 0)"
 expect_exit 1 "$LUMOS" trace gen --pattern constant --function fibonaci -o "$TMP/x.csv"
