@@ -132,6 +132,7 @@ fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
 	tests/fuzz/run_service_config $(FUZZ_SECONDS)
 	tests/fuzz/run_spec $(FUZZ_SECONDS)
+	tests/fuzz/run_trace $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 
 format:

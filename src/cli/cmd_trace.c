@@ -123,9 +123,9 @@ static int gen_option(lm_trace_gen_opts *o, int c, const char *name, const char 
         num |= c == numeric[i];
     int count = c == 's' || c == 11 || c == 12 || c == 13;
     if (num && parse_double(arg, &v) != 0)
-        return lm_cli_usage("trace", "--%s: '%s' is not a number", name, arg);
+        return lm_cli_usage("trace gen", "--%s: '%s' is not a number", name, arg);
     if (count && lm_cli_parse_count(arg, &n) != 0)
-        return lm_cli_usage("trace", "--%s: '%s' is not a whole number >= 0", name, arg);
+        return lm_cli_usage("trace gen", "--%s: '%s' is not a whole number >= 0", name, arg);
     switch (c) {
     case 'p': o->pattern = arg; break;
     case 'r': o->rate_rps = v; break;
@@ -135,12 +135,13 @@ static int gen_option(lm_trace_gen_opts *o, int c, const char *name, const char 
     case 2: o->off_s = v; break;
     case 3:
         if (parse_list(arg, rates, LM_TRACE_MAX_STEPS, nrates) != 0)
-            return lm_cli_usage("trace", "--rates: '%s' is not a list of numbers R1,R2,...", arg);
+            return lm_cli_usage("trace gen", "--rates: '%s' is not a list of numbers R1,R2,...",
+                                arg);
         break;
     case 4: {
         size_t k;
         if (parse_list(arg, o->sojourn_s, 2, &k) != 0 || k != 2)
-            return lm_cli_usage("trace", "--sojourn-s: '%s' is not two numbers T0,T1", arg);
+            return lm_cli_usage("trace gen", "--sojourn-s: '%s' is not two numbers T0,T1", arg);
         break;
     }
     case 5: o->from_rps = v; break;
@@ -152,13 +153,14 @@ static int gen_option(lm_trace_gen_opts *o, int c, const char *name, const char 
         else if (strcmp(arg, "constant") == 0)
             o->arrivals = LM_ARRIVALS_CONSTANT;
         else
-            return lm_cli_usage("trace", "--arrivals: '%s' is neither poisson nor constant", arg);
+            return lm_cli_usage("trace gen", "--arrivals: '%s' is neither poisson nor constant",
+                                arg);
         break;
     case 9: o->idle_timeout_s = v; break;
     case 10: o->margin_s = v; break;
     case 11: o->count = (uint64_t)n; break;
     case 12:
-        if (n > 100000) return lm_cli_usage("trace", "--clients: at most 100000");
+        if (n > 100000) return lm_cli_usage("trace gen", "--clients: at most 100000");
         o->clients = (int)n;
         break;
     case 13: o->requests = (uint64_t)n; break;
@@ -168,7 +170,7 @@ static int gen_option(lm_trace_gen_opts *o, int c, const char *name, const char 
     case 17: o->payload = arg; break;
     case 18:
         if (lm_trace_parse_start(arg, &o->start, err) != LM_OK)
-            return lm_cli_usage("trace", "--start: %s", err);
+            return lm_cli_usage("trace gen", "--start: %s", err);
         break;
     }
     return 0;
@@ -199,7 +201,7 @@ static int trace_gen(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:", gen_opts, &idx)) != -1) {
         if (c == '?' || c == ':')
-            return lm_cli_usage("trace", "gen: unknown option or missing value '%s'",
+            return lm_cli_usage("trace gen", "unknown option or missing value '%s'",
                                 argv[optind - 1]);
         if (c == 'o') {
             out = optarg;
@@ -212,18 +214,19 @@ static int trace_gen(int argc, char **argv) {
         int rc = gen_option(&o, c, gen_opts[i].name, optarg, rates, &nrates);
         if (rc) return rc;
     }
-    if (optind < argc) return lm_cli_usage("trace", "gen: unexpected argument '%s'", argv[optind]);
-    if (!out) return lm_cli_usage("trace", "gen needs -o FILE (- for stdout)");
+    if (optind < argc) return lm_cli_usage("trace gen", "unexpected argument '%s'", argv[optind]);
+    if (!out) return lm_cli_usage("trace gen", "needs -o FILE (- for stdout)");
     for (size_t i = 0; i < ngiven; i++)
         if (o.mix && strcmp(given[i], "function") == 0)
-            return lm_cli_usage("trace", "give --mix or --function, not both");
+            return lm_cli_usage("trace gen", "give --mix or --function, not both");
     for (size_t i = 0; i < ngiven; i++)
         if (!lm_trace_gen_uses(o.pattern, given[i]))
-            return lm_cli_usage("trace", "--%s is not a parameter of pattern %s", given[i],
+            return lm_cli_usage("trace gen", "--%s is not a parameter of pattern %s", given[i],
                                 o.pattern);
     if (nrates) {
         if (strcmp(o.pattern, "mmpp") == 0) {
-            if (nrates != 2) return lm_cli_usage("trace", "--rates: mmpp takes two rates R0,R1");
+            if (nrates != 2)
+                return lm_cli_usage("trace gen", "--rates: mmpp takes two rates R0,R1");
             memcpy(o.mmpp_rate_rps, rates, sizeof(o.mmpp_rate_rps));
         } else {
             memcpy(o.steps_rps, rates, nrates * sizeof(*rates));
@@ -310,7 +313,7 @@ static void print_stats(const char *path, const lm_trace *t, const lm_trace_stat
 }
 
 static int trace_inspect(int argc, char **argv, int full) {
-    const char *cmd = full ? "stats" : "check";
+    const char *cmd = full ? "trace stats" : "trace check";
     if (lm_cli_wants_help(argc, argv)) return fputs(full ? stats_help : check_help, stdout), 0;
     const char *path = NULL;
     int json = 0;
@@ -318,20 +321,20 @@ static int trace_inspect(int argc, char **argv, int full) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (argv[i][0] == '-' && argv[i][1])
-            return lm_cli_usage("trace", "%s: unknown option '%s'", cmd, argv[i]);
+            return lm_cli_usage(cmd, "unknown option '%s'", argv[i]);
         else if (path)
-            return lm_cli_usage("trace", "%s: unexpected argument '%s'", cmd, argv[i]);
+            return lm_cli_usage(cmd, "unexpected argument '%s'", argv[i]);
         else
             path = argv[i];
     }
-    if (!path) return lm_cli_usage("trace", "%s needs a trace file", cmd);
+    if (!path) return lm_cli_usage(cmd, "needs a trace file");
     char err[LM_ERRLEN];
     lm_trace *t;
-    if (lm_trace_read(path, &t, err) != LM_OK) return lm_cli_fail("trace %s: %s", cmd, err);
+    if (lm_trace_read(path, &t, err) != LM_OK) return lm_cli_fail("%s: %s", cmd, err);
     lm_trace_stats s;
     int rc = 0;
     if (lm_trace_stats_of(t, &s, err) != LM_OK) {
-        rc = lm_cli_fail("trace %s: %s", cmd, err);
+        rc = lm_cli_fail("%s: %s", cmd, err);
     } else if (json) {
         print_stats_json(path, t, &s, full);
     } else if (full) {

@@ -100,37 +100,38 @@ static const struct option azure_opts[] = {{"durations", required_argument, 0, '
 
 static int azure_option(lm_azure_opts *o, int c, char *arg, int y2019, const char **dur,
                         const char **map, const char **out) {
+    const char *cmd = y2019 ? "trace azure2019" : "trace azure2021";
     long long n;
     char err[LM_ERRLEN], *end;
     switch (c) {
     case 'D':
-        if (!y2019) return lm_cli_usage("trace", "--durations is for azure2019 only");
+        if (!y2019) return lm_cli_usage(cmd, "--durations is for azure2019 only");
         *dur = arg;
         break;
     case 'm':
         if (sscanf(arg, "%d-%d", &o->minute_from, &o->minute_to) != 2 || strchr(arg, ' '))
-            return lm_cli_usage("trace", "--minutes: '%s' is not A-B", arg);
+            return lm_cli_usage(cmd, "--minutes: '%s' is not A-B", arg);
         if (o->minute_from < 1 || o->minute_to < o->minute_from)
-            return lm_cli_usage("trace", "--minutes: %s: want 1 <= A <= B", arg);
+            return lm_cli_usage(cmd, "--minutes: %s: want 1 <= A <= B", arg);
         break;
     case 'k':
         if (lm_cli_parse_count(arg, &n) || n < 1)
-            return lm_cli_usage("trace", "--top: '%s' is not a whole number >= 1", arg);
+            return lm_cli_usage(cmd, "--top: '%s' is not a whole number >= 1", arg);
         o->top = (size_t)n;
         break;
     case 'x':
         o->speedup = strtod(arg, &end);
-        if (!*arg || *end) return lm_cli_usage("trace", "--speedup: '%s' is not a number", arg);
+        if (!*arg || *end) return lm_cli_usage(cmd, "--speedup: '%s' is not a number", arg);
         break;
     case 't':
         if (parse_thin(arg, &o->thin_ppm))
-            return lm_cli_usage("trace",
+            return lm_cli_usage(cmd,
                                 "--thin: '%s' is not a fraction 0 < P <= 1 with at most 6 "
                                 "decimals",
                                 arg);
         break;
     case 'i':
-        if (!y2019) return lm_cli_usage("trace", "--iat is for azure2019 only");
+        if (!y2019) return lm_cli_usage(cmd, "--iat is for azure2019 only");
         if (strcmp(arg, "exponential") == 0)
             o->iat = LM_IAT_EXPONENTIAL;
         else if (strcmp(arg, "uniform") == 0)
@@ -138,34 +139,33 @@ static int azure_option(lm_azure_opts *o, int c, char *arg, int y2019, const cha
         else if (strcmp(arg, "equidistant") == 0)
             o->iat = LM_IAT_EQUIDISTANT;
         else
-            return lm_cli_usage("trace", "--iat: '%s' is not exponential, uniform or equidistant",
-                                arg);
+            return lm_cli_usage(cmd, "--iat: '%s' is not exponential, uniform or equidistant", arg);
         break;
     case 's':
-        if (!y2019) return lm_cli_usage("trace", "--seed is for azure2019 only");
+        if (!y2019) return lm_cli_usage(cmd, "--seed is for azure2019 only");
         if (lm_cli_parse_count(arg, &n))
-            return lm_cli_usage("trace", "--seed: '%s' is not a whole number >= 0", arg);
+            return lm_cli_usage(cmd, "--seed: '%s' is not a whole number >= 0", arg);
         o->seed = (uint64_t)n;
         break;
     case 'f':
         if (split_list(arg, o->targets, LM_AZURE_MAX_TARGETS, &o->ntargets))
-            return lm_cli_usage("trace", "--functions: 1 to %d names, comma-separated",
+            return lm_cli_usage(cmd, "--functions: 1 to %d names, comma-separated",
                                 LM_AZURE_MAX_TARGETS);
         break;
     case 'g':
         if (split_list(arg, o->groups, LM_AZURE_MAX_GROUPS, &o->ngroups))
-            return lm_cli_usage("trace", "--groups: 1 to %d names, comma-separated",
+            return lm_cli_usage(cmd, "--groups: 1 to %d names, comma-separated",
                                 LM_AZURE_MAX_GROUPS);
         break;
     case 'r': o->runtime = arg; break;
     case 'S':
         if (lm_trace_parse_start(arg, &o->start, err) != LM_OK)
-            return lm_cli_usage("trace", "--start: %s", err);
+            return lm_cli_usage(cmd, "--start: %s", err);
         break;
     case 'u': o->skip_unmapped = 1; break;
     case 'M': *map = arg; break;
     case 'o': *out = arg; break;
-    default: return lm_cli_usage("trace", "unknown option or missing value '%s'", arg);
+    default: return lm_cli_usage(cmd, "unknown option or missing value '%s'", arg);
     }
     return 0;
 }
@@ -192,9 +192,8 @@ static int azure(int argc, char **argv, int y2019) {
                               &map, &out);
         if (rc) return rc;
     }
-    if (optind != argc - 1)
-        return lm_cli_usage("trace", "%s needs one input file", y2019 ? "azure2019" : "azure2021");
-    if (!out) return lm_cli_usage("trace", "%s needs -o FILE (- for stdout)", cmd + 6);
+    if (optind != argc - 1) return lm_cli_usage(cmd, "needs one input file");
+    if (!out) return lm_cli_usage(cmd, "needs -o FILE (- for stdout)");
     const char *in = argv[optind];
     char err[LM_ERRLEN];
     FILE *fi = open_in(in, err), *fd = NULL;
@@ -227,7 +226,7 @@ static int synth(int argc, char **argv) {
     }
     int y2019 = strcmp(argv[1], "azure2019") == 0;
     if (!y2019 && strcmp(argv[1], "azure2021") != 0)
-        return lm_cli_usage("trace", "synth: '%s' is neither azure2019 nor azure2021", argv[1]);
+        return lm_cli_usage("trace synth", "'%s' is neither azure2019 nor azure2021", argv[1]);
     static const struct option opts[] = {
         {"seed", required_argument, 0, 's'},    {"functions", required_argument, 0, 'f'},
         {"minutes", required_argument, 0, 'm'}, {"duration", required_argument, 0, 'd'},
@@ -242,29 +241,29 @@ static int synth(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc - 1, argv + 1, "o:", opts, NULL)) != -1) {
         if ((c == 'm' && !y2019) || (c == 'd' && y2019))
-            return lm_cli_usage("trace", "synth %s: --%s is for the other format", argv[1],
+            return lm_cli_usage("trace synth", "%s: --%s is for the other format", argv[1],
                                 c == 'm' ? "minutes" : "duration");
         switch (c) {
         case 'o': out = optarg; break;
         case 'd':
             o.duration_s = strtod(optarg, &end);
             if (*end || !*optarg)
-                return lm_cli_usage("trace", "--duration: '%s' is not a number", optarg);
+                return lm_cli_usage("trace synth", "--duration: '%s' is not a number", optarg);
             break;
         case 's':
         case 'f':
         case 'm':
             if (lm_cli_parse_count(optarg, &n))
-                return lm_cli_usage("trace", "'%s' is not a whole number >= 0", optarg);
+                return lm_cli_usage("trace synth", "'%s' is not a whole number >= 0", optarg);
             if (c == 's') o.seed = (uint64_t)n;
             if (c == 'f') o.functions = (size_t)n;
             if (c == 'm') o.minutes = n > 100000 ? 100000 : (int)n;
             break;
-        default: return lm_cli_usage("trace", "synth: unknown option '%s'", argv[optind]);
+        default: return lm_cli_usage("trace synth", "unknown option '%s'", argv[optind]);
         }
     }
-    if (optind != argc - 1) return lm_cli_usage("trace", "synth: unexpected argument");
-    if (!out) return lm_cli_usage("trace", "synth needs -o %s", y2019 ? "DIR" : "FILE");
+    if (optind != argc - 1) return lm_cli_usage("trace synth", "unexpected argument");
+    if (!out) return lm_cli_usage("trace synth", "needs -o %s", y2019 ? "DIR" : "FILE");
     int rc;
     if (y2019) {
         char inv[4096], dur[4096];

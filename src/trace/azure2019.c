@@ -325,7 +325,8 @@ int lm_azure2019(FILE *inv, const char *inv_name, FILE *dur, const char *dur_nam
         goto done;
     }
     const char *base = strrchr(inv_name, '/');
-    if (lm__azure_keys(t, "azure2019", base ? base + 1 : inv_name, &o, from, to, n, err) != LM_OK ||
+    if (lm__azure_keys(t, "azure2019", base ? base + 1 : inv_name, &o, from, to, n, dur != NULL,
+                       err) != LM_OK ||
         emit(t, fns, n, &o, from, to, err) != LM_OK)
         goto done;
     if (t->nrows == 0) {

@@ -227,7 +227,7 @@ int lm_azure2021(FILE *in, const char *name, const lm_azure_opts *opts, lm_azure
         goto done;
     }
     const char *base = strrchr(name, '/');
-    if (lm__azure_keys(t, "azure2021", base ? base + 1 : name, &o, from, to, n, err) != LM_OK ||
+    if (lm__azure_keys(t, "azure2021", base ? base + 1 : name, &o, from, to, n, 1, err) != LM_OK ||
         emit(t, &rd, nread, fns, n, &o, (double)(from - 1) * 60, err) != LM_OK)
         goto done;
     if (t->nrows == 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "trace/internal.h"
+#include "util/csv.h"
 
 /* The eight benchmark functions by typical duration, shortest first: the
  * order of their warm medians natively with payload group s (docs/trace.md
@@ -155,7 +156,7 @@ int64_t lm__minute_start_us(uint64_t i, double speedup) {
 }
 
 int lm__azure_keys(lm_trace *t, const char *source, const char *input, const lm_azure_opts *o,
-                   int from, int to, size_t nfns, char *err) {
+                   int from, int to, size_t nfns, int by_duration, char *err) {
     static const char *const iat[] = {"exponential", "uniform", "equidistant"};
     char b[64], in[256];
     size_t k = 0;
@@ -179,6 +180,7 @@ int lm__azure_keys(lm_trace *t, const char *source, const char *input, const lm_
     }
     snprintf(b, sizeof(b), "%zu", nfns);
     rc |= lm_trace_set_key(t, "functions", b, err);
+    rc |= lm_trace_set_key(t, "rank_by", by_duration ? "duration" : "invocations", err);
     return rc ? LM_ERR : LM_OK;
 }
 
@@ -221,6 +223,11 @@ void lm_azure_result_free(lm_azure_result *r) {
     memset(r, 0, sizeof(*r));
 }
 
+static void field(FILE *out, const char *s) {
+    lm_csv_field(out, s, strlen(s), 0);
+    fputc(',', out);
+}
+
 int lm_azure_write_map(FILE *out, const lm_azure_result *r) {
     fputs("rank,owner,app,function,trigger,invocations,rows,mean_duration_ms,lumos_function,"
           "payload\n",
@@ -229,8 +236,12 @@ int lm_azure_write_map(FILE *out, const lm_azure_result *r) {
         const lm_azure_fn *p = &r->fns[i];
         char m[40] = "";
         if (p->mean_ms >= 0) lm__fmt_num(m, sizeof(m), p->mean_ms);
-        fprintf(out, "%zu,%s,%s,%s,%s,%llu,%llu,%s,%s,group:%s\n", p->rank, p->owner, p->app,
-                p->function, p->trigger, (unsigned long long)p->invocations,
+        fprintf(out, "%zu,", p->rank);
+        field(out, p->owner);
+        field(out, p->app);
+        field(out, p->function);
+        field(out, p->trigger);
+        fprintf(out, "%llu,%llu,%s,%s,group:%s\n", (unsigned long long)p->invocations,
                 (unsigned long long)p->rows, m, p->target, p->group);
     }
     return ferror(out) ? LM_ERR : LM_OK;

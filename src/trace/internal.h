@@ -134,9 +134,10 @@ uint64_t lm__thin_keep(uint32_t ppm, uint64_t before, uint64_t after);
 /* The scaled start of window minute i, in microseconds: floor(i 60 10^6 /
  * speedup). */
 int64_t lm__minute_start_us(uint64_t i, double speedup);
-/* Sets the header keys of a replayed trace (source, input, the scaling). */
+/* Sets the header keys of a replayed trace (source, input, the scaling,
+ * how functions were ranked). */
 int lm__azure_keys(lm_trace *t, const char *source, const char *input, const lm_azure_opts *o,
-                   int from, int to, size_t nfns, char *err);
+                   int from, int to, size_t nfns, int by_duration, char *err);
 /* Moves fns (by rank) and t into out; frees fns' private parts. */
 int lm__azure_finish(lm_azure_result *out, lm__azfn **fns, size_t n, size_t skipped, lm_trace *t,
                      char *err);
