@@ -5,7 +5,6 @@
  * start types checked against the cell's. */
 #include "experiment/internal.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "data/dataset.h"
 #include "load/load.h"
 #include "proto/clock.h"
+#include "trace/gen.h"
 #include "trace/trace.h"
 
 /* The requests of one load run, and what they point at. */
@@ -64,22 +64,21 @@ static int same_requests(const lm__exp_ctx *x, const lm_exp_cell *c, size_t n, b
     return LM_OK;
 }
 
-/* Open loop at rate_rps for duration_s: constant spacing, or exponential
- * inter-arrival times drawn by inverse CDF from the spec's seed and the
- * cell's id (the same schedule on every run). */
-static int open_schedule(const lm__exp_ctx *x, const lm_exp_cell *c, batch *b, char *err) {
-    const lm_exp_load *l = c->load;
-    size_t n = (size_t)llround(l->rate_rps * l->duration_s);
-    if (n == 0) n = 1;
-    if (same_requests(x, c, n, b, err) != LM_OK) return LM_ERR;
-    lm_rng rng = {(uint64_t)x->spec->seed * 1000003u + (uint64_t)c->id};
-    double t = 0;
-    for (size_t i = 0; i < n; i++) {
-        b->reqs[i].offset_ns = (uint64_t)llround(t * 1e9);
-        double u = ((double)(lm_rng_next(&rng) >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
-        t += l->poisson ? -log(u) / l->rate_rps : 1.0 / l->rate_rps;
-    }
-    return LM_OK;
+/* Open loop at rate_rps for duration_s: the trace generator's poisson or
+ * constant pattern (docs/trace.md) for the cell's function, runtime and
+ * payload, seeded by the spec's seed and the cell's id, so every run (and
+ * a resumed one) sends the same schedule. */
+static int open_trace(const lm__exp_ctx *x, const lm_exp_cell *c, lm_trace **t, char *err) {
+    lm_trace_gen_opts g;
+    lm_trace_gen_defaults(&g);
+    g.pattern = c->load->poisson ? "poisson" : "constant";
+    g.seed = (uint64_t)x->spec->seed * 1000003u + (uint64_t)c->id;
+    g.rate_rps = c->load->rate_rps;
+    g.duration_s = c->load->duration_s;
+    g.function = c->function;
+    g.runtime = c->runtime;
+    g.payload = c->payload;
+    return lm_trace_gen(&g, t, err);
 }
 
 /* A trace's rows, each with its function, runtime, payload and start. */
@@ -172,8 +171,7 @@ static int put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *st
             row.concurrency = l->concurrency;
             row.planned_requests = l->requests;
         } else if (l->kind == LM_EXP_OPEN) {
-            row.rate_rps = l->rate_rps;
-            row.planned_requests = llround(l->rate_rps * l->duration_s);
+            row.rate_rps = l->rate_rps; /* planned_requests: its schedule's, below */
         }
         row.repetition = c->repetition;
         row.started_ns = (int64_t)lm_now_ns();
@@ -182,6 +180,15 @@ static int put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *st
     }
     if (lm_results_put_cell(x->db, &row, err) != LM_OK) return LM_ERR;
     return lm_results_flush(x->db, err);
+}
+
+/* The requests an open-loop cell sends: as many as its schedule has. */
+static int put_planned(const lm__exp_ctx *x, const lm_exp_cell *c, int64_t n, char *err) {
+    lm_results_cell row;
+    lm_results_cell_init(&row);
+    row.id = c->id;
+    row.planned_requests = n;
+    return lm_results_put_cell(x->db, &row, err);
 }
 
 int lm__exp_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcome *o, char *err) {
@@ -212,9 +219,13 @@ int lm__exp_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcom
             if (rc == LM_OK) rc = drive(x, &b, LM_LOAD_CLOSED, clients, headers, 1, o, err);
             batch_free(&b);
         }
-        if (rc == LM_OK)
-            rc = l->kind == LM_EXP_CLOSED ? same_requests(x, c, (size_t)l->requests, &b, err)
-                                          : open_schedule(x, c, &b, err);
+        if (rc == LM_OK && l->kind == LM_EXP_CLOSED)
+            rc = same_requests(x, c, (size_t)l->requests, &b, err);
+        if (rc == LM_OK && l->kind == LM_EXP_OPEN) {
+            rc = open_trace(x, c, &t, err);
+            if (rc == LM_OK) rc = trace_requests(x, t, &b, err);
+            if (rc == LM_OK) rc = put_planned(x, c, (int64_t)t->nrows, err);
+        }
         if (rc == LM_OK)
             rc = drive(x, &b, l->kind == LM_EXP_CLOSED ? LM_LOAD_CLOSED : LM_LOAD_OPEN, clients,
                        headers, 0, o, err);
