@@ -19,6 +19,7 @@ int lm_cmd_run(int argc, char **argv);
 int lm_cmd_exec(int argc, char **argv);
 int lm_cmd_serve(int argc, char **argv);
 int lm_cmd_report(int argc, char **argv);
+int lm_cmd_results(int argc, char **argv);
 
 /* Fills targets[0..max) with the build target of each runtime a report
  * names (NULL for one this Lumos does not know) and points d's info at it;
