@@ -146,7 +146,19 @@ contains "$ERR" "lumos results: $v1 has no table cells (schema version 1): not w
 [[ $(($(wc -l <"$TMP/v1/requests.csv") - 1)) == 8 ]] || fail "schema 1 requests.csv"
 [[ $(sqlite3 "$v1" 'pragma user_version') == 1 ]] || fail "the file was changed"
 
-# 6. Bad inputs.
+# 6. A lumos run file: its warm medians are lumos report's (the same rows,
+# warm-ups left out, the instance's view).
+expect_exit 0 "$LUMOS" run --group xs --runs 5 --warmup 2 --functions fibonacci,prime-numbers \
+  --runtimes native,wasm-aot --out "$TMP/run" --json
+report=$OUT
+expect_exit 0 "$LUMOS" results summary "$TMP/run/results.db" --json
+mine=$(echo "$OUT" | jq -c '[.groups[] | select(.start == "warm") | [.function, .runtime, .n, .median_ms, .excluded, .source]] | sort')
+theirs=$(echo "$report" | jq -c '[.results[] | [.function, .runtime, .warm_ok, .latency_median_ms, 2, "instance"]] | sort')
+[[ $mine == "$theirs" ]] || fail "lumos run file: $mine against lumos report's $theirs"
+[[ $(echo "$OUT" | jq -c '[.ratios.rows[] | .service] | sort') == '["fibonacci@wasm-aot","fibonacci@wasm-aot","prime-numbers@wasm-aot","prime-numbers@wasm-aot"]' ]] ||
+  fail "lumos run file ratios: $(echo "$OUT" | jq -c '.ratios.rows')"
+
+# 7. Bad inputs.
 expect_exit 2 "$LUMOS" results
 contains "$ERR" "usage: lumos results summary DB"
 expect_exit 2 "$LUMOS" results frobnicate

@@ -202,7 +202,7 @@ static json_t *export_json(lm_results_reader *rd, const char *table) {
     char *s = slurp(f);
     fclose(f);
     json_error_t je;
-    json_t *j = json_loads(s, 0, &je);
+    json_t *j = json_loads(s, JSON_ALLOW_NUL, &je);
     if (!j) fail_msg("%s.json does not parse: %s\n%s", table, je.text, s);
     free(s);
     return j;
@@ -263,12 +263,81 @@ static void test_json(void **state) {
     lm_results_reader_close(rd);
 }
 
+/* Appends code point c as UTF-8. */
+static size_t put_utf8(unsigned char *o, uint32_t c) {
+    if (c < 0x80) return o[0] = (unsigned char)c, 1;
+    if (c < 0x800) return o[0] = (unsigned char)(0xC0 | c >> 6), o[1] = 0x80 | (c & 0x3F), 2;
+    if (c < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | c >> 12);
+        o[1] = 0x80 | (c >> 6 & 0x3F);
+        o[2] = 0x80 | (c & 0x3F);
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | c >> 18);
+    o[1] = 0x80 | (c >> 12 & 0x3F);
+    o[2] = 0x80 | (c >> 6 & 0x3F);
+    o[3] = 0x80 | (c & 0x3F);
+    return 4;
+}
+
+/* Property: 600 texts of random bytes and 600 of random code points
+ * (UTF-8, control characters and quotes included): the JSON export always
+ * parses, and every valid text reads back exactly. */
+static void test_json_any_bytes(void **state) {
+    lm_results_close(write_cells());
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO events(t_ns, detail_json) VALUES(?1, ?2)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    uint64_t x = 12345;
+    enum { N = 1200 };
+    static unsigned char texts[N][256];
+    static size_t lens[N];
+    for (int i = 0; i < N; i++) {
+        size_t len = 0, want = (x = x * 6364136223846793005ull + 1442695040888963407ull) >> 58;
+        for (size_t k = 0; k < want; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            if (i % 2) {
+                texts[i][len++] = (unsigned char)(x >> 56);
+            } else {
+                uint32_t c = (uint32_t)(x >> 40) % 0x110000;
+                if (c >= 0xD800 && c <= 0xDFFF) c = '"';
+                if (k % 3 == 0) c %= 0x80; /* plenty of ASCII, controls too */
+                if (c == 0) c = '\\';
+                len += put_utf8(texts[i] + len, c);
+            }
+        }
+        lens[i] = len;
+        sqlite3_bind_int(st, 1, i);
+        sqlite3_bind_text(st, 2, (const char *)texts[i], (int)len, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    char err[LM_ERRLEN];
+    lm_results_reader *rd = lm_results_reader_open(dbpath, err);
+    assert_non_null(rd);
+    json_t *ev = export_json(rd, "events");
+    assert_int_equal(json_array_size(ev), N);
+    for (int i = 0; i < N; i += 2) {
+        json_t *v = json_object_get(json_array_get(ev, (size_t)i), "detail_json");
+        assert_int_equal(json_string_length(v), lens[i]);
+        assert_memory_equal(json_string_value(v), texts[i], lens[i]);
+    }
+    json_decref(ev);
+    lm_results_reader_close(rd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_same_as_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_any_bytes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
