@@ -130,19 +130,25 @@ static int client_left(struct evhttp_connection *conn) {
     return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* A client can leave only while it waits, and one that waits less than
+ * this for its answer has not given up on it: the look (one recv) is for
+ * the requests that took longer. */
+#define LEFT_CHECK_NS 1000000u
+
 static void on_done(void *arg, const lm_pool_outcome *o) {
     pending *p = arg;
     lm_gateway *gw = p->gw;
     /* A client gone unnoticed still gets its answer written (the write
      * fails and evhttp frees the connection), and the row says it left:
      * a look (one recv) only when there is a row to write. */
-    const char *left = gw->results && p->http && client_left(p->conn)
-                           ? "the client closed the connection before the answer"
-                           : NULL;
+    uint64_t now = lm_now_ns();
+    const char *left =
+        gw->results && p->http && now - o->t.ingress > LEFT_CHECK_NS && client_left(p->conn)
+            ? "the client closed the connection before the answer"
+            : NULL;
     const lm_call_result *res = o->res;
     const lm_req_times *t = &o->t;
     const char *error = o->err;
-    uint64_t now = lm_now_ns();
     if (!p->http) {
         record(gw, p->id, p->cell_id, p->svc, o, now,
                error ? error : "the client closed the connection before the answer");
@@ -282,6 +288,33 @@ static void on_services(struct evhttp_request *req, lm_gateway *gw) {
     evbuffer_free(b);
 }
 
+/* POST /results/flush: every row recorded so far is in the file when the
+ * answer comes (an experiment runner asks between its cells). It blocks
+ * the loop for one transaction. */
+static void on_results_flush(struct evhttp_request *req, lm_gateway *gw) {
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        lm_gateway_reply_error(req, 405, "method_not_allowed", "use POST /results/flush");
+        return;
+    }
+    if (!gw->results) {
+        lm_gateway_reply_error(req, 409, "no_results", "this gateway records no results");
+        return;
+    }
+    char err[LM_ERRLEN];
+    if (lm_results_flush(gw->results, err) != LM_OK) {
+        lm_gateway_reply_error(req, 500, "results_failed", err);
+        return;
+    }
+    lm_results_stats st;
+    lm_results_stats_get(gw->results, &st);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"rows_written\":%llu,\"rows_lost\":%llu,\"rows_rejected\":%llu}\n",
+                        (unsigned long long)st.rows_written, (unsigned long long)st.rows_lost,
+                        (unsigned long long)st.rows_rejected);
+    send_text(req, 200, "application/json", b);
+    evbuffer_free(b);
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
     lm_gateway *gw = arg;
     const char *uri = evhttp_request_get_uri(req);
@@ -300,10 +333,12 @@ static void on_request(struct evhttp_request *req, void *arg) {
         on_services(req, gw);
     } else if (strcmp(path, "/metrics") == 0) {
         on_metrics(req, gw);
+    } else if (strcmp(path, "/results/flush") == 0) {
+        on_results_flush(req, gw);
     } else {
         lm_gateway_reply_error(req, 404, "not_found",
                                "no such path (try POST /function/NAME, GET /services, "
-                               "POST /services or GET /metrics)");
+                               "POST /services, GET /metrics or POST /results/flush)");
     }
     if (u) evhttp_uri_free(u);
 }
@@ -343,6 +378,7 @@ lm_gateway *lm_gateway_new(struct event_base *base, const lm_gateway_opts *o, ch
     }
     gw->base = base;
     gw->results = o->pool.results;
+    gw->next_id = o->request_id_base;
     gw->max_body = o->max_body_bytes;
     gw->drain_timeout_ms = o->drain_timeout_ms;
     gw->start_time_s = (double)lm_wall_ns() / 1e9;

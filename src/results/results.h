@@ -256,6 +256,35 @@ const char *lm_results_path(const lm_results *r);
  * write error on out, database error). */
 int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err);
 
+/* ---- experiments (cells.c): each call first writes what is pending ---- */
+
+/* The largest ids the file holds: requests.id, services.id, and the
+ * largest number after the last '-' of an instances.id ("native-12"). A
+ * second writer of the same file (a resumed run, `lumos serve --results`
+ * on an existing file) numbers its rows after them. */
+typedef struct {
+    int64_t request, service, instance_seq;
+} lm_results_ids;
+int lm_results_used_ids(lm_results *r, lm_results_ids *out, char *err);
+
+/* Called for every cell in id order with its status (NULL when none was
+ * written) and the number of request rows it holds; return LM_OK to go on.
+ * The strings are valid during the call only. */
+typedef int (*lm_results_cell_fn)(void *arg, int64_t id, const char *name, const char *status,
+                                  int64_t rows);
+int lm_results_cells(lm_results *r, lm_results_cell_fn fn, void *arg, char *err);
+
+/* Deletes every request row of cell id: an unfinished cell, before it runs
+ * again. */
+int lm_results_clear_cell(lm_results *r, int64_t id, char *err);
+
+/* A finished cell: marks excluded (`warm in a cold cell`, `cold in a warm
+ * cell`) its rows that reached an instance and are not excluded yet, when
+ * their start type is not want_cold (1 cold, 0 warm, -1: any start counts);
+ * *mismatched receives how many, *rows the cell's rows. */
+int lm_results_check_cell(lm_results *r, int64_t id, int want_cold, int64_t *rows,
+                          int64_t *mismatched, char *err);
+
 /* Reading a database back (reader.c), for reports: read-only, any file this
  * code or an older one wrote (a file with a newer schema is refused). */
 typedef struct lm_results_reader lm_results_reader;

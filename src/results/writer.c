@@ -252,6 +252,44 @@ static void b_txt(sqlite3_stmt *st, int i, const char *s) {
         sqlite3_bind_null(st, i);
 }
 
+/* A request row's 31 values at parameters base + 1 .. base + 31. */
+static void bind_request(sqlite3_stmt *st, int base, const lm_results_request *q) {
+    const int64_t v[] = {q->id,
+                         q->service_id,
+                         0 /* instance_id */,
+                         q->status_http,
+                         q->cold,
+                         q->intended_send_ns,
+                         q->send_ns,
+                         q->ingress_ns,
+                         q->queued_ns,
+                         q->acquired_ns,
+                         q->cold_begin_ns,
+                         q->cold_ready_ns,
+                         q->dispatch_ns,
+                         q->result_ns,
+                         q->response_ns,
+                         q->receive_ns,
+                         q->deser_ns,
+                         q->io_ns,
+                         q->compute_ns,
+                         q->ser_ns,
+                         q->func_total_ns,
+                         q->io_read_bytes,
+                         q->io_write_bytes,
+                         q->io_calls,
+                         q->cpu_user_ns,
+                         q->cpu_system_ns,
+                         q->mem_peak_bytes};
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        if (i != 2) b_i64(st, base + i + 1, v[i]);
+    b_txt(st, base + 3, q->instance_id);
+    b_txt(st, base + 28, q->error);
+    b_i64(st, base + 29, q->cpu_ns);
+    b_i64(st, base + 30, q->cell_id);
+    b_txt(st, base + 31, q->excluded);
+}
+
 /* Binds one record's row (strings point into the log). */
 static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
     switch (kind) {
@@ -282,44 +320,7 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_dbl(st, 13, x->cold_start_ms);
         break;
     }
-    case LM_RK_REQUEST: {
-        const lm_results_request *q = row;
-        const int64_t v[] = {q->id,
-                             q->service_id,
-                             0 /* instance_id */,
-                             q->status_http,
-                             q->cold,
-                             q->intended_send_ns,
-                             q->send_ns,
-                             q->ingress_ns,
-                             q->queued_ns,
-                             q->acquired_ns,
-                             q->cold_begin_ns,
-                             q->cold_ready_ns,
-                             q->dispatch_ns,
-                             q->result_ns,
-                             q->response_ns,
-                             q->receive_ns,
-                             q->deser_ns,
-                             q->io_ns,
-                             q->compute_ns,
-                             q->ser_ns,
-                             q->func_total_ns,
-                             q->io_read_bytes,
-                             q->io_write_bytes,
-                             q->io_calls,
-                             q->cpu_user_ns,
-                             q->cpu_system_ns,
-                             q->mem_peak_bytes};
-        for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
-            if (i != 2) b_i64(st, i + 1, v[i]);
-        b_txt(st, 3, q->instance_id);
-        b_txt(st, 28, q->error);
-        b_i64(st, 29, q->cpu_ns);
-        b_i64(st, 30, q->cell_id);
-        b_txt(st, 31, q->excluded);
-        break;
-    }
+    case LM_RK_REQUEST: bind_request(st, 0, row); break;
     case LM_RK_CELL: {
         const lm_results_cell *c = row;
         b_i64(st, 1, c->id);
@@ -380,6 +381,25 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
     }
 }
 
+/* The record at off in b into *h and *row (its strings point into b);
+ * returns the offset of the next record. */
+static size_t decode(const lm_buf *b, size_t off, rec_head *h, lm__results_row *row) {
+    memcpy(h, b->data + off, sizeof *h);
+    const kind_desc *d = &kinds[h->kind];
+    const char *p = b->data + off + sizeof *h;
+    memcpy(row, p, d->size);
+    p += d->size;
+    for (int i = 0; i < d->nstr; i++) {
+        uint32_t n;
+        memcpy(&n, p, sizeof n);
+        p += sizeof n;
+        const char *s = n == UINT32_MAX ? NULL : p;
+        memcpy((char *)row + d->str[i], &s, sizeof s);
+        if (s) p += n + 1;
+    }
+    return off + h->len;
+}
+
 /* A hint for the user by the kind of failure. */
 static const char *hint(int code) {
     switch (code) {
@@ -422,29 +442,36 @@ static int write_log(lm_results *r, const lm_buf *b, uint64_t rows, uint64_t *wr
     }
     int failed = 0;
     uint64_t ok = 0;
-    union {
-        lm_results_service s;
-        lm_results_instance i;
-        lm_results_request q;
-        lm_results_sample m;
-        lm_results_event e;
-    } row;
+    lm__results_row row;
+    lm__results_row *group = r->group;
     for (size_t off = 0; off < b->len;) {
         rec_head h;
-        memcpy(&h, b->data + off, sizeof h);
-        const kind_desc *d = &kinds[h.kind];
-        const char *p = b->data + off + sizeof h;
-        memcpy(&row, p, d->size);
-        p += d->size;
-        for (int i = 0; i < d->nstr; i++) {
-            uint32_t n;
-            memcpy(&n, p, sizeof n);
-            p += sizeof n;
-            const char *s = n == UINT32_MAX ? NULL : p;
-            memcpy((char *)&row + d->str[i], &s, sizeof s);
-            if (s) p += n + 1;
+        off = decode(b, off, &h, &row);
+        /* Requests go LM_RESULTS_MULTI at a time in one INSERT when they
+         * come in a run: a third of the cost of a row is the statement's
+         * own. A group the database refuses is written row by row. */
+        if (h.kind == LM_RK_REQUEST && r->multi) {
+            size_t n = 0, next = off;
+            group[n++] = row;
+            while (n < LM_RESULTS_MULTI && next < b->len) {
+                rec_head h2;
+                memcpy(&h2, b->data + next, sizeof h2);
+                if (h2.kind != LM_RK_REQUEST) break;
+                next = decode(b, next, &h2, &group[n++]);
+            }
+            if (n == LM_RESULTS_MULTI) {
+                for (size_t j = 0; j < n; j++)
+                    bind_request(r->multi, (int)(j * 31), &group[j].q);
+                rc = sqlite3_step(r->multi);
+                sqlite3_reset(r->multi);
+                if (rc == SQLITE_DONE) {
+                    ok += n;
+                    off = next;
+                    continue;
+                }
+            }
         }
-        off += h.len;
+        const kind_desc *d = &kinds[h.kind];
         sqlite3_stmt *st = r->st[h.kind];
         bind_row(st, (int)h.kind, &row);
         rc = sqlite3_step(st);

@@ -99,4 +99,24 @@ queued=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests r JOIN services 
   fail "request $cell_req is not in cell 7"
 [[ $(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests WHERE cell_id IS NOT NULL") == 1 ]] ||
   fail "more than one request in a cell (request $bad_cell_req sent X-Lumos-Cell: -3)"
+
+# A second gateway on the same file appends: its ids continue after the
+# first one's, nothing is rejected, and POST /results/flush puts its rows
+# in the file while it runs.
+before=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests")
+max_id=$(sqlite3 "$TMP/serve.db" "SELECT max(id) FROM requests")
+instances=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM instances")
+serve --results "$TMP/serve.db" --autoscaler none
+post /function/fibonacci@native '{"n":10}'
+[[ $CODE == 200 ]] || fail "second gateway: $CODE $BODY"
+grep -qi "^x-lumos-request-id: $((max_id + 1))" "$TMP/headers" || fail "ids did not continue after $max_id"
+post /function/fibonacci@native '{"n":10}' -H 'X-Lumos-Start: cold'
+post /results/flush ''
+[[ $CODE == 200 ]] || fail "POST /results/flush: $CODE $BODY"
+[[ $(echo "$BODY" | jq .rows_rejected) == 0 ]] || fail "rows rejected: $BODY"
+[[ $(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests") == $((before + 2)) ]] ||
+  fail "not every row is in the file after /results/flush"
+[[ $(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM instances") == $((instances + 2)) ]] ||
+  fail "the second gateway's instances merged into the first one's rows"
+stop_serve
 echo ok

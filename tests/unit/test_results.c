@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "results/internal.h" /* LM_RESULTS_MULTI */
 #include "results/results.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -249,6 +250,87 @@ static void test_cells_and_client_times(void **state) {
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE send_ns IS NOT NULL"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE excluded IS NOT NULL"), 1);
     assert_int_equal(raw_int(db, "SELECT bytes FROM artifacts WHERE runtime='wasm-aot'"), 123456);
+    sqlite3_close(db);
+}
+
+static int collect_cell(void *arg, int64_t id, const char *name, const char *status, int64_t rows) {
+    char *out = arg;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%lld:%s:%s:%lld;", (long long)id, name ? name : "-",
+             status ? status : "-", (long long)rows);
+    return LM_OK;
+}
+
+/* What --resume and a second writer read: the ids in use (instance ids by
+ * the number after their last '-'), every cell with its status and rows,
+ * clearing an unfinished cell, and the start-type check of a finished one. */
+static void test_cells_resume(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    lm_results_ids ids;
+    assert_int_equal(lm_results_used_ids(r, &ids, err), LM_OK);
+    assert_int_equal(ids.request + ids.service + ids.instance_seq, 0);
+    const char *inst[] = {"wasm-aot-12", "native-3", "odd-", "x-9z"};
+    for (int i = 0; i < 4; i++) {
+        lm_results_instance x;
+        lm_results_instance_init(&x);
+        x.id = inst[i];
+        assert_int_equal(lm_results_add_instance(r, &x, err), LM_OK);
+    }
+    lm_results_service sv;
+    lm_results_service_init(&sv);
+    sv.id = 5;
+    assert_int_equal(lm_results_add_service(r, &sv, err), LM_OK);
+    for (int c = 1; c <= 2; c++) {
+        lm_results_cell cell;
+        lm_results_cell_init(&cell);
+        cell.id = c;
+        cell.name = c == 1 ? "a" : "b";
+        cell.status = c == 1 ? "done" : "running";
+        assert_int_equal(lm_results_put_cell(r, &cell, err), LM_OK);
+    }
+    /* Cell 1 (cold): a cold row, a warm one, one that reached no instance;
+     * cell 2: two rows. */
+    int cells[] = {1, 1, 1, 2, 2}, cold[] = {1, 0, -1, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        lm_results_request q;
+        lm_results_request_init(&q);
+        q.id = 40 + i;
+        q.cell_id = cells[i];
+        if (cold[i] >= 0) {
+            q.cold = cold[i];
+            q.instance_id = "native-3";
+        }
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    /* Read back without a flush: each call writes what is pending first. */
+    assert_int_equal(lm_results_used_ids(r, &ids, err), LM_OK);
+    assert_int_equal(ids.request, 44);
+    assert_int_equal(ids.service, 5);
+    assert_int_equal(ids.instance_seq, 12);
+    char seen[256] = "";
+    assert_int_equal(lm_results_cells(r, collect_cell, seen, err), LM_OK);
+    assert_string_equal(seen, "1:a:done:3;2:b:running:2;");
+    int64_t rows, mismatched;
+    assert_int_equal(lm_results_check_cell(r, 1, 1, &rows, &mismatched, err), LM_OK);
+    assert_int_equal(rows, 3);
+    assert_int_equal(mismatched, 1);
+    assert_int_equal(lm_results_check_cell(r, 1, 1, &rows, &mismatched, err), LM_OK);
+    assert_int_equal(mismatched, 0); /* already excluded */
+    assert_int_equal(lm_results_check_cell(r, 2, -1, &rows, &mismatched, err), LM_OK);
+    assert_int_equal(rows, 2);
+    assert_int_equal(mismatched, 0);
+    assert_int_equal(lm_results_clear_cell(r, 2, err), LM_OK);
+    seen[0] = 0;
+    assert_int_equal(lm_results_cells(r, collect_cell, seen, err), LM_OK);
+    assert_string_equal(seen, "1:a:done:3;2:b:running:0;");
+    lm_results_close(r);
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(
+        raw_int(db, "SELECT count(*) FROM requests WHERE id=41 AND excluded='warm in a cold cell'"),
+        1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE excluded IS NOT NULL"), 1);
     sqlite3_close(db);
 }
 
@@ -957,6 +1039,53 @@ static void test_rejected_row(void **state) {
     assert_int_equal(count_rows("requests"), 2);
 }
 
+/* Requests are written LM_RESULTS_MULTI to an INSERT: a group holding a
+ * duplicate id is written row by row, so exactly that row is refused;
+ * groups cut by another kind of row or by the end of the batch, and every
+ * value of every row, land as with one INSERT a row. */
+static int64_t multi_id(int i) { /* row LM_RESULTS_MULTI + 5 repeats row 3's id */
+    return i == 3 || i == LM_RESULTS_MULTI + 5 ? 3 : 100 + i;
+}
+
+static void test_multirow_groups(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    const int n = 3 * LM_RESULTS_MULTI + 7;
+    lm_results_request q;
+    for (int i = 0; i < n; i++) {
+        make_request(&q, multi_id(i));
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+        if (i == 2 * LM_RESULTS_MULTI + 1) {
+            lm_results_event e;
+            lm_results_event_init(&e);
+            e.kind = "between";
+            assert_int_equal(lm_results_add_event(r, &e, err), LM_OK);
+        }
+    }
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_rejected, 1);
+    assert_int_equal(st.rows_written, n - 1 + 1); /* the event too */
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), n - 1);
+    assert_int_equal(count_rows("events"), 1);
+    sqlite3 *db = raw_open(dbpath);
+    /* make_request's values, per row, as the single-row path writes them. */
+    for (int i = 0; i < n; i++) {
+        if (i == LM_RESULTS_MULTI + 5) continue;
+        make_request(&q, multi_id(i));
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM requests WHERE id = %lld AND intended_send_ns = %lld AND "
+                 "compute_ns = %lld",
+                 (long long)q.id, (long long)q.intended_send_ns, (long long)q.compute_ns);
+        assert_int_equal(raw_int(db, sql), 1);
+    }
+    sqlite3_close(db);
+}
+
 /* ---- CSV ---------------------------------------------------------------- */
 
 /* Parses RFC 4180 CSV: fields[row][col] (malloc'd strings), quoted[row][col]
@@ -1099,8 +1228,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_background_failure_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejected_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multirow_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cells_and_client_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells_resume, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
