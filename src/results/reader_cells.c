@@ -17,7 +17,7 @@ static const char *col_txt(sqlite3_stmt *st, int c) {
     return (const char *)sqlite3_column_text(st, c);
 }
 
-int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_fn fn, void *arg, char *err) {
+int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_row_fn fn, void *arg, char *err) {
     if (r->version < 3) return LM_OK;
     static const char sql[] =
         "SELECT id, name, function, runtime, payload, start, load, concurrency, rate_rps,"

@@ -323,11 +323,11 @@ int lm_results_reader_version(const lm_results_reader *r);
 /* Called for each cell (reader_cells.c), the row as written (NULL columns
  * as the NULL values of lm_results_cell). The strings are valid during the
  * callback only. Return LM_OK to go on, LM_ERR to stop. */
-typedef int (*lm_results_cell_fn)(void *arg, const lm_results_cell *c);
+typedef int (*lm_results_cell_row_fn)(void *arg, const lm_results_cell *c);
 
 /* Calls fn for every cell in id order; a file older than version 3 has
  * none (LM_OK without a call). LM_ERR with err as for requests. */
-int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_fn fn, void *arg, char *err);
+int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_row_fn fn, void *arg, char *err);
 
 /* Every table this code knows, in schema order, NULL-terminated. */
 extern const char *const lm_results_tables[];
