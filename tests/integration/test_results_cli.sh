@@ -147,8 +147,11 @@ contains "$ERR" "lumos results: $v1 has no table cells (schema version 1): not w
 [[ $(sqlite3 "$v1" 'pragma user_version') == 1 ]] || fail "the file was changed"
 
 # 6. A lumos run file: its warm medians are lumos report's (the same rows,
-# warm-ups left out, the instance's view).
-expect_exit 0 "$LUMOS" run --group xs --runs 5 --warmup 2 --functions fibonacci,prime-numbers \
+# warm-ups left out, the instance's view). The runner without the platform
+# is `lumos run --direct` where `lumos run` runs experiment specs.
+direct=()
+"$LUMOS" run --help 2>/dev/null | grep -q -- '--direct' && direct=(--direct)
+expect_exit 0 "$LUMOS" run "${direct[@]}" --group xs --runs 5 --warmup 2 --functions fibonacci,prime-numbers \
   --runtimes native,wasm-aot --out "$TMP/run" --json
 report=$OUT
 expect_exit 0 "$LUMOS" results summary "$TMP/run/results.db" --json
