@@ -1,5 +1,7 @@
 /* export.c -- one table of the results database as CSV (RFC 4180 quoting,
- * LF line ends, NULL as an empty field), for `lumos export`. */
+ * LF line ends, NULL as an empty field): lm_results_export_csv of a
+ * writer's handle and the reader's export (`lumos results export`) write
+ * it with the same code. */
 #include "results/internal.h"
 
 #include <stdio.h>
@@ -7,8 +9,14 @@
 
 #include "util/csv.h"
 
-static const char *const tables[] = {"services", "instances", "requests",  "samples",
-                                     "events",   "cells",     "artifacts", "meta"};
+const char *const lm_results_tables[] = {"services", "instances", "requests", "samples", "events",
+                                         "cells",    "artifacts", "meta",     NULL};
+
+int lm__results_table_known(const char *table) {
+    for (size_t i = 0; table && lm_results_tables[i]; i++)
+        if (strcmp(table, lm_results_tables[i]) == 0) return 1;
+    return 0;
+}
 
 static void put_value(FILE *out, sqlite3_stmt *st, int c) {
     switch (sqlite3_column_type(st, c)) {
@@ -24,26 +32,14 @@ static void put_value(FILE *out, sqlite3_stmt *st, int c) {
     }
 }
 
-int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err) {
-    if (!r || !out) return lm_errf(err, "CSV export: no results store or no output file");
-    int known = 0;
-    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
-        known |= table && strcmp(table, tables[i]) == 0;
-    if (!known)
-        return lm_errf(err,
-                       "CSV export: unknown table '%s': use services, instances, requests, "
-                       "samples, events, cells, artifacts or meta",
-                       table ? table : "(null)");
-    if (lm__results_drain(r, err) != LM_OK) return LM_ERR;
-
+int lm__results_csv(sqlite3 *db, const char *path, const char *table, FILE *out, char *err) {
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY rowid", table);
-    pthread_mutex_lock(&r->write_mu);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        lm_errf(err, "results database %s: reading %s failed (%s)", r->path, table,
-                sqlite3_errmsg(r->db));
+        lm_errf(err, "results database %s: reading %s failed (%s)", path, table,
+                sqlite3_errmsg(db));
         goto out;
     }
     int cols = sqlite3_column_count(st);
@@ -61,8 +57,8 @@ int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err
         fputc('\n', out);
     }
     if (rc != SQLITE_DONE) {
-        lm_errf(err, "results database %s: reading %s failed (%s)", r->path, table,
-                sqlite3_errmsg(r->db));
+        lm_errf(err, "results database %s: reading %s failed (%s)", path, table,
+                sqlite3_errmsg(db));
         goto out;
     }
     if (fflush(out) != 0 || ferror(out)) {
@@ -74,6 +70,19 @@ int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err
     rc = SQLITE_OK;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&r->write_mu);
     return rc == SQLITE_OK ? LM_OK : LM_ERR;
+}
+
+int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err) {
+    if (!r || !out) return lm_errf(err, "CSV export: no results store or no output file");
+    if (!lm__results_table_known(table))
+        return lm_errf(err,
+                       "CSV export: unknown table '%s': use services, instances, requests, "
+                       "samples, events, cells, artifacts or meta",
+                       table ? table : "(null)");
+    if (lm__results_drain(r, err) != LM_OK) return LM_ERR;
+    pthread_mutex_lock(&r->write_mu);
+    int rc = lm__results_csv(r->db, r->path, table, out, err);
+    pthread_mutex_unlock(&r->write_mu);
+    return rc;
 }

@@ -76,4 +76,19 @@ int lm__results_db_index(lm_results *r, char *err);
 /* Writes everything pending, under write_mu (results.c). */
 int lm__results_drain(lm_results *r, char *err);
 
+/* The read-only handle (reader.c; reader_cells.c reads through it too). */
+struct lm_results_reader {
+    sqlite3 *db;
+    char *path;
+    long long version; /* PRAGMA user_version, 1..LM_RESULTS_SCHEMA_VERSION */
+};
+
+/* Writes table (a name lm__results_table_known accepts) of db as CSV
+ * (export.c) or JSON (export_json.c) to out, the way results.h says;
+ * path names the file in errors. The caller holds whatever lock db needs. */
+int lm__results_csv(sqlite3 *db, const char *path, const char *table, FILE *out, char *err);
+int lm__results_json(sqlite3 *db, const char *path, const char *table, FILE *out, char *err);
+/* 1 when table is one of lm_results_tables. */
+int lm__results_table_known(const char *table);
+
 #endif

@@ -5,13 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/results.h"
-
-struct lm_results_reader {
-    sqlite3 *db;
-    char *path;
-    long long version;
-};
+#include "results/internal.h"
 
 lm_results_reader *lm_results_reader_open(const char *path, char *err) {
     lm_results_reader *r = calloc(1, sizeof *r);

@@ -322,6 +322,38 @@ typedef int (*lm_results_request_fn)(void *arg, const lm_results_request_view *v
 int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, void *arg,
                                char *err);
 
+/* The file's schema version (1 to LM_RESULTS_SCHEMA_VERSION). */
+int lm_results_reader_version(const lm_results_reader *r);
+
+/* Called for each cell (reader_cells.c), the row as written (NULL columns
+ * as the NULL values of lm_results_cell). The strings are valid during the
+ * callback only. Return LM_OK to go on, LM_ERR to stop. */
+typedef int (*lm_results_cell_row_fn)(void *arg, const lm_results_cell *c);
+
+/* Calls fn for every cell in id order; a file older than version 3 has
+ * none (LM_OK without a call). LM_ERR with err as for requests. */
+int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_row_fn fn, void *arg, char *err);
+
+/* Every table this code knows, in schema order, NULL-terminated. */
+extern const char *const lm_results_tables[];
+
+/* 1 when the file has table (cells and artifacts came with version 3),
+ * 0 when it does not or table is unknown. */
+int lm_results_reader_has_table(lm_results_reader *r, const char *table);
+
+typedef enum { LM_RESULTS_CSV, LM_RESULTS_JSON } lm_results_format;
+
+/* Writes table to out, read-only. CSV: exactly what lm_results_export_csv
+ * writes (the same code). JSON: an array of one object per row in
+ * insertion order, one row per line, keys the column names in order;
+ * INTEGER as a JSON integer, REAL with 17 significant digits (always with
+ * a '.' or an exponent; an infinity as null), TEXT and BLOB as strings
+ * (bytes that are not UTF-8 become U+FFFD), SQL NULL as null. LM_ERR:
+ * an unknown table, one the file does not have (naming its version), a
+ * database or write error. */
+int lm_results_reader_export(lm_results_reader *r, const char *table, lm_results_format format,
+                             FILE *out, char *err);
+
 /* Closes it. NULL is a harmless no-op. */
 void lm_results_reader_close(lm_results_reader *r);
 
