@@ -87,10 +87,10 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", lm_cmd_run},       {"report", lm_cmd_report},       {"results", lm_cmd_results},
-        {"build", lm_cmd_build},   {"invoke", lm_cmd_invoke},       {"exec", lm_cmd_exec},
-        {"serve", lm_cmd_serve},   {"data", lm_cmd_data},           {"functions", lm_cmd_functions},
-        {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},       {"trace", lm_cmd_trace},
+        {"run", lm_cmd_run},           {"report", lm_cmd_report}, {"results", lm_cmd_results},
+        {"build", lm_cmd_build},       {"invoke", lm_cmd_invoke}, {"exec", lm_cmd_exec},
+        {"serve", lm_cmd_serve},       {"data", lm_cmd_data},     {"functions", lm_cmd_functions},
+        {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},     {"trace", lm_cmd_trace},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

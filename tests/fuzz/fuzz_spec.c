@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* ---- stand-ins for the host ------------------------------------------- */
 
 static const lm_runtime runtimes[] = {
-    {.name = "native"},    {.name = "wasm-jit"},       {.name = "wasm-interp"},
-    {.name = "wasm-aot"},  {.name = "container"},      {.name = "container-slim"},
+    {.name = "native"},   {.name = "wasm-jit"},  {.name = "wasm-interp"},
+    {.name = "wasm-aot"}, {.name = "container"}, {.name = "container-slim"},
     {.name = "wasmtime"},
 };
 #define NRUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
@@ -44,8 +44,8 @@ const lm_runtime *lm_runtime_find(const char *name, char *err) {
     return NULL;
 }
 
-static const lm_group groups[] = {{"xs", 0, 0, 0}, {"s", 0, 0, 0}, {"1", 0, 0, 0},
-                                  {"2", 0, 0, 0},  {"3", 0, 0, 0}};
+static const lm_group groups[] = {
+    {"xs", 0, 0, 0}, {"s", 0, 0, 0}, {"1", 0, 0, 0}, {"2", 0, 0, 0}, {"3", 0, 0, 0}};
 
 const lm_group *lm_groups(size_t *n) {
     *n = sizeof groups / sizeof groups[0];
@@ -83,10 +83,10 @@ static void check(const lm_exp_spec *s) {
             die("a bad closed load", NULL);
         if (x->kind == LM_EXP_OPEN && !(x->rate_rps > 0 && x->duration_s > 0))
             die("a bad open load", NULL);
-        if (x->kind == LM_EXP_TRACE && (!x->trace || !x->trace[0])) die("a trace without a file", NULL);
-        per_rep += x->kind == LM_EXP_TRACE
-                       ? 1
-                       : s->nfunctions * s->nruntimes * s->npayloads * s->nstarts;
+        if (x->kind == LM_EXP_TRACE && (!x->trace || !x->trace[0]))
+            die("a trace without a file", NULL);
+        per_rep +=
+            x->kind == LM_EXP_TRACE ? 1 : s->nfunctions * s->nruntimes * s->npayloads * s->nstarts;
     }
     /* The text is what --resume compares: it reads back to itself. */
     char err[LM_ERRLEN] = "";

@@ -66,7 +66,7 @@ static void times_of(int64_t id, char *out, size_t n) {
 static void test_join(void **state) {
     (void)state;
     lm_results *r = fresh(0);
-    lm_results_client_times t[] = {
+    lm_results_client_join t[] = {
         {.id = 1, .intended_send_ns = 10, .send_ns = 11, .receive_ns = 12},
         {.id = 3, .intended_send_ns = 30, .send_ns = 31, .receive_ns = LM_RESULTS_NULL},
         {.id = 7, .intended_send_ns = 70, .send_ns = 71, .receive_ns = 72},
@@ -101,7 +101,7 @@ static void test_locked(void **state) {
     sqlite3 *other;
     assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    lm_results_client_times t[] = {{.id = 2, .intended_send_ns = 1, .send_ns = 2, .receive_ns = 3}};
+    lm_results_client_join t[] = {{.id = 2, .intended_send_ns = 1, .send_ns = 2, .receive_ns = 3}};
     size_t updated = 5;
     assert_int_equal(lm_results_set_client_times(r, t, 1, &updated, err), LM_ERR);
     char want[600];
