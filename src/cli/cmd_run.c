@@ -180,6 +180,7 @@ int lm_cmd_run(int argc, char **argv) {
                           .lumos_exe = exe,
                           .lumos_version = LM_CLI_VERSION,
                           .progress = lm_progress_enabled(),
+                          .notes = stderr,
                           .stop = &stop_flag};
     lm_exp_run_result res;
     rc = lm_exp_run(&ro, &res, err);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 
@@ -94,6 +95,7 @@ typedef struct {
     const char *lumos_exe; /* the lumos binary, run as the gateway (`lumos serve`) */
     const char *lumos_version;
     int progress;                /* 1: a progress line with an ETA on stderr */
+    FILE *notes;                 /* where --resume says which cells it runs (NULL: nowhere) */
     volatile sig_atomic_t *stop; /* set (by a signal handler) to stop after the cell */
 } lm_exp_run_opts;
 

@@ -300,6 +300,17 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     done.done = calloc(done.max + 1, 1);
     if (!done.done || lm_results_cells(db, mark_done, &done, err) != LM_OK) goto out;
     res->done_before = done.ndone;
+    if (o->resume && o->notes) {
+        size_t left = ncells - done.ndone, shown = 0;
+        fprintf(o->notes, "lumos run: resuming %s: %zu of %zu cells done, %zu to run%s\n", o->db,
+                done.ndone, ncells, left, left ? ":" : "");
+        for (size_t i = 0; i < ncells && shown < 10; i++)
+            if (!done.done[cells[i].id - 1]) {
+                fprintf(o->notes, "  %s\n", cells[i].name);
+                shown++;
+            }
+        if (left > shown) fprintf(o->notes, "  ... and %zu more\n", left - shown);
+    }
     if (!o->resume) {
         if (lm__exp_machine_meta(db, rts, nrt, err) != LM_OK ||
             artifact_rows(db, s, rts, nrt, o->artifacts, err) != LM_OK ||

@@ -89,6 +89,7 @@ done_before=$(q "$TMP/b/results.db" "SELECT count(*) FROM cells WHERE status = '
 ((done_before >= 10 && done_before < 48)) || fail "killed after $done_before cells, not mid-run"
 expect_exit 0 "$LUMOS" run "$TMP/small.json" --resume --db "$TMP/b/results.db"
 contains "$ERR" "$done_before of 48 cells were done already"
+contains "$ERR" "resuming $TMP/b/results.db: $done_before of 48 cells done, $((48 - done_before)) to run:"
 shape="SELECT c.id, c.name, c.status, (SELECT count(*) FROM requests q WHERE q.cell_id = c.id),
   (SELECT count(*) FROM requests q WHERE q.cell_id = c.id AND q.excluded IS NULL) FROM cells c ORDER BY c.id"
 [[ $(q "$TMP/b/results.db" "$shape") == "$(q "$db" "$shape")" ]] ||
