@@ -23,10 +23,13 @@ static const char help[] =
     "--container-concurrency requests at a time, scale with a Knative-style\n"
     "autoscaler and stop when idle. Every answer has a Server-Timing header\n"
     "(platform, cold, queue, deser, io, compute, ser, total, in ms) and\n"
-    "X-Lumos-Request-Id; `X-Lumos-Start: cold` forces a fresh instance. Every\n"
+    "X-Lumos-Request-Id; `X-Lumos-Start: cold` forces a fresh instance and\n"
+    "`X-Lumos-Cell: N` files the request under experiment cell N. Every\n"
     "request, instance, scaling decision and telemetry sample is recorded in a\n"
-    "SQLite results file. GET /services lists the services, GET /metrics is the\n"
-    "Prometheus exposition. Ctrl-C (SIGINT) or SIGTERM lets requests in flight\n"
+    "SQLite results file (an existing one is appended to, its ids continued);\n"
+    "POST /results/flush writes what is pending. GET /services lists the\n"
+    "services, GET /metrics is the Prometheus exposition. Ctrl-C (SIGINT) or SIGTERM lets requests "
+    "in flight\n"
     "finish, then stops every instance (twice: at once).\n"
     "\n"
     "options:\n"
@@ -246,7 +249,16 @@ int lm_cmd_serve(int argc, char **argv) {
         created = access(dbpath, F_OK) != 0;
         db = lm_results_open(dbpath, &ro, err);
         if (!db) return lm_cli_fail("serve: --results: %s", err);
-        lm_results_set_meta(db, "command", "lumos serve", NULL);
+        if (created) lm_results_set_meta(db, "command", "lumos serve", NULL);
+        /* An existing file: number this run's rows after what it holds. */
+        lm_results_ids ids;
+        if (lm_results_used_ids(db, &ids, err) != LM_OK) {
+            lm_results_close(db);
+            return lm_cli_fail("serve: --results: %s", err);
+        }
+        o.request_id_base = (uint64_t)ids.request;
+        o.pool.service_id_base = ids.service;
+        lm_instance_ids_after((unsigned)ids.instance_seq);
     }
     o.pool.results = db;
 

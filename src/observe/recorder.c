@@ -11,6 +11,7 @@ void lm_record_request(lm_results *db, const lm_request_record *r) {
     lm_results_request row;
     lm_results_request_init(&row);
     row.id = r->id;
+    if (r->cell_id > 0) row.cell_id = r->cell_id;
     row.service_id = r->service_id;
     row.instance_id = r->instance_id;
     if (r->status) row.status_http = r->status;

@@ -41,6 +41,7 @@ enum {
 /* One finished request, whatever its outcome. */
 typedef struct {
     int64_t id;              /* unique in the database (X-Lumos-Request-Id) */
+    int64_t cell_id;         /* the experiment cell, or 0 / LM_RESULTS_NULL: none */
     int64_t service_id;      /* LM_RESULTS_NULL when it reached no service */
     const char *instance_id; /* NULL when it reached no instance */
     int status;              /* HTTP status answered; 0 when there was none */

@@ -7,6 +7,7 @@
  * results store's requests table (the observer), whatever its outcome. */
 #include "gateway.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ typedef struct {
     struct evhttp_request *http; /* NULL once the client has gone */
     struct evhttp_connection *conn;
     uint64_t id;
+    int64_t cell_id; /* X-Lumos-Cell, or LM_RESULTS_NULL */
     lm_gateway *gw;
     lm_service *svc;
 } pending;
@@ -62,10 +64,11 @@ void lm_gateway_reply_error(struct evhttp_request *req, int status, const char *
 static double ms(uint64_t a, uint64_t b) { return a && b && b > a ? (double)(b - a) / 1e6 : 0; }
 
 /* The observer: one row per request to /function/, whatever happened. */
-static void record(lm_gateway *gw, uint64_t id, lm_service *svc, const lm_pool_outcome *o,
-                   uint64_t response_ns, const char *error) {
+static void record(lm_gateway *gw, uint64_t id, int64_t cell_id, lm_service *svc,
+                   const lm_pool_outcome *o, uint64_t response_ns, const char *error) {
     if (!gw->results) return;
     lm_request_record r = {.id = (int64_t)id,
+                           .cell_id = cell_id,
                            .service_id = svc ? lm_service_id(svc) : LM_RESULTS_NULL,
                            .instance_id = o->instance_id,
                            .status = o->status,
@@ -82,6 +85,17 @@ static void record(lm_gateway *gw, uint64_t id, lm_service *svc, const lm_pool_o
     lm_record_request(gw->results, &r);
 }
 
+/* The experiment cell a request was sent for: X-Lumos-Cell, a positive
+ * integer the experiment runner sets; anything else is no cell. */
+static int64_t cell_header(struct evhttp_request *req) {
+    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Lumos-Cell");
+    if (!v) return LM_RESULTS_NULL;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    return errno || end == v || *end || n <= 0 ? LM_RESULTS_NULL : (int64_t)n;
+}
+
 /* A /function/ request answered before it reached a pool (404, 405, 413,
  * draining): still one row, and its id in the answer. */
 static void refuse(lm_gateway *gw, struct evhttp_request *req, uint64_t ingress, lm_service *svc,
@@ -94,7 +108,7 @@ static void refuse(lm_gateway *gw, struct evhttp_request *req, uint64_t ingress,
     gw->answered++;
     lm_pool_outcome o = {.status = status};
     o.t.ingress = ingress;
-    record(gw, id, svc, &o, lm_now_ns(), msg);
+    record(gw, id, cell_header(req), svc, &o, lm_now_ns(), msg);
     if (svc)
         lm_metrics_service_request(lm_service_metrics(svc), status, ms(ingress, lm_now_ns()) / 1e3);
     else
@@ -116,21 +130,27 @@ static int client_left(struct evhttp_connection *conn) {
     return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* A client can leave only while it waits, and one that waits less than
+ * this for its answer has not given up on it: the look (one recv) is for
+ * the requests that took longer. */
+#define LEFT_CHECK_NS 1000000u
+
 static void on_done(void *arg, const lm_pool_outcome *o) {
     pending *p = arg;
     lm_gateway *gw = p->gw;
     /* A client gone unnoticed still gets its answer written (the write
      * fails and evhttp frees the connection), and the row says it left:
      * a look (one recv) only when there is a row to write. */
-    const char *left = gw->results && p->http && client_left(p->conn)
-                           ? "the client closed the connection before the answer"
-                           : NULL;
+    uint64_t now = lm_now_ns();
+    const char *left =
+        gw->results && p->http && now - o->t.ingress > LEFT_CHECK_NS && client_left(p->conn)
+            ? "the client closed the connection before the answer"
+            : NULL;
     const lm_call_result *res = o->res;
     const lm_req_times *t = &o->t;
     const char *error = o->err;
-    uint64_t now = lm_now_ns();
     if (!p->http) {
-        record(gw, p->id, p->svc, o, now,
+        record(gw, p->id, p->cell_id, p->svc, o, now,
                error ? error : "the client closed the connection before the answer");
         lm_metrics_service_request(lm_service_metrics(p->svc), o->status,
                                    ms(t->ingress, now) / 1e3);
@@ -171,7 +191,7 @@ static void on_done(void *arg, const lm_pool_outcome *o) {
     }
     gw->answered++;
     uint64_t sent = lm_now_ns();
-    record(gw, p->id, p->svc, o, sent, left && !error ? left : error);
+    record(gw, p->id, p->cell_id, p->svc, o, sent, left && !error ? left : error);
     lm_metrics_service_request(lm_service_metrics(p->svc), o->status, ms(t->ingress, sent) / 1e3);
     free(p);
 }
@@ -210,6 +230,7 @@ static void on_function(struct evhttp_request *req, lm_gateway *gw, const char *
     p->http = req;
     p->conn = evhttp_request_get_connection(req);
     p->id = ++gw->next_id;
+    p->cell_id = cell_header(req);
     p->gw = gw;
     p->svc = s;
     evhttp_connection_set_closecb(p->conn, on_client_gone, p);
@@ -267,6 +288,33 @@ static void on_services(struct evhttp_request *req, lm_gateway *gw) {
     evbuffer_free(b);
 }
 
+/* POST /results/flush: every row recorded so far is in the file when the
+ * answer comes (an experiment runner asks between its cells). It blocks
+ * the loop for one transaction. */
+static void on_results_flush(struct evhttp_request *req, lm_gateway *gw) {
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        lm_gateway_reply_error(req, 405, "method_not_allowed", "use POST /results/flush");
+        return;
+    }
+    if (!gw->results) {
+        lm_gateway_reply_error(req, 409, "no_results", "this gateway records no results");
+        return;
+    }
+    char err[LM_ERRLEN];
+    if (lm_results_flush(gw->results, err) != LM_OK) {
+        lm_gateway_reply_error(req, 500, "results_failed", err);
+        return;
+    }
+    lm_results_stats st;
+    lm_results_stats_get(gw->results, &st);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"rows_written\":%llu,\"rows_lost\":%llu,\"rows_rejected\":%llu}\n",
+                        (unsigned long long)st.rows_written, (unsigned long long)st.rows_lost,
+                        (unsigned long long)st.rows_rejected);
+    send_text(req, 200, "application/json", b);
+    evbuffer_free(b);
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
     lm_gateway *gw = arg;
     const char *uri = evhttp_request_get_uri(req);
@@ -285,10 +333,12 @@ static void on_request(struct evhttp_request *req, void *arg) {
         on_services(req, gw);
     } else if (strcmp(path, "/metrics") == 0) {
         on_metrics(req, gw);
+    } else if (strcmp(path, "/results/flush") == 0) {
+        on_results_flush(req, gw);
     } else {
         lm_gateway_reply_error(req, 404, "not_found",
                                "no such path (try POST /function/NAME, GET /services, "
-                               "POST /services or GET /metrics)");
+                               "POST /services, GET /metrics or POST /results/flush)");
     }
     if (u) evhttp_uri_free(u);
 }
@@ -328,6 +378,7 @@ lm_gateway *lm_gateway_new(struct event_base *base, const lm_gateway_opts *o, ch
     }
     gw->base = base;
     gw->results = o->pool.results;
+    gw->next_id = o->request_id_base;
     gw->max_body = o->max_body_bytes;
     gw->drain_timeout_ms = o->drain_timeout_ms;
     gw->start_time_s = (double)lm_wall_ns() / 1e9;

@@ -12,6 +12,7 @@ typedef struct {
     lm_service_config service; /* for services deployed on first use */
     lm_pool_opts pool;         /* store, artifacts, results, telemetry */
     int drain_timeout_ms;      /* on SIGINT/SIGTERM, how long requests in flight may finish */
+    uint64_t request_id_base;  /* request ids are numbered after it (ids already in results) */
 } lm_gateway_opts;
 
 typedef struct lm_gateway lm_gateway;

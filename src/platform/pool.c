@@ -338,7 +338,7 @@ static lm_service *find_or_make(lm_pool *p, const char *name, const lm_service_c
     s->rt = rt;
     s->pool = p;
     s->cfg = cfg ? *cfg : p->defaults;
-    s->id = p->nservices + 1;
+    s->id = p->o.service_id_base + (int64_t)p->nservices + 1;
     lm_metrics_service_init(&s->m, s->name, s->function, rt->name, NULL);
     if (lm__scale_setup(s, err) != LM_OK) {
         free(s);

@@ -83,9 +83,10 @@ typedef struct {
     lm_store *store;       /* serves the functions' storage calls (may be NULL) */
     const char *artifacts; /* as in lm_start_opts */
     const char *data_dir;
-    lm_results *results; /* records services, instances, events, samples (NULL: none) */
-    int telemetry;       /* 1: read each instance's cgroup at every request's end */
-    int sample_ms;       /* > 0: also sample every instance this often into results */
+    lm_results *results;     /* records services, instances, events, samples (NULL: none) */
+    int telemetry;           /* 1: read each instance's cgroup at every request's end */
+    int sample_ms;           /* > 0: also sample every instance this often into results */
+    int64_t service_id_base; /* services are numbered after it (ids already in results) */
 } lm_pool_opts;
 
 /* A pool on base. NULL with err when its threads cannot start. */

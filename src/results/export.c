@@ -7,8 +7,8 @@
 
 #include "util/csv.h"
 
-static const char *const tables[] = {"services", "instances", "requests",
-                                     "samples",  "events",    "meta"};
+static const char *const tables[] = {"services", "instances", "requests",  "samples",
+                                     "events",   "cells",     "artifacts", "meta"};
 
 static void put_value(FILE *out, sqlite3_stmt *st, int c) {
     switch (sqlite3_column_type(st, c)) {
@@ -32,7 +32,7 @@ int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err
     if (!known)
         return lm_errf(err,
                        "CSV export: unknown table '%s': use services, instances, requests, "
-                       "samples, events or meta",
+                       "samples, events, cells, artifacts or meta",
                        table ? table : "(null)");
     if (lm__results_drain(r, err) != LM_OK) return LM_ERR;
 

@@ -10,7 +10,32 @@
 #include "results/results.h"
 
 /* Kinds of rows in a batch; each has one prepared statement. */
-enum { LM_RK_SERVICE, LM_RK_INSTANCE, LM_RK_REQUEST, LM_RK_SAMPLE, LM_RK_EVENT, LM_RK_COUNT };
+enum {
+    LM_RK_SERVICE,
+    LM_RK_INSTANCE,
+    LM_RK_REQUEST,
+    LM_RK_SAMPLE,
+    LM_RK_EVENT,
+    LM_RK_CELL,
+    LM_RK_ARTIFACT,
+    LM_RK_CLIENT,
+    LM_RK_COUNT
+};
+
+/* Requests written by one multi-row INSERT (writer.c). */
+#define LM_RESULTS_MULTI 32
+
+/* Any row, as a batch holds it. */
+typedef union {
+    lm_results_service s;
+    lm_results_instance i;
+    lm_results_request q;
+    lm_results_sample m;
+    lm_results_event e;
+    lm_results_cell c;
+    lm_results_artifact a;
+    lm_results_client_times t;
+} lm__results_row;
 
 /* Locking: mu guards active, active_rows, the counters, bg_err and stop; it
  * is the only lock a producer takes, and never across a database call.
@@ -21,6 +46,8 @@ struct lm_results {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *st[LM_RK_COUNT];
+    sqlite3_stmt *multi; /* LM_RESULTS_MULTI requests in one INSERT */
+    lm__results_row group[LM_RESULTS_MULTI];
 
     pthread_mutex_t mu;
     pthread_cond_t wake; /* signals the writer: rows reached flush_rows, or stop */

@@ -84,8 +84,9 @@ static const char *col_txt(sqlite3_stmt *st, int c) {
 
 int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, void *arg,
                                char *err) {
-    /* Version 1 has no cpu_ns: it is user + system there. */
-    char sql[1400];
+    /* Version 1 has no cpu_ns: it is user + system there; before 3 no
+     * request belongs to a cell. */
+    char sql[1500];
     snprintf(sql, sizeof sql,
              "SELECT q.id, q.service_id, q.instance_id, q.status_http, q.cold,"
              " q.intended_send_ns, q.send_ns, q.ingress_ns, q.queued_ns, q.acquired_ns,"
@@ -93,10 +94,11 @@ int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, v
              " q.receive_ns, q.deser_ns, q.io_ns, q.compute_ns, q.ser_ns, q.func_total_ns,"
              " q.io_read_bytes, q.io_write_bytes, q.io_calls, q.cpu_user_ns, q.cpu_system_ns,"
              " %s, q.mem_peak_bytes, q.error, s.function, s.runtime, i.placement_ms,"
-             " i.cold_start_ms"
+             " i.cold_start_ms, %s"
              " FROM requests q LEFT JOIN services s ON s.id = q.service_id"
              " LEFT JOIN instances i ON i.id = q.instance_id ORDER BY q.id",
-             r->version >= 2 ? "q.cpu_ns" : "q.cpu_user_ns + q.cpu_system_ns");
+             r->version >= 2 ? "q.cpu_ns" : "q.cpu_user_ns + q.cpu_system_ns",
+             r->version >= 3 ? "q.cell_id, q.excluded" : "NULL, NULL");
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
         return lm_errf(err, "results database %s: reading requests failed (%s)", r->path,
@@ -141,6 +143,8 @@ int lm_results_reader_requests(lm_results_reader *r, lm_results_request_fn fn, v
         v.runtime = col_txt(st, 30);
         v.placement_ms = col_dbl(st, 31);
         v.cold_start_ms = col_dbl(st, 32);
+        q->cell_id = col_i64(st, 33);
+        q->excluded = col_txt(st, 34);
         if (fn(arg, &v) != LM_OK) {
             sqlite3_finalize(st);
             return LM_ERR;

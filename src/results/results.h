@@ -1,4 +1,4 @@
-/* store.h -- the results store: one SQLite database (WAL) per experiment with
+/* results.h -- the results store: one SQLite database (WAL) per experiment with
  * a versioned schema (services, instances, requests, samples, events, meta),
  * written in batches off the request path, and exported as CSV.
  *
@@ -37,10 +37,11 @@
 #include "util/util.h"
 
 /* The schema this code writes (PRAGMA user_version and meta.schema_version).
- * 1: the first. 2: adds requests.cpu_ns.
+ * 1: the first. 2: adds requests.cpu_ns. 3: adds cells, artifacts,
+ * requests.cell_id and requests.excluded (experiments).
  * A database with a newer version is refused; an older one is migrated in
  * place when opened (lm_results_open). */
-#define LM_RESULTS_SCHEMA_VERSION 2
+#define LM_RESULTS_SCHEMA_VERSION 3
 
 /* The NULL sentinel of integer fields. */
 #define LM_RESULTS_NULL INT64_MIN
@@ -122,7 +123,48 @@ typedef struct {
     int64_t cpu_ns;
     int64_t mem_peak_bytes; /* the instance's peak memory during it */
     const char *error;      /* why it failed, or NULL */
+    int64_t cell_id;        /* the experiment cell it was sent for (X-Lumos-Cell), or NULL */
+    /* Why it is left out of its cell's statistics (its start type is not
+     * the cell's, ...), or NULL: it counts. */
+    const char *excluded;
 } lm_results_request;
+
+/* cells: one measured combination of an experiment (function, runtime,
+ * payload, start type, load, repetition) and how far it got. Written with
+ * lm_results_put_cell, an upsert: NULL fields keep what is stored. */
+typedef struct {
+    int64_t id; /* caller-assigned, unique, stable across --resume */
+    const char *name;
+    const char *function, *runtime;
+    const char *payload; /* "group:1", "file:..." */
+    const char *start;   /* "cold", "warm" */
+    const char *load;    /* how it was driven: "closed", "open", "trace:FILE" */
+    int64_t concurrency; /* closed loop clients, or NULL */
+    double rate_rps;     /* open loop rate, or NaN */
+    int64_t repetition;  /* 1-based */
+    int64_t service_id;
+    int64_t planned_requests; /* measured requests it is to send */
+    const char *status;       /* "running", "done", "failed" */
+    int64_t started_ns, finished_ns;
+    const char *error; /* why it failed, or NULL */
+} lm_results_cell;
+
+/* artifacts: what a run executed, and its size on disk. */
+typedef struct {
+    const char *function, *runtime;
+    const char *kind; /* "executable", "module", "image", ... */
+    const char *path;
+    int64_t bytes;
+} lm_results_artifact;
+
+/* The load client's view of a request, joined to the gateway's row with
+ * the same id (an UPDATE, applied in order after the row was added): NULL
+ * fields keep what is stored. */
+typedef struct {
+    int64_t id;
+    int64_t intended_send_ns, send_ns, receive_ns;
+    const char *excluded;
+} lm_results_client_times;
 
 /* samples: periodic telemetry of one instance. */
 typedef struct {
@@ -159,6 +201,9 @@ void lm_results_instance_init(lm_results_instance *i);
 void lm_results_request_init(lm_results_request *r);
 void lm_results_sample_init(lm_results_sample *s);
 void lm_results_event_init(lm_results_event *e);
+void lm_results_cell_init(lm_results_cell *c);
+void lm_results_artifact_init(lm_results_artifact *a);
+void lm_results_client_times_init(lm_results_client_times *t);
 
 /* Creates (schema, meta) or opens the database at path, in WAL mode with
  * synchronous=NORMAL. opts may be NULL (defaults: no writer thread). Returns
@@ -182,6 +227,10 @@ int lm_results_update_instance(lm_results *r, const lm_results_instance *row, ch
 int lm_results_add_request(lm_results *r, const lm_results_request *row, char *err);
 int lm_results_add_sample(lm_results *r, const lm_results_sample *row, char *err);
 int lm_results_add_event(lm_results *r, const lm_results_event *row, char *err);
+int lm_results_put_cell(lm_results *r, const lm_results_cell *row, char *err);
+int lm_results_add_artifact(lm_results *r, const lm_results_artifact *row, char *err);
+/* An id the database does not hold updates nothing (not an error). */
+int lm_results_add_client_times(lm_results *r, const lm_results_client_times *row, char *err);
 
 /* Writes everything pending in one transaction and waits for it. LM_OK, or
  * LM_ERR when this write, or a background write since the last call to
@@ -200,12 +249,41 @@ void lm_results_stats_get(lm_results *r, lm_results_stats *out);
 const char *lm_results_path(const lm_results *r);
 
 /* Flushes what is pending first, then writes table ("services", "instances",
- * "requests", "samples", "events" or "meta") to out as CSV: a header row of
+ * "requests", "samples", "events", "cells", "artifacts" or "meta") to out as CSV: a header row of
  * column names, one line per row in insertion order, fields quoted (with
  * doubled quotes) when they hold a comma, quote, CR or LF, SQL NULL as an
  * empty field and an empty string as "". LM_OK or LM_ERR (unknown table,
  * write error on out, database error). */
 int lm_results_export_csv(lm_results *r, const char *table, FILE *out, char *err);
+
+/* ---- experiments (cells.c): each call first writes what is pending ---- */
+
+/* The largest ids the file holds: requests.id, services.id, and the
+ * largest number after the last '-' of an instances.id ("native-12"). A
+ * second writer of the same file (a resumed run, `lumos serve --results`
+ * on an existing file) numbers its rows after them. */
+typedef struct {
+    int64_t request, service, instance_seq;
+} lm_results_ids;
+int lm_results_used_ids(lm_results *r, lm_results_ids *out, char *err);
+
+/* Called for every cell in id order with its status (NULL when none was
+ * written) and the number of request rows it holds; return LM_OK to go on.
+ * The strings are valid during the call only. */
+typedef int (*lm_results_cell_fn)(void *arg, int64_t id, const char *name, const char *status,
+                                  int64_t rows);
+int lm_results_cells(lm_results *r, lm_results_cell_fn fn, void *arg, char *err);
+
+/* Deletes every request row of cell id: an unfinished cell, before it runs
+ * again. */
+int lm_results_clear_cell(lm_results *r, int64_t id, char *err);
+
+/* A finished cell: marks excluded (`warm in a cold cell`, `cold in a warm
+ * cell`) its rows that reached an instance and are not excluded yet, when
+ * their start type is not want_cold (1 cold, 0 warm, -1: any start counts);
+ * *mismatched receives how many, *rows the cell's rows. */
+int lm_results_check_cell(lm_results *r, int64_t id, int want_cold, int64_t *rows,
+                          int64_t *mismatched, char *err);
 
 /* Reading a database back (reader.c), for reports: read-only, any file this
  * code or an older one wrote (a file with a newer schema is refused). */

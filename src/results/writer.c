@@ -23,7 +23,7 @@ typedef struct {
     uint32_t len; /* of the whole record, head included */
 } rec_head;
 
-#define MAX_STR 5
+#define MAX_STR 8
 typedef struct {
     size_t size;
     int nstr;
@@ -45,9 +45,10 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                          offsetof(lm_results_instance, end_reason)},
                         "instances"},
     [LM_RK_REQUEST] = {sizeof(lm_results_request),
-                       2,
+                       3,
                        {offsetof(lm_results_request, instance_id),
-                        offsetof(lm_results_request, error)},
+                        offsetof(lm_results_request, error),
+                        offsetof(lm_results_request, excluded)},
                        "requests"},
     [LM_RK_SAMPLE] = {sizeof(lm_results_sample),
                       1,
@@ -58,6 +59,23 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                      {offsetof(lm_results_event, kind), offsetof(lm_results_event, instance_id),
                       offsetof(lm_results_event, detail_json)},
                      "events"},
+    [LM_RK_CELL] = {sizeof(lm_results_cell),
+                    8,
+                    {offsetof(lm_results_cell, name), offsetof(lm_results_cell, function),
+                     offsetof(lm_results_cell, runtime), offsetof(lm_results_cell, payload),
+                     offsetof(lm_results_cell, start), offsetof(lm_results_cell, load),
+                     offsetof(lm_results_cell, status), offsetof(lm_results_cell, error)},
+                    "cells"},
+    [LM_RK_ARTIFACT] = {sizeof(lm_results_artifact),
+                        4,
+                        {offsetof(lm_results_artifact, function),
+                         offsetof(lm_results_artifact, runtime),
+                         offsetof(lm_results_artifact, kind), offsetof(lm_results_artifact, path)},
+                        "artifacts"},
+    [LM_RK_CLIENT] = {sizeof(lm_results_client_times),
+                      1,
+                      {offsetof(lm_results_client_times, excluded)},
+                      "requests"},
 };
 
 /* ---- NULL-filled rows --------------------------------------------------- */
@@ -107,7 +125,8 @@ void lm_results_request_init(lm_results_request *r) {
                               .cpu_user_ns = N,
                               .cpu_system_ns = N,
                               .cpu_ns = N,
-                              .mem_peak_bytes = N};
+                              .mem_peak_bytes = N,
+                              .cell_id = N};
 }
 
 void lm_results_sample_init(lm_results_sample *s) {
@@ -120,6 +139,23 @@ void lm_results_sample_init(lm_results_sample *s) {
 
 void lm_results_event_init(lm_results_event *e) {
     *e = (lm_results_event){.t_ns = N, .service_id = N};
+}
+
+void lm_results_cell_init(lm_results_cell *c) {
+    *c = (lm_results_cell){.id = N,
+                           .concurrency = N,
+                           .rate_rps = NAN,
+                           .repetition = N,
+                           .service_id = N,
+                           .planned_requests = N,
+                           .started_ns = N,
+                           .finished_ns = N};
+}
+
+void lm_results_artifact_init(lm_results_artifact *a) { *a = (lm_results_artifact){.bytes = N}; }
+
+void lm_results_client_times_init(lm_results_client_times *t) {
+    *t = (lm_results_client_times){.id = N, .intended_send_ns = N, .send_ns = N, .receive_ns = N};
 }
 
 #undef N
@@ -185,6 +221,15 @@ int lm_results_add_sample(lm_results *r, const lm_results_sample *row, char *err
 int lm_results_add_event(lm_results *r, const lm_results_event *row, char *err) {
     return push(r, LM_RK_EVENT, row, err);
 }
+int lm_results_put_cell(lm_results *r, const lm_results_cell *row, char *err) {
+    return push(r, LM_RK_CELL, row, err);
+}
+int lm_results_add_artifact(lm_results *r, const lm_results_artifact *row, char *err) {
+    return push(r, LM_RK_ARTIFACT, row, err);
+}
+int lm_results_add_client_times(lm_results *r, const lm_results_client_times *row, char *err) {
+    return push(r, LM_RK_CLIENT, row, err);
+}
 
 /* ---- writing (under write_mu) ------------------------------------------- */
 
@@ -205,6 +250,44 @@ static void b_txt(sqlite3_stmt *st, int i, const char *s) {
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
+}
+
+/* A request row's 31 values at parameters base + 1 .. base + 31. */
+static void bind_request(sqlite3_stmt *st, int base, const lm_results_request *q) {
+    const int64_t v[] = {q->id,
+                         q->service_id,
+                         0 /* instance_id */,
+                         q->status_http,
+                         q->cold,
+                         q->intended_send_ns,
+                         q->send_ns,
+                         q->ingress_ns,
+                         q->queued_ns,
+                         q->acquired_ns,
+                         q->cold_begin_ns,
+                         q->cold_ready_ns,
+                         q->dispatch_ns,
+                         q->result_ns,
+                         q->response_ns,
+                         q->receive_ns,
+                         q->deser_ns,
+                         q->io_ns,
+                         q->compute_ns,
+                         q->ser_ns,
+                         q->func_total_ns,
+                         q->io_read_bytes,
+                         q->io_write_bytes,
+                         q->io_calls,
+                         q->cpu_user_ns,
+                         q->cpu_system_ns,
+                         q->mem_peak_bytes};
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        if (i != 2) b_i64(st, base + i + 1, v[i]);
+    b_txt(st, base + 3, q->instance_id);
+    b_txt(st, base + 28, q->error);
+    b_i64(st, base + 29, q->cpu_ns);
+    b_i64(st, base + 30, q->cell_id);
+    b_txt(st, base + 31, q->excluded);
 }
 
 /* Binds one record's row (strings point into the log). */
@@ -237,40 +320,43 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_dbl(st, 13, x->cold_start_ms);
         break;
     }
-    case LM_RK_REQUEST: {
-        const lm_results_request *q = row;
-        const int64_t v[] = {q->id,
-                             q->service_id,
-                             0 /* instance_id */,
-                             q->status_http,
-                             q->cold,
-                             q->intended_send_ns,
-                             q->send_ns,
-                             q->ingress_ns,
-                             q->queued_ns,
-                             q->acquired_ns,
-                             q->cold_begin_ns,
-                             q->cold_ready_ns,
-                             q->dispatch_ns,
-                             q->result_ns,
-                             q->response_ns,
-                             q->receive_ns,
-                             q->deser_ns,
-                             q->io_ns,
-                             q->compute_ns,
-                             q->ser_ns,
-                             q->func_total_ns,
-                             q->io_read_bytes,
-                             q->io_write_bytes,
-                             q->io_calls,
-                             q->cpu_user_ns,
-                             q->cpu_system_ns,
-                             q->mem_peak_bytes};
-        for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
-            if (i != 2) b_i64(st, i + 1, v[i]);
-        b_txt(st, 3, q->instance_id);
-        b_txt(st, 28, q->error);
-        b_i64(st, 29, q->cpu_ns);
+    case LM_RK_REQUEST: bind_request(st, 0, row); break;
+    case LM_RK_CELL: {
+        const lm_results_cell *c = row;
+        b_i64(st, 1, c->id);
+        b_txt(st, 2, c->name);
+        b_txt(st, 3, c->function);
+        b_txt(st, 4, c->runtime);
+        b_txt(st, 5, c->payload);
+        b_txt(st, 6, c->start);
+        b_txt(st, 7, c->load);
+        b_i64(st, 8, c->concurrency);
+        b_dbl(st, 9, c->rate_rps);
+        b_i64(st, 10, c->repetition);
+        b_i64(st, 11, c->service_id);
+        b_i64(st, 12, c->planned_requests);
+        b_txt(st, 13, c->status);
+        b_i64(st, 14, c->started_ns);
+        b_i64(st, 15, c->finished_ns);
+        b_txt(st, 16, c->error);
+        break;
+    }
+    case LM_RK_ARTIFACT: {
+        const lm_results_artifact *a = row;
+        b_txt(st, 1, a->function);
+        b_txt(st, 2, a->runtime);
+        b_txt(st, 3, a->kind);
+        b_txt(st, 4, a->path);
+        b_i64(st, 5, a->bytes);
+        break;
+    }
+    case LM_RK_CLIENT: {
+        const lm_results_client_times *t = row;
+        b_i64(st, 1, t->id);
+        b_i64(st, 2, t->intended_send_ns);
+        b_i64(st, 3, t->send_ns);
+        b_i64(st, 4, t->receive_ns);
+        b_txt(st, 5, t->excluded);
         break;
     }
     case LM_RK_SAMPLE: {
@@ -293,6 +379,25 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         break;
     }
     }
+}
+
+/* The record at off in b into *h and *row (its strings point into b);
+ * returns the offset of the next record. */
+static size_t decode(const lm_buf *b, size_t off, rec_head *h, lm__results_row *row) {
+    memcpy(h, b->data + off, sizeof *h);
+    const kind_desc *d = &kinds[h->kind];
+    const char *p = b->data + off + sizeof *h;
+    memcpy(row, p, d->size);
+    p += d->size;
+    for (int i = 0; i < d->nstr; i++) {
+        uint32_t n;
+        memcpy(&n, p, sizeof n);
+        p += sizeof n;
+        const char *s = n == UINT32_MAX ? NULL : p;
+        memcpy((char *)row + d->str[i], &s, sizeof s);
+        if (s) p += n + 1;
+    }
+    return off + h->len;
 }
 
 /* A hint for the user by the kind of failure. */
@@ -337,29 +442,36 @@ static int write_log(lm_results *r, const lm_buf *b, uint64_t rows, uint64_t *wr
     }
     int failed = 0;
     uint64_t ok = 0;
-    union {
-        lm_results_service s;
-        lm_results_instance i;
-        lm_results_request q;
-        lm_results_sample m;
-        lm_results_event e;
-    } row;
+    lm__results_row row;
+    lm__results_row *group = r->group;
     for (size_t off = 0; off < b->len;) {
         rec_head h;
-        memcpy(&h, b->data + off, sizeof h);
-        const kind_desc *d = &kinds[h.kind];
-        const char *p = b->data + off + sizeof h;
-        memcpy(&row, p, d->size);
-        p += d->size;
-        for (int i = 0; i < d->nstr; i++) {
-            uint32_t n;
-            memcpy(&n, p, sizeof n);
-            p += sizeof n;
-            const char *s = n == UINT32_MAX ? NULL : p;
-            memcpy((char *)&row + d->str[i], &s, sizeof s);
-            if (s) p += n + 1;
+        off = decode(b, off, &h, &row);
+        /* Requests go LM_RESULTS_MULTI at a time in one INSERT when they
+         * come in a run: a third of the cost of a row is the statement's
+         * own. A group the database refuses is written row by row. */
+        if (h.kind == LM_RK_REQUEST && r->multi) {
+            size_t n = 0, next = off;
+            group[n++] = row;
+            while (n < LM_RESULTS_MULTI && next < b->len) {
+                rec_head h2;
+                memcpy(&h2, b->data + next, sizeof h2);
+                if (h2.kind != LM_RK_REQUEST) break;
+                next = decode(b, next, &h2, &group[n++]);
+            }
+            if (n == LM_RESULTS_MULTI) {
+                for (size_t j = 0; j < n; j++)
+                    bind_request(r->multi, (int)(j * 31), &group[j].q);
+                rc = sqlite3_step(r->multi);
+                sqlite3_reset(r->multi);
+                if (rc == SQLITE_DONE) {
+                    ok += n;
+                    off = next;
+                    continue;
+                }
+            }
         }
-        off += h.len;
+        const kind_desc *d = &kinds[h.kind];
         sqlite3_stmt *st = r->st[h.kind];
         bind_row(st, (int)h.kind, &row);
         rc = sqlite3_step(st);

@@ -190,9 +190,15 @@ char *lm_instance_stderr(const lm_instance *inst, size_t max) {
     return buf;
 }
 
+/* Instance numbers, shared by every runtime: ids are "<runtime>-<n>". */
+static unsigned next_id;
+
+void lm_instance_ids_after(unsigned n) {
+    if (n > next_id) next_id = n;
+}
+
 int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                       lm_instance *inst, char *err) {
-    static unsigned next_id;
     static int warned;
     memset(inst, 0, sizeof(*inst));
     inst->start_ns = lm_now_ns();

@@ -158,6 +158,11 @@ const char *lm_libexec_dir(void);
 int lm_artifact_path(const char *dir, const char *target, const char *fn, char *out, size_t n,
                      char *err);
 
+/* Instance ids ("native-7") are numbered after n from now on: a process
+ * writing into a results file that already holds instances up to n (see
+ * lm_results_used_ids) keeps its ids apart. Not thread-safe. */
+void lm_instance_ids_after(unsigned n);
+
 /* Starts an instance of fn on rt and gives it an id. See lm_runtime.start. */
 int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                       lm_instance *inst, char *err);

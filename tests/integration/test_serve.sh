@@ -18,9 +18,13 @@ contains "$BODY" 12200160415121876738
 [[ $(cold_ms) != 0.000 ]] || fail "first request was not cold: $TIMING"
 for part in cold queue deser io compute ser total; do contains "$TIMING" "$part;dur="; done
 grep -qi '^x-lumos-request-id: [0-9]' "$TMP/headers" || fail "no X-Lumos-Request-Id"
-post /function/fibonacci@wasm-aot '{"n":93}'
+post /function/fibonacci@wasm-aot '{"n":93}' -H 'X-Lumos-Cell: 7'
 sent=$((sent + 1))
 [[ $(cold_ms) == 0.000 ]] || fail "second request was not warm: $TIMING"
+cell_req=$(sed -n 's/^[xX]-[lL]umos-[rR]equest-[iI]d: \([0-9]*\).*/\1/p' "$TMP/headers")
+post /function/fibonacci@wasm-aot '{"n":93}' -H 'X-Lumos-Cell: -3'
+sent=$((sent + 1))
+bad_cell_req=$(sed -n 's/^[xX]-[lL]umos-[rR]equest-[iI]d: \([0-9]*\).*/\1/p' "$TMP/headers")
 for _ in 1 2; do
   post /function/fibonacci@wasm-aot '{"n":10}' -H 'X-Lumos-Start: cold'
   sent=$((sent + 1))
@@ -90,4 +94,29 @@ done
 queued=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests r JOIN services s ON s.id = r.service_id
   WHERE s.name = 'mandelbrot-bitmap@native' AND r.queued_ns IS NOT NULL")
 [[ $queued == 2 ]] || fail "$queued of the 4 parallel requests were queued, not 2"
+# X-Lumos-Cell names the request's experiment cell; a bad one names none.
+[[ $(sqlite3 "$TMP/serve.db" "SELECT cell_id FROM requests WHERE id = $cell_req") == 7 ]] ||
+  fail "request $cell_req is not in cell 7"
+[[ $(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests WHERE cell_id IS NOT NULL") == 1 ]] ||
+  fail "more than one request in a cell (request $bad_cell_req sent X-Lumos-Cell: -3)"
+
+# A second gateway on the same file appends: its ids continue after the
+# first one's, nothing is rejected, and POST /results/flush puts its rows
+# in the file while it runs.
+before=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests")
+max_id=$(sqlite3 "$TMP/serve.db" "SELECT max(id) FROM requests")
+instances=$(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM instances")
+serve --results "$TMP/serve.db" --autoscaler none
+post /function/fibonacci@native '{"n":10}'
+[[ $CODE == 200 ]] || fail "second gateway: $CODE $BODY"
+grep -qi "^x-lumos-request-id: $((max_id + 1))" "$TMP/headers" || fail "ids did not continue after $max_id"
+post /function/fibonacci@native '{"n":10}' -H 'X-Lumos-Start: cold'
+post /results/flush ''
+[[ $CODE == 200 ]] || fail "POST /results/flush: $CODE $BODY"
+[[ $(echo "$BODY" | jq .rows_rejected) == 0 ]] || fail "rows rejected: $BODY"
+[[ $(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM requests") == $((before + 2)) ]] ||
+  fail "not every row is in the file after /results/flush"
+[[ $(sqlite3 "$TMP/serve.db" "SELECT count(*) FROM instances") == $((instances + 2)) ]] ||
+  fail "the second gateway's instances merged into the first one's rows"
+stop_serve
 echo ok

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "results/internal.h" /* LM_RESULTS_MULTI */
 #include "results/results.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -174,6 +175,165 @@ static void write_known(lm_results *r) {
     assert_int_equal(lm_results_add_event(r, &e, err), LM_OK);
 }
 
+/* ---- experiments: cells, artifacts, the client's view ------------------- */
+
+/* A cell is an upsert (NULL keeps what is stored), a request names its
+ * cell, the client's times update the gateway's row in order, after it
+ * was added in the same batch, and an unknown id updates nothing. */
+static void test_cells_and_client_times(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    lm_results_cell c;
+    lm_results_cell_init(&c);
+    c.id = 4;
+    c.name = "fibonacci@native/group:1/cold/closed:1/rep1";
+    c.function = "fibonacci";
+    c.runtime = "native";
+    c.payload = "group:1";
+    c.start = "cold";
+    c.load = "closed";
+    c.concurrency = 1;
+    c.repetition = 1;
+    c.planned_requests = 3;
+    c.status = "running";
+    c.started_ns = 100;
+    assert_int_equal(lm_results_put_cell(r, &c, err), LM_OK);
+    lm_results_request q;
+    for (int i = 1; i <= 3; i++) {
+        lm_results_request_init(&q);
+        q.id = i;
+        q.cell_id = 4;
+        q.ingress_ns = 1000 * i;
+        if (i == 3) q.excluded = "warm in a cold cell";
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    lm_results_client_times t;
+    lm_results_client_times_init(&t);
+    t.id = 2;
+    t.intended_send_ns = 1990;
+    t.send_ns = 1995;
+    t.receive_ns = 2500;
+    assert_int_equal(lm_results_add_client_times(r, &t, err), LM_OK);
+    t.id = 99; /* no such row */
+    assert_int_equal(lm_results_add_client_times(r, &t, err), LM_OK);
+    lm_results_cell_init(&c);
+    c.id = 4;
+    c.status = "done";
+    c.finished_ns = 200;
+    assert_int_equal(lm_results_put_cell(r, &c, err), LM_OK);
+    lm_results_artifact a;
+    lm_results_artifact_init(&a);
+    a.function = "fibonacci";
+    a.runtime = "wasm-aot";
+    a.kind = "executable";
+    a.path = "build/artifacts/fibonacci.aot";
+    a.bytes = 123456;
+    assert_int_equal(lm_results_add_artifact(r, &a, err), LM_OK);
+    assert_int_equal(lm_results_flush(r, err), LM_OK);
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_rejected, 0);
+    lm_results_close(r);
+
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM cells"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM cells WHERE status='done' AND"
+                                 " started_ns=100 AND finished_ns=200 AND planned_requests=3"
+                                 " AND start='cold' AND function='fibonacci'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE cell_id=4"), 3);
+    assert_int_equal(raw_int(db, "SELECT send_ns FROM requests WHERE id=2"), 1995);
+    assert_int_equal(raw_int(db, "SELECT receive_ns - intended_send_ns FROM requests WHERE id=2"),
+                     510);
+    assert_int_equal(raw_int(db, "SELECT ingress_ns FROM requests WHERE id=2"), 2000);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE send_ns IS NOT NULL"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE excluded IS NOT NULL"), 1);
+    assert_int_equal(raw_int(db, "SELECT bytes FROM artifacts WHERE runtime='wasm-aot'"), 123456);
+    sqlite3_close(db);
+}
+
+static int collect_cell(void *arg, int64_t id, const char *name, const char *status, int64_t rows) {
+    char *out = arg;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%lld:%s:%s:%lld;", (long long)id, name ? name : "-",
+             status ? status : "-", (long long)rows);
+    return LM_OK;
+}
+
+/* What --resume and a second writer read: the ids in use (instance ids by
+ * the number after their last '-'), every cell with its status and rows,
+ * clearing an unfinished cell, and the start-type check of a finished one. */
+static void test_cells_resume(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    lm_results_ids ids;
+    assert_int_equal(lm_results_used_ids(r, &ids, err), LM_OK);
+    assert_int_equal(ids.request + ids.service + ids.instance_seq, 0);
+    const char *inst[] = {"wasm-aot-12", "native-3", "odd-", "x-9z"};
+    for (int i = 0; i < 4; i++) {
+        lm_results_instance x;
+        lm_results_instance_init(&x);
+        x.id = inst[i];
+        assert_int_equal(lm_results_add_instance(r, &x, err), LM_OK);
+    }
+    lm_results_service sv;
+    lm_results_service_init(&sv);
+    sv.id = 5;
+    assert_int_equal(lm_results_add_service(r, &sv, err), LM_OK);
+    for (int c = 1; c <= 2; c++) {
+        lm_results_cell cell;
+        lm_results_cell_init(&cell);
+        cell.id = c;
+        cell.name = c == 1 ? "a" : "b";
+        cell.status = c == 1 ? "done" : "running";
+        assert_int_equal(lm_results_put_cell(r, &cell, err), LM_OK);
+    }
+    /* Cell 1 (cold): a cold row, a warm one, one that reached no instance;
+     * cell 2: two rows. */
+    int cells[] = {1, 1, 1, 2, 2}, cold[] = {1, 0, -1, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        lm_results_request q;
+        lm_results_request_init(&q);
+        q.id = 40 + i;
+        q.cell_id = cells[i];
+        if (cold[i] >= 0) {
+            q.cold = cold[i];
+            q.instance_id = "native-3";
+        }
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    }
+    /* Read back without a flush: each call writes what is pending first. */
+    assert_int_equal(lm_results_used_ids(r, &ids, err), LM_OK);
+    assert_int_equal(ids.request, 44);
+    assert_int_equal(ids.service, 5);
+    assert_int_equal(ids.instance_seq, 12);
+    char seen[256] = "";
+    assert_int_equal(lm_results_cells(r, collect_cell, seen, err), LM_OK);
+    assert_string_equal(seen, "1:a:done:3;2:b:running:2;");
+    int64_t rows, mismatched;
+    assert_int_equal(lm_results_check_cell(r, 1, 1, &rows, &mismatched, err), LM_OK);
+    assert_int_equal(rows, 3);
+    assert_int_equal(mismatched, 1);
+    assert_int_equal(lm_results_check_cell(r, 1, 1, &rows, &mismatched, err), LM_OK);
+    assert_int_equal(mismatched, 0); /* already excluded */
+    assert_int_equal(lm_results_check_cell(r, 2, -1, &rows, &mismatched, err), LM_OK);
+    assert_int_equal(rows, 2);
+    assert_int_equal(mismatched, 0);
+    assert_int_equal(lm_results_clear_cell(r, 2, err), LM_OK);
+    seen[0] = 0;
+    assert_int_equal(lm_results_cells(r, collect_cell, seen, err), LM_OK);
+    assert_string_equal(seen, "1:a:done:3;2:b:running:0;");
+    lm_results_close(r);
+    sqlite3 *db = raw_open(dbpath);
+    assert_int_equal(
+        raw_int(db, "SELECT count(*) FROM requests WHERE id=41 AND excluded='warm in a cold cell'"),
+        1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE excluded IS NOT NULL"), 1);
+    sqlite3_close(db);
+}
+
 /* ---- NULL handles ------------------------------------------------------- */
 
 static void test_null_handles(void **state) {
@@ -219,9 +379,9 @@ static void test_roundtrip(void **state) {
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
     sqlite3_finalize(s);
-    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 2);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 3);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='migrated_from'"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
                                  "name='cpu_ns' AND type='INTEGER'"),
@@ -278,8 +438,11 @@ static void test_roundtrip(void **state) {
     /* Requests: every column against make_request, NULLs where unset. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM requests ORDER BY id", -1, &s, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 29);
-    assert_string_equal(sqlite3_column_name(s, 28), "cpu_ns"); /* last: as in a migrated file */
+    assert_int_equal(sqlite3_column_count(s), 31);
+    /* Later columns last: as in a migrated file. */
+    assert_string_equal(sqlite3_column_name(s, 28), "cpu_ns");
+    assert_string_equal(sqlite3_column_name(s, 29), "cell_id");
+    assert_string_equal(sqlite3_column_name(s, 30), "excluded");
     for (int64_t i = 0; i < (int64_t)NTRICKY; i++) {
         assert_int_equal(sqlite3_step(s), SQLITE_ROW);
         lm_results_request q;
@@ -374,11 +537,11 @@ static void test_refuses(void **state) {
 
     /* The next version, which this code does not know. */
     sqlite3 *db = raw_open(dbpath);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_null(lm_results_open(dbpath, NULL, err));
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "schema version 3, newer than this Lumos knows (2)"));
+    assert_non_null(strstr(err, "schema version 4, newer than this Lumos knows (3)"));
     assert_null(strstr(err, "migrat"));
 
     db = raw_open(dbpath);
@@ -536,13 +699,16 @@ static char *schema_text(const char *path) {
     return s;
 }
 
-/* A migrated v1 file holds what a v2 Lumos expects: version 2 everywhere,
+/* A migrated v1 file holds what a v3 Lumos expects: version 3 everywhere,
  * migrated_from 1, cpu_ns = user + system for the first request and NULL
- * for the others. */
+ * for the others, the cells and artifacts tables, no request in a cell. */
 static void assert_migrated(const char *path) {
     sqlite3 *db = raw_open(path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 3);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM cells"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM artifacts"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE cell_id IS NOT NULL"), 0);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
                                  "name='cpu_ns' AND type='INTEGER'"),
@@ -575,7 +741,7 @@ static void test_migrate_v1(void **state) {
     }
     sqlite3_close(db);
 
-    /* The handle writes v2 rows into it. */
+    /* The handle writes v3 rows into it. */
     lm_results_request q;
     make_request(&q, 10);
     assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
@@ -595,7 +761,7 @@ static void test_migrate_v1(void **state) {
     assert_non_null(r);
     lm_results_close(r);
     db = raw_open(dbpath);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
     assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=1"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests"), 4);
@@ -634,7 +800,7 @@ static void test_migrate_fails_whole(void **state) {
     assert_null(lm_results_open(dbpath, NULL, err));
     print_message("broken v1 file: %s\n", err);
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "migrating it from schema version 1 to 2 failed"));
+    assert_non_null(strstr(err, "migrating it from schema version 1 to 3 failed"));
     assert_non_null(strstr(err, "cpu_user_ns"));
     db = raw_open(dbpath);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
@@ -873,6 +1039,53 @@ static void test_rejected_row(void **state) {
     assert_int_equal(count_rows("requests"), 2);
 }
 
+/* Requests are written LM_RESULTS_MULTI to an INSERT: a group holding a
+ * duplicate id is written row by row, so exactly that row is refused;
+ * groups cut by another kind of row or by the end of the batch, and every
+ * value of every row, land as with one INSERT a row. */
+static int64_t multi_id(int i) { /* row LM_RESULTS_MULTI + 5 repeats row 3's id */
+    return i == 3 || i == LM_RESULTS_MULTI + 5 ? 3 : 100 + i;
+}
+
+static void test_multirow_groups(void **state) {
+    char err[LM_ERRLEN];
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    assert_non_null(r);
+    const int n = 3 * LM_RESULTS_MULTI + 7;
+    lm_results_request q;
+    for (int i = 0; i < n; i++) {
+        make_request(&q, multi_id(i));
+        assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+        if (i == 2 * LM_RESULTS_MULTI + 1) {
+            lm_results_event e;
+            lm_results_event_init(&e);
+            e.kind = "between";
+            assert_int_equal(lm_results_add_event(r, &e, err), LM_OK);
+        }
+    }
+    assert_int_equal(lm_results_flush(r, err), LM_ERR);
+    lm_results_stats st;
+    lm_results_stats_get(r, &st);
+    assert_int_equal(st.rows_rejected, 1);
+    assert_int_equal(st.rows_written, n - 1 + 1); /* the event too */
+    lm_results_close(r);
+    assert_int_equal(count_rows("requests"), n - 1);
+    assert_int_equal(count_rows("events"), 1);
+    sqlite3 *db = raw_open(dbpath);
+    /* make_request's values, per row, as the single-row path writes them. */
+    for (int i = 0; i < n; i++) {
+        if (i == LM_RESULTS_MULTI + 5) continue;
+        make_request(&q, multi_id(i));
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM requests WHERE id = %lld AND intended_send_ns = %lld AND "
+                 "compute_ns = %lld",
+                 (long long)q.id, (long long)q.intended_send_ns, (long long)q.compute_ns);
+        assert_int_equal(raw_int(db, sql), 1);
+    }
+    sqlite3_close(db);
+}
+
 /* ---- CSV ---------------------------------------------------------------- */
 
 /* Parses RFC 4180 CSV: fields[row][col] (malloc'd strings), quoted[row][col]
@@ -936,7 +1149,7 @@ static void test_csv(void **state) {
     static int quoted[MAXR][MAXC], ncols[MAXR];
     int rows = parse_csv(text, fields, quoted, ncols);
     assert_int_equal(rows, 1 + NTRICKY + 1);
-    assert_int_equal(ncols[0], 29);
+    assert_int_equal(ncols[0], 31);
     assert_string_equal(fields[0][0], "id");
     assert_string_equal(fields[0][5], "intended_send_ns");
     assert_string_equal(fields[0][27], "error");
@@ -945,7 +1158,7 @@ static void test_csv(void **state) {
         lm_results_request q;
         make_request(&q, i);
         char num[32];
-        assert_int_equal(ncols[i + 1], 29);
+        assert_int_equal(ncols[i + 1], 31);
         snprintf(num, sizeof num, "%lld", (long long)q.intended_send_ns);
         assert_string_equal(fields[i + 1][5], num);
         snprintf(num, sizeof num, "%lld", (long long)q.compute_ns);
@@ -1015,7 +1228,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_background_failure_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejected_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multirow_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells_and_client_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells_resume, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
