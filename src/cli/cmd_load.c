@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -400,6 +401,16 @@ int lm_cmd_load(int argc, char **argv) {
         else
             snprintf(text, sizeof(text), "closed loop, %lld clients for %g s", a.concurrency,
                      a.duration_s);
+    }
+    /* Room for the pool's sockets: the soft limit on open files (often
+     * 1024) up to the hard one. */
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)(o.mode == LM_LOAD_OPEN ? (o.max_connections ? o.max_connections : 1024)
+                                                  : o.concurrency) +
+                  64;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur = want < nofile.rlim_max ? want : nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
     }
     if (lm_progress_enabled()) o.progress = progress;
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;

@@ -454,6 +454,13 @@ static void test_timeout(void **state) {
     lm_test_http_stop(s);
 }
 
+static int progress_calls;
+static void on_progress(void *arg, const lm_load_stats *st) {
+    (void)arg;
+    assert_true(st->end_ns > st->start_ns);
+    progress_calls++;
+}
+
 /* Open loop over 2 s cut at 0.5 s: the rest is dropped as unsent. */
 static void test_deadline(void **state) {
     (void)state;
@@ -468,12 +475,16 @@ static void test_deadline(void **state) {
     assert_int_equal(r.records[n - 1].error, LM_LOAD_E_UNSENT);
     assert_int_equal(r.records[n - 1].send_ns, 0);
     lm_load_result_free(&r);
-    /* A closed loop for a duration, unbounded. */
+    /* A closed loop for a duration, unbounded, with progress reports. */
+    progress_calls = 0;
     o = (lm_load_opts){.mode = LM_LOAD_CLOSED,
                        .concurrency = 2,
                        .requests = LM_LOAD_UNBOUNDED,
-                       .duration_ns = 200 * MS};
+                       .duration_ns = 200 * MS,
+                       .progress = on_progress,
+                       .progress_ms = 40};
     r = run(q, 1, &o);
+    assert_true(progress_calls >= 3 && progress_calls <= 6);
     assert_true(r.stats.completed > 100);
     assert_int_equal(r.stats.completed, r.nrecords);
     assert_true(r.stats.last_receive_ns - r.stats.start_ns < 300 * MS);
