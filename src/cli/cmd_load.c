@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -238,24 +239,32 @@ static void progress(void *arg, const lm_load_stats *s) {
 static int join_db(const char *path, const lm_load_result *r, FILE *say) {
     char err[LM_ERRLEN];
     size_t n = 0;
-    lm_results_client_join *t = malloc((r->nrecords ? r->nrecords : 1) * sizeof(*t));
-    if (!t) return lm_cli_fail("load: out of memory");
+    lm_results_client_times *t = malloc((r->nrecords ? r->nrecords : 1) * sizeof(*t));
+    unsigned char *hit = malloc(r->nrecords ? r->nrecords : 1);
+    if (!t || !hit) {
+        free(t);
+        free(hit);
+        return lm_cli_fail("load: out of memory");
+    }
     for (size_t i = 0; i < r->nrecords; i++) {
         const lm_load_record *q = &r->records[i];
         if (!q->request_id) continue;
-        t[n++] = (lm_results_client_join){
-            .id = (int64_t)q->request_id,
-            .intended_send_ns = (int64_t)q->intended_ns,
-            .send_ns = q->send_ns ? (int64_t)q->send_ns : LM_RESULTS_NULL,
-            .receive_ns = q->receive_ns ? (int64_t)q->receive_ns : LM_RESULTS_NULL};
+        lm_results_client_times_init(&t[n]);
+        t[n].id = (int64_t)q->request_id;
+        t[n].intended_send_ns = (int64_t)q->intended_ns;
+        if (q->send_ns) t[n].send_ns = (int64_t)q->send_ns;
+        if (q->receive_ns) t[n].receive_ns = (int64_t)q->receive_ns;
+        n++;
     }
     if (n == 0) {
         free(t);
+        free(hit);
         return lm_cli_fail("load: --db: no answer carried X-Lumos-Request-Id: nothing to join");
     }
     lm_results *db = lm_results_open(path, NULL, err);
     if (!db) {
         free(t);
+        free(hit);
         return lm_cli_fail("load: --db: %s", err);
     }
     size_t joined = 0, left = n;
@@ -263,14 +272,14 @@ static int join_db(const char *path, const lm_load_result *r, FILE *say) {
     uint64_t give_up = lm_now_ns() + 5000000000ull;
     for (;;) {
         size_t got = 0;
-        if (lm_results_set_client_times(db, t, left, &got, err) != LM_OK) {
+        if (lm_results_set_client_times(db, t, left, hit, &got, err) != LM_OK) {
             rc = lm_cli_fail("load: --db: %s", err);
             break;
         }
         joined += got;
         size_t k = 0; /* keep the unmatched ones for the next try */
         for (size_t i = 0; i < left; i++)
-            if (!t[i].matched) t[k++] = t[i];
+            if (!hit[i]) t[k++] = t[i];
         left = k;
         if (left == 0 || lm_now_ns() > give_up) break;
         struct timespec ts = {0, 200000000};
@@ -278,6 +287,7 @@ static int join_db(const char *path, const lm_load_result *r, FILE *say) {
     }
     lm_results_close(db);
     free(t);
+    free(hit);
     if (rc) return rc;
     fprintf(say, "lumos load: joined %zu of %zu requests into %s\n", joined, n, path);
     if (left)
@@ -391,6 +401,16 @@ int lm_cmd_load(int argc, char **argv) {
         else
             snprintf(text, sizeof(text), "closed loop, %lld clients for %g s", a.concurrency,
                      a.duration_s);
+    }
+    /* Room for the pool's sockets: the soft limit on open files (often
+     * 1024) up to the hard one. */
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)(o.mode == LM_LOAD_OPEN ? (o.max_connections ? o.max_connections : 1024)
+                                                  : o.concurrency) +
+                  64;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur = want < nofile.rlim_max ? want : nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
     }
     if (lm_progress_enabled()) o.progress = progress;
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;

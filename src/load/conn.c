@@ -1,5 +1,5 @@
 /* conn.c -- one keep-alive connection of the load client: a non-blocking
- * connect, the request written with one writev (head and body), the
+ * connect, the request written with one sendmsg (head and body), the
  * answer read into the run's buffer and parsed, and the request's record
  * finished. Level-triggered EPOLLIN stays registered for the connection's
  * life; EPOLLOUT only while connecting or while a write is short. */
@@ -157,7 +157,9 @@ static void write_some(lm__run *r, lm__conn *c) {
         if (q->body_len > boff)
             iov[n++] = (struct iovec){(char *)q->body + boff, q->body_len - boff};
         uint64_t t = c->sent == 0 ? lm_now_ns() : 0;
-        ssize_t w = writev(c->fd, iov, n);
+        /* sendmsg for MSG_NOSIGNAL: a server gone mid-write is EPIPE, never SIGPIPE */
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 set_out(r, c, 1);

@@ -58,7 +58,8 @@ typedef struct {
     uint64_t requests;        /* closed: requests to send (0: n; LM_LOAD_UNBOUNDED: until
                                  duration_ns or stop); the i-th is reqs[i % n] */
     unsigned max_connections; /* open: the pool's cap (0: 1024) */
-    uint64_t timeout_ns;      /* per request, from its first byte (or connect) (0: 10 s) */
+    uint64_t timeout_ns;      /* per request, from when it got its connection (just
+                                 before its first byte, or its connect) (0: 10 s) */
     uint64_t duration_ns;     /* no request is sent later than start + this (0: no limit);
                                  those left are dropped */
     uint64_t late_ns;         /* a send more than this after its intended time is late
@@ -71,8 +72,9 @@ typedef struct {
     void (*progress)(void *arg, const lm_load_stats *so_far);
     void *progress_arg;
     unsigned progress_ms;
-    /* When not NULL and set non-zero (from a signal handler), the run
-     * sends nothing more and ends as at its deadline. */
+    /* When not NULL and set non-zero (a signal handler, another thread),
+     * the run ends at once: requests in flight are stopped, the rest
+     * unsent. It is looked at least once a second. */
     volatile sig_atomic_t *stop;
 } lm_load_opts;
 

@@ -213,8 +213,9 @@ static int wait_events(lm__run *r, uint64_t wake, uint64_t now) {
     if (d > 1000000000u) d = 1000000000u; /* look at the clock and the stop flag each second */
     struct timespec ts = {.tv_sec = (time_t)(d / 1000000000u), .tv_nsec = (long)(d % 1000000000u)};
     int n = epoll_pwait2(r->ep, evs, MAX_EVENTS, &ts, NULL);
-    if (n < 0 && errno == ENOSYS) /* kernels before 5.11: millisecond timeouts */
-        n = epoll_wait(r->ep, evs, MAX_EVENTS, (int)((d + 999999) / 1000000));
+    if (n < 0 && errno == ENOSYS) /* kernels before 5.11: whole milliseconds, rounded down
+                                     (the last one is polled, not slept) */
+        n = epoll_wait(r->ep, evs, MAX_EVENTS, (int)(d / 1000000));
     for (int k = 0; k < n; k++) {
         uint32_t slot = (uint32_t)evs[k].data.u64, gen = (uint32_t)(evs[k].data.u64 >> 32);
         lm__conn *c = slot < r->nslots ? r->slots[slot] : NULL;

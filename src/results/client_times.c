@@ -2,8 +2,13 @@
  * row the gateway wrote for it (results.h: lm_results_set_client_times). */
 #include "results/internal.h"
 
+#include <string.h>
+
+/* The same update as the batch's (schema.c, LM_RK_CLIENT). */
 static const char update_sql[] =
-    "UPDATE requests SET intended_send_ns = ?1, send_ns = ?2, receive_ns = ?3 WHERE id = ?4";
+    "UPDATE requests SET intended_send_ns = coalesce(?2, intended_send_ns),"
+    " send_ns = coalesce(?3, send_ns), receive_ns = coalesce(?4, receive_ns),"
+    " excluded = coalesce(?5, excluded) WHERE id = ?1";
 
 static void bind_time(sqlite3_stmt *st, int i, int64_t v) {
     if (v == LM_RESULTS_NULL)
@@ -12,8 +17,8 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t v) {
         sqlite3_bind_int64(st, i, v);
 }
 
-int lm_results_set_client_times(lm_results *r, lm_results_client_join *rows, size_t n,
-                                size_t *updated, char *err) {
+int lm_results_set_client_times(lm_results *r, const lm_results_client_times *rows, size_t n,
+                                unsigned char *matched, size_t *updated, char *err) {
     if (updated) *updated = 0;
     if (!r || (!rows && n)) return lm_errf(err, "lm_results_set_client_times: missing argument");
     if (n == 0) return LM_OK;
@@ -30,14 +35,19 @@ int lm_results_set_client_times(lm_results *r, lm_results_client_join *rows, siz
     if (sqlite3_prepare_v2(r->db, update_sql, -1, &st, NULL) != SQLITE_OK) goto out;
     what = "updating a request";
     for (size_t i = 0; i < n; i++) {
-        lm_results_client_join *t = &rows[i];
-        bind_time(st, 1, t->intended_send_ns);
-        bind_time(st, 2, t->send_ns);
-        bind_time(st, 3, t->receive_ns);
-        sqlite3_bind_int64(st, 4, t->id);
+        const lm_results_client_times *t = &rows[i];
+        sqlite3_bind_int64(st, 1, t->id);
+        bind_time(st, 2, t->intended_send_ns);
+        bind_time(st, 3, t->send_ns);
+        bind_time(st, 4, t->receive_ns);
+        if (t->excluded)
+            sqlite3_bind_text(st, 5, t->excluded, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, 5);
         if (sqlite3_step(st) != SQLITE_DONE) goto out;
-        t->matched = sqlite3_changes(r->db) > 0;
-        done += (size_t)t->matched;
+        int hit = sqlite3_changes(r->db) > 0;
+        if (matched) matched[i] = (unsigned char)hit;
+        done += (size_t)hit;
         sqlite3_reset(st);
     }
     what = "committing";
@@ -46,8 +56,7 @@ out:
     if (!ok) {
         lm_errf(err, "results database %s: %s failed (%s)", r->path, what, sqlite3_errmsg(r->db));
         if (began) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-        for (size_t i = 0; i < n; i++)
-            rows[i].matched = 0;
+        if (matched) memset(matched, 0, n);
         done = 0;
     }
     sqlite3_finalize(st);

@@ -357,23 +357,16 @@ int lm_results_reader_export(lm_results_reader *r, const char *table, lm_results
 /* Closes it. NULL is a harmless no-op. */
 void lm_results_reader_close(lm_results_reader *r);
 
-/* The load client's times of one request (client_times.c): intended
- * send, first byte sent, last byte received (LM_RESULTS_NULL: not
- * measured), for the row of the gateway's request id. */
-typedef struct {
-    int64_t id;
-    int64_t intended_send_ns, send_ns, receive_ns;
-    int matched; /* out: 1 when a row with that id was there and was set */
-} lm_results_client_join;
-
-/* Sets requests.intended_send_ns, send_ns and receive_ns of the row with
- * each rows[i].id, all in one transaction, and marks rows[i].matched;
- * *updated (may be NULL) gets how many rows were set. An id with no row
- * is not an error (the gateway's writer may not have written it yet: call
- * again for the unmatched ones). LM_OK, or LM_ERR with err when the
+/* Joins the load client's times into the rows of their ids now, all in
+ * one transaction (client_times.c), as lm_results_add_client_times would
+ * at its next flush (NULL fields keep what is stored), but saying which
+ * rows were there: matched[i] (matched may be NULL) is 1 when rows[i].id
+ * had a row, and *updated (may be NULL) gets how many. An id with no row
+ * is not an error (another process's writer may not have written it yet:
+ * call again for the unmatched ones). LM_OK, or LM_ERR with err when the
  * transaction failed (nothing is then changed). */
-int lm_results_set_client_times(lm_results *r, lm_results_client_join *rows, size_t n,
-                                size_t *updated, char *err);
+int lm_results_set_client_times(lm_results *r, const lm_results_client_times *rows, size_t n,
+                                unsigned char *matched, size_t *updated, char *err);
 
 /* Stops the writer thread, flushes what is pending and closes the file.
  * Errors of that last flush are reported on stderr. NULL is a harmless

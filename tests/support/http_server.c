@@ -72,6 +72,10 @@ static void send_answer(lm_test_http *s, int fd, uint64_t id) {
     const char *body = s->o.body ? s->o.body : "ok";
     size_t bl = strlen(body);
     char head[512];
+    if (s->o.raw) {
+        write_all(fd, s->o.raw, strlen(s->o.raw));
+        goto done;
+    }
     int n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n");
     if (s->o.request_ids)
         n += snprintf(head + n, sizeof(head) - (size_t)n, "X-Lumos-Request-Id: %llu\r\n",
@@ -105,6 +109,7 @@ static void send_answer(lm_test_http *s, int fd, uint64_t id) {
             write_all(fd, body, bl);
         }
     }
+done:
     pthread_mutex_lock(&s->mu);
     s->st.answered++;
     s->outstanding--;

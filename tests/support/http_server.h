@@ -11,6 +11,7 @@
 
 typedef struct {
     const char *body;  /* the answer's body (NULL: "ok") */
+    const char *raw;   /* when set, the whole answer, sent as it is (bad answers) */
     int chunked;       /* send it with Transfer-Encoding: chunked, in pieces */
     int close_after;   /* Connection: close, and close after each answer */
     int no_answer;     /* read requests, never answer */
