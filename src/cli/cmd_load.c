@@ -16,7 +16,7 @@
 #include "data/dataset.h"
 #include "load/load.h"
 #include "load/output.h"
-#include "load/trace_min.h"
+#include "load/trace_plan.h"
 #include "results/results.h"
 
 static const char help[] =

@@ -1,16 +1,12 @@
-/* trace_min.h -- a minimal reader of the Lumos trace file, version 1
- * (docs/load.md links the format: one `# lumos-trace 1 key=value...` line,
- * the header `offset_us,function,runtime,payload,start`, then one row per
- * request), turned into the load client's requests. It is the load room's
- * own until the trace room's reader lands (src/trace/); then `lumos load
- * --trace` moves to that one and this file goes. Only what sending needs
- * is read: unknown keys of the first line are kept as text and ignored.
+/* trace_plan.h -- a Lumos trace (docs/trace.md), read and checked by the
+ * trace room's reader (trace/trace.h), turned into the load client's
+ * requests.
  *
  * A row becomes POST /function/FUNCTION[@RUNTIME] with the payload's body
  * and, for start=cold, the header `X-Lumos-Start: cold` (warm and any send
  * nothing: the gateway has no header for them). */
-#ifndef LM_LOAD_TRACE_MIN_H
-#define LM_LOAD_TRACE_MIN_H
+#ifndef LM_LOAD_TRACE_PLAN_H
+#define LM_LOAD_TRACE_PLAN_H
 
 #include <stddef.h>
 
@@ -34,11 +30,11 @@ typedef struct {
     size_t npool, cap_pool;
 } lm_load_plan;
 
-/* Reads the trace at path and fills p (free it with lm_load_plan_free,
- * also after an error). group resolves group payloads (NULL: a group
- * payload is an error that says to give the data set); file payloads are
- * read relative to the trace's folder. LM_OK, or LM_ERR with err naming
- * the file, the line and the field:
+/* Reads the trace at path with lm_trace_read and fills p (free it with
+ * lm_load_plan_free, also after an error). group resolves group payloads
+ * (NULL: a group payload is an error that says to give the data set); file
+ * payloads are read relative to the trace's folder. LM_OK, or LM_ERR with
+ * err naming the file, the line and the field (the trace reader's):
  * "t.csv:17: offset_us: 1200 is before the previous row's 1500 (the trace must be sorted)". */
 int lm_load_trace_plan(const char *path, lm_load_group_body_fn group, void *arg, lm_load_plan *p,
                        char *err);
