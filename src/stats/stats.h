@@ -109,6 +109,52 @@ int lm_stats_median_ranks(size_t n, double level, size_t *j, size_t *k, double *
  * above; ok = 0 when n is too small for level. LM_ERR for a bad level. */
 int lm_stats_ci_median(const double *sorted, size_t n, double level, lm_stats_ci *out, char *err);
 
+/* P(B <= m) for B ~ Bin(n, p), 0 < p < 1 (1 for m >= n), summed from its
+ * terms (quantile_ci.c). */
+double lm_stats_binom_cdf(size_t n, double p, size_t m);
+
+/* The ranks of the distribution-free interval of the p-quantile
+ * (0 < p < 1) of n values: j the largest 1-based rank with
+ * P(B <= j - 1) <= (1 - level) / 2 and k the smallest with
+ * P(B >= k) <= (1 - level) / 2, B ~ Bin(n, p) the number of values below
+ * the true quantile, so each end misses with at most half of 1 - level;
+ * coverage 1 - P(B <= j - 1) - P(B >= k) is then at least level. For
+ * p = 1/2 these are lm_stats_median_ranks' ranks. Returns 1 when both
+ * exist; 0 otherwise, with j (or k) still set when that end exists alone
+ * (0 when it does not: a high quantile of few values has no upper rank,
+ * p99 needs n >= 368 at 95%) and coverage 0. */
+int lm_stats_quantile_ranks(size_t n, double p, double level, size_t *j, size_t *k,
+                            double *coverage);
+
+/* The interval of the p-quantile of sorted[0..n) at level with the ranks
+ * above: lo = sorted[j - 1], hi = sorted[k - 1], either NaN when its rank
+ * does not exist; ok = 1 only when both do. LM_ERR for a bad level or p,
+ * or a value that is not finite. */
+int lm_stats_ci_quantile(const double *sorted, size_t n, double p, double level, lm_stats_ci *out,
+                         char *err);
+
+/* The Mann-Whitney U test (Wilcoxon rank-sum) of two independent samples
+ * (mwu.c): u = R_a - n_a (n_a + 1) / 2 over midranks of the pooled sample
+ * (the pairs with a > b, plus half the tied pairs); effect = u / (n_a n_b),
+ * P(A > B) + P(A = B) / 2, 0.5 when neither tends to be larger. The
+ * two-sided p-value is exact (the distribution of U by Mann and Whitney's
+ * recurrence) when there are no ties and both n are at most
+ * LM_STATS_MWU_EXACT, else the normal approximation with the tie
+ * correction of the variance and a continuity correction of 1/2 (z is its
+ * statistic; 0 when exact). All values equal: p = 1. */
+typedef struct {
+    double u, effect, z, p;
+    int exact; /* 1: p from the exact distribution */
+    int ties;  /* 1: the pooled sample has equal values */
+} lm_stats_mwu;
+
+#define LM_STATS_MWU_EXACT 50
+
+/* LM_ERR when na or nb is 0, a value is not finite, or out of memory.
+ * Allocates scratch space (freed before it returns). */
+int lm_stats_mann_whitney(const double *a, size_t na, const double *b, size_t nb, lm_stats_mwu *out,
+                          char *err);
+
 /* What a bootstrap compares. */
 typedef enum { LM_STATS_MEDIAN, LM_STATS_MEAN } lm_stats_center;
 
