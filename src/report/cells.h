@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "results/results.h"
 #include "stats/stats.h"
 
 /* The metrics: a request's value, from its row. */
@@ -54,6 +55,7 @@ typedef struct {
     size_t n;                     /* values the statistics are over */
     lm_stats_desc d;
     lm_stats_ci ci_mean, ci_median;
+    long pass_index; /* its index while the file was read (lm_report_row_fn's group) */
 } lm_report_group;
 
 /* One ratio: group's median over the baseline group's. */
@@ -96,6 +98,23 @@ int lm_report_summary_load(lm_report_summary *s, char *err);
  * with err when --baseline names a runtime no group has, or out of
  * memory. */
 int lm_report_summary_compute(lm_report_summary *s, char *err);
+
+/* Called for every request of the file, in id order, once the summaries
+ * have counted it: group is its group's pass_index in the first summary
+ * (-1 when it is in none; by service the groups are sorted after the
+ * pass, so an index is found again by pass_index), counted 1 when it
+ * counts (not excluded, not a warm-up). v is valid during the call only. Return LM_OK
+ * to go on, LM_ERR (with the loader's err) to stop. */
+typedef int (*lm_report_row_fn)(void *arg, const lm_results_request_view *v, long group,
+                                int counted);
+
+/* Reads one file into several summaries in one pass (the report reads
+ * many metrics at once): all[0..n) must name the same db; all take
+ * all[0].by_cell's choice, each gets its own metric's values, and fn (may
+ * be NULL) sees every request. LM_OK or LM_ERR with err, as
+ * lm_report_summary_load. */
+int lm_report_summaries_load(lm_report_summary *all, size_t n, lm_report_row_fn fn, void *arg,
+                             char *err);
 
 void lm_report_summary_free(lm_report_summary *s);
 

@@ -45,14 +45,20 @@ static int vec_push(lm_report_vec *v, double x) {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+/* The summaries filled in one pass; s points at the one a callback is
+ * for (on_cell, group_of), all[0..nall) are all of them. */
 typedef struct {
     lm_report_summary *s;
+    lm_report_summary *all;
+    size_t nall;
+    lm_report_row_fn fn;
+    void *arg;
     char *err;
     int warmup;        /* run.warmup of an old lumos run file, or -1 */
     int64_t *svc_seen; /* per service id seen: how many of its requests so far */
     int64_t *svc_ids;
     size_t nsvc, capsvc;
-    size_t last; /* the group of the previous request (a cache) */
+    size_t *last; /* per summary: the group of the previous request (a cache) */
 } loader;
 
 static lm_report_group *add_group(lm_report_summary *s) {
@@ -63,6 +69,7 @@ static lm_report_group *add_group(lm_report_summary *s) {
     memset(g, 0, sizeof *g);
     g->cell_id = g->service_id = g->concurrency = g->repetition = LM_RESULTS_NULL;
     g->rate_rps = NAN;
+    g->pass_index = (long)s->ngroups - 1;
     return g;
 }
 
@@ -92,8 +99,9 @@ static int on_cell(void *arg, const lm_results_cell *c) {
 
 /* The group of a request, by cell (cells are in id order) or by service
  * and start type (created on first sight); NULL when it has none. */
-static lm_report_group *group_of(loader *l, const lm_results_request_view *v) {
-    lm_report_summary *s = l->s;
+static lm_report_group *group_of(loader *l, size_t k, const lm_results_request_view *v) {
+    lm_report_summary *s = &l->all[k];
+    size_t *last = &l->last[k];
     const lm_results_request *q = &v->q;
     if (s->by_cell) {
         if (q->cell_id == LM_RESULTS_NULL) return NULL;
@@ -109,15 +117,15 @@ static lm_report_group *group_of(loader *l, const lm_results_request_view *v) {
     }
     if (q->service_id == LM_RESULTS_NULL) return NULL;
     const char *start = q->cold == 1 ? "cold" : q->cold == 0 ? "warm" : "unknown";
-    if (l->last < s->ngroups && s->groups[l->last].service_id == q->service_id &&
-        strcmp(s->groups[l->last].start, start) == 0)
-        return &s->groups[l->last];
+    if (*last < s->ngroups && s->groups[*last].service_id == q->service_id &&
+        strcmp(s->groups[*last].start, start) == 0)
+        return &s->groups[*last];
     for (size_t i = 0; i < s->ngroups; i++)
         if (s->groups[i].service_id == q->service_id && strcmp(s->groups[i].start, start) == 0)
-            return &s->groups[l->last = i];
+            return &s->groups[*last = i];
     lm_report_group *g = add_group(s);
     if (!g) return NULL;
-    l->last = s->ngroups - 1;
+    *last = s->ngroups - 1;
     g->service_id = q->service_id;
     g->function = dup_or_null(v->function);
     g->runtime = dup_or_null(v->runtime);
@@ -203,28 +211,36 @@ static int on_request(void *arg, const lm_results_request_view *v) {
     const lm_results_request *q = &v->q;
     /* The warm-up count runs over every request of a service, in id order;
      * a cold one is cold wherever it is (as `lumos report` has it). */
-    int warmup = !l->s->by_cell && q->service_id != LM_RESULTS_NULL &&
-                 is_warmup(l, q->service_id) && q->cold != 1;
-    lm_report_group *g = group_of(l, v);
-    if (!g) {
-        if (!l->s->by_cell && q->service_id != LM_RESULTS_NULL)
-            return lm_errf(l->err, "out of memory");
-        l->s->unassigned++;
-        return LM_OK;
+    int by_cell = l->all[0].by_cell;
+    int warmup =
+        !by_cell && q->service_id != LM_RESULTS_NULL && is_warmup(l, q->service_id) && q->cold != 1;
+    long index = -1;
+    int counted = 0;
+    for (size_t k = 0; k < l->nall; k++) {
+        lm_report_summary *s = &l->all[k];
+        lm_report_group *g = group_of(l, k, v);
+        if (!g) {
+            if (!by_cell && q->service_id != LM_RESULTS_NULL)
+                return lm_errf(l->err, "out of memory");
+            s->unassigned++;
+            continue;
+        }
+        if (k == 0) index = g->pass_index;
+        if (q->excluded || warmup) {
+            g->excluded++;
+            s->warmups += warmup && !q->excluded;
+            continue;
+        }
+        counted = 1;
+        g->count++;
+        if (q->status_http < 200 || q->status_http > 299 || q->error) {
+            g->errors++;
+            continue;
+        }
+        g->ok++;
+        if (add_values(g, s->metric, q) != LM_OK) return lm_errf(l->err, "out of memory");
     }
-    if (q->excluded || warmup) {
-        g->excluded++;
-        l->s->warmups += warmup && !q->excluded;
-        return LM_OK;
-    }
-    g->count++;
-    if (q->status_http < 200 || q->status_http > 299 || q->error) {
-        g->errors++;
-        return LM_OK;
-    }
-    g->ok++;
-    if (add_values(g, l->s->metric, q) != LM_OK) return lm_errf(l->err, "out of memory");
-    return LM_OK;
+    return l->fn ? l->fn(l->arg, v, index, counted) : LM_OK;
 }
 
 static int by_service_start(const void *a, const void *b) {
@@ -233,33 +249,51 @@ static int by_service_start(const void *a, const void *b) {
     return strcmp(x->start, y->start); /* cold, unknown, warm */
 }
 
-int lm_report_summary_load(lm_report_summary *s, char *err) {
-    lm_results_reader *r = lm_results_reader_open(s->db, err);
+int lm_report_summaries_load(lm_report_summary *all, size_t n, lm_report_row_fn fn, void *arg,
+                             char *err) {
+    if (n == 0) return lm_errf(err, "lm_report_summaries_load: no summary to fill");
+    lm_results_reader *r = lm_results_reader_open(all[0].db, err);
     if (!r) return LM_ERR;
-    loader l = {.s = s, .err = err, .warmup = -1};
+    loader l = {.all = all, .nall = n, .fn = fn, .arg = arg, .err = err, .warmup = -1};
     int rc = LM_ERR;
-    s->version = lm_results_reader_version(r);
-    if (s->by_cell != 0) {
-        if (lm_results_reader_cells(r, on_cell, &l, err) != LM_OK) goto out;
-        if (s->by_cell == 1 && s->ngroups == 0) {
-            lm_errf(err, "%s has no cells (%s): use --by service", s->db,
-                    s->version < 3 ? "its schema predates them" : "its cells table is empty");
-            goto out;
+    if (!(l.last = calloc(n, sizeof *l.last))) {
+        lm_errf(err, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < n; k++) {
+        lm_report_summary *s = &all[k];
+        l.s = s;
+        s->version = lm_results_reader_version(r);
+        if (k > 0) s->by_cell = all[0].by_cell;
+        if (s->by_cell != 0) {
+            if (lm_results_reader_cells(r, on_cell, &l, err) != LM_OK) goto out;
+            if (s->by_cell == 1 && s->ngroups == 0) {
+                lm_errf(err, "%s has no cells (%s): use --by service", s->db,
+                        s->version < 3 ? "its schema predates them" : "its cells table is empty");
+                goto out;
+            }
+            s->by_cell = s->ngroups > 0;
         }
-        s->by_cell = s->ngroups > 0;
     }
     char w[32];
-    if (!s->by_cell && s->ngroups == 0 &&
+    if (!all[0].by_cell && all[0].ngroups == 0 &&
         lm_results_reader_meta(r, "run.warmup", w, sizeof w) == LM_OK)
         l.warmup = atoi(w);
     if (lm_results_reader_requests(r, on_request, &l, err) != LM_OK) goto out;
-    if (!s->by_cell) qsort(s->groups, s->ngroups, sizeof *s->groups, by_service_start);
+    if (!all[0].by_cell)
+        for (size_t k = 0; k < n; k++)
+            qsort(all[k].groups, all[k].ngroups, sizeof *all[k].groups, by_service_start);
     rc = LM_OK;
 out:
     free(l.svc_ids);
     free(l.svc_seen);
+    free(l.last);
     lm_results_reader_close(r);
     return rc;
+}
+
+int lm_report_summary_load(lm_report_summary *s, char *err) {
+    return lm_report_summaries_load(s, 1, NULL, NULL, err);
 }
 
 void lm_report_summary_free(lm_report_summary *s) {

@@ -341,6 +341,20 @@ extern const char *const lm_results_tables[];
  * 0 when it does not or table is unknown. */
 int lm_results_reader_has_table(lm_results_reader *r, const char *table);
 
+/* Called for every row of a table: its n columns' names and values as
+ * text (SQLite's text of an INTEGER or REAL; NULL for SQL NULL), valid
+ * during the call only. Return LM_OK to go on, LM_ERR to stop. */
+typedef int (*lm_results_row_fn)(void *arg, int n, const char *const *names,
+                                 const char *const *values);
+
+/* Calls fn for every row of table (one of lm_results_tables) in insertion
+ * order, with whatever columns the file's version has (reader_rows.c). A
+ * table the file does not have has no rows (LM_OK without a call). LM_ERR
+ * with err: an unknown table, a database error, or fn stopped it (err is
+ * then whatever fn left there). */
+int lm_results_reader_rows(lm_results_reader *r, const char *table, lm_results_row_fn fn, void *arg,
+                           char *err);
+
 typedef enum { LM_RESULTS_CSV, LM_RESULTS_JSON } lm_results_format;
 
 /* Writes table to out, read-only. CSV: exactly what lm_results_export_csv
