@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "report/doc.h"
 #include "report/summary.h"
 
 #define LM_CLI_VERSION "0.1.0"
@@ -31,6 +32,13 @@ int lm_cmd_results(int argc, char **argv);
  * targets must outlive d's use. The report room knows no runtimes: the
  * command that makes a report wires them in. */
 void lm_cli_report_targets(lm_report_data *d, const char **targets, size_t max);
+
+/* Reads db into the whole report (doc.h; base's settings, or the
+ * defaults when NULL) and writes its folder dir (index.html, figures/,
+ * rows/), prints its notes on stderr and, when where is not NULL,
+ * "report: DIR/index.html (N figures)" there. LM_OK or LM_ERR with err. */
+int lm_cli_report_html(const char *db, const char *dir, const lm_report_doc_opts *base, FILE *where,
+                       char *err);
 
 /* Prints "lumos: <msg>" to stderr and returns 1. */
 int lm_cli_fail(const char *fmt, ...)

@@ -42,7 +42,9 @@ static const char help[] =
     "  --json             print the summary as JSON instead of a table\n"
     "  -h, --help         this text\n"
     "\n"
-    "Output, beside the database: report.md, summary.csv, summary.json,\n"
+    "Output, beside the database: index.html (the report: open it in a\n"
+    "browser; its figures in figures/, every request's row in rows/; see\n"
+    "lumos report --help), report.md, summary.csv, summary.json,\n"
     "platform.json (the gateway's --config) and gateway.log.\n";
 
 static volatile sig_atomic_t stop_flag;
@@ -131,6 +133,9 @@ static int report(const char *db, const char *dir, int json) {
         lm_report_print_findings(stdout, &rep.info, &rep.samples);
     }
     lm_report_data_free(&rep);
+    /* The whole report, HTML with its figures, beside the database. */
+    if (rc == 0 && lm_cli_report_html(db, dir, NULL, json ? stderr : stdout, err) != LM_OK)
+        rc = lm_cli_fail("run: the HTML report: %s", err);
     return rc;
 }
 
@@ -207,6 +212,7 @@ int lm_cmd_run(int argc, char **argv) {
     }
     rc = report(res.db, res.dir, o.json);
     if (!o.json && rc == 0)
-        printf("\nresults in %s/ (results.db, report.md, summary.csv, summary.json)\n", res.dir);
+        printf("\nresults in %s/ (results.db, index.html, report.md, summary.csv, summary.json)\n",
+               res.dir);
     return rc;
 }

@@ -71,6 +71,7 @@ typedef struct {
     lm_report_metric metric;
     int by_cell;          /* 1: by cell, 0: by service and start */
     const char *baseline; /* runtime; NULL: native if there is one */
+    int no_ratios;        /* 1: the statistics only, no ratios (the report makes its own) */
     lm_stats_boot_opts boot;
     lm_report_group *groups;
     size_t ngroups;

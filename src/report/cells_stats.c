@@ -128,5 +128,5 @@ static int ratios(lm_report_summary *s, char *err) {
 int lm_report_summary_compute(lm_report_summary *s, char *err) {
     for (size_t i = 0; i < s->ngroups; i++)
         if (describe(&s->groups[i], s->metric, err) != LM_OK) return LM_ERR;
-    return ratios(s, err);
+    return s->no_ratios ? LM_OK : ratios(s, err);
 }

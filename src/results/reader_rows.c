@@ -7,8 +7,8 @@
 
 #include "results/internal.h"
 
-int lm_results_reader_rows(lm_results_reader *r, const char *table, lm_results_row_fn fn,
-                           void *arg, char *err) {
+int lm_results_reader_rows(lm_results_reader *r, const char *table, lm_results_row_fn fn, void *arg,
+                           char *err) {
     if (!lm__results_table_known(table))
         return lm_errf(err, "results database %s: no table '%s' in its schema", r->path, table);
     if (!lm_results_reader_has_table(r, table)) return LM_OK;
