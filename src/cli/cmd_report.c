@@ -152,13 +152,18 @@ int lm_cmd_report(int argc, char **argv) {
         return lm_cli_usage("report", "--format html needs --out DIR (the page and its figures)");
     const char *db = argv[optind];
     char err[LM_ERRLEN];
+    /* The summary's samples: for its table or JSON, and report.md and the
+     * summary files of --out (--format alone needs only the report). */
+    int summary = !format || out;
     lm_report_data d;
-    if (lm_report_load(db, &d, err) != LM_OK) return lm_cli_fail("report: %s", err);
+    memset(&d, 0, sizeof d);
+    if (summary && lm_report_load(db, &d, err) != LM_OK) return lm_cli_fail("report: %s", err);
     const char *targets[256];
     lm_cli_report_targets(&d, targets, sizeof(targets) / sizeof(targets[0]));
     if (artifacts || !d.info.artifacts) d.info.artifacts = lm_artifacts_dir(artifacts);
     int rc = 0;
-    if (d.samples.n == 0) fprintf(stderr, "lumos report: %s holds no request of a service\n", db);
+    if (summary && d.samples.n == 0)
+        fprintf(stderr, "lumos report: %s holds no request of a service\n", db);
     lm_report_doc *doc = NULL;
     o.db = db;
     o.dir = out;

@@ -30,7 +30,8 @@ void lm__report_fmt_bytes(char *out, size_t n, double b) {
 
 /* Notes on what the file lacks, so that a report of it says so. */
 static void inspect(lm_report_doc *d) {
-    if (d->requests == 0) lm__report_note(d, "%s holds no requests: there is nothing to measure", d->o.db);
+    if (d->requests == 0)
+        lm__report_note(d, "%s holds no requests: there is nothing to measure", d->o.db);
     for (size_t i = 0; i < d->npools; i++) {
         const lm__pool *p = &d->pools[i];
         char name[512];
@@ -38,8 +39,9 @@ static void inspect(lm_report_doc *d) {
         if (p->count == 0 && p->excluded == 0)
             lm__report_note(d, "%s: no request in the file (the cell did not run)", name);
         else if (p->ok == 0)
-            lm__report_note(d, "%s: no successful request (%zu of %zu failed%s%s): left out of "
-                               "the figures and findings",
+            lm__report_note(d,
+                            "%s: no successful request (%zu of %zu failed%s%s): left out of "
+                            "the figures and findings",
                             name, p->errors, p->count, p->first_error ? ", the first: " : "",
                             p->first_error ? p->first_error : "");
     }
@@ -66,8 +68,9 @@ static void inspect(lm_report_doc *d) {
                 k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", k ? ", " : "", name);
         }
         if (missing)
-            lm__report_note(d, "%s did not run %zu cell%s that other runtimes ran (%s%s): no %s "
-                               "bar and no ratio there",
+            lm__report_note(d,
+                            "%s did not run %zu cell%s that other runtimes ran (%s%s): no %s "
+                            "bar and no ratio there",
                             rts[r], missing, missing == 1 ? "" : "s", list,
                             missing > 8 ? ", ..." : "", rts[r]);
     }

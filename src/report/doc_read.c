@@ -269,13 +269,12 @@ static void write_row(FILE *f, const lm_results_request_view *v, int counted) {
     fwrite(b, 1, (size_t)(p - b), f);
     if (q->instance_id) lm_csv_field(f, q->instance_id, strlen(q->instance_id), LM_CSV_ONE_LINE);
     p = b;
-    const int64_t c[] = {q->status_http,   q->cold,          q->intended_send_ns, q->send_ns,
-                         q->ingress_ns,    q->queued_ns,     q->acquired_ns,      q->cold_begin_ns,
-                         q->cold_ready_ns, q->dispatch_ns,   q->result_ns,        q->response_ns,
-                         q->receive_ns,    q->deser_ns,      q->io_ns,            q->compute_ns,
-                         q->ser_ns,        q->func_total_ns, q->io_read_bytes,    q->io_write_bytes,
-                         q->io_calls,      q->cpu_user_ns,   q->cpu_system_ns,    q->cpu_ns,
-                         q->mem_peak_bytes};
+    const int64_t c[] = {
+        q->status_http, q->cold,        q->intended_send_ns, q->send_ns,       q->ingress_ns,
+        q->queued_ns,   q->acquired_ns, q->cold_begin_ns,    q->cold_ready_ns, q->dispatch_ns,
+        q->result_ns,   q->response_ns, q->receive_ns,       q->deser_ns,      q->io_ns,
+        q->compute_ns,  q->ser_ns,      q->func_total_ns,    q->io_read_bytes, q->io_write_bytes,
+        q->io_calls,    q->cpu_user_ns, q->cpu_system_ns,    q->cpu_ns,        q->mem_peak_bytes};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         *p++ = ',';
         p = put_i64(p, c[i]);
@@ -335,8 +334,8 @@ static double ms_of(int64_t v) { return known(v) ? (double)v / 1e6 : 0; }
 /* The parts of an answered counted request, for each source of its
  * end-to-end time it has (cells.h: client, gateway, instance). */
 static void add_parts(lm__gx *x, const lm_results_request *q, const lm__inst *in) {
-    double gw = known(q->ingress_ns) && known(q->response_ns) ? ms(q->ingress_ns, q->response_ns)
-                                                               : NAN;
+    double gw =
+        known(q->ingress_ns) && known(q->response_ns) ? ms(q->ingress_ns, q->response_ns) : NAN;
     /* The cold start a request waited for runs from the later of its
      * ingress and its instance's start to READY: the request is assigned
      * to the starting instance (cold_begin) only once the instance is
@@ -345,8 +344,8 @@ static void add_parts(lm__gx *x, const lm_results_request *q, const lm__inst *in
     if (known(q->cold_ready_ns) && known(q->cold_begin_ns)) {
         int64_t from = q->cold_begin_ns;
         if (in && known(in->start_ns) && in->start_ns < from)
-            from = known(q->ingress_ns) && q->ingress_ns > in->start_ns ? q->ingress_ns
-                                                                         : in->start_ns;
+            from =
+                known(q->ingress_ns) && q->ingress_ns > in->start_ns ? q->ingress_ns : in->start_ns;
         cold = ms(from, q->cold_ready_ns);
         if (cold < 0) cold = 0;
     }
@@ -358,7 +357,7 @@ static void add_parts(lm__gx *x, const lm_results_request *q, const lm__inst *in
     double fn[4] = {ms_of(q->deser_ns), ms_of(q->io_ns), ms_of(q->compute_ns), ms_of(q->ser_ns)};
     double e2e[LM_REPORT_SRC_COUNT] = {
         known(q->intended_send_ns) && known(q->receive_ns) ? ms(q->intended_send_ns, q->receive_ns)
-                                                            : NAN,
+                                                           : NAN,
         gw,
         known(q->dispatch_ns) && known(q->result_ns) ? ms(q->dispatch_ns, q->result_ns) : NAN,
     };
@@ -414,10 +413,12 @@ static int on_row(void *arg, const lm_results_request_view *v, long group, int c
         if (x->ntl == 0) x->t0_ns = t;
         lm__tl_point *p = &x->tl[x->ntl++];
         p->t_s = known(t) ? (double)(t - x->t0_ns) / 1e9 : NAN;
-        p->e2e_ms = !ok                                           ? NAN
-                    : known(q->intended_send_ns) && known(q->receive_ns) ? ms(q->intended_send_ns, q->receive_ns)
-                    : known(q->ingress_ns) && known(q->response_ns) ? ms(q->ingress_ns, q->response_ns)
-                                                                    : NAN;
+        p->e2e_ms = !ok ? NAN
+                    : known(q->intended_send_ns) && known(q->receive_ns)
+                        ? ms(q->intended_send_ns, q->receive_ns)
+                    : known(q->ingress_ns) && known(q->response_ns)
+                        ? ms(q->ingress_ns, q->response_ns)
+                        : NAN;
         p->service_id = q->service_id;
         p->cold = q->cold == 1;
         p->ok = ok;
@@ -426,7 +427,9 @@ static int on_row(void *arg, const lm_results_request_view *v, long group, int c
     lm__inst *in = q->instance_id ? inst_find(ps, q->instance_id) : NULL;
     add_parts(x, q, in);
     int64_t s = first_known(q->send_ns, q->ingress_ns, q->dispatch_ns);
-    int64_t r = known(q->receive_ns) ? q->receive_ns : known(q->response_ns) ? q->response_ns : q->result_ns;
+    int64_t r = known(q->receive_ns)    ? q->receive_ns
+                : known(q->response_ns) ? q->response_ns
+                                        : q->result_ns;
     if (known(s) && (!known(x->first_ns) || s < x->first_ns)) x->first_ns = s;
     if (known(r) && (!known(x->last_ns) || r > x->last_ns)) x->last_ns = r;
     if (in) {
@@ -472,7 +475,9 @@ static int on_row_grow(void *arg, const lm_results_request_view *v, long group, 
             x[i].first_ns = x[i].last_ns = LM_RESULTS_NULL;
             snprintf(x[i].rows_file, sizeof x[i].rows_file, "rows/service-%lld-%s.csv",
                      (long long)v->q.service_id,
-                     v->q.cold == 1 ? "cold" : v->q.cold == 0 ? "warm" : "unknown");
+                     v->q.cold == 1   ? "cold"
+                     : v->q.cold == 0 ? "warm"
+                                      : "unknown");
         }
         d->gx = x;
         d->ngx = n;

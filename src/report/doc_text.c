@@ -159,20 +159,21 @@ static json_t *group_json(const lm_report_doc *d, size_t i) {
     json_object_set_new(o, "name", str(g->name));
     json_object_set_new(o, "cell_id",
                         g->cell_id == LM_RESULTS_NULL ? json_null() : json_integer(g->cell_id));
-    json_object_set_new(o, "service_id", g->service_id == LM_RESULTS_NULL
-                                             ? json_null()
-                                             : json_integer(g->service_id));
+    json_object_set_new(o, "service_id",
+                        g->service_id == LM_RESULTS_NULL ? json_null()
+                                                         : json_integer(g->service_id));
     json_object_set_new(o, "function", str(g->function));
     json_object_set_new(o, "runtime", str(g->runtime));
     json_object_set_new(o, "payload", str(g->payload));
     json_object_set_new(o, "start", str(g->start));
     json_object_set_new(o, "load", str(g->load));
-    json_object_set_new(o, "concurrency", g->concurrency == LM_RESULTS_NULL
-                                              ? json_null()
-                                              : json_integer(g->concurrency));
+    json_object_set_new(o, "concurrency",
+                        g->concurrency == LM_RESULTS_NULL ? json_null()
+                                                          : json_integer(g->concurrency));
     json_object_set_new(o, "rate_rps", real(g->rate_rps));
     json_object_set_new(o, "rows", json_integer(x ? (json_int_t)x->rows : 0));
-    json_object_set_new(o, "rows_file", x && x->file_started ? json_string(x->rows_file) : json_null());
+    json_object_set_new(o, "rows_file",
+                        x && x->file_started ? json_string(x->rows_file) : json_null());
     json_object_set_new(o, "count", json_integer((json_int_t)g->count));
     json_object_set_new(o, "errors", json_integer((json_int_t)g->errors));
     json_object_set_new(o, "excluded", json_integer((json_int_t)g->excluded));
@@ -211,9 +212,10 @@ static json_t *cmp_json(const lm_report_doc *d, const lm__cmp *c) {
     json_object_set_new(o, "ratio", c->ok ? real(c->r.ratio) : json_null());
     json_object_set_new(o, "ratio_ci95", c->ok ? ci_json(&c->r.ci) : json_null());
     json_object_set_new(o, "ratio_method",
-                        !c->ok                ? json_null()
-                        : c->r.resamples == 0 ? json_string("log-normal from the medians' intervals")
-                                              : json_string("bootstrap"));
+                        !c->ok ? json_null()
+                        : c->r.resamples == 0
+                            ? json_string("log-normal from the medians' intervals")
+                            : json_string("bootstrap"));
     json_object_set_new(o, "mann_whitney_p", c->ok ? real(c->u.p) : json_null());
     json_object_set_new(o, "mann_whitney_u", c->ok ? real(c->u.u) : json_null());
     json_object_set_new(o, "significant", json_boolean(c->significant));
@@ -263,12 +265,13 @@ void lm_report_doc_print_json(const lm_report_doc *d, FILE *f) {
             snprintf(k, sizeof k, "%s_ms", lm__report_part_names[j]);
             json_object_set_new(parts, k, real(p->part_mean[j]));
         }
-        json_t *po = json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "name", name,
-                               "class", p->cls, "base", json_boolean(p->base), "cells",
-                               (json_int_t)p->ng, "e2e_median_ms",
-                               real(p->n[LM__E2E] ? p->d[LM__E2E].median : NAN), "e2e_p99_ms",
-                               real(p->n[LM__E2E] ? p->d[LM__E2E].p99 : NAN), "e2e_p99_ci95",
-                               p->n[LM__E2E] ? ci_json(&p->ci_p99) : json_null(),
+        json_t *po = json_pack("{s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                               "name", name, "class", p->cls, "base", json_boolean(p->base),
+                               "cells", (json_int_t)p->ng, "e2e_n", (json_int_t)p->n[LM__E2E],
+                               "e2e_mean_ms", real(p->n[LM__E2E] ? p->d[LM__E2E].mean : NAN),
+                               "e2e_median_ms", real(p->n[LM__E2E] ? p->d[LM__E2E].median : NAN),
+                               "e2e_p99_ms", real(p->n[LM__E2E] ? p->d[LM__E2E].p99 : NAN),
+                               "e2e_p99_ci95", p->n[LM__E2E] ? ci_json(&p->ci_p99) : json_null(),
                                "throughput_rps", real(p->throughput_rps), "parts_mean", parts,
                                "parts_n", json_integer((json_int_t)p->part_n));
         json_array_append_new(pa, po);
@@ -290,26 +293,26 @@ void lm_report_doc_print_json(const lm_report_doc *d, FILE *f) {
         json_t *cmps = json_array();
         for (size_t k = 0; k < fd->ncmp; k++)
             json_array_append_new(cmps, json_integer((json_int_t)fd->cmp[k]));
-        json_array_append_new(
-            fa, json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "topic", fd->topic,
-                          "runtime", str(fd->runtime), "baseline", str(fd->baseline), "subject",
-                          str(fd->subject), "text", str(fd->text), "supported", fd->supported,
-                          "ratio_lo", real(fd->lo), "ratio_hi", real(fd->hi), "cells", cells,
-                          "comparisons", cmps));
+        json_array_append_new(fa, json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}",
+                                            "topic", fd->topic, "runtime", str(fd->runtime),
+                                            "baseline", str(fd->baseline), "subject",
+                                            str(fd->subject), "text", str(fd->text), "supported",
+                                            fd->supported, "ratio_lo", real(fd->lo), "ratio_hi",
+                                            real(fd->hi), "cells", cells, "comparisons", cmps));
     }
     json_object_set_new(o, "findings", fa);
     json_t *pp = json_array();
     for (int i = 0; i < 6; i++)
-        json_array_append_new(pp, json_pack("{s:i, s:s, s:s, s:o, s:s}", "number", i + 1, "topic",
-                                            d->paper[i].topic, "claim", d->paper[i].claim,
-                                            "measured", str(d->paper[i].measured), "verdict",
-                                            d->paper[i].verdict));
+        json_array_append_new(pp,
+                              json_pack("{s:i, s:s, s:s, s:o, s:s}", "number", i + 1, "topic",
+                                        d->paper[i].topic, "claim", d->paper[i].claim, "measured",
+                                        str(d->paper[i].measured), "verdict", d->paper[i].verdict));
     json_object_set_new(o, "paper", pp);
     json_t *fg = json_array();
     for (size_t i = 0; i < d->nfig; i++)
         json_array_append_new(fg, json_pack("{s:s, s:s, s:s, s:b}", "id", d->fig[i].id, "title",
-                                            d->fig[i].title, "caption", d->fig[i].caption,
-                                            "drawn", d->fig[i].drawn));
+                                            d->fig[i].title, "caption", d->fig[i].caption, "drawn",
+                                            d->fig[i].drawn));
     json_object_set_new(o, "figures", fg);
     json_t *na = json_array();
     for (size_t i = 0; i < d->nnotes; i++)

@@ -128,8 +128,9 @@ static int pool_bars(lm_report_doc *d, const char *id, const char *title, const 
             const lm__pool *p = NULL;
             for (size_t i = 0; i < d->npools && !p; i++) {
                 const lm__pool *q = &d->pools[i];
-                if (q->base && (!start || same(q->start, start)) && same(q->function, c->function) &&
-                    same(q->payload, c->payload) && same(q->runtime, rts[r]) && q->n[metric])
+                if (q->base && (!start || same(q->start, start)) &&
+                    same(q->function, c->function) && same(q->payload, c->payload) &&
+                    same(q->runtime, rts[r]) && q->n[metric])
                     p = q;
             }
             double v = p ? p->d[metric].median / scale : NAN;

@@ -266,7 +266,7 @@ static int timeline(lm_report_doc *d, const lm_report_group *g, const lm__gx *x,
     size_t maxs = 2 * nsvc + 1 + 4;
     double *buf = malloc(2 * (per * 2 * nsvc + 2 * cap + 4 * 2 * (d->nev + 1)) * sizeof *buf);
     lm__series *s = calloc(maxs, sizeof *s);
-    char (*names)[160] = calloc(maxs, sizeof *names);
+    char(*names)[160] = calloc(maxs, sizeof *names);
     int rc = LM_OK;
     if (!buf || !s || !names) {
         rc = lm_errf(err, "out of memory");
@@ -302,7 +302,8 @@ static int timeline(lm_report_doc *d, const lm_report_group *g, const lm__gx *x,
             goto out;
         }
         for (size_t b = 0; b < TL_BINS; b++) {
-            double lo = tmin + span * (double)b / TL_BINS, hi = tmin + span * (double)(b + 1) / TL_BINS;
+            double lo = tmin + span * (double)b / TL_BINS,
+                   hi = tmin + span * (double)(b + 1) / TL_BINS;
             size_t m = 0;
             for (size_t i = 0; i < x->ntl; i++) {
                 const lm__tl_point *p = &x->tl[i];
@@ -399,8 +400,9 @@ static int timeline(lm_report_doc *d, const lm_report_group *g, const lm__gx *x,
                                                : "with points pt 11 ps 1.3";
         char l[200];
         lm__fig_label(l, sizeof l, s[i].name);
-        k += (size_t)snprintf(body + k, sizeof body - k, "%s'__ID__.csv' using %zu:%zu %s title '%s'",
-                              i ? ", " : "", 2 * i + 1, 2 * i + 2, style, l);
+        k += (size_t)snprintf(body + k, sizeof body - k,
+                              "%s'__ID__.csv' using %zu:%zu %s title '%s'", i ? ", " : "",
+                              2 * i + 1, 2 * i + 2, style, l);
     }
     lm__fig_finish_script(&fg, 1000, 520, body);
     rc = lm__fig_end(&fg, err);

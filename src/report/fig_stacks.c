@@ -80,7 +80,8 @@ static void write_parts(FILE *csv, const lm__pool *p, int normalised) {
         total += p->part_mean[j];
     for (int j = 0; j < LM__NPART; j++) {
         fputc(',', csv);
-        lm__fig_num(csv, normalised ? (total > 0 ? p->part_mean[j] / total : NAN) : p->part_mean[j]);
+        lm__fig_num(csv,
+                    normalised ? (total > 0 ? p->part_mean[j] / total : NAN) : p->part_mean[j]);
     }
     fputc(',', csv);
     lm__fig_num(csv, total);
@@ -96,8 +97,8 @@ static void parts_header(FILE *csv, const char *unit) {
 
 static void pool_label(FILE *csv, const lm__pool *p, int with_function) {
     char t[512], l[512];
-    const char *pay = p->payload && strncmp(p->payload, "group:", 6) == 0 ? p->payload + 6
-                                                                          : p->payload;
+    const char *pay =
+        p->payload && strncmp(p->payload, "group:", 6) == 0 ? p->payload + 6 : p->payload;
     snprintf(t, sizeof t, "%s%s%s%s%s@%s", with_function && p->function ? p->function : "",
              with_function ? " " : "", pay ? pay : "", pay ? " " : "", p->start ? p->start : "?",
              p->runtime ? p->runtime : "?");

@@ -3,18 +3,18 @@
  * script (ID.gp) into DIR/figures; then gnuplot draws every script into
  * ID.svg and ID.png. Adding a figure is adding a maker and a table entry.
  * Without gnuplot the data and scripts stay, and a note says so. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "report/internal.h"
 
 static int (*const makers[])(lm_report_doc *, char *) = {
-    lm__fig_sizes,     lm__fig_latency,   lm__fig_cold,        lm__fig_breakdown,
-    lm__fig_cdf,       lm__fig_resources, lm__fig_concurrency, lm__fig_timeline,
+    lm__fig_sizes, lm__fig_latency,   lm__fig_cold,        lm__fig_breakdown,
+    lm__fig_cdf,   lm__fig_resources, lm__fig_concurrency, lm__fig_timeline,
 };
 
 void lm__fig_label(char *out, size_t n, const char *s) {
@@ -70,8 +70,9 @@ void lm__fig_script(lm__fig *f, int width, int height, const char *body) {
             "set termoption noenhanced\nset key outside right top\nset grid ytics lc rgb "
             "'#dddddd'\nset border 3\nset tics nomirror\n",
             f->id, f->id, f->id);
-    fprintf(f->gp, "set terminal svg size %d,%d dynamic noenhanced font 'sans,10' background rgb 'white'\n"
-                   "set output '%s.svg'\n%s\nunset output\n",
+    fprintf(f->gp,
+            "set terminal svg size %d,%d dynamic noenhanced font 'sans,10' background rgb 'white'\n"
+            "set output '%s.svg'\n%s\nunset output\n",
             width, height, f->id, body);
     fprintf(f->gp,
             "set terminal pngcairo size %d,%d noenhanced font 'sans,9' background rgb 'white'\n"
@@ -183,7 +184,8 @@ void lm__fig_bars_body(char *out, size_t n, const char *title, const char *ylabe
     for (size_t i = 0; i < nseries && k < n; i++) {
         size_t c = 2 + i * per;
         if (errorbars)
-            k += (size_t)snprintf(out + k, n - k, "%s'%s.csv' using %zu:%zu:%zu%s title columnhead(%zu)",
+            k += (size_t)snprintf(out + k, n - k,
+                                  "%s'%s.csv' using %zu:%zu:%zu%s title columnhead(%zu)",
                                   i ? ", " : "", "__ID__", c, c + 1, c + 2, i ? "" : ":xtic(1)", c);
         else
             k += (size_t)snprintf(out + k, n - k, "%s'%s.csv' using %zu%s title columnhead(%zu)",
@@ -191,8 +193,8 @@ void lm__fig_bars_body(char *out, size_t n, const char *title, const char *ylabe
     }
 }
 
-void lm__fig_stack_body(char *out, size_t n, const char *title, const char *ylabel,
-                        size_t nparts, int rotate) {
+void lm__fig_stack_body(char *out, size_t n, const char *title, const char *ylabel, size_t nparts,
+                        int rotate) {
     size_t k = (size_t)snprintf(out, n,
                                 "set title '%s'\nset ylabel '%s'\nset style data histogram\n"
                                 "set style histogram rowstacked\nset style fill solid 0.85 "
@@ -200,7 +202,8 @@ void lm__fig_stack_body(char *out, size_t n, const char *title, const char *ylab
                                 "set yrange [0:*]\nplot ",
                                 title, ylabel, rotate ? "rotate by -40 left" : "");
     for (size_t i = 0; i < nparts && k < n; i++)
-        k += (size_t)snprintf(out + k, n - k, "%s'%s.csv' using (max0($%zu))%s title columnhead(%zu)",
+        k += (size_t)snprintf(out + k, n - k,
+                              "%s'%s.csv' using (max0($%zu))%s title columnhead(%zu)",
                               i ? ", " : "", "__ID__", i + 2, i ? "" : ":xtic(1)", i + 2);
 }
 

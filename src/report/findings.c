@@ -14,11 +14,6 @@
 #include "report/internal.h"
 #include "results/results.h"
 
-/* Above this many values on both sides together, the interval of the
- * ratio comes from the medians' intervals (the bootstrap would take
- * seconds per comparison and say the same). */
-#define BOOT_MAX_VALUES 20000
-
 static int same(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
 static int has_runtime(const lm_report_doc *d, const char *rt) {
@@ -33,19 +28,17 @@ static int has_runtime(const lm_report_doc *d, const char *rt) {
 
 int64_t lm__report_size(const lm_report_doc *d, const char *function, const char *runtime,
                         int compressed, const char **kind) {
-    static const char *const deploy[] = {"image-compressed", "aot-executable", "compiled",
-                                         "module",           "wasm",           "executable",
-                                         NULL};
+    static const char *const deploy[] = {
+        "image-compressed", "aot-executable", "compiled", "module", "wasm", "executable", NULL};
     static const char *const packed[] = {"image-compressed", NULL};
-    static const char *const unpacked[] = {"image-uncompressed", "aot-executable", "compiled",
-                                           "module",             "wasm",           "executable",
-                                           NULL};
+    static const char *const unpacked[] = {
+        "image-uncompressed", "aot-executable", "compiled", "module", "wasm", "executable", NULL};
     const char *const *order = compressed == 1 ? packed : compressed == 2 ? unpacked : deploy;
     for (size_t k = 0; order[k]; k++)
         for (size_t i = 0; i < d->nart; i++) {
             const lm__artifact *a = &d->art[i];
-            if (same(a->function, function) && same(a->runtime, runtime) && same(a->kind, order[k]) &&
-                a->bytes >= 0) {
+            if (same(a->function, function) && same(a->runtime, runtime) &&
+                same(a->kind, order[k]) && a->bytes >= 0) {
                 if (kind) *kind = order[k];
                 return a->bytes;
             }
@@ -96,8 +89,9 @@ static void compare(lm_report_doc *d, lm__cmp *c, const double *a, size_t na, co
         return;
     }
     lm_stats_boot_opts bo = d->sum[0].boot;
-    int rc = na + nb <= BOOT_MAX_VALUES ? lm_stats_bootstrap_ratio(a, na, b, nb, &bo, &c->r, err)
-                                        : ratio_large(a, na, b, nb, &c->r, err);
+    int rc = na + nb <= LM__BOOT_MAX_VALUES
+                 ? lm_stats_bootstrap_ratio(a, na, b, nb, &bo, &c->r, err)
+                 : ratio_large(a, na, b, nb, &c->r, err);
     if (rc != LM_OK || lm_stats_mann_whitney(a, na, b, nb, &c->u, err) != LM_OK) {
         snprintf(c->why, sizeof c->why, "%.199s", err);
         return;
@@ -145,6 +139,12 @@ static int comparisons(lm_report_doc *d) {
             if (!p->base || !p->runtime || same(p->runtime, base) || !same(p->start, tp->start))
                 continue;
             long b = lm__report_twin(d, p, base);
+            /* Beyond latency, a cell without answers and a metric the
+             * baseline spends no time on say nothing new: no comparison. */
+            if (tp->metric != LM__E2E && (p->ok == 0 || (b >= 0 && d->pools[b].ok == 0))) continue;
+            if ((tp->metric == LM__IO || tp->metric == LM__SER) && b >= 0 &&
+                d->pools[b].n[tp->metric] && !(d->pools[b].d[tp->metric].median > 0))
+                continue;
             lm__cmp *c = new_cmp(d);
             if (!c) return LM_ERR;
             c->topic = tp->topic;
@@ -166,18 +166,7 @@ static int comparisons(lm_report_doc *d) {
                 continue;
             }
             const lm__pool *q = &d->pools[b];
-            /* I/O and serialization ratios mean something only where the
-             * baseline spends time on them. */
-            if ((tp->metric == LM__IO || tp->metric == LM__SER) && q->n[tp->metric] &&
-                q->d[tp->metric].median == 0) {
-                snprintf(c->why, sizeof c->why, "%s spends no measurable time on it (median 0)",
-                         base);
-                c->a_median = p->n[tp->metric] ? p->d[tp->metric].median : NAN;
-                c->b_median = 0;
-                continue;
-            }
-            compare(d, c, p->x[tp->metric], p->n[tp->metric], q->x[tp->metric],
-                    q->n[tp->metric]);
+            compare(d, c, p->x[tp->metric], p->n[tp->metric], q->x[tp->metric], q->n[tp->metric]);
         }
     }
     return LM_OK;
@@ -505,8 +494,7 @@ static void slo_findings(lm_report_doc *d) {
                          "%s's p99 is %.3g ms at %g%s, over it, but %zu requests do not bound it "
                          "above the SLO",
                          rts[r], over->d[LM__E2E].p99,
-                         open ? over->rate_rps : (double)over->concurrency, unit,
-                         over->n[LM__E2E]);
+                         open ? over->rate_rps : (double)over->concurrency, unit, over->n[LM__E2E]);
                 } else {
                     tput(&t,
                          "%s's p99 stays under it up to %g%s (%.3g ms there), but %zu requests "
@@ -534,8 +522,8 @@ int lm__report_findings(lm_report_doc *d, char *err) {
         for (size_t i = 0; rts && i < n && k < sizeof list; i++)
             k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", rts[i]);
         free(rts);
-        return lm_errf(err, "--baseline %s: no cell ran on it (runtimes in %s: %s)",
-                       d->o.baseline, d->o.db, k ? list : "none");
+        return lm_errf(err, "--baseline %s: no cell ran on it (runtimes in %s: %s)", d->o.baseline,
+                       d->o.db, k ? list : "none");
     }
     if (d->o.baseline) {
         d->base_ct = d->base_io = d->o.baseline;

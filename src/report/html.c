@@ -75,9 +75,8 @@ static const char *rows_href(const lm_report_doc *d, size_t group) {
 }
 
 static void method(FILE *f, const lm_report_doc *d) {
-    fprintf(f,
-            "<h2 id=\"method\">Method</h2>\n<p>Every number here is computed from the results "
-            "database <code>");
+    fprintf(f, "<h2 id=\"method\">Method</h2>\n<p>Every number here is computed from the results "
+               "database <code>");
     esc(f, d->o.db);
     fprintf(f,
             "</code> alone, by the same code as <code>lumos results summary</code> "
@@ -104,7 +103,7 @@ static void method(FILE *f, const lm_report_doc *d) {
             "profiles (src/functions/catalog.h): data-bound where their I/O is high, "
             "compute-bound where only their CPU is.</p>\n",
             d->sum[0].boot.resamples ? d->sum[0].boot.resamples : LM_STATS_BOOT_B,
-            (unsigned long long)d->sum[0].boot.seed, 20000,
+            (unsigned long long)d->sum[0].boot.seed, LM__BOOT_MAX_VALUES,
             d->base_ct ? d->base_ct : "none (neither container nor native ran)",
             d->base_io ? d->base_io : "none", d->slo_ms);
 }
@@ -119,11 +118,21 @@ static void kv_row(FILE *f, const char *k, const char *v) {
 
 static void machine(FILE *f, const lm_report_doc *d) {
     fputs("<h2 id=\"machine\">The machine</h2>\n<table>\n", f);
-    static const char *const keys[] = {"host_name",       "host_os",         "host_kernel",
-                                       "host_arch",       "host_cpus",       "host_mem_bytes",
-                                       "machine.cpu_model", "machine.cpu_mhz", "machine.cores_online",
-                                       "machine.mem_bytes", "machine.kernel",  "lumos_version",
-                                       "sqlite_version",  "schema_version",  "experiment.name",
+    static const char *const keys[] = {"host_name",
+                                       "host_os",
+                                       "host_kernel",
+                                       "host_arch",
+                                       "host_cpus",
+                                       "host_mem_bytes",
+                                       "machine.cpu_model",
+                                       "machine.cpu_mhz",
+                                       "machine.cores_online",
+                                       "machine.mem_bytes",
+                                       "machine.kernel",
+                                       "lumos_version",
+                                       "sqlite_version",
+                                       "schema_version",
+                                       "experiment.name",
                                        "command"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const char *v = lm__report_meta(d, keys[i]);

@@ -12,17 +12,14 @@
 #include "stats/stats.h"
 
 /* The metrics read, one summary each (cells.h). */
-enum {
-    LM__E2E,
-    LM__COMPUTE,
-    LM__IO,
-    LM__DESER,
-    LM__SER,
-    LM__CPU,
-    LM__MEM,
-    LM__NMETRIC
-};
+enum { LM__E2E, LM__COMPUTE, LM__IO, LM__DESER, LM__SER, LM__CPU, LM__MEM, LM__NMETRIC };
 extern const lm_report_metric lm__report_metrics[LM__NMETRIC];
+
+/* Above this many values on both sides together, a comparison's interval
+ * of the ratio comes from the two medians' intervals, not the bootstrap:
+ * the bootstrap costs B (n_a + n_b) draws per comparison, and from 500
+ * values a side the two agree to about 1% of the ratio (docs/report.md). */
+#define LM__BOOT_MAX_VALUES 2000
 
 /* A request's end-to-end time in parts (ms); they add up to it. */
 enum {
@@ -65,12 +62,12 @@ typedef struct {
 typedef struct {
     char *id, *runtime;
     int64_t service_id;
-    int64_t start_ns;    /* the pool decided to start it (NULL: unknown) */
-    double cold_ms;      /* the whole cold start: placement + spawn to READY (NaN: never ready) */
-    double *phase_ms;    /* [nphase]: the phases (NaN: unknown) */
-    double cpu_ms;       /* sum over its counted answered requests */
-    double mem_peak;     /* the largest peak of one of them (bytes) */
-    size_t requests;     /* those requests */
+    int64_t start_ns; /* the pool decided to start it (NULL: unknown) */
+    double cold_ms;   /* the whole cold start: placement + spawn to READY (NaN: never ready) */
+    double *phase_ms; /* [nphase]: the phases (NaN: unknown) */
+    double cpu_ms;    /* sum over its counted answered requests */
+    double mem_peak;  /* the largest peak of one of them (bytes) */
+    size_t requests;  /* those requests */
 } lm__inst;
 
 typedef struct {
@@ -112,7 +109,7 @@ typedef struct {
     double throughput_rps; /* answered requests / (last received - first sent) */
     int base;              /* a closed loop of one client (or a platform's service) */
     int trace;
-    const char *cls;       /* "compute-bound", "data-bound" or "other" */
+    const char *cls; /* "compute-bound", "data-bound" or "other" */
     const char *first_error;
 } lm__pool;
 
@@ -275,8 +272,8 @@ int lm__fig_width(size_t clusters, size_t series);
  * the figure's id until lm__fig_finish_script. */
 void lm__fig_bars_body(char *out, size_t n, const char *title, const char *ylabel, int logy,
                        size_t nseries, int errorbars, int rotate);
-void lm__fig_stack_body(char *out, size_t n, const char *title, const char *ylabel,
-                        size_t nparts, int rotate);
+void lm__fig_stack_body(char *out, size_t n, const char *title, const char *ylabel, size_t nparts,
+                        int rotate);
 void lm__fig_finish_script(lm__fig *f, int width, int height, const char *body);
 
 /* The figure makers (fig_*.c), in the order of the report. */

@@ -21,9 +21,9 @@ static int same(const char *a, const char *b) { return a == b || (a && b && strc
  * the significant ones), and how many of each kind. */
 typedef struct {
     size_t n, ok, sig, below, above; /* below/above: significant < 1, > 1 */
-    double lo, hi;                    /* over the ok ones */
-    double sig_lo, sig_hi;            /* over the significant ones */
-    double max_hi_ci, min_lo_ci;      /* the widest interval ends */
+    double lo, hi;                   /* over the ok ones */
+    double sig_lo, sig_hi;           /* over the significant ones */
+    double max_hi_ci, min_lo_ci;     /* the widest interval ends */
 } range;
 
 static range ratios(const lm_report_doc *d, const char *topic, const char *rt) {
@@ -69,7 +69,8 @@ static void sizes(lm_report_doc *d, lm__paper *p) {
         const lm__finding *f = &d->fnd[i];
         if (!same(f->topic, "size") || !f->runtime || !strstr(f->runtime, "wasm-aot")) continue;
         /* debian-slim first, as the paper; scratch when it was not built. */
-        if (!best || (same(f->baseline, "container-slim") && !same(best->baseline, "container-slim")))
+        if (!best ||
+            (same(f->baseline, "container-slim") && !same(best->baseline, "container-slim")))
             best = f;
     }
     if (!best) {
@@ -81,13 +82,13 @@ static void sizes(lm_report_doc *d, lm__paper *p) {
     p->measured = fmt("%s against %s (%s base): the images are %.2fx to %.2fx the size of %s's "
                       "artifacts (up to %.2fx smaller%s).",
                       best->runtime, best->baseline,
-                      same(best->baseline, "container-slim") ? "debian-slim" : "scratch, as the "
-                                                                               "debian-slim base "
-                                                                               "was not run",
+                      same(best->baseline, "container-slim") ? "debian-slim"
+                                                             : "scratch, as the "
+                                                               "debian-slim base "
+                                                               "was not run",
                       best->lo, best->hi, best->runtime, best->hi,
                       best->hi > 1 ? "" : ": larger here, not smaller");
-    if (best->hi > 1 && best->hi < 30)
-        p->verdict = "partly";
+    if (best->hi > 1 && best->hi < 30) p->verdict = "partly";
 }
 
 static void warm_aot(lm_report_doc *d, lm__paper *p) {
@@ -110,10 +111,10 @@ static void warm_aot(lm_report_doc *d, lm__paper *p) {
     p->measured = fmt("wasm-aot against container: %.2fx to %.2fx over %zu cells (%zu "
                       "significantly different; the largest interval end %.2fx).",
                       r.lo, r.hi, r.ok, r.sig, r.max_hi_ci);
-    p->verdict = r.sig == 0                                   ? "no significant difference"
-                 : r.max_hi_ci <= 1.1                         ? "agrees"
-                 : r.sig_lo > 1.1                             ? "differs"
-                                                              : "partly";
+    p->verdict = r.sig == 0           ? "no significant difference"
+                 : r.max_hi_ci <= 1.1 ? "agrees"
+                 : r.sig_lo > 1.1     ? "differs"
+                                      : "partly";
 }
 
 static void cold_aot(lm_report_doc *d, lm__paper *p) {
@@ -122,22 +123,22 @@ static void cold_aot(lm_report_doc *d, lm__paper *p) {
     range r = ratios(d, "cold", "wasm-aot");
     if (r.ok == 0) {
         p->verdict = not_measured;
-        p->measured = fmt("No cold wasm-aot cell with a twin on %s.",
-                          d->base_ct ? d->base_ct : "a baseline");
+        p->measured =
+            fmt("No cold wasm-aot cell with a twin on %s.", d->base_ct ? d->base_ct : "a baseline");
         return;
     }
-    p->measured = fmt("wasm-aot against %s, cold requests end to end: %.2fx to %.2fx over %zu "
-                      "cells; %zu significantly lower (down to %.0f%% lower), %zu significantly "
-                      "higher.",
-                      d->base_ct, r.lo, r.hi, r.ok, r.below,
-                      r.below ? (1 - r.sig_lo) * 100 : 0.0, r.above);
+    p->measured =
+        fmt("wasm-aot against %s, cold requests end to end: %.2fx to %.2fx over %zu "
+            "cells; %zu significantly lower (down to %.0f%% lower), %zu significantly "
+            "higher.",
+            d->base_ct, r.lo, r.hi, r.ok, r.below, r.below ? (1 - r.sig_lo) * 100 : 0.0, r.above);
     if (!same(d->base_ct, "container"))
         p->verdict = not_measured;
     else
-        p->verdict = r.sig == 0      ? "no significant difference"
-                     : r.above == 0  ? "agrees"
-                     : r.below == 0  ? "differs"
-                                     : "partly";
+        p->verdict = r.sig == 0     ? "no significant difference"
+                     : r.above == 0 ? "agrees"
+                     : r.below == 0 ? "differs"
+                                    : "partly";
 }
 
 static void warm_interp(lm_report_doc *d, lm__paper *p) {
@@ -156,7 +157,7 @@ static void warm_interp(lm_report_doc *d, lm__paper *p) {
     if (!same(d->base_ct, "container"))
         p->verdict = r.above ? "partly" : "no significant difference";
     else
-        p->verdict = r.above == 0                           ? "no significant difference"
+        p->verdict = r.above == 0                       ? "no significant difference"
                      : r.sig_hi >= 30 && r.sig_lo <= 55 ? "agrees"
                                                         : "partly";
 }
@@ -171,8 +172,8 @@ static void io_interp(lm_report_doc *d, lm__paper *p) {
                           d->base_io ? d->base_io : "a baseline");
         return;
     }
-    p->measured = fmt("wasm-interp against %s: I/O %s, serialization %s.",
-                      d->base_io, io.ok ? "" : "not measured", ser.ok ? "" : "not measured");
+    p->measured = fmt("wasm-interp against %s: I/O %s, serialization %s.", d->base_io,
+                      io.ok ? "" : "not measured", ser.ok ? "" : "not measured");
     free(p->measured);
     char a[160] = "not measured", b[160] = "not measured";
     if (io.ok)
@@ -232,10 +233,10 @@ static void concurrency(lm_report_doc *d, lm__paper *p) {
         containers += has_container;
         if (best && lm__report_is_container(best->runtime)) wins++;
         if (best && wl < sizeof where)
-            wl += (size_t)snprintf(where + wl, sizeof where - wl, "%s%s%s%s at %lld: %s (p99 %.3g ms)",
-                                   wl ? "; " : "", a->function, a->payload ? "/" : "",
-                                   a->payload ? a->payload : "", (long long)a->concurrency,
-                                   best->runtime, best->d[LM__E2E].p99);
+            wl += (size_t)snprintf(where + wl, sizeof where - wl,
+                                   "%s%s%s%s at %lld: %s (p99 %.3g ms)", wl ? "; " : "",
+                                   a->function, a->payload ? "/" : "", a->payload ? a->payload : "",
+                                   (long long)a->concurrency, best->runtime, best->d[LM__E2E].p99);
     }
     if (cases == 0) {
         p->verdict = not_measured;
@@ -245,10 +246,10 @@ static void concurrency(lm_report_doc *d, lm__paper *p) {
     p->measured = fmt("Lowest p99 at the highest concurrency measured: %s (point estimates; the "
                       "SLO findings give their intervals).",
                       where);
-    p->verdict = containers == 0      ? not_measured
-                 : wins == cases      ? "agrees"
-                 : wins == 0          ? "differs"
-                                      : "partly";
+    p->verdict = containers == 0 ? not_measured
+                 : wins == cases ? "agrees"
+                 : wins == 0     ? "differs"
+                                 : "partly";
 }
 
 void lm__report_paper(lm_report_doc *d) {

@@ -10,9 +10,8 @@
 static const struct {
     const char *name, *about;
 } about[] = {
-    {"native",
-     "The function's static executable run as a plain process in its own cgroup: the "
-     "baseline without a sandbox. Its numbers are the machine's and the C compiler's."},
+    {"native", "The function's static executable run as a plain process in its own cgroup: the "
+               "baseline without a sandbox. Its numbers are the machine's and the C compiler's."},
     {"container",
      "The same static executable in an OCI bundle on a scratch base (umoci), run by runc: "
      "namespaces, mounts and a cgroup around the native code. The work inside is native; "

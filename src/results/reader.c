@@ -15,7 +15,10 @@ lm_results_reader *lm_results_reader_open(const char *path, char *err) {
         return NULL;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    /* One thread uses a reader: no per-call mutex (a report reads millions
+     * of columns). */
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         lm_errf(err, "results database %s: cannot open it (%s)", path,
                 r->db ? sqlite3_errmsg(r->db) : "out of memory");
         goto fail;

@@ -212,12 +212,45 @@ static void test_ci_quantile_coverage(void **state) {
     assert_string_equal(err, "statistics: quantile 1 is not between 0 and 1 (exclusive)");
 }
 
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* lm_stats_sort against qsort on seeded arrays of every shape: random,
+ * few distinct values, sorted, reversed, all equal, organ pipe, and
+ * sizes around the insertion-sort cut. */
+static void test_sort(void **state) {
+    lm_stats_rng r = {13};
+    static double a[20000], b[20000];
+    const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 1000, 20000};
+    for (size_t si = 0; si < N_OF(sizes); si++)
+        for (int shape = 0; shape < 6; shape++) {
+            size_t n = sizes[si];
+            for (size_t i = 0; i < n; i++) {
+                double u = lm_stats_rng_uniform(&r);
+                a[i] = shape == 0   ? u
+                       : shape == 1 ? (double)(lm_stats_rng_below(&r, 3))
+                       : shape == 2 ? (double)i
+                       : shape == 3 ? (double)(n - i)
+                       : shape == 4 ? 7.0
+                                    : (double)(i < n / 2 ? i : n - i);
+            }
+            memcpy(b, a, n * sizeof *a);
+            lm_stats_sort(a, n);
+            qsort(b, n, sizeof *b, cmp);
+            if (n && memcmp(a, b, n * sizeof *a) != 0)
+                fail_msg("sort differs from qsort: n %zu, shape %d", n, shape);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mwu_r_example),  cmocka_unit_test(test_mwu_normal),
         cmocka_unit_test(test_mwu_identical),  cmocka_unit_test(test_mwu_shift_and_null),
         cmocka_unit_test(test_mwu_errors),     cmocka_unit_test(test_binom_cdf),
         cmocka_unit_test(test_quantile_ranks), cmocka_unit_test(test_ci_quantile_coverage),
+        cmocka_unit_test(test_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,87 @@
+# Findings on crafted databases with known differences, and bad input.
+# The files are built here with sqlite3 on the schema of a real file
+# (`lumos run --direct` makes one): a runtime twice as slow as native is
+# reported so, with an interval that holds 2; one drawn from the same
+# distribution, and one with the very same values, give no finding. Bad
+# input: an empty database, a newer schema, a cell with no successful
+# request, a runtime missing from a cell, no gnuplot, bad options: clear
+# messages, and a report of what is there.
+source "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+check=$here/report_check.py
+
+expect_exit 0 "$LUMOS" run --direct --group xs --runs 1 --warmup 0 --functions fibonacci \
+  --runtimes native --out "$TMP/real"
+version=$(sqlite3 "$TMP/real/results.db" 'pragma user_version')
+sqlite3 "$TMP/real/results.db" .schema >"$TMP/schema.sql"
+# new_db FILE: an empty results database of the real file's schema.
+new_db() {
+  { cat "$TMP/schema.sql"
+    echo "PRAGMA user_version = $version;"
+    echo "INSERT INTO meta VALUES('schema_version', $version);"; } | sqlite3 "$1"
+}
+
+# 1. Known differences.
+new_db "$TMP/c.db"
+python3 "$check" crafted | sqlite3 "$TMP/c.db"
+expect_exit 0 "$LUMOS" report "$TMP/c.db" --format json
+echo "$OUT" >"$TMP/c.json"
+python3 "$check" findings "$TMP/c.json" || fail "findings on the crafted file"
+# The cell without a successful request and the runtime missing from
+# prime-numbers' cell are said, on stderr and in the notes.
+contains "$ERR" "fibonacci@wasm-baseline/group:xs/warm/closed:1: no successful request (200 of 200 failed, the first: boom)"
+contains "$ERR" "wasm-jit did not run 1 cell that other runtimes ran (prime-numbers/group:xs/warm/closed:1)"
+[[ $(jq '.notes | length' "$TMP/c.json") -ge 3 ]] || fail "notes: $(jq .notes "$TMP/c.json")"
+# ... and the rest is reported: prime-numbers on the two runtimes that ran it.
+[[ $(jq '[.comparisons[] | select(.topic == "warm" and (.cell | startswith("prime-numbers@wasm-aot")))] | length' "$TMP/c.json") == 1 ]] ||
+  fail "prime-numbers' comparison"
+expect_exit 0 "$LUMOS" report "$TMP/c.db" --out "$TMP/c"
+grep -q 'no successful request: boom' "$TMP/c/index.html" || fail "the failed cell's row"
+python3 "$check" cells "$TMP/c.db" "$TMP/c/index.html" || fail "crafted cells table"
+# --baseline changes what the ratios are to; an unknown one is refused.
+expect_exit 0 "$LUMOS" report "$TMP/c.db" --format json --baseline wasm-aot
+[[ $(echo "$OUT" | jq -r '[.comparisons[] | select(.topic == "warm" and .runtime == "native")][0].ratio < 0.6') == true ]] ||
+  fail "--baseline wasm-aot: native should be about half"
+expect_exit 2 "$LUMOS" report "$TMP/c.db" --format text --baseline wasm-foo
+contains "$ERR" "--baseline wasm-foo: no cell ran on it (runtimes in $TMP/c.db: native, wasm-aot, wasm-jit, wasm-interp, wasm-baseline)"
+
+# 2. No gnuplot: the data and scripts, no images, a note, and still a page
+# with no missing resource.
+expect_exit 0 "$LUMOS" report "$TMP/c.db" --out "$TMP/nognuplot" --gnuplot no-such-gnuplot
+contains "$ERR" "gnuplot not found: the figures' data and scripts are in $TMP/nognuplot/figures, no images (scripts/setup installs gnuplot-nox)"
+contains "$OUT" "(0 figures)"
+[[ -s $TMP/nognuplot/figures/e2e-warm.csv && -s $TMP/nognuplot/figures/e2e-warm.gp ]] || fail "no figure data"
+! grep -q '<img' "$TMP/nognuplot/index.html" || fail "an image that was not drawn is on the page"
+rc=0
+python3 "$here/cdp_check.py" "$TMP/nognuplot/index.html" >"$TMP/cdp.out" 2>&1 || rc=$?
+[[ $rc == 0 || $rc == 77 ]] || fail "the page without figures in Chromium: $(cat "$TMP/cdp.out")"
+
+# 3. An empty database: a report of what is there.
+new_db "$TMP/empty.db"
+expect_exit 0 "$LUMOS" report "$TMP/empty.db" --out "$TMP/empty"
+contains "$ERR" "$TMP/empty.db holds no requests: there is nothing to measure"
+grep -q 'holds no requests' "$TMP/empty/index.html" || fail "the empty file's page says nothing"
+expect_exit 0 "$LUMOS" report "$TMP/empty.db" --format text
+contains "$OUT" "0 requests in 0"
+contains "$OUT" "verdict: not measured here"
+expect_exit 0 "$LUMOS" report "$TMP/empty.db" --format json
+[[ $(echo "$OUT" | jq '.requests, (.groups | length)' | tr '\n' ' ') == "0 0 " ]] || fail "empty JSON: $OUT"
+
+# 4. A newer schema, and files that are not results databases.
+cp "$TMP/c.db" "$TMP/newer.db"
+sqlite3 "$TMP/newer.db" 'pragma user_version = 99'
+expect_exit 1 "$LUMOS" report "$TMP/newer.db" --format html --out "$TMP/newer"
+contains "$ERR" "results database $TMP/newer.db has schema version 99, newer than this Lumos knows"
+expect_exit 1 "$LUMOS" report "$TMP/none.db" --format text
+contains "$ERR" "$TMP/none.db"
+
+# 5. Bad options.
+expect_exit 2 "$LUMOS" report "$TMP/c.db" --format pdf
+contains "$ERR" "--format: 'pdf' is not text, json or html"
+expect_exit 2 "$LUMOS" report "$TMP/c.db" --format html
+contains "$ERR" "--format html needs --out DIR"
+expect_exit 2 "$LUMOS" report "$TMP/c.db" --format json --json
+contains "$ERR" "give one"
+expect_exit 2 "$LUMOS" report "$TMP/c.db" --slo-ms -3
+contains "$ERR" "--slo-ms: '-3' is not a number of ms over 0"
+echo ok
