@@ -66,8 +66,7 @@ int lm_model_compare_run(lm_model_compare *c, char *err) {
         return LM_ERR;
     c->note[0] = 0;
     if (c->s1.by_cell != c->s2.by_cell) {
-        snprintf(c->note, sizeof c->note,
-                 "compared by service and start type: %s has no cells",
+        snprintf(c->note, sizeof c->note, "compared by service and start type: %s has no cells",
                  c->s1.by_cell ? c->db2 : c->db1);
         lm_report_summary *s = c->s1.by_cell ? &c->s1 : &c->s2;
         if (load(s, s->db, c->metric, 0, err) != LM_OK) return LM_ERR;

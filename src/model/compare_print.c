@@ -73,10 +73,12 @@ void lm_model_compare_print_text(FILE *out, const lm_model_compare *c) {
             snprintf(v[5], 48, "-");
         char p99[32];
         fmt(p99, sizeof p99, r->p99_ratio, "%.3f");
-        fprintf(out, "%c %-*s %6zu %12s %12s %6zu %12s %12s %8s %-20s %9s %s", 
-                r->change > 0 ? '*' : r->change < 0 ? '-' : ' ', (int)w,
-                group_name(c, a, nb, sizeof nb), a->n, v[0], v[1], b->n, v[2], v[3], v[4], v[5],
-                p99, change_word(r));
+        fprintf(out, "%c %-*s %6zu %12s %12s %6zu %12s %12s %8s %-20s %9s %s",
+                r->change > 0   ? '*'
+                : r->change < 0 ? '-'
+                                : ' ',
+                (int)w, group_name(c, a, nb, sizeof nb), a->n, v[0], v[1], b->n, v[2], v[3], v[4],
+                v[5], p99, change_word(r));
         if (!r->ok) fprintf(out, "(%s)", r->err);
         if (r->ok && !r->same_source)
             fprintf(out, "%s(e2e from %s in DB1, %s in DB2)", r->change ? " " : "",
@@ -230,9 +232,8 @@ int lm_model_compare_write_html(const char *path, const lm_model_compare *c, cha
                   "<span style=\"background:#fde0dc\">slower</span> above, "
                   "<span style=\"background:#dcf5e0\">faster</span> below. The p99 ratio is "
                   "a point estimate.</p>\n",
-                  c->s2.ngroups, c->by_cell ? "cells" : "groups",
-                  lm_report_metric_name(c->metric), u,
-                  c->boot.resamples ? c->boot.resamples : LM_STATS_BOOT_B,
+                  c->s2.ngroups, c->by_cell ? "cells" : "groups", lm_report_metric_name(c->metric),
+                  u, c->boot.resamples ? c->boot.resamples : LM_STATS_BOOT_B,
                   (unsigned long long)c->boot.seed);
     if (c->note[0]) {
         lm_buf_printf(&b, "<p>");
@@ -248,9 +249,10 @@ int lm_model_compare_write_html(const char *path, const lm_model_compare *c, cha
     for (size_t i = 0; i < c->nrows; i++) {
         const lm_model_cmp_row *r = &c->rows[i];
         const lm_report_group *a = &c->s1.groups[r->a], *g = &c->s2.groups[r->b];
-        lm_buf_printf(&b, "<tr%s>", r->change > 0   ? " class=\"slower\""
-                                    : r->change < 0 ? " class=\"faster\""
-                                                    : "");
+        lm_buf_printf(&b, "<tr%s>",
+                      r->change > 0   ? " class=\"slower\""
+                      : r->change < 0 ? " class=\"faster\""
+                                      : "");
         cell(&b, "td", group_name(c, a, nb, sizeof nb));
         lm_buf_printf(&b, "<td class=\"n\">%zu</td>", a->n);
         num_cell(&b, a->d.median, "%.4g");

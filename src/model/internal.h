@@ -19,7 +19,7 @@ typedef struct {
     int32_t block;   /* its block */
     double io_bytes; /* io_read_bytes + io_write_bytes (NaN: not measured) */
     double span[LM__NSRC];
-    double cold_ms; /* the part of its instance's start it waited for (NaN warm) */
+    double cold_ms;  /* the part of its instance's start it waited for (NaN warm) */
     double probe[4]; /* deser, io, compute, ser */
 } lm__model_req;
 

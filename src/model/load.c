@@ -11,8 +11,8 @@
 
 const char *const lm__model_src_names[LM__NSRC] = {"client", "gateway", "instance"};
 
-static const char *const comp_names[LM_MODEL_NCOMP] = {
-    "platform", "cold", "deser", "io", "compute", "ser", "client", "e2e"};
+static const char *const comp_names[LM_MODEL_NCOMP] = {"platform", "cold", "deser",  "io",
+                                                       "compute",  "ser",  "client", "e2e"};
 
 const char *lm_model_comp_name(lm_model_comp c) { return comp_names[c]; }
 
@@ -22,9 +22,7 @@ int lm_model_comp_parse(const char *s) {
     return -1;
 }
 
-int lm__model_same(const char *a, const char *b) {
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
+int lm__model_same(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
 double lm__model_value(const lm__model_req *q, lm_model_comp c, int src_e2e, int src_platform) {
     switch (c) {
@@ -130,8 +128,7 @@ static long block_of(loader *l, const char *function, const char *runtime, const
         const lm__model_block *b = &d->blocks[i];
         if (lm__model_same(b->function, function) && lm__model_same(b->runtime, runtime) &&
             strcmp(b->start, start) == 0 && lm__model_same(b->payload, payload) &&
-            lm__model_same(b->load, load) && b->concurrency == conc &&
-            same_rate(b->rate_rps, rate))
+            lm__model_same(b->load, load) && b->concurrency == conc && same_rate(b->rate_rps, rate))
             return (long)(d->last = i);
     }
     lm__model_block *p = realloc(d->blocks, (d->nblocks + 1) * sizeof *p);
@@ -147,7 +144,8 @@ static long block_of(loader *l, const char *function, const char *runtime, const
     b->concurrency = conc;
     b->rate_rps = rate;
     b->nominal = NAN;
-    if (payload && function && l->m->size) b->nominal = l->m->size(function, payload, &b->nominal_unit);
+    if (payload && function && l->m->size)
+        b->nominal = l->m->size(function, payload, &b->nominal_unit);
     if (!isfinite(b->nominal) || b->nominal <= 0) b->nominal = NAN;
     return (long)(d->last = d->nblocks++);
 }
@@ -207,8 +205,8 @@ static int on_request(void *arg, const lm_results_request_view *v) {
     lm_model *m = l->m;
     struct lm__model_data *d = m->data;
     const lm_results_request *q = &v->q;
-    int warmup = !m->by_cell && q->service_id != LM_RESULTS_NULL &&
-                 is_warmup(l, q->service_id) && q->cold != 1;
+    int warmup = !m->by_cell && q->service_id != LM_RESULTS_NULL && is_warmup(l, q->service_id) &&
+                 q->cold != 1;
     if (q->excluded || warmup) {
         m->skipped++;
         return LM_OK;
@@ -230,9 +228,9 @@ static int on_request(void *arg, const lm_results_request_view *v) {
     if (m->function && strcmp(function, m->function) != 0) return LM_OK;
     if (m->runtime && strcmp(runtime, m->runtime) != 0) return LM_OK;
     const char *start = q->cold == 1 ? "cold" : q->cold == 0 ? "warm" : "unknown";
-    long b = c ? block_of(l, function, runtime, start, c->payload, c->load, c->concurrency,
-                          c->rate_rps)
-               : block_of(l, function, runtime, start, NULL, NULL, LM__MODEL_NONE, NAN);
+    long b =
+        c ? block_of(l, function, runtime, start, c->payload, c->load, c->concurrency, c->rate_rps)
+          : block_of(l, function, runtime, start, NULL, NULL, LM__MODEL_NONE, NAN);
     if (b < 0) return lm_errf(l->err, "out of memory");
     if (d->nreq == d->capreq) {
         size_t cap = d->capreq ? 2 * d->capreq : 1024;

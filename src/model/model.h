@@ -33,16 +33,12 @@
  *                residuals (y / fitted) of the requests of the nearest
  *                measured level: its median, p90 and p99; e2e as the sum,
  *                request by request, of its components so predicted (the
- *                fitted component means plus their residuals). A runtime at a payload it did not run is predicted
- *                from a baseline runtime that ran there, scaled by the
- *                geometric mean of the two runtimes' median ratios on the
- *                payloads both ran.
- *   trust        where x lies (measured, inside the measured levels, or how
- *                many times beyond them), the 95% interval of the fitted
- *                mean at x, the number of levels, lack of fit: a grade high,
- *                medium or low.
- *   validation   one level held out at a time, the rest fitted, the held-out
- *                level predicted: relative error of its median and p90.
+ *                fitted component means plus their residuals). A runtime at a payload it did not
+ * run is predicted from a baseline runtime that ran there, scaled by the geometric mean of the two
+ * runtimes' median ratios on the payloads both ran. trust        where x lies (measured, inside the
+ * measured levels, or how many times beyond them), the 95% interval of the fitted mean at x, the
+ * number of levels, lack of fit: a grade high, medium or low. validation   one level held out at a
+ * time, the rest fitted, the held-out level predicted: relative error of its median and p90.
  *
  * Errors: LM_OK / LM_ERR with a message in err (LM_ERRLEN bytes). */
 #ifndef LM_MODEL_H
@@ -84,10 +80,10 @@ typedef struct {
     int ok;        /* 0: no fit; why says why */
     char why[120]; /* "one level of x", "a value <= 0 (no log-log)", ... */
     lm_model_form form;
-    size_t n, levels; /* points, distinct x values */
+    size_t n, levels;             /* points, distinct x values */
     double xmin, xmax, xbar, sxx; /* on the fit's scale (ln x for log-log) */
-    int weighted;  /* 1: weights 1 / (the level's variance); 0: all 1 */
-    double wsum;   /* the sum of the weights (n when unweighted) */
+    int weighted;                 /* 1: weights 1 / (the level's variance); 0: all 1 */
+    double wsum;                  /* the sum of the weights (n when unweighted) */
     double intercept, slope;
     double slope_se, slope_lo, slope_hi; /* 95% Student t, df n - 2 (NaN when n < 3) */
     double r2;                           /* 1 - SSR / SST, weighted (NaN when SST is 0) */
@@ -150,20 +146,20 @@ struct lm_model_series {
      * "trace", NULL outside cells) with its concurrency or rate; for the
      * load axes the payload. */
     const char *load, *payload;
-    int64_t concurrency; /* LM_RESULTS_NULL-like INT64_MIN when none */
-    double rate_rps;     /* NaN when none */
-    const char *x_name;  /* "io_bytes", "n", "pixels", "bytes", "concurrency", "rate" */
-    const char *x_unit;  /* "bytes", "n", "pixels", "clients", "rps" */
-    int x_is_io;         /* 1: x is the request's measured I/O bytes */
-    const char *e2e_source; /* "client", "gateway", "instance" */
+    int64_t concurrency;         /* LM_RESULTS_NULL-like INT64_MIN when none */
+    double rate_rps;             /* NaN when none */
+    const char *x_name;          /* "io_bytes", "n", "pixels", "bytes", "concurrency", "rate" */
+    const char *x_unit;          /* "bytes", "n", "pixels", "clients", "rps" */
+    int x_is_io;                 /* 1: x is the request's measured I/O bytes */
+    const char *e2e_source;      /* "client", "gateway", "instance" */
     const char *platform_source; /* "gateway" or "instance" (no gateway) */
     int e2e_src, platform_src;   /* the same as indexes (internal.h) */
     size_t nrows;
-    size_t *rows;    /* into the model's requests */
-    double *x;       /* each request's x */
-    double *levels;  /* distinct x, ascending */
-    size_t *at;      /* requests per level */
-    size_t *first;   /* index into rows (and x) of each level's first request */
+    size_t *rows;   /* into the model's requests */
+    double *x;      /* each request's x */
+    double *levels; /* distinct x, ascending */
+    size_t *at;     /* requests per level */
+    size_t *first;  /* index into rows (and x) of each level's first request */
     size_t nlevels;
     double io_per_nominal; /* io bytes per nominal size unit, median (x_is_io); NaN */
     lm_model_fitc c[LM_MODEL_NCOMP];
@@ -171,21 +167,21 @@ struct lm_model_series {
 
 typedef struct {
     const char *db;
-    lm_model_form form;      /* AUTO (default 0 means LINEAR: set it) */
-    lm_model_size_fn size;   /* may be NULL */
-    const char *function;    /* only this function (NULL: all) */
-    const char *runtime;     /* only this runtime (NULL: all) */
-    const char *baseline;    /* runtime of runtime predictions (NULL: native, else most cells) */
+    lm_model_form form;    /* AUTO (default 0 means LINEAR: set it) */
+    lm_model_size_fn size; /* may be NULL */
+    const char *function;  /* only this function (NULL: all) */
+    const char *runtime;   /* only this runtime (NULL: all) */
+    const char *baseline;  /* runtime of runtime predictions (NULL: native, else most cells) */
     /* Filled by lm_model_load and lm_model_fit: */
     int version;
-    int by_cell;            /* the file has cells */
-    size_t nrequests;       /* counted, answered requests read */
-    size_t skipped;         /* counted requests without a 2xx answer, and excluded ones */
-    size_t unplaced;        /* answered requests of no function@runtime */
+    int by_cell;      /* the file has cells */
+    size_t nrequests; /* counted, answered requests read */
+    size_t skipped;   /* counted requests without a 2xx answer, and excluded ones */
+    size_t unplaced;  /* answered requests of no function@runtime */
     lm_model_series *series;
     size_t nseries;
-    size_t single;          /* would-be series with one level only */
-    size_t nosize;          /* function@runtime groups with no size to fit against */
+    size_t single;               /* would-be series with one level only */
+    size_t nosize;               /* function@runtime groups with no size to fit against */
     struct lm__model_data *data; /* the requests and cells (internal.h) */
 } lm_model;
 
@@ -232,23 +228,23 @@ typedef struct {
 /* One prediction: one method on one series (or one baseline). */
 typedef struct {
     char function[128], runtime[64]; /* what is predicted */
-    const char *method;           /* "size fit", "concurrency fit", "rate fit", "runtime ratio" */
+    const char *method;            /* "size fit", "concurrency fit", "rate fit", "runtime ratio" */
     const lm_model_series *series; /* the series fitted (size, load fits); NULL for a ratio */
-    char where[200];              /* the fixed part, in words */
-    double x;                     /* the target's x (NaN for a ratio) */
-    char x_from[512];             /* how x was found ("payload group:3: n = 1000000") */
-    char trust[16];               /* "high", "medium", "low" */
-    char why[320];                /* the reasons for the grade */
-    char place[32];               /* "measured", "interpolation", "extrapolation" */
-    double distance;              /* extrapolation factor beyond the levels (1 inside) */
+    char where[200];               /* the fixed part, in words */
+    double x;                      /* the target's x (NaN for a ratio) */
+    char x_from[512];              /* how x was found ("payload group:3: n = 1000000") */
+    char trust[16];                /* "high", "medium", "low" */
+    char why[320];                 /* the reasons for the grade */
+    char place[32];                /* "measured", "interpolation", "extrapolation" */
+    double distance;               /* extrapolation factor beyond the levels (1 inside) */
     /* For a ratio: the baseline, the payloads both ran and the ratio's
      * geometric mean and range (of e2e medians). */
     const char *baseline;
     size_t shared;
     double ratio, ratio_min, ratio_max;
-    int measured;                        /* the target was measured: meas holds it */
-    lm_model_dist comp[LM_MODEL_NCOMP];  /* per component (ok = 0: none) */
-    lm_model_dist meas[LM_MODEL_NCOMP];  /* the measurement at the target, when there is one */
+    int measured;                       /* the target was measured: meas holds it */
+    lm_model_dist comp[LM_MODEL_NCOMP]; /* per component (ok = 0: none) */
+    lm_model_dist meas[LM_MODEL_NCOMP]; /* the measurement at the target, when there is one */
 } lm_model_prediction;
 
 /* Every prediction for t the model can give, into *out (the caller frees
@@ -260,8 +256,8 @@ int lm_model_predict(const lm_model *m, const lm_model_target *t, lm_model_predi
 /* One held-out level of one series, one component. */
 typedef struct {
     const lm_model_series *series;
-    double x;         /* the held-out level */
-    int exterior;     /* 1: it was the smallest or largest level (an extrapolation) */
+    double x;     /* the held-out level */
+    int exterior; /* 1: it was the smallest or largest level (an extrapolation) */
     lm_model_comp comp;
     lm_model_form form;
     double pred_median_ms, pred_p90_ms, meas_median_ms, meas_p90_ms;

@@ -4,9 +4,9 @@
  * the held-out validation of every series with three or more levels. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +24,12 @@ static int number(const char *s, int suffixes, double *out) {
         static const struct {
             const char *sfx;
             double mult;
-        } units[] = {{"k", 1e3},  {"M", 1e6},           {"G", 1e9},
-                     {"Ki", 1024}, {"Mi", 1024.0 * 1024}, {"Gi", 1024.0 * 1024 * 1024}};
+        } units[] = {{"k", 1e3},
+                     {"M", 1e6},
+                     {"G", 1e9},
+                     {"Ki", 1024},
+                     {"Mi", 1024.0 * 1024},
+                     {"Gi", 1024.0 * 1024 * 1024}};
         size_t i = 0;
         while (i < sizeof units / sizeof units[0] && strcmp(end, units[i].sfx) != 0)
             i++;
@@ -80,8 +84,7 @@ static int parse_keys(const char *p, lm_model_target *t, char *err) {
         } else if (strcmp(key, "payload") == 0) {
             snprintf(t->payload, sizeof t->payload, "%s", val);
         } else if (strcmp(key, "load") == 0) {
-            if (strcmp(val, "closed") != 0 && strcmp(val, "open") != 0 &&
-                strcmp(val, "trace") != 0)
+            if (strcmp(val, "closed") != 0 && strcmp(val, "open") != 0 && strcmp(val, "trace") != 0)
                 return lm_errf(err, "load=%s: load is closed, open or trace", val);
             snprintf(t->load, sizeof t->load, "%.6s", val);
         } else if (strcmp(key, "concurrency") == 0) {
@@ -125,8 +128,10 @@ int lm_model_holdout_parse(const char *s, lm_model_target *t, char *err) {
     int n = (t->payload[0] != 0) + !isnan(t->size) + (t->concurrency != LM__MODEL_NONE) +
             !isnan(t->rate_rps);
     if (n != 1 || t->start[0] || t->load[0])
-        return lm_errf(err, "'%.100s': hold out one level: payload=P, size=X, concurrency=N or "
-                       "rate=R", s);
+        return lm_errf(err,
+                       "'%.100s': hold out one level: payload=P, size=X, concurrency=N or "
+                       "rate=R",
+                       s);
     return LM_OK;
 }
 
@@ -204,8 +209,8 @@ static size_t level_values(const lm_model *m, const lm_model_series *s, size_t l
  * mean is the sum of the parts' fitted means; its interval is the direct
  * e2e fit's, centred there. Without a fit of every part, the direct e2e
  * fit is used as for any component. */
-static int predict_at(const lm_model *m, const lm_model_series *s, const lm_model_fitc *f,
-                      double x, size_t near, lm_model_dist *out, char *err) {
+static int predict_at(const lm_model *m, const lm_model_series *s, const lm_model_fitc *f, double x,
+                      size_t near, lm_model_dist *out, char *err) {
     size_t cnt = s->at[near];
     double *v = malloc((cnt ? cnt : 1) * sizeof *v), *e = malloc((cnt ? cnt : 1) * sizeof *e);
     if (!v || !e) {
@@ -238,11 +243,14 @@ static int predict_at(const lm_model *m, const lm_model_series *s, const lm_mode
             double sum = 0;
             int ok = 1;
             for (int c = 0; c < LM_MODEL_E2E && ok; c++) {
-                if (!s->c[c].have || !lm__model_in_e2e((lm_model_comp)c, s->e2e_src, s->platform_src))
+                if (!s->c[c].have ||
+                    !lm__model_in_e2e((lm_model_comp)c, s->e2e_src, s->platform_src))
                     continue;
                 double y = lm__model_value(q, (lm_model_comp)c, s->e2e_src, s->platform_src);
-                if (!isfinite(y)) ok = 0;
-                else sum += moved(lm__model_used(&f[c]), x, xl, y);
+                if (!isfinite(y))
+                    ok = 0;
+                else
+                    sum += moved(lm__model_used(&f[c]), x, xl, y);
             }
             if (ok) e[ne++] = sum;
         }
@@ -468,8 +476,7 @@ static const char *baseline_of(const lm_model *m, const char *function, const ch
     size_t most = 0;
     for (size_t i = 0; i < d->nblocks; i++) {
         const lm__model_block *b = &d->blocks[i];
-        if (!lm__model_same(b->function, function) || lm__model_same(b->runtime, runtime))
-            continue;
+        if (!lm__model_same(b->function, function) || lm__model_same(b->runtime, runtime)) continue;
         if (strcmp(b->runtime, "native") == 0) return "native";
         size_t k = 0;
         for (size_t j = 0; j < d->nblocks; j++)
@@ -497,8 +504,8 @@ static int on_ratio(const lm_model *m, const lm_model_target *t, const lm__model
             strcmp(b->start, b0->start) != 0 || !same_load(b, b0) || !b->payload ||
             lm__model_same(b->payload, b0->payload))
             continue;
-        const lm__model_block *twin = find_block(d, b0->function, b0->runtime, b0->start,
-                                                 b->payload, b0);
+        const lm__model_block *twin =
+            find_block(d, b0->function, b0->runtime, b0->start, b->payload, b0);
         if (!twin) continue;
         rt[k] = b, bl[k] = twin;
         all[2 * k] = b, all[2 * k + 1] = twin;
@@ -508,8 +515,8 @@ static int on_ratio(const lm_model *m, const lm_model_target *t, const lm__model
     }
     all[2 * k] = b0;
     big = big > b0->n ? big : b0->n;
-    const lm__model_block *target = find_block(d, t->function, t->runtime, b0->start,
-                                               b0->payload, b0);
+    const lm__model_block *target =
+        find_block(d, t->function, t->runtime, b0->start, b0->payload, b0);
     if (target) big = big > target->n ? big : target->n, all[2 * k + 1] = target;
     int rc = LM_OK;
     if (k == 0) goto done;
@@ -640,9 +647,10 @@ int lm_model_predict(const lm_model *m, const lm_model_target *t, lm_model_predi
                 }
                 if (s->x_is_io && isfinite(s->io_per_nominal)) {
                     x = nominal * s->io_per_nominal;
-                    snprintf(from, sizeof from,
-                             "payload %.100s: %.0f %s x %.4g I/O bytes per unit (measured) = %.0f bytes",
-                             t->payload, nominal, unit, s->io_per_nominal, x);
+                    snprintf(
+                        from, sizeof from,
+                        "payload %.100s: %.0f %s x %.4g I/O bytes per unit (measured) = %.0f bytes",
+                        t->payload, nominal, unit, s->io_per_nominal, x);
                 } else if (!s->x_is_io && unit && strcmp(unit, s->x_unit) == 0) {
                     x = nominal;
                     snprintf(from, sizeof from, "payload %.100s: %s = %g", t->payload, unit, x);

@@ -7,6 +7,16 @@
 
 #include "model/internal.h"
 
+/* The x unit as the denominator of a slope: "byte", "n", "client". */
+static const char *per(const char *unit) {
+    static const struct {
+        const char *plural, *one;
+    } u[] = {{"bytes", "byte"}, {"pixels", "pixel"}, {"clients", "client"}};
+    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
+        if (strcmp(unit, u[i].plural) == 0) return u[i].one;
+    return unit;
+}
+
 /* ---- text ------------------------------------------------------------------- */
 
 /* A number in w columns: %.4g, or "-" when it cannot be given. */
@@ -57,8 +67,7 @@ static void series_title(FILE *out, const lm_model_series *s) {
                            : ", the payload's nominal size for the function");
     } else {
         fprintf(out, "payload %s: against %s (x = %s)", s->payload,
-                s->axis == LM_MODEL_AXIS_CONCURRENCY ? "closed-loop concurrency"
-                                                     : "open-loop rate",
+                s->axis == LM_MODEL_AXIS_CONCURRENCY ? "closed-loop concurrency" : "open-loop rate",
                 s->x_unit);
     }
     fputc('\n', out);
@@ -71,7 +80,7 @@ static void print_series(FILE *out, const lm_model_series *s) {
         fprintf(out, " %.6g: %zu", s->levels[i], s->at[i]);
     fprintf(out, "; e2e from %s, platform from %s\n", s->e2e_source, s->platform_source);
     char slope[48];
-    snprintf(slope, sizeof slope, "slope_ms_per_%s", s->x_unit);
+    snprintf(slope, sizeof slope, "slope_ms_per_%s", per(s->x_unit));
     fprintf(out, "  %-9s %-7s %6s %10s %12s %16s %-22s %9s %-18s %7s %10s %8s\n", "component",
             "form", "n", "mean_ms", "intercept_ms", slope, "slope 95% CI", "exponent",
             "exponent 95% CI", "R2", "rmse_ms", "lof p");
@@ -103,8 +112,7 @@ static void print_prediction(FILE *out, const lm_model_prediction *p) {
         fprintf(out,
                 "%s to %s, %s: e2e median ratio %.3gx (geometric mean over %zu payloads both "
                 "ran; %.3g to %.3g)\n",
-                p->method, p->baseline, p->where, p->ratio, p->shared, p->ratio_min,
-                p->ratio_max);
+                p->method, p->baseline, p->where, p->ratio, p->shared, p->ratio_min, p->ratio_max);
     fprintf(out, "    %s", p->place);
     if (!strcmp(p->place, "extrapolation")) fprintf(out, " (%.3gx beyond)", p->distance);
     fprintf(out, "; trust %s%s%s\n", p->trust, p->why[0] ? ": " : "", p->why);
@@ -179,8 +187,8 @@ static void print_validation(FILE *out, const lm_model_validation *v) {
     fputs("\n  mean |err| per component: inside the other levels (interpolation) and at an "
           "edge (extrapolation)\n",
           out);
-    fprintf(out, "    %-9s %8s %10s %10s %8s %10s %10s\n", "component", "inside", "median",
-            "p90", "edge", "median", "p90");
+    fprintf(out, "    %-9s %8s %10s %10s %8s %10s %10s\n", "component", "inside", "median", "p90",
+            "edge", "median", "p90");
     for (int c = 0; c < LM_MODEL_NCOMP; c++) {
         size_t ni, ne;
         double mi, pi, me, pe;
@@ -262,6 +270,7 @@ static json_t *jline(const lm_model_line *l, const char *x_unit) {
         json_object_set_new(o, "rse_ln", jnum(l->rse));
     } else {
         json_object_set_new(o, "intercept_ms", jnum(l->intercept));
+        x_unit = per(x_unit);
         snprintf(k, sizeof k, "slope_ms_per_%s", x_unit);
         json_object_set_new(o, k, jnum(l->slope));
         snprintf(k, sizeof k, "slope_se_ms_per_%s", x_unit);
@@ -284,9 +293,9 @@ static json_t *jline(const lm_model_line *l, const char *x_unit) {
 
 static void fixed_part(json_t *o, const lm_model_series *s) {
     json_object_set_new(o, "load", jstr(s->load));
-    json_object_set_new(o, "concurrency", s->concurrency == LM__MODEL_NONE
-                                              ? json_null()
-                                              : json_integer((json_int_t)s->concurrency));
+    json_object_set_new(
+        o, "concurrency",
+        s->concurrency == LM__MODEL_NONE ? json_null() : json_integer((json_int_t)s->concurrency));
     json_object_set_new(o, "rate_rps", jnum(s->rate_rps));
     json_object_set_new(o, "payload", jstr(s->payload));
 }
@@ -306,8 +315,8 @@ static json_t *jseries(const lm_model_series *s) {
     json_object_set_new(o, "platform_source", json_string(s->platform_source));
     json_object_set_new(o, "requests", json_integer((json_int_t)s->nrows));
     for (size_t i = 0; i < s->nlevels; i++)
-        json_array_append_new(lv, json_pack("{s:f,s:I}", "x", s->levels[i], "requests",
-                                            (json_int_t)s->at[i]));
+        json_array_append_new(
+            lv, json_pack("{s:f,s:I}", "x", s->levels[i], "requests", (json_int_t)s->at[i]));
     json_object_set_new(o, "levels", lv);
     for (int c = 0; c < LM_MODEL_NCOMP; c++) {
         const lm_model_fitc *f = &s->c[c];
@@ -316,8 +325,8 @@ static json_t *jseries(const lm_model_series *s) {
         json_object_set_new(j, "component", json_string(lm_model_comp_name((lm_model_comp)c)));
         json_object_set_new(j, "n", json_integer((json_int_t)f->n));
         json_object_set_new(j, "mean_ms", jnum(f->mean));
-        json_object_set_new(j, "form", f->ok ? json_string(lm_model_form_name(f->used))
-                                             : json_null());
+        json_object_set_new(j, "form",
+                            f->ok ? json_string(lm_model_form_name(f->used)) : json_null());
         json_object_set_new(j, "linear", jline(&f->lin, s->x_unit));
         json_object_set_new(j, "loglog", jline(&f->log, s->x_unit));
         json_array_append_new(cs, j);
@@ -328,8 +337,8 @@ static json_t *jseries(const lm_model_series *s) {
 
 static json_t *jdist(const lm_model_dist *d, const char *prefix, json_t *o) {
     char k[64];
-    static const char *const names[] = {"mean", "mean_ci95_lo", "mean_ci95_hi",
-                                        "median", "p90", "p99"};
+    static const char *const names[] = {"mean",   "mean_ci95_lo", "mean_ci95_hi",
+                                        "median", "p90",          "p99"};
     double v[] = {d->mean_ms, d->mean_lo_ms, d->mean_hi_ms, d->median_ms, d->p90_ms, d->p99_ms};
     for (size_t i = 0; i < 6; i++) {
         if (prefix[0] && i > 0 && i < 3) continue;

@@ -9,7 +9,9 @@
 #include "stats/stats.h"
 
 const char *lm_model_axis_name(lm_model_axis a) {
-    return a == LM_MODEL_AXIS_SIZE ? "size" : a == LM_MODEL_AXIS_CONCURRENCY ? "concurrency" : "rate";
+    return a == LM_MODEL_AXIS_SIZE          ? "size"
+           : a == LM_MODEL_AXIS_CONCURRENCY ? "concurrency"
+                                            : "rate";
 }
 
 const lm_model_line *lm__model_used(const lm_model_fitc *f) {
@@ -34,8 +36,8 @@ int lm__model_fit_comp(const double *x, const double *y, size_t n, lm_model_form
     else if (form == LM_MODEL_LOGLOG || !f->lin.ok)
         f->used = LM_MODEL_LOGLOG;
     else /* AUTO: linear, unless the level means reject it and log-log less */
-        f->used = f->lin.lof_p < 0.05 && f->log.lof_p > f->lin.lof_p ? LM_MODEL_LOGLOG
-                                                                      : LM_MODEL_LINEAR;
+        f->used =
+            f->lin.lof_p < 0.05 && f->log.lof_p > f->lin.lof_p ? LM_MODEL_LOGLOG : LM_MODEL_LINEAR;
     return LM_OK;
 }
 
@@ -161,8 +163,8 @@ static int place(const struct lm__model_data *d, const draft *dr, lm_model_serie
         for (size_t i = 0; i < b->n; i++) {
             double x = dr->axis == LM_MODEL_AXIS_CONCURRENCY ? (double)b->concurrency
                        : dr->axis == LM_MODEL_AXIS_RATE      ? b->rate_rps
-                       : use_io                               ? d->req[b->rows[i]].io_bytes
-                                                              : b->nominal;
+                       : use_io                              ? d->req[b->rows[i]].io_bytes
+                                                             : b->nominal;
             xr[n++] = (xrow){x, b->rows[i]};
         }
     }

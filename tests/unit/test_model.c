@@ -388,7 +388,8 @@ static void test_predict(void **state) {
     assert_string_equal(p[0].trust, "medium");
     double x = 4194304, compute = (2500 + x) * 20 / 1e6;
     near(p[0].comp[LM_MODEL_COMPUTE].median_ms, compute, 1e-9);
-    near(p[0].comp[LM_MODEL_COMPUTE].p90_ms, compute * (22.0 / 20), 1e-9); /* type 7 of 4 x 18..22 */
+    near(p[0].comp[LM_MODEL_COMPUTE].p90_ms, compute * (22.0 / 20),
+         1e-9); /* type 7 of 4 x 18..22 */
     /* e2e is the sum of its parts: platform, probes, client. */
     double e2e = 0.045 + 0.001 + (1000 + x / 2) / 1e6 + compute + 0.002 + 0.05;
     near(p[0].comp[LM_MODEL_E2E].mean_ms, e2e, 1e-9);
@@ -402,8 +403,7 @@ static void test_predict(void **state) {
     assert_string_equal(p[0].place, "interpolation");
     assert_string_equal(p[0].trust, "high");
     free(p);
-    assert_int_equal(lm_model_target_parse("fuzzy-search@native,payload=group:2", &t, err),
-                     LM_OK);
+    assert_int_equal(lm_model_target_parse("fuzzy-search@native,payload=group:2", &t, err), LM_OK);
     assert_int_equal(lm_model_predict(&m, &t, &p, &n, err), LM_OK);
     assert_true(p[0].measured);
     near(p[0].comp[LM_MODEL_COMPUTE].median_ms, p[0].meas[LM_MODEL_COMPUTE].median_ms, 1e-9);
