@@ -134,6 +134,7 @@ fuzz:
 	tests/fuzz/run_spec $(FUZZ_SECONDS)
 	tests/fuzz/run_trace $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
+	tests/fuzz/run_model_target $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')

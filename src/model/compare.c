@@ -21,6 +21,25 @@ static int load(lm_report_summary *s, const char *db, lm_report_metric metric, i
     return lm_report_summary_load(s, err);
 }
 
+static int stop_at_first(void *arg, const lm_results_request_view *v) {
+    (void)v;
+    *(int *)arg = 1;
+    return LM_ERR;
+}
+
+/* LM_OK when db can be read and holds a request; LM_ERR with err when it
+ * cannot be read or holds none (checked first: the cells' loader is then
+ * not asked to group nothing). */
+static int has_requests(const char *db, char *err) {
+    lm_results_reader *r = lm_results_reader_open(db, err);
+    if (!r) return LM_ERR;
+    int seen = 0, rc = lm_results_reader_requests(r, stop_at_first, &seen, err);
+    lm_results_reader_close(r);
+    if (seen) return LM_OK;
+    if (rc == LM_OK) lm_errf(err, "%s holds no request: nothing to compare", db);
+    return LM_ERR;
+}
+
 static int same_rate(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
 
 static int same_key(const lm_report_group *a, const lm_report_group *b) {
@@ -61,6 +80,7 @@ static void ratio(lm_model_compare *c, lm_model_cmp_row *r) {
 }
 
 int lm_model_compare_run(lm_model_compare *c, char *err) {
+    if (has_requests(c->db1, err) != LM_OK || has_requests(c->db2, err) != LM_OK) return LM_ERR;
     if (load(&c->s1, c->db1, c->metric, -1, err) != LM_OK ||
         load(&c->s2, c->db2, c->metric, -1, err) != LM_OK)
         return LM_ERR;

@@ -85,7 +85,7 @@ expect_exit 0 "$LUMOS" compare "$TMP/a.db" "$TMP/a.db" --json
 
 # 3. Bad input.
 expect_exit 1 "$LUMOS" compare "$empty" "$TMP/a.db"
-[[ $ERR == "lumos: compare: $empty holds no request of a service: nothing to compare" ]] || fail "empty: $ERR"
+[[ $ERR == "lumos: compare: $empty holds no request: nothing to compare" ]] || fail "empty: $ERR"
 cp "$TMP/a.db" "$TMP/newer.db"
 sqlite3 "$TMP/newer.db" 'PRAGMA user_version = 4'
 expect_exit 1 "$LUMOS" compare "$TMP/a.db" "$TMP/newer.db"

@@ -459,14 +459,18 @@ static void test_target_parse(void **state) {
     } bad[] = {
         {"fibonacci", "'fibonacci': say the function and runtime first: F@R[,key=value]..."},
         {"@r", "'@r': the function or runtime is empty or too long"},
-        {"f@r,size=0", "size=0: want a number above 0 (suffixes k, M, G, Ki, Mi, Gi)"},
-        {"f@r,size=1x", "size=1x: want a number above 0 (suffixes k, M, G, Ki, Mi, Gi)"},
+        {"f@r,size=0",
+         "size=0: want a number above 0, at most 1e18 (suffixes k, M, G, Ki, Mi, Gi)"},
+        {"f@r,size=1x",
+         "size=1x: want a number above 0, at most 1e18 (suffixes k, M, G, Ki, Mi, Gi)"},
         {"f@r,zzz=1", "'zzz': unknown key (start, size, payload, load, concurrency, rate)"},
         {"f@r,start=hot", "start=hot: start is cold or warm"},
         {"f@r,concurrency=1.5", "concurrency=1.5: want a whole number of clients, 1 or more"},
         {"f@r,size=1,payload=group:1", "size and payload both say the size: give one"},
         {"f@r,concurrency=2,rate=3", "concurrency (closed loop) and rate (open loop): give one"},
         {"f@r,size", "'size': want key=value (start, size, payload, load, concurrency, rate)"},
+        {"f@r,size=1e308G", "size=1e308G: want a number above 0, at most 1e18 (suffixes k, M, G, "
+                            "Ki, Mi, Gi)"},
         {"f@r,", "'': want key=value (start, size, payload, load, concurrency, rate)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
