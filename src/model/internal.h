@@ -58,9 +58,14 @@ int lm__model_in_e2e(lm_model_comp c, int src_e2e, int src_platform);
 extern const char *const lm__model_src_names[LM__NSRC];
 
 /* Both forms of one component fitted to x/y and the one used chosen
- * (series.c): form is the model's (AUTO chooses by rmse). */
+ * (series.c): form is the model's; AUTO takes linear unless the linear
+ * line is below 0 at floor_x, where the axis begins, or its lack of fit is
+ * significant (p < 0.05) and log-log's less so. */
 int lm__model_fit_comp(const double *x, const double *y, size_t n, lm_model_form form,
-                       lm_model_fitc *f, char *err);
+                       double floor_x, lm_model_fitc *f, char *err);
+
+/* Where an axis begins: 0 bytes, 1 client, 0 requests per second. */
+double lm__model_axis_floor(lm_model_axis a);
 
 /* Chooses the series' sources and fits each of its components (series.c). */
 int lm__model_series_fit(const lm_model *m, lm_model_series *s, char *err);

@@ -24,7 +24,8 @@
  *                every level has three or more requests, linear (y = a +
  *                b x: a fixed cost and a cost per unit) and log-log (ln y =
  *                a + b ln x: a power law); the one used is linear unless
- *                the lack-of-fit test rejects it (p < 0.05) and rejects
+ *                it is below 0 where the axis begins (a negative fixed
+ *                cost) or the lack-of-fit test rejects it (p < 0.05) and
  *                log-log less (or the one --fit names). Slope's 95% interval
  *                by Student t; R^2, residual standard error; with three or
  *                more levels the lack-of-fit F test of the line against

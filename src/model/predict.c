@@ -630,7 +630,7 @@ static int check_level(const lm_model *m, const lm_model_series *s, size_t h,
                                          s->platform_src);
             if (isfinite(val)) x[k] = s->x[i], y[k++] = val;
         }
-        rc = lm__model_fit_comp(x, y, k, m->form, &f[c], err);
+        rc = lm__model_fit_comp(x, y, k, m->form, lm__model_axis_floor(s->axis), &f[c], err);
     }
     size_t near = lm__model_nearest(s, s->levels[h], h);
     if (rc == LM_OK) rc = predict_at(m, s, f, s->levels[h], near, pred, err);

@@ -3,9 +3,11 @@
  * as JSON (numbers that cannot be given are null). */
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/internal.h"
+#include "stats/stats.h"
 
 /* The x unit as the denominator of a slope: "byte", "n", "client". */
 static const char *per(const char *unit) {
@@ -137,21 +139,34 @@ static void print_prediction(FILE *out, const lm_model_prediction *p) {
     }
 }
 
-/* Mean absolute relative errors of the checks of component c, interior
- * (exterior = 0) or exterior ones: *n of them. */
-static void mean_abs(const lm_model_validation *v, int c, int exterior, size_t *n, double *med,
-                     double *p90) {
-    double a = 0, b = 0;
+/* The absolute relative errors of the checks of component c, inside
+ * (exterior = 0) or at an edge: how many, their median and mean, of the
+ * median's and of the p90's prediction. */
+typedef struct {
+    size_t n;
+    double med_median, med_p90, mean_median, mean_p90;
+} errs;
+
+static double middle(double *v, size_t n) {
+    lm_stats_sort(v, n);
+    return lm_stats_quantile(v, n, 0.5);
+}
+
+static errs summarize(const lm_model_validation *v, int c, int exterior) {
+    errs e = {0, NAN, NAN, NAN, NAN};
+    double *a = malloc((v->n ? v->n : 1) * sizeof *a), *b = malloc((v->n ? v->n : 1) * sizeof *b);
     size_t k = 0, kb = 0;
-    for (size_t i = 0; i < v->n; i++) {
+    for (size_t i = 0; a && b && i < v->n; i++) {
         const lm_model_check *r = &v->rows[i];
         if ((int)r->comp != c || r->exterior != exterior) continue;
-        if (isfinite(r->median_rel_err)) a += fabs(r->median_rel_err), k++;
-        if (isfinite(r->p90_rel_err)) b += fabs(r->p90_rel_err), kb++;
+        if (isfinite(r->median_rel_err)) a[k++] = fabs(r->median_rel_err);
+        if (isfinite(r->p90_rel_err)) b[kb++] = fabs(r->p90_rel_err);
     }
-    *n = k;
-    *med = k ? a / (double)k : NAN;
-    *p90 = kb ? b / (double)kb : NAN;
+    e.n = k;
+    if (k) e.mean_median = lm_stats_mean(a, k), e.med_median = middle(a, k);
+    if (kb) e.mean_p90 = lm_stats_mean(b, kb), e.med_p90 = middle(b, kb);
+    free(a), free(b);
+    return e;
 }
 
 static void print_validation(FILE *out, const lm_model_validation *v) {
@@ -184,23 +199,20 @@ static void print_validation(FILE *out, const lm_model_validation *v) {
         pct(out, 8, r->p90_rel_err);
         fprintf(out, " %s\n", r->trust);
     }
-    fputs("\n  mean |err| per component: inside the other levels (interpolation) and at an "
-          "edge (extrapolation)\n",
+    fputs("\n  median |err| per component, inside the other levels (interpolation) and at an "
+          "edge (extrapolation), of the predicted median and p90\n",
           out);
     fprintf(out, "    %-9s %8s %10s %10s %8s %10s %10s\n", "component", "inside", "median", "p90",
             "edge", "median", "p90");
     for (int c = 0; c < LM_MODEL_NCOMP; c++) {
-        size_t ni, ne;
-        double mi, pi, me, pe;
-        mean_abs(v, c, 0, &ni, &mi, &pi);
-        mean_abs(v, c, 1, &ne, &me, &pe);
-        if (!ni && !ne) continue;
-        fprintf(out, "    %-9s %8zu", lm_model_comp_name((lm_model_comp)c), ni);
-        upct(out, 10, mi);
-        upct(out, 10, pi);
-        fprintf(out, " %8zu", ne);
-        upct(out, 10, me);
-        upct(out, 10, pe);
+        errs in = summarize(v, c, 0), ed = summarize(v, c, 1);
+        if (!in.n && !ed.n) continue;
+        fprintf(out, "    %-9s %8zu", lm_model_comp_name((lm_model_comp)c), in.n);
+        upct(out, 10, in.med_median);
+        upct(out, 10, in.med_p90);
+        fprintf(out, " %8zu", ed.n);
+        upct(out, 10, ed.med_median);
+        upct(out, 10, ed.med_p90);
         fputc('\n', out);
     }
 }
@@ -212,7 +224,8 @@ void lm_model_print_text(FILE *out, const lm_model *m, const lm_model_prediction
             "requests, form %s%s (docs/model.md)\n",
             m->db, m->nrequests, m->version, m->by_cell ? "by cell" : "no cells", m->nseries,
             lm_model_form_name(m->form),
-            m->form == LM_MODEL_AUTO ? ": linear unless the level means reject it and log-log less"
+            m->form == LM_MODEL_AUTO ? ": linear unless it is below 0 at the axis' start or the "
+                                       "level means reject it and log-log less"
                                      : "");
     if (m->skipped)
         fprintf(out, "%zu requests left out (failed, excluded or warm-ups)\n", m->skipped);
@@ -410,19 +423,24 @@ static json_t *jvalidation(const lm_model_validation *v) {
         json_array_append_new(rows, j);
     }
     for (int c = 0; c < LM_MODEL_NCOMP; c++) {
-        size_t ni, ne;
-        double mi, pi, me, pe;
-        mean_abs(v, c, 0, &ni, &mi, &pi);
-        mean_abs(v, c, 1, &ne, &me, &pe);
-        if (!ni && !ne) continue;
+        errs in = summarize(v, c, 0), ed = summarize(v, c, 1);
+        if (!in.n && !ed.n) continue;
         json_t *j = json_object();
         json_object_set_new(j, "component", json_string(lm_model_comp_name((lm_model_comp)c)));
-        json_object_set_new(j, "inside", json_integer((json_int_t)ni));
-        json_object_set_new(j, "inside_mean_abs_median_rel_err", jnum(mi));
-        json_object_set_new(j, "inside_mean_abs_p90_rel_err", jnum(pi));
-        json_object_set_new(j, "edge", json_integer((json_int_t)ne));
-        json_object_set_new(j, "edge_mean_abs_median_rel_err", jnum(me));
-        json_object_set_new(j, "edge_mean_abs_p90_rel_err", jnum(pe));
+        const errs *e[2] = {&in, &ed};
+        static const char *const where[2] = {"inside", "edge"};
+        char k[64];
+        for (int w = 0; w < 2; w++) {
+            json_object_set_new(j, where[w], json_integer((json_int_t)e[w]->n));
+            snprintf(k, sizeof k, "%s_median_abs_median_rel_err", where[w]);
+            json_object_set_new(j, k, jnum(e[w]->med_median));
+            snprintf(k, sizeof k, "%s_median_abs_p90_rel_err", where[w]);
+            json_object_set_new(j, k, jnum(e[w]->med_p90));
+            snprintf(k, sizeof k, "%s_mean_abs_median_rel_err", where[w]);
+            json_object_set_new(j, k, jnum(e[w]->mean_median));
+            snprintf(k, sizeof k, "%s_mean_abs_p90_rel_err", where[w]);
+            json_object_set_new(j, k, jnum(e[w]->mean_p90));
+        }
         json_array_append_new(sum, j);
     }
     json_object_set_new(o, "rows", rows);

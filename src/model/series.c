@@ -14,13 +14,15 @@ const char *lm_model_axis_name(lm_model_axis a) {
                                             : "rate";
 }
 
+double lm__model_axis_floor(lm_model_axis a) { return a == LM_MODEL_AXIS_CONCURRENCY ? 1 : 0; }
+
 const lm_model_line *lm__model_used(const lm_model_fitc *f) {
     if (!f->ok) return NULL;
     return f->used == LM_MODEL_LOGLOG ? &f->log : &f->lin;
 }
 
 int lm__model_fit_comp(const double *x, const double *y, size_t n, lm_model_form form,
-                       lm_model_fitc *f, char *err) {
+                       double floor_x, lm_model_fitc *f, char *err) {
     if (lm_model_line_fit(x, y, n, LM_MODEL_LINEAR, &f->lin, err) != LM_OK ||
         lm_model_line_fit(x, y, n, LM_MODEL_LOGLOG, &f->log, err) != LM_OK)
         return LM_ERR;
@@ -35,9 +37,13 @@ int lm__model_fit_comp(const double *x, const double *y, size_t n, lm_model_form
         f->used = f->lin.ok ? LM_MODEL_LINEAR : LM_MODEL_LOGLOG;
     else if (form == LM_MODEL_LOGLOG || !f->lin.ok)
         f->used = LM_MODEL_LOGLOG;
-    else /* AUTO: linear, unless the level means reject it and log-log less */
-        f->used =
-            f->lin.lof_p < 0.05 && f->log.lof_p > f->lin.lof_p ? LM_MODEL_LOGLOG : LM_MODEL_LINEAR;
+    else /* AUTO: linear, unless it is below 0 where the axis begins (a
+          * negative fixed cost: the cost bends) or the level means reject
+          * it and log-log less */
+        f->used = lm_model_line_at(&f->lin, floor_x) < 0 ||
+                          (f->lin.lof_p < 0.05 && f->log.lof_p > f->lin.lof_p)
+                      ? LM_MODEL_LOGLOG
+                      : LM_MODEL_LINEAR;
     return LM_OK;
 }
 
@@ -272,7 +278,7 @@ int lm__model_series_fit(const lm_model *m, lm_model_series *s, char *err) {
         lm_model_fitc *f = &s->c[c];
         memset(f, 0, sizeof *f);
         f->have = n > 0;
-        if (n) rc = lm__model_fit_comp(x, y, n, m->form, f, err);
+        if (n) rc = lm__model_fit_comp(x, y, n, m->form, lm__model_axis_floor(s->axis), f, err);
     }
     free(x), free(y);
     return rc;

@@ -130,4 +130,3 @@ int lm_model_holdout_parse(const char *s, lm_model_target *t, char *err) {
                        s);
     return LM_OK;
 }
-

@@ -66,7 +66,7 @@ expect_exit 0 "$LUMOS" model "$TMP/shift.db" --validate
 contains "$OUT" "validation: each level of the 1 series with three or more levels held out in turn"
 echo "$OUT" | grep -Eq '^ +10000 inside +compute +linear .* -20\.0% .* -20\.0% ' ||
   fail "the table's moved level: $OUT"
-contains "$OUT" "mean |err| per component"
+contains "$OUT" "median |err| per component"
 
 # 3. A prediction twice beyond the largest n: the line there, medium trust.
 expect_exit 0 "$LUMOS" model "$TMP/line.db" --predict 'fibonacci@native,size=2M' --json
@@ -149,7 +149,7 @@ echo "$OUT" | jq -e '[.series[] | select(.function == "fuzzy-search" and .axis =
   fail "fuzzy-search's compute does not grow with its input"
 expect_exit 0 "$LUMOS" model "$real" --validate
 contains "$OUT" "fuzzy-search@native, warm, closed loop of 1: against size (x = io_bytes"
-contains "$OUT" "mean |err| per component"
+contains "$OUT" "median |err| per component"
 expect_exit 0 "$LUMOS" model "$real" --predict 'fuzzy-search@native,payload=group:2,concurrency=1' --json
 echo "$OUT" | jq -e '.predictions[0] | .method == "size fit" and .place == "extrapolation" and (.trust | IN("low", "medium")) and ([.components[] | select(.component == "e2e") | .median_ms > 0] | all)' >/dev/null ||
   fail "real prediction: $(echo "$OUT" | jq -c '.predictions')"
