@@ -5,12 +5,13 @@
  *
  *   components   per counted, answered request (ms): platform (the
  *                gateway's response_ns - ingress_ns less the cold start and
- *                the function's four probes), cold (cold_ready_ns -
- *                cold_begin_ns, see load.c), deser, io, compute, ser (the
- *                probes), client (e2e less all of those: the load client's
- *                and the network's part, when e2e is the client's), e2e
- *                (the first of client, gateway, instance spans that every
- *                request of the series has, as `lumos results summary`).
+ *                the function's four probes), cold (the part of its
+ *                instance's start it waited for, load.c), deser, io,
+ *                compute, ser (the probes), client (e2e less all of those:
+ *                the load client's and the network's part, when e2e is the
+ *                client's), e2e (the first of the client, gateway and
+ *                instance spans that every request of the series has, as
+ *                `lumos results summary` chooses). The parts add up to e2e.
  *   series       the requests of one function@runtime and start type that
  *                differ along one axis only: the payload's size at one load
  *                (load, concurrency, rate), or the load (closed-loop
@@ -26,20 +27,25 @@
  *                a + b ln x: a power law); the one used is linear unless
  *                it is below 0 where the axis begins (a negative fixed
  *                cost) or the lack-of-fit test rejects it (p < 0.05) and
- *                log-log less (or the one --fit names). Slope's 95% interval
- *                by Student t; R^2, residual standard error; with three or
- *                more levels the lack-of-fit F test of the line against
- *                the level means.
+ *                log-log less (or the one --fit names). The slope's 95%
+ *                interval by Student t; R^2, the residual standard error;
+ *                with three or more levels the lack-of-fit F test of the
+ *                line against the level means.
  *   prediction   per component the fitted mean at x times the relative
  *                residuals (y / fitted) of the requests of the nearest
  *                measured level: its median, p90 and p99; e2e as the sum,
- *                request by request, of its components so predicted (the
- *                fitted component means plus their residuals). A runtime at a payload it did not
- * run is predicted from a baseline runtime that ran there, scaled by the geometric mean of the two
- * runtimes' median ratios on the payloads both ran. trust        where x lies (measured, inside the
- * measured levels, or how many times beyond them), the 95% interval of the fitted mean at x, the
- * number of levels, lack of fit: a grade high, medium or low. validation   one level held out at a
- * time, the rest fitted, the held-out level predicted: relative error of its median and p90.
+ *                request by request, of its parts so predicted (the fitted
+ *                component means plus their residuals). A runtime at a
+ *                payload it did not run: a baseline runtime's requests
+ *                there, scaled by the geometric mean of the two runtimes'
+ *                median ratios on the payloads both ran.
+ *   trust        where x lies (measured, inside the measured levels, or how
+ *                many times beyond them), the 95% interval of the fitted
+ *                mean at x, the number of levels, lack of fit: a grade
+ *                high, medium or low, and why.
+ *   validation   one level held out at a time, the rest fitted, the
+ *                held-out level predicted: the relative error of its median
+ *                and p90, per component.
  *
  * Errors: LM_OK / LM_ERR with a message in err (LM_ERRLEN bytes). */
 #ifndef LM_MODEL_H
@@ -168,7 +174,7 @@ struct lm_model_series {
 
 typedef struct {
     const char *db;
-    lm_model_form form;    /* AUTO (default 0 means LINEAR: set it) */
+    lm_model_form form;    /* LINEAR, LOGLOG or AUTO (0 is LINEAR: set AUTO) */
     lm_model_size_fn size; /* may be NULL */
     const char *function;  /* only this function (NULL: all) */
     const char *runtime;   /* only this runtime (NULL: all) */
@@ -177,8 +183,8 @@ typedef struct {
     int version;
     int by_cell;      /* the file has cells */
     size_t nrequests; /* counted, answered requests read */
-    size_t skipped;   /* counted requests without a 2xx answer, and excluded ones */
-    size_t unplaced;  /* answered requests of no function@runtime */
+    size_t skipped;   /* requests left out: excluded, warm-ups, no 2xx answer */
+    size_t unplaced;  /* requests of no cell (in a file with cells) or no service */
     lm_model_series *series;
     size_t nseries;
     size_t single;               /* would-be series with one level only */
@@ -266,24 +272,28 @@ typedef struct {
     char trust[16];
 } lm_model_check;
 
-/* What to hold out: every level (NULL, all fields unset), or those of a
- * payload, size, concurrency or rate (the target's fields). */
+/* The checks of a validation (free them with lm_model_validation_free). */
 typedef struct {
     lm_model_check *rows;
     size_t n;
     size_t series; /* series with three or more levels (those that can be checked) */
 } lm_model_validation;
 
-/* Holds out each level (of every series with three or more levels, or only
- * those the holdout names; holdout may be NULL), fits the rest with the
- * model's form and predicts it. LM_ERR with err when the holdout names a
- * level no such series has, or out of memory. */
+/* Holds out each level of every series with three or more levels (or only
+ * the levels holdout names: its payload, size, concurrency or rate, as
+ * lm_model_holdout_parse reads them; holdout may be NULL), fits the rest
+ * with the model's form and predicts it into *v. LM_ERR with err when the
+ * holdout names a level no such series has, or out of memory. */
 int lm_model_validate(const lm_model *m, const lm_model_target *holdout, lm_model_validation *v,
                       char *err);
+/* Frees its rows. NULL is a harmless no-op. */
 void lm_model_validation_free(lm_model_validation *v);
 
 /* ---- printing (print.c) ------------------------------------------------- */
 
+/* The model as text or JSON: every series' fits when p and v are both
+ * NULL (JSON: always), then the np predictions of p, then the validation
+ * v (either may be NULL). */
 void lm_model_print_text(FILE *out, const lm_model *m, const lm_model_prediction *p, size_t np,
                          const lm_model_validation *v);
 void lm_model_print_json(FILE *out, const lm_model *m, const lm_model_prediction *p, size_t np,
