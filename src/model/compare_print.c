@@ -217,7 +217,7 @@ int lm_model_compare_write_html(const char *path, const lm_model_compare *c, cha
                       "body{font-family:sans-serif;margin:2em;color:#222}\n"
                       "table{border-collapse:collapse;font-size:90%%}\n"
                       "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}\n"
-                      "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+                      "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
                       "tr.slower td{background:#fde0dc}\ntr.faster td{background:#dcf5e0}\n"
                       "caption{text-align:left;margin-bottom:.5em}\n"
                       "</style></head><body>\n<h1>lumos compare</h1>\n<p>DB1: <code>");
