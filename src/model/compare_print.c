@@ -212,15 +212,16 @@ int lm_model_compare_write_html(const char *path, const lm_model_compare *c, cha
     lm_buf b = {0};
     const char *u = lm_report_metric_unit(c->metric);
     char nb[512];
-    lm_buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                      "<title>lumos compare</title>\n<style>\n"
-                      "body{font-family:sans-serif;margin:2em;color:#222}\n"
-                      "table{border-collapse:collapse;font-size:90%%}\n"
-                      "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}\n"
-                      "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-                      "tr.slower td{background:#fde0dc}\ntr.faster td{background:#dcf5e0}\n"
-                      "caption{text-align:left;margin-bottom:.5em}\n"
-                      "</style></head><body>\n<h1>lumos compare</h1>\n<p>DB1: <code>");
+    lm_buf_printf(&b,
+                  "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                  "<title>lumos compare</title>\n<style>\n"
+                  "body{font-family:sans-serif;margin:2em;color:#222}\n"
+                  "table{border-collapse:collapse;font-size:90%%}\n"
+                  "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}\n"
+                  "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+                  "tr.slower td{background:#fde0dc}\ntr.faster td{background:#dcf5e0}\n"
+                  "caption{text-align:left;margin-bottom:.5em}\n"
+                  "</style></head><body>\n<h1>lumos compare</h1>\n<p>DB1: <code>");
     esc(&b, c->db1);
     lm_buf_printf(&b, "</code> (%zu %s)<br>DB2: <code>", c->s1.ngroups,
                   c->by_cell ? "cells" : "groups");
