@@ -253,7 +253,8 @@ int lm_report_summary_load(lm_report_summary *s, char *err) {
         lm_results_reader_meta(r, "run.warmup", w, sizeof w) == LM_OK)
         l.warmup = atoi(w);
     if (lm_results_reader_requests(r, on_request, &l, err) != LM_OK) goto out;
-    if (!s->by_cell) qsort(s->groups, s->ngroups, sizeof *s->groups, by_service_start);
+    if (!s->by_cell && s->ngroups > 1) /* qsort of NULL is undefined, even of 0 items */
+        qsort(s->groups, s->ngroups, sizeof *s->groups, by_service_start);
     rc = LM_OK;
 out:
     free(l.svc_ids);
