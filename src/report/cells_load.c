@@ -282,7 +282,7 @@ int lm_report_summaries_load(lm_report_summary *all, size_t n, lm_report_row_fn 
     if (lm_results_reader_requests(r, on_request, &l, err) != LM_OK) goto out;
     if (!all[0].by_cell)
         for (size_t k = 0; k < n; k++)
-            if (all[k].ngroups > 1)
+            if (all[k].ngroups > 1) /* qsort of NULL is undefined, even of 0 items */
                 qsort(all[k].groups, all[k].ngroups, sizeof *all[k].groups, by_service_start);
     rc = LM_OK;
 out:
