@@ -45,6 +45,25 @@ expect_exit 0 "$LUMOS" report "$TMP/c.db" --format json --baseline wasm-aot
 expect_exit 2 "$LUMOS" report "$TMP/c.db" --format text --baseline wasm-foo
 contains "$ERR" "--baseline wasm-foo: no cell ran on it (runtimes in $TMP/c.db: native, wasm-aot, wasm-jit, wasm-interp, wasm-baseline)"
 
+# Schema 4's cold-start phases (instances.phase_*_ns), where a file has
+# them, are the cold start's parts: -1 is unknown and left out.
+cp "$TMP/c.db" "$TMP/phases.db"
+for ph in placement spawn load init; do
+  sqlite3 "$TMP/phases.db" "ALTER TABLE instances ADD COLUMN phase_${ph}_ns INTEGER"
+done
+sqlite3 "$TMP/phases.db" "ALTER TABLE instances ADD COLUMN phase_clock TEXT;
+  UPDATE instances SET phase_placement_ns = 1000000, phase_spawn_ns = 500000,
+    phase_load_ns = CASE WHEN runtime = 'native' THEN 0 ELSE 4000000 END, phase_init_ns = -1,
+    phase_clock = 'monotonic'"
+expect_exit 0 "$LUMOS" report "$TMP/phases.db" --out "$TMP/phases"
+[[ $(head -1 "$TMP/phases/figures/cold-phases.csv") == "service,placement ms,spawn ms,load ms,init ms,median cold start ms,instances" ]] ||
+  fail "phase columns: $(head -1 "$TMP/phases/figures/cold-phases.csv")"
+grep -q '^fibonacci@wasm-aot,1,0.5,4,NaN,3,1$' "$TMP/phases/figures/cold-phases.csv" ||
+  fail "phases of wasm-aot: $(cat "$TMP/phases/figures/cold-phases.csv")"
+grep -q 'phase_\*_ns columns' "$TMP/phases/index.html" || fail "the caption of measured phases"
+expect_exit 0 "$LUMOS" report "$TMP/c.db" --format text
+contains "$OUT" "cold start by part (placement; exec to READY)"
+
 # 2. No gnuplot: the data and scripts, no images, a note, and still a page
 # with no missing resource.
 expect_exit 0 "$LUMOS" report "$TMP/c.db" --out "$TMP/nognuplot" --gnuplot no-such-gnuplot
