@@ -64,6 +64,32 @@ grep -q 'phase_\*_ns columns' "$TMP/phases/index.html" || fail "the caption of m
 expect_exit 0 "$LUMOS" report "$TMP/c.db" --format text
 contains "$OUT" "cold start by part (placement; exec to READY)"
 
+# A trace replay's timeline: its services' requests, the cold ones, and
+# the events of its services in its time (not another service's).
+cp "$TMP/c.db" "$TMP/trace.db"
+{
+  echo "INSERT INTO cells(id, name, load, repetition, status) VALUES(100, 'trace:t.csv/rep1', 'trace', 1, 'done');"
+  for i in $(seq 1 20); do
+    t=$((5000000000 + i * 100000000))
+    echo "INSERT INTO requests(id, service_id, instance_id, status_http, cold, intended_send_ns,
+      send_ns, ingress_ns, dispatch_ns, result_ns, response_ns, receive_ns, cell_id) VALUES(
+      $((10000 + i)), $((i % 2 + 1)), 'native-1', 200, $((i % 5 == 0)), $t, $t, $((t + 1000)),
+      $((t + 2000)), $((t + 2000000)), $((t + 2100000)), $((t + 2200000)), 100);"
+  done
+  for t in 5500000000 6000000000 6500000000; do
+    echo "INSERT INTO events(t_ns, kind, service_id, detail_json) VALUES($t, 'scale', 1, '{}');"
+  done
+  echo "INSERT INTO events(t_ns, kind, service_id, detail_json) VALUES(6000000000, 'oom', 99, '{}');"
+} | sqlite3 "$TMP/trace.db"
+expect_exit 0 "$LUMOS" report "$TMP/trace.db" --out "$TMP/trace"
+tl=$TMP/trace/figures/timeline-cell-100.csv
+[[ $(head -1 "$tl") == "fibonacci@wasm-aot t s,fibonacci@wasm-aot e2e ms,fibonacci@native t s,fibonacci@native e2e ms,cold start t s,cold start e2e ms,scale event t s,scale event mark" ]] ||
+  fail "timeline columns: $(head -1 "$tl")"
+[[ $(awk -F, 'NR > 1 && $5 != "NaN"' "$tl" | wc -l) == 4 ]] || fail "timeline's cold requests: $(cat "$tl")"
+[[ $(awk -F, 'NR > 1 && $7 != "NaN" { printf "%s ", $7 }' "$tl") == "0.4 0.9 1.4 " ]] ||
+  fail "timeline's scale events: $(cat "$tl")"
+[[ -s ${tl%.csv}.svg ]] || fail "the timeline is not drawn"
+
 # 2. No gnuplot: the data and scripts, no images, a note, and still a page
 # with no missing resource.
 expect_exit 0 "$LUMOS" report "$TMP/c.db" --out "$TMP/nognuplot" --gnuplot no-such-gnuplot
