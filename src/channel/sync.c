@@ -69,7 +69,7 @@ int lm_wait_ready(lm_instance *inst, int timeout_ms, uint64_t *ready_ns, char *e
         lm__chan_msg m;
         what = next_frame(&ch, deadline, timeout_ms, &m, err);
         free(m.payload);
-    } while (what == LM__CHAN_LOG);
+    } while (what == LM__CHAN_LOG || what == LM__CHAN_MARK);
     lm__chan_release(&ch);
     if (what != LM__CHAN_READY) return LM_ERR;
     *ready_ns = ch.ready_ns;
@@ -99,6 +99,7 @@ int lm_call(lm_instance *inst, const char *body, size_t len, lm_store *store, in
         case LM__CHAN_LOG:
             if (log) log(log_arg, m.data, m.len);
             break;
+        case LM__CHAN_MARK: break;
         case LM__CHAN_GET:
         case LM__CHAN_PUT:
             lm__chan_serve(&ch, store, &m, &out);
