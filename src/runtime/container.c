@@ -28,6 +28,8 @@ typedef struct {
     const char *exe;     /* inner: where the command's program goes in the image */
     int with_module;     /* inner: the .wasm goes into the image too (an
                             interpreter reads it; AoT code has it compiled in) */
+    const char *oci;     /* the OCI runtime it always uses ("crun"), or NULL:
+                            $LUMOS_OCI_RUNTIME, else runc */
 } container_kind;
 
 /* An image's inputs, with the storage they point into. */
@@ -45,8 +47,9 @@ static void image_free(image *im) {
     lm_strv_free(&im->guests);
 }
 
-int lm_container_runner(char *path, size_t n, char *err) {
-    const char *name = getenv("LUMOS_OCI_RUNTIME");
+int lm_container_runner(const lm_runtime *rt, char *path, size_t n, char *err) {
+    const container_kind *k = rt->data;
+    const char *name = k->oci ? k->oci : getenv("LUMOS_OCI_RUNTIME");
     if (!name || !*name) name = "runc";
     if (lm_oci_find_tool(name, path, n) != LM_OK)
         return lm_errf(err, "%s not found: run scripts/setup (Debian package %s)", name, name);
@@ -81,14 +84,17 @@ static int container_available(const lm_runtime *rt, char *err) {
                        "%s needs root: runc makes namespaces, mounts and cgroups (run lumos "
                        "as root)",
                        rt->name);
-    if (lm_container_runner(path, sizeof(path), err) != LM_OK) return LM_ERR;
+    if (lm_container_runner(rt, path, sizeof(path), err) != LM_OK) return LM_ERR;
     const char *base = strrchr(path, '/');
     char ctl[256];
     if (strcmp(base ? base + 1 : path, "crun") == 0 && crun_refuses(ctl, sizeof(ctl)))
         return lm_errf(err,
                        "crun refuses this machine's hybrid cgroup layout (the v2 mount "
-                       "/sys/fs/cgroup/unified holds: %s): unset LUMOS_OCI_RUNTIME to use runc",
-                       ctl);
+                       "/sys/fs/cgroup/unified holds the %s controller%s, which crun 1.8 will not "
+                       "leave there): mount them as v1 hierarchies (scripts/setup does it for "
+                       "hugetlb when nothing uses it), or use runc (%s)",
+                       ctl, strchr(ctl, ' ') ? "s" : "",
+                       k->oci ? "the container runtime" : "unset LUMOS_OCI_RUNTIME");
     if (lm_oci_base_ready(k->base, err) != LM_OK) return LM_ERR;
     if (k->inner) {
         const lm_runtime *in = lm_runtime_find(k->inner, NULL);
@@ -119,7 +125,7 @@ static void tool_version(const char *tool, char *out, size_t n) {
 static void container_version(const lm_runtime *rt, char *out, size_t n) {
     const container_kind *k = rt->data;
     char runner[PATH_MAX], rv[64] = "not found", uv[64], iv[128] = "";
-    if (lm_container_runner(runner, sizeof(runner), NULL) == LM_OK)
+    if (lm_container_runner(rt, runner, sizeof(runner), NULL) == LM_OK)
         tool_version(runner, rv, sizeof(rv));
     lm_oci_version(uv, sizeof(uv));
     const lm_runtime *in = k->inner ? lm_runtime_find(k->inner, NULL) : NULL;
@@ -243,12 +249,18 @@ static int container_prepare(const lm_runtime *rt, const char *fn, const char *a
     return rc;
 }
 
-static void remove_container(const char *name) {
+/* The state root of an OCI runtime: RUN/runc, RUN/crun, ... */
+static void state_root(const char *runner, char *out, size_t n) {
+    const char *base = strrchr(runner, '/');
+    snprintf(out, n, "%.3000s/%.64s", lm_container_run_dir(), base ? base + 1 : runner);
+}
+
+static void remove_container(const lm_runtime *rt, const char *name) {
     char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX], err[LM_ERRLEN];
     const char *run = lm_container_run_dir();
-    snprintf(root, sizeof(root), "%s/runc", run);
     snprintf(dir, sizeof(dir), "%s/bundles/%s", run, name);
-    if (lm_container_runner(runner, sizeof(runner), err) == LM_OK) {
+    if (lm_container_runner(rt, runner, sizeof(runner), err) == LM_OK) {
+        state_root(runner, root, sizeof(root));
         char *argv[] = {runner, "--root", root, "delete", "--force", (char *)name, NULL};
         /* "does not exist" is fine: runc removed it, or never made it. */
         if (lm_oci_tool(argv, err) != LM_OK && !strstr(err, "not exist"))
@@ -261,7 +273,7 @@ static void remove_container(const char *name) {
  * interrupted with ^C, which reaches runc too) keep their runc state and,
  * with --keep, their cgroup: the first start of a process removes those
  * whose lumos is gone. Names are "lumos-<pid>-<n>". */
-static void sweep_stale(void) {
+static void sweep_stale(const lm_runtime *rt) {
     static int swept;
     if (swept++) return;
     char dir[PATH_MAX];
@@ -272,25 +284,28 @@ static void sweep_stale(void) {
     while ((e = readdir(d))) {
         int pid;
         if (sscanf(e->d_name, "lumos-%d-", &pid) != 1 || pid <= 0 || pid == (int)getpid()) continue;
-        if (kill(pid, 0) != 0 && errno == ESRCH) remove_container(e->d_name);
+        if (kill(pid, 0) != 0 && errno == ESRCH) remove_container(rt, e->d_name);
     }
     closedir(d);
 }
 
 static int container_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                            lm_instance *inst, char *err) {
-    sweep_stale();
+    sweep_stale(rt);
     image im;
     if (ensure_image(rt, fn, opts->artifacts, &im, err) != LM_OK) {
         image_free(&im);
         return LM_ERR;
     }
-    char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX];
+    char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX], launcher[PATH_MAX];
     const char *run = lm_container_run_dir();
     snprintf(inst->name, sizeof(inst->name), "lumos-%.57s", inst->cgroup_name);
-    snprintf(root, sizeof(root), "%s/runc", run);
     snprintf(dir, sizeof(dir), "%s/bundles/%s", run, inst->name);
-    int rc = lm_container_runner(runner, sizeof(runner), err);
+    snprintf(launcher, sizeof(launcher), "%s/lumos-launch", lm_libexec_dir());
+    int rc = lm_container_runner(rt, runner, sizeof(runner), err);
+    if (rc == LM_OK) state_root(runner, root, sizeof(root));
+    if (rc == LM_OK && access(launcher, X_OK) != 0)
+        rc = lm_errf(err, "%s not found: run make (it builds Lumos' helper programs)", launcher);
     if (rc == LM_OK) rc = lm_mkdirs(root, err);
     if (rc == LM_OK) rc = lm_mkdirs(dir, err);
     if (rc == LM_OK) {
@@ -303,20 +318,10 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
         lm_rmtree(dir);
         return LM_ERR;
     }
-    /* --keep: the cgroup outlives the process until cleanup, so how it
-     * ended (the OOM killer) can still be read. */
-    const char *base = strrchr(runner, '/');
-    char *argv[10];
-    int n = 0;
-    argv[n++] = runner;
-    argv[n++] = "--root";
-    argv[n++] = root;
-    argv[n++] = "run";
-    if (strcmp(base ? base + 1 : runner, "runc") == 0) argv[n++] = "--keep"; /* crun lacks it */
-    argv[n++] = "--bundle";
-    argv[n++] = dir;
-    argv[n++] = inst->name;
-    argv[n] = NULL;
+    /* `run --keep` through the launcher, which reports when the create step
+     * ended; --keep: the cgroup outlives the process until cleanup, so how
+     * it ended (the OOM killer) can still be read. */
+    char *argv[] = {launcher, "oci", runner, root, dir, inst->name, NULL};
     if (lm_instance_spawn(inst, argv, NULL, opts, err) != LM_OK) {
         lm_rmtree(dir);
         return LM_ERR;
@@ -327,15 +332,16 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
 
 static void container_cleanup(const lm_runtime *rt, lm_instance *inst) {
     if (!inst->name[0]) return;
-    remove_container(inst->name);
+    remove_container(rt, inst->name);
     inst->name[0] = 0;
 }
 
-static const container_kind scratch = {"scratch", "scratch", NULL, NULL, 0};
-static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0};
-static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0};
-static const container_kind kwasm_interp = {"wasm-interp", "scratch", "wasm-interp",
-                                            "/lumos-wasm-interp", 1};
+static const container_kind scratch = {"scratch", "scratch", NULL, NULL, 0, NULL};
+static const container_kind scratch_crun = {"scratch", "scratch", NULL, NULL, 0, "crun"};
+static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0, NULL};
+static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0, NULL};
+static const container_kind kwasm_interp = {"wasm-interp",        "scratch", "wasm-interp",
+                                            "/lumos-wasm-interp", 1,         NULL};
 
 #define CONTAINER_OPS                                                                              \
     .available = container_available, .version = container_version, .prepare = container_prepare,  \
@@ -346,6 +352,14 @@ const lm_runtime lm_runtime_container = {
     .target = "native",
     .description = "the static executable in a scratch OCI image (umoci) under runc",
     .data = &scratch,
+    CONTAINER_OPS,
+};
+
+const lm_runtime lm_runtime_container_crun = {
+    .name = "container-crun",
+    .target = "native",
+    .description = "the static executable in the same scratch OCI image under crun",
+    .data = &scratch_crun,
     CONTAINER_OPS,
 };
 

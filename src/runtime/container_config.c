@@ -67,6 +67,8 @@ int lm_container_write_config(const lm_container_config *c, char *err) {
     snprintf(kv, sizeof(kv), "LUMOS_RUNTIME=%s", c->runtime);
     set_env(env, kv);
     set_env(env, "LUMOS_DATA_DIR=/data");
+    /* A Kwasm runner reports its cold start's marks (proto/mark.h). */
+    set_env(env, "LUMOS_MARKS=1");
     if (c->data_dir)
         json_array_append_new(mounts,
                               json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination", "/data", "type",
