@@ -16,24 +16,28 @@
  *
  *   lumos-launch oci RUNC ROOT BUNDLE NAME
  *
- * A container: `RUNC --root ROOT run [--keep] --bundle BUNDLE NAME` with
- * its stdio passed through, and the end of its create step (namespaces,
- * mounts, cgroup made; runc writes ROOT/NAME/state.json, then starts the
- * process in the same run) reported as a MARK frame on stdout, seen with
- * inotify. Exits with runc's status (runc run's: the container's, 128 + N
- * for a signal N).
+ * A container, its stdio passed through, and the end of its create step
+ * (namespaces, mounts, cgroup made, the process waiting to be started)
+ * reported as a MARK frame on stdout. runc: `RUNC --root ROOT run --keep
+ * --bundle BUNDLE NAME`, the create step's end seen with inotify (runc
+ * writes ROOT/NAME/state.json then, and starts the process in the same
+ * run). Another runtime (crun, whose run marks nothing on disk first):
+ * `create --pid-file`, the mark, `start`, then, as a child subreaper, the
+ * wait for the container's process. Exits with the container's status
+ * (128 + N for a signal N), as runc run does.
  *
  * Exit status: 2 for a bad command line; 3 when placement fails; 127 when
  * the command cannot be executed; in oci mode, runc's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,7 +159,60 @@ static void forward(int sig) {
     if (child_pid > 0) kill((pid_t)child_pid, sig);
 }
 
-/* `RUNC --root ROOT run [--keep] --bundle BUNDLE NAME`, with our stdio (the
+static int exit_code(int st) {
+    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+}
+
+/* Runs argv to its end with our stdio; its wait status, or -1. */
+static int run_to_end(char *const argv[]) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        execv(argv[0], argv);
+        fprintf(stderr, "lumos-launch: cannot execute %s: %s\n", argv[0], strerror(errno));
+        _exit(EXIT_EXEC);
+    }
+    child_pid = pid;
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    child_pid = 0;
+    return st;
+}
+
+/* crun: `create` then `start`, whose `run` marks nothing on disk before
+ * the container's process runs. crun is C and starts in about a
+ * millisecond, so two invocations cost little. As a child subreaper the
+ * launcher inherits the container's process when `create` exits, and
+ * waits for it. */
+static int oci_split(char *runc, char *root, char *bundle, char *name) {
+    char pidfile[4200];
+    snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", bundle, name);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char *create[] = {runc,   "--root",     root,    "create", "--bundle",
+                      bundle, "--pid-file", pidfile, name,     NULL};
+    int st = run_to_end(create);
+    if (st != 0) return st < 0 ? 1 : exit_code(st);
+    lm_mark_write(1, LM_MARK_CREATED, lm_mark_now());
+    char buf[32] = "";
+    int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
+    ssize_t k = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0) close(fd);
+    buf[k > 0 ? k : 0] = 0;
+    pid_t init = (pid_t)atoi(buf);
+    char *start[] = {runc, "--root", root, "start", name, NULL};
+    st = run_to_end(start);
+    if (st != 0) return st < 0 ? 1 : exit_code(st);
+    child_pid = init; /* signals go to the container's process now */
+    for (;;) {
+        pid_t p = waitpid(-1, &st, 0);
+        if (p < 0 && errno == EINTR) continue;
+        if (p < 0) return 1; /* it was never ours */
+        if (p == init || init <= 0) return exit_code(st);
+    }
+}
+
+/* `RUNC --root ROOT run --keep --bundle BUNDLE NAME`, with our stdio (the
  * channel), watching ROOT/NAME with inotify: runc writes state.json there
  * once the container is created (its namespaces, mounts and cgroup made,
  * its process waiting to be started) and starts it right after, in the
@@ -165,14 +222,16 @@ static int oci(int argc, char **argv) {
     lm_mark_write(1, LM_MARK_PROGRAM, lm_mark_now());
     char *runc = argv[2], *root = argv[3], *bundle = argv[4], *name = argv[5];
     const char *base = strrchr(runc, '/');
-    int keep = strcmp(base ? base + 1 : runc, "runc") == 0; /* crun lacks --keep */
+    struct sigaction sa = {.sa_handler = forward};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    if (strcmp(base ? base + 1 : runc, "runc") != 0) return oci_split(runc, root, bundle, name);
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/%s", root, name);
     int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     int wroot = ino >= 0 ? inotify_add_watch(ino, root, IN_CREATE | IN_ONLYDIR) : -1;
     int wdir = -1;
     char *run[] = {runc, "--root", root, "run", "--keep", "--bundle", bundle, name, NULL};
-    if (!keep) memmove(run + 4, run + 5, 4 * sizeof(char *));
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "lumos-launch: fork: %s\n", strerror(errno));
@@ -184,9 +243,6 @@ static int oci(int argc, char **argv) {
         _exit(EXIT_EXEC);
     }
     child_pid = pid;
-    struct sigaction sa = {.sa_handler = forward};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     /* Until created (or runc is gone): the events of ROOT, then of ROOT/NAME. */
     int created = wroot < 0;
     while (!created) {
@@ -220,7 +276,7 @@ static int oci(int argc, char **argv) {
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) return 1;
     child_pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+    return exit_code(st);
 }
 
 int main(int argc, char **argv) {

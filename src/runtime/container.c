@@ -30,7 +30,16 @@ typedef struct {
                             interpreter reads it; AoT code has it compiled in) */
     const char *oci;     /* the OCI runtime it always uses ("crun"), or NULL:
                             $LUMOS_OCI_RUNTIME, else runc */
+    const char *image;   /* the runtime whose image it runs (container-crun
+                            runs container's, byte for byte), or NULL: its own */
 } container_kind;
+
+/* The name in an image's LUMOS_RUNTIME (each instance's config sets its
+ * own): one image per variant folder, whichever runtime runs it. */
+static const char *image_runtime(const lm_runtime *rt) {
+    const container_kind *k = rt->data;
+    return k->image ? k->image : rt->name;
+}
 
 /* An image's inputs, with the storage they point into. */
 typedef struct {
@@ -157,7 +166,7 @@ static int inner_image(const lm_runtime *rt, const container_kind *k, const char
     if (lm_artifact_path(artifacts, "wasm", fn, module, sizeof(module), err) != LM_OK)
         return LM_ERR;
     snprintf(guest_module, sizeof(guest_module), "/%.100s.wasm", fn);
-    snprintf(rt_env, sizeof(rt_env), "LUMOS_RUNTIME=%s", rt->name);
+    snprintf(rt_env, sizeof(rt_env), "LUMOS_RUNTIME=%s", image_runtime(rt));
     char *guest_env[] = {rt_env, "LUMOS_DATA_DIR=/data", NULL};
     lm_dir_map dir = {"/data", "/data"};
     lm_exec_opts eo = {module, &dir, 1, guest_env, NULL, artifacts};
@@ -193,7 +202,7 @@ static int image_of(const lm_runtime *rt, const char *fn, const char *artifacts,
             lm_strv_add(&im->entry, "/fn") != LM_OK)
             return lm_errf(err, "out of memory");
     }
-    if (lm_strv_addf(&im->env, "LUMOS_RUNTIME=%s", rt->name) != LM_OK ||
+    if (lm_strv_addf(&im->env, "LUMOS_RUNTIME=%s", image_runtime(rt)) != LM_OK ||
         lm_strv_add(&im->env, "LUMOS_DATA_DIR=/data") != LM_OK)
         return lm_errf(err, "out of memory");
     for (int i = 0; i < im->hosts.n; i++)
@@ -336,12 +345,13 @@ static void container_cleanup(const lm_runtime *rt, lm_instance *inst) {
     inst->name[0] = 0;
 }
 
-static const container_kind scratch = {"scratch", "scratch", NULL, NULL, 0, NULL};
-static const container_kind scratch_crun = {"scratch", "scratch", NULL, NULL, 0, "crun"};
-static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0, NULL};
-static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0, NULL};
-static const container_kind kwasm_interp = {"wasm-interp",        "scratch", "wasm-interp",
-                                            "/lumos-wasm-interp", 1,         NULL};
+static const container_kind scratch = {"scratch", "scratch", NULL, NULL, 0, NULL, NULL};
+static const container_kind scratch_crun = {"scratch", "scratch", NULL,       NULL,
+                                            0,         "crun",    "container"};
+static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0, NULL, NULL};
+static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0, NULL, NULL};
+static const container_kind kwasm_interp = {
+    "wasm-interp", "scratch", "wasm-interp", "/lumos-wasm-interp", 1, NULL, NULL};
 
 #define CONTAINER_OPS                                                                              \
     .available = container_available, .version = container_version, .prepare = container_prepare,  \
