@@ -166,7 +166,7 @@ static int floor_bundle(const char *dir, char *err) {
     snprintf(image, sizeof(image), "%s/container/scratch/noop.bundle", lm_artifacts_dir(NULL));
     if (lm_mkdirs(dir, err) != LM_OK) return LM_ERR;
     lm_container_config cc = {image, dir, "container", NULL, "bench-floor", 0};
-    return lm_container_write_config(&cc, err);
+    return lm_container_write_config(&cc, NULL, err);
 }
 
 static double oci_run(const char *tool, const char *root, const char *bundle, int i) {

@@ -311,7 +311,7 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
     snprintf(inst->name, sizeof(inst->name), "lumos-%.57s", inst->cgroup_name);
     snprintf(dir, sizeof(dir), "%s/bundles/%s", run, inst->name);
     snprintf(launcher, sizeof(launcher), "%s/lumos-launch", lm_libexec_dir());
-    int rc = lm_container_runner(rt, runner, sizeof(runner), err);
+    int time_ns = 0, rc = lm_container_runner(rt, runner, sizeof(runner), err);
     if (rc == LM_OK) state_root(runner, root, sizeof(root));
     if (rc == LM_OK && access(launcher, X_OK) != 0)
         rc = lm_errf(err, "%s not found: run make (it builds Lumos' helper programs)", launcher);
@@ -320,7 +320,8 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
     if (rc == LM_OK) {
         lm_container_config cc = {
             im.bundle, dir, rt->name, opts->data_dir, inst->cgroup_name, opts->memory_limit};
-        rc = lm_container_write_config(&cc, err);
+        rc = lm_container_write_config(&cc, &time_ns, err);
+        if (time_ns) inst->other_clock = 1;
     }
     image_free(&im);
     if (rc != LM_OK) {

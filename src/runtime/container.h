@@ -20,9 +20,11 @@ typedef struct {
 
 /* Writes dir/config.json: the image bundle's config with its rootfs shared
  * read-only, no terminal, cwd /, LUMOS_RUNTIME and LUMOS_DATA_DIR=/data in
- * the environment, data_dir bind-mounted read-write at /data, the cgroup
- * path and memory limit. LM_ERR with err naming the file at fault. */
-int lm_container_write_config(const lm_container_config *c, char *err);
+ * the environment (and LUMOS_MARKS=1), data_dir bind-mounted read-write at
+ * /data, the cgroup path and memory limit. *time_ns (time_ns may be NULL)
+ * is set when the config gives the container a time namespace (its clock
+ * is then not the host's). LM_ERR with err naming the file at fault. */
+int lm_container_write_config(const lm_container_config *c, int *time_ns, char *err);
 
 /* Points inst->cgroup at the group runc made for it (/lumos/<cgroup_name>
  * in each hierarchy Lumos reads), so usage and OOM kills can be read. */

@@ -31,9 +31,9 @@ typedef struct {
     uint64_t memory_limit;
     lm_cgroup cg;
     char cgroup_name[64];
-    int state;          /* 0 placing, 1 parked, -1 failed */
-    uint64_t ahead_ns;  /* how long its placement took */
-    char line[128];     /* the report, as it comes */
+    int state;         /* 0 placing, 1 parked, -1 failed */
+    uint64_t ahead_ns; /* how long its placement took */
+    char line[128];    /* the report, as it comes */
     size_t got;
 } parked;
 
@@ -104,7 +104,9 @@ static int park_one(parked *p, const lm_start_opts *o, char *err) {
     lm_strv_add(&argv, exe);
     lm_strv_add(&argv, "park");
     for (int i = 0; i < nsteps; i++) {
-        lm_strv_add(&argv, steps[i].op == 'd' ? "--mkdir" : steps[i].op == 'w' ? "--write" : "--try");
+        lm_strv_add(&argv, steps[i].op == 'd'   ? "--mkdir"
+                           : steps[i].op == 'w' ? "--write"
+                                                : "--try");
         if (steps[i].op == 'd')
             lm_strv_add(&argv, steps[i].path);
         else

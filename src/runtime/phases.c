@@ -51,6 +51,10 @@ int lm_instance_phases(const lm_instance *inst, lm_cold_phases *out) {
     b[LM_B_READY] = m[LM_B_READY];
     if (b[LM_B_PLACED] > b[LM_B_READY]) b[LM_B_PLACED] = b[LM_B_READY];
     out->ns[LM_PHASE_PLACEMENT] = (int64_t)(b[LM_B_PLACED] - b[LM_B_START]);
+    if (inst->other_clock) {
+        out->clock = "time-namespace";
+        return LM_OK;
+    }
     int reported = 0, ordered = 1;
     for (int i = LM_B_SPAWNED; i < LM_B_READY; i++)
         reported |= m[i] != 0;

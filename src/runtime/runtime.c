@@ -215,6 +215,20 @@ void lm_instance_ids_after(unsigned n) {
     if (n > next_id) next_id = n;
 }
 
+/* 1 when the processes lumos starts get a time namespace other than its
+ * own (CLOCK_MONOTONIC offset: their marks are on another clock). Read
+ * once: a process's time_for_children changes only by its own unshare. */
+static int children_other_clock(void) {
+    static int known = -1;
+    if (known < 0) {
+        char a[64] = "", b[64] = "";
+        ssize_t n = readlink("/proc/self/ns/time", a, sizeof(a) - 1);
+        ssize_t m = readlink("/proc/self/ns/time_for_children", b, sizeof(b) - 1);
+        known = n > 0 && m > 0 && (n != m || memcmp(a, b, (size_t)n) != 0);
+    }
+    return known;
+}
+
 int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                       lm_instance *inst, char *err) {
     static int warned;
@@ -225,6 +239,7 @@ int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts 
     inst->child.in = inst->child.out = -1;
     inst->stderr_capture = -1;
     inst->launch_fd = -1;
+    inst->other_clock = children_other_clock();
     inst->runtime = rt;
     snprintf(inst->function, sizeof(inst->function), "%s", fn);
     snprintf(inst->id, sizeof(inst->id), "%s-%u", rt->name, ++next_id);

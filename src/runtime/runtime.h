@@ -125,7 +125,8 @@ typedef struct {
     /* "monotonic": every mark was on the host's CLOCK_MONOTONIC, in order;
      * "host-only": the programs reported no marks (only placement known);
      * "unaligned": their marks were out of order against the host's (another
-     * clock, a time namespace), so only placement is known. */
+     * clock), so only placement is known; "time-namespace": the instance
+     * runs in a time namespace of its own (checked at its start), the same. */
     const char *clock;
     /* Placement done ahead of need: the cgroup was made and joined by a
      * parked launcher before the start (how long that took, ns; not part
@@ -158,6 +159,10 @@ typedef struct {
     uint64_t marks[LM_B_COUNT]; /* its cold start's boundaries (LM_B_*) */
     uint64_t placed_ahead_ns;   /* see lm_cold_phases */
     int launch_fd; /* a parked launcher's command pipe until its program is handed over, or -1 */
+    /* Set when its programs run on another clock than lumos (a time
+     * namespace): their marks cannot be placed (lm_cold_phases.clock is
+     * then "time-namespace"). */
+    int other_clock;
 } lm_instance;
 
 struct lm_runtime {

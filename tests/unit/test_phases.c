@@ -21,6 +21,7 @@
 
 #include "channel/channel.h"
 #include "proto/mark.h"
+#include "runtime/container.h"
 #include "runtime/runtime.h"
 
 /* An instance with the host's marks: start at 1000, placed at 1100, READY
@@ -111,6 +112,15 @@ static void test_known_answers(void **state) {
     assert_int_equal(lm_instance_phases(&in, &ph), LM_OK);
     assert_string_equal(ph.clock, "unaligned");
 
+    /* A time namespace of its own (found at its start): the same. */
+    host_marks(&in);
+    in.other_clock = 1;
+    lm_instance_mark(&in, LM_MARK_GUEST_MAIN, 3000);
+    assert_int_equal(lm_instance_phases(&in, &ph), LM_OK);
+    assert_string_equal(ph.clock, "time-namespace");
+    assert_int_equal(ph.ns[LM_PHASE_PLACEMENT], 100);
+    assert_int_equal(ph.ns[LM_PHASE_INIT], -1);
+
     /* No marks at all (a runtime registered in code). */
     host_marks(&in);
     assert_int_equal(lm_instance_phases(&in, &ph), LM_OK);
@@ -162,7 +172,8 @@ static void check_real(const lm_runtime *rt, const lm_cold_phases *ph, const lm_
     uint64_t last = 0;
     for (int b = 0; b < LM_B_COUNT; b++) {
         if (!inst->marks[b]) continue;
-        if (inst->marks[b] < last) fail_msg("%s: boundary %d before the one before it", rt->name, b);
+        if (inst->marks[b] < last)
+            fail_msg("%s: boundary %d before the one before it", rt->name, b);
         last = inst->marks[b];
     }
     int64_t sum = 0;
@@ -176,8 +187,8 @@ static void check_real(const lm_runtime *rt, const lm_cold_phases *ph, const lm_
     int64_t diff = sum - (int64_t)ph->total_ns;
     if (diff < 0) diff = -diff;
     if (diff > 20000 && (double)diff > 0.01 * (double)ph->total_ns)
-        fail_msg("%s: phases add up to %lld ns, the cold start is %llu", rt->name,
-                 (long long)sum, (unsigned long long)ph->total_ns);
+        fail_msg("%s: phases add up to %lld ns, the cold start is %llu", rt->name, (long long)sum,
+                 (unsigned long long)ph->total_ns);
     /* The runtime's own phases are there. */
     const char *n = rt->name;
     assert_true(ph->ns[LM_PHASE_SPAWN] > 0);
@@ -299,11 +310,45 @@ static void test_parking(void **state) {
     assert_int_not_equal(system(cmd), 0);
 }
 
+/* A container whose config gives it a time namespace is on another clock:
+ * the config writer says so (and the instance's phases then say
+ * "time-namespace"); without one it does not. */
+static void test_container_time_namespace(void **state) {
+    (void)state;
+    char dir[] = "/tmp/lumos-phases-XXXXXX", img[300], inst[300], cfg[400], err[LM_ERRLEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(img, sizeof(img), "%s/image", dir);
+    snprintf(inst, sizeof(inst), "%s/inst", dir);
+    assert_int_equal(lm_mkdirs(img, err), LM_OK);
+    assert_int_equal(lm_mkdirs(inst, err), LM_OK);
+    snprintf(cfg, sizeof(cfg), "%s/config.json", img);
+    const char *with[] = {"{\"type\":\"pid\"}", "{\"type\":\"pid\"},{\"type\":\"time\"}"};
+    for (int i = 0; i < 2; i++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "{\"process\":{\"args\":[\"/fn\"]},\"mounts\":[],"
+                 "\"linux\":{\"namespaces\":[%s]}}",
+                 with[i]);
+        assert_int_equal(lm_file_write(cfg, text, strlen(text), err), LM_OK);
+        lm_container_config cc = {img, inst, "container", NULL, "t-1", 0};
+        int time_ns = -1;
+        if (lm_container_write_config(&cc, &time_ns, err) != LM_OK) fail_msg("%s", err);
+        assert_int_equal(time_ns, i);
+        char out[400];
+        snprintf(out, sizeof(out), "%s/config.json", inst);
+        char *written = lm_file_read(out, NULL, err);
+        assert_non_null(strstr(written, "\"LUMOS_MARKS=1\""));
+        free(written);
+    }
+    lm_rmtree(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_every_runtime),
         cmocka_unit_test(test_parking),
+        cmocka_unit_test(test_container_time_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
