@@ -181,6 +181,57 @@ static double oci_run(const char *tool, const char *root, const char *bundle, in
     return ms;
 }
 
+/* Round i of x through Lumos: from a parked launcher, then (where Lumos
+ * makes the cgroup) placed at the start. */
+static int lumos_part(series *x, int i) {
+    lm_cold_phases ph;
+    if (lumos_start(x->rt, 1, &x->lumos[i], &ph) != LM_OK) return LM_ERR;
+    for (int p = 0; p < LM_PHASE_COUNT; p++)
+        x->phase[p][i] = ph.ns[p] >= 0 ? (double)ph.ns[p] / 1e6 : NAN;
+    x->clock = ph.clock;
+    if (!x->rt->own_cgroup) {
+        lm_instances_unpark();
+        if (lumos_start(x->rt, 0, &x->placed[i], NULL) != LM_OK) return LM_ERR;
+    } else {
+        x->placed[i] = x->lumos[i];
+    }
+    return LM_OK;
+}
+
+/* Round i of x's floor: runc run (and crun run) of the same bundle for a
+ * container, else the runtime's own command. */
+static int floor_part(series *x, int i, const char *runc, const char *crun, int have_runc,
+                      int have_crun, const char *root, const char *bundle) {
+    char err[LM_ERRLEN];
+    pause_ms(GAP_MS);
+    if (x->rt->own_cgroup) {
+        int crun_variant = strstr(x->name, "crun") != NULL;
+        const char *tool = crun_variant ? crun : runc;
+        if (crun_variant ? have_crun : have_runc) {
+            x->floor[i] = oci_run(tool, root, bundle, i);
+            snprintf(x->floor_what, sizeof(x->floor_what), "%s run",
+                     crun_variant ? "crun" : "runc");
+        }
+        if (!crun_variant && have_crun) {
+            pause_ms(GAP_MS);
+            x->floor2[i] = oci_run(crun, root, bundle, i + 100000);
+            x->has_floor2 = 1;
+            snprintf(x->floor2_what, sizeof(x->floor2_what), "crun run");
+        }
+        return LM_OK;
+    }
+    lm_strv av = {0}, ev = {0};
+    if (own_command(x->rt, &av, &ev, err) != LM_OK) {
+        fprintf(stderr, "%s: %s\n", x->name, err);
+        return LM_ERR;
+    }
+    x->floor[i] = launch(av.v, ev.v);
+    snprintf(x->floor_what, sizeof(x->floor_what), "own command");
+    lm_strv_free(&av);
+    lm_strv_free(&ev);
+    return LM_OK;
+}
+
 static double median(double *v, int n) {
     double c[MAXN];
     memcpy(c, v, sizeof(double) * (size_t)n);
@@ -234,42 +285,15 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         for (int s = 0; s < ns; s++) {
             series *x = &S[s];
-            lm_cold_phases ph;
-            if (lumos_start(x->rt, 1, &x->lumos[i], &ph) != LM_OK) return 1;
-            for (int p = 0; p < LM_PHASE_COUNT; p++)
-                x->phase[p][i] = ph.ns[p] >= 0 ? (double)ph.ns[p] / 1e6 : NAN;
-            x->clock = ph.clock;
-            if (!x->rt->own_cgroup) {
-                lm_instances_unpark();
-                if (lumos_start(x->rt, 0, &x->placed[i], NULL) != LM_OK) return 1;
-            } else {
-                x->placed[i] = x->lumos[i];
-            }
-            pause_ms(GAP_MS);
-            if (x->rt->own_cgroup) {
-                int crun_variant = strstr(x->name, "crun") != NULL;
-                const char *tool = crun_variant ? crun : runc;
-                if ((crun_variant ? have_crun : have_runc)) {
-                    x->floor[i] = oci_run(tool, root, bundle, i);
-                    snprintf(x->floor_what, sizeof(x->floor_what), "%s run",
-                             crun_variant ? "crun" : "runc");
-                }
-                if (!crun_variant && have_crun) {
-                    pause_ms(GAP_MS);
-                    x->floor2[i] = oci_run(crun, root, bundle, i + 100000);
-                    x->has_floor2 = 1;
-                    snprintf(x->floor2_what, sizeof(x->floor2_what), "crun run");
-                }
-            } else {
-                lm_strv av = {0}, ev = {0};
-                if (own_command(x->rt, &av, &ev, err) != LM_OK) {
-                    fprintf(stderr, "%s: %s\n", x->name, err);
+            /* Lumos first in even rounds, the floor first in odd ones: what
+             * ran just before (a container's teardown) weighs on both. */
+            for (int part = 0; part < 2; part++) {
+                if (part == (i & 1)) {
+                    if (lumos_part(x, i) != LM_OK) return 1;
+                } else if (floor_part(x, i, runc, crun, have_runc, have_crun, root, bundle) !=
+                           LM_OK) {
                     return 1;
                 }
-                x->floor[i] = launch(av.v, ev.v);
-                snprintf(x->floor_what, sizeof(x->floor_what), "own command");
-                lm_strv_free(&av);
-                lm_strv_free(&ev);
             }
         }
     }

@@ -1,9 +1,9 @@
 # launch.mk -- lumos-launch (src/helpers/launch_main.c), the small static
-# program between lumos and an instance's runtime: launchers parked in their
-# cgroup ahead of need, and containers started as `runc create` and `runc
-# start` with their marks (docs/cold-start.md). Static and without the
-# sanitizers, like the AoT runner: it is exec'd on every start, and its own
-# start-up is counted in every cold start.
+# program that places an instance ahead of need: a launcher parked in its
+# own cgroup, which execs the runtime when a start asks for it
+# (docs/cold-start.md). Static and without the sanitizers, like the AoT
+# runner: it is exec'd ahead of every start, and the runtime's exec from it
+# is counted in every cold start.
 
 LAUNCH_BIN := $(BUILD)/libexec/lumos-launch
 LAUNCH_OBJ := $(BUILD)/obj/launch/src/helpers/launch_main.o

@@ -139,6 +139,7 @@ lm__chan_what lm__chan_frame(lm__chan *ch, uint8_t type, const char *p, size_t l
         }
         ch->ready_ns = lm_now_ns();
         ch->inst->marks[LM_B_READY] = ch->ready_ns;
+        lm_instance_ready(ch->inst); /* what the adapter learns only now */
         ch->state = LM__CHAN_IDLE;
         return LM__CHAN_READY;
     }

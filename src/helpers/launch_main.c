@@ -1,5 +1,5 @@
-/* launch_main.c -- lumos-launch, the small static program between lumos
- * and an instance's runtime, in two modes.
+/* launch_main.c -- lumos-launch, the small static program that places an
+ * instance ahead of need, and waits for crun's containers.
  *
  *   lumos-launch park [--mkdir DIR]... [--write FILE=VALUE]... [--try FILE=VALUE]...
  *                     [--join CGROUP.PROCS]...
@@ -14,29 +14,23 @@
  * environment, an empty string, each NUL-terminated. End of input on fd 3
  * before a command (lumos let it go) exits 0.
  *
- *   lumos-launch oci RUNC ROOT BUNDLE NAME
+ *   lumos-launch reap PIDFILE -- ARGV...
  *
- * A container, its stdio passed through, and the end of its create step
- * (namespaces, mounts, cgroup made, the process waiting to be started)
- * reported as a MARK frame on stdout. runc: `RUNC --root ROOT run --keep
- * --bundle BUNDLE NAME`, the create step's end seen with inotify (runc
- * writes ROOT/NAME/state.json then, and starts the process in the same
- * run). Another runtime (crun, whose run marks nothing on disk first):
- * `create --pid-file`, the mark, `start`, then, as a child subreaper, the
- * wait for the container's process. Exits with the container's status
- * (128 + N for a signal N), as runc run does.
+ * For crun, whose `run` deletes the container (and its cgroup, with the
+ * OOM killer's count) when its process ends: runs ARGV (`crun run --detach
+ * --pid-file PIDFILE ...`) as a child subreaper, inherits the container's
+ * process when ARGV exits, waits for it and exits with its status (128 + N
+ * for a signal N, as runc run does); SIGTERM and SIGINT go to it.
  *
  * Exit status: 2 for a bad command line; 3 when placement fails; 127 when
- * the command cannot be executed; in oci mode, runc's. */
+ * the command cannot be executed; else (reap) the container's. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,7 +48,7 @@ static void usage(const char *why) {
     fprintf(stderr,
             "lumos-launch: %s\nusage: lumos-launch park [--mkdir DIR]... [--write FILE=VALUE]... "
             "[--try FILE=VALUE]... [--join PROCS]...\n"
-            "       lumos-launch oci RUNC ROOT BUNDLE NAME\n",
+            "       lumos-launch reap PIDFILE -- ARGV...\n",
             why);
     exit(EXIT_USAGE);
 }
@@ -151,139 +145,65 @@ static int park(int argc, char **argv) {
     return EXIT_EXEC;
 }
 
-/* The container's runtime (runc run), once started: a SIGTERM or SIGINT
- * for us goes to it too, and it forwards it to the container. */
-static volatile sig_atomic_t child_pid;
+/* The container's process, once known: a SIGTERM or SIGINT for us goes to
+ * it (as runc run forwards them). */
+static volatile sig_atomic_t container_pid;
 
 static void forward(int sig) {
-    if (child_pid > 0) kill((pid_t)child_pid, sig);
+    if (container_pid > 0) kill((pid_t)container_pid, sig);
 }
 
 static int exit_code(int st) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 }
 
-/* Runs argv to its end with our stdio; its wait status, or -1. */
-static int run_to_end(char *const argv[]) {
+/* reap PIDFILE -- ARGV...: runs ARGV (`crun run --detach --pid-file
+ * PIDFILE ...`: crun's run without --detach deletes the container, its
+ * cgroup and the OOM killer's count with it, when the process ends) as a
+ * child subreaper, so the container's process becomes ours when ARGV
+ * exits; waits for it and exits with its status. */
+static int reap(int argc, char **argv) {
+    if (argc < 5 || strcmp(argv[3], "--") != 0) usage("reap takes PIDFILE -- ARGV...");
+    const char *pidfile = argv[2];
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    struct sigaction sa = {.sa_handler = forward};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     pid_t pid = fork();
-    if (pid < 0) return -1;
+    if (pid < 0) return 1;
     if (pid == 0) {
-        execv(argv[0], argv);
-        fprintf(stderr, "lumos-launch: cannot execute %s: %s\n", argv[0], strerror(errno));
+        execv(argv[4], argv + 4);
+        fprintf(stderr, "lumos-launch: cannot execute %s: %s\n", argv[4], strerror(errno));
         _exit(EXIT_EXEC);
     }
-    child_pid = pid;
     int st;
     while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    child_pid = 0;
-    return st;
-}
-
-/* crun: `create` then `start`, whose `run` marks nothing on disk before
- * the container's process runs. crun is C and starts in about a
- * millisecond, so two invocations cost little. As a child subreaper the
- * launcher inherits the container's process when `create` exits, and
- * waits for it. */
-static int oci_split(char *runc, char *root, char *bundle, char *name) {
-    char pidfile[4200];
-    snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", bundle, name);
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    char *create[] = {runc,   "--root",     root,    "create", "--bundle",
-                      bundle, "--pid-file", pidfile, name,     NULL};
-    int st = run_to_end(create);
-    if (st != 0) return st < 0 ? 1 : exit_code(st);
-    lm_mark_write(1, LM_MARK_CREATED, lm_mark_now());
+        if (errno != EINTR) return 1;
+    if (st != 0) return exit_code(st);
     char buf[32] = "";
     int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
     ssize_t k = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
     if (fd >= 0) close(fd);
     buf[k > 0 ? k : 0] = 0;
     pid_t init = (pid_t)atoi(buf);
-    char *start[] = {runc, "--root", root, "start", name, NULL};
-    st = run_to_end(start);
-    if (st != 0) return st < 0 ? 1 : exit_code(st);
-    child_pid = init; /* signals go to the container's process now */
-    for (;;) {
+    if (init <= 0) {
+        fprintf(stderr, "lumos-launch: no container pid in %s\n", pidfile);
+        return 1;
+    }
+    container_pid = init;
+    for (;;) { /* reap whatever comes until the container's process */
         pid_t p = waitpid(-1, &st, 0);
         if (p < 0 && errno == EINTR) continue;
         if (p < 0) return 1; /* it was never ours */
-        if (p == init || init <= 0) return exit_code(st);
+        if (p == init) return exit_code(st);
     }
-}
-
-/* `RUNC --root ROOT run --keep --bundle BUNDLE NAME`, with our stdio (the
- * channel), watching ROOT/NAME with inotify: runc writes state.json there
- * once the container is created (its namespaces, mounts and cgroup made,
- * its process waiting to be started) and starts it right after, in the
- * same process, so the mark costs nothing `run` does not do anyway. */
-static int oci(int argc, char **argv) {
-    if (argc != 6) usage("oci takes RUNC ROOT BUNDLE NAME");
-    lm_mark_write(1, LM_MARK_PROGRAM, lm_mark_now());
-    char *runc = argv[2], *root = argv[3], *bundle = argv[4], *name = argv[5];
-    const char *base = strrchr(runc, '/');
-    struct sigaction sa = {.sa_handler = forward};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    if (strcmp(base ? base + 1 : runc, "runc") != 0) return oci_split(runc, root, bundle, name);
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/%s", root, name);
-    int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    int wroot = ino >= 0 ? inotify_add_watch(ino, root, IN_CREATE | IN_ONLYDIR) : -1;
-    int wdir = -1;
-    char *run[] = {runc, "--root", root, "run", "--keep", "--bundle", bundle, name, NULL};
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "lumos-launch: fork: %s\n", strerror(errno));
-        return 1;
-    }
-    if (pid == 0) {
-        execv(runc, run);
-        fprintf(stderr, "lumos-launch: cannot execute %s: %s\n", runc, strerror(errno));
-        _exit(EXIT_EXEC);
-    }
-    child_pid = pid;
-    /* Until created (or runc is gone): the events of ROOT, then of ROOT/NAME. */
-    int created = wroot < 0;
-    while (!created) {
-        struct pollfd pfd = {ino, POLLIN, 0};
-        int r = poll(&pfd, 1, 100);
-        if (r < 0 && errno != EINTR) break;
-        siginfo_t si = {0};
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
-            break; /* runc ended before the container was created */
-        if (r <= 0) continue;
-        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        ssize_t len;
-        while ((len = read(ino, buf, sizeof(buf))) > 0) {
-            for (char *p = buf; p < buf + len;) {
-                const struct inotify_event *ev = (const struct inotify_event *)p;
-                if (ev->wd == wroot && ev->len && strcmp(ev->name, name) == 0 && wdir < 0) {
-                    wdir = inotify_add_watch(ino, dir, IN_MOVED_TO | IN_CLOSE_WRITE);
-                    /* Written before the watch came: created already. */
-                    char state[4200];
-                    snprintf(state, sizeof(state), "%s/state.json", dir);
-                    if (access(state, F_OK) == 0) created = 1;
-                }
-                if (ev->wd == wdir && ev->len && strcmp(ev->name, "state.json") == 0) created = 1;
-                p += sizeof(*ev) + ev->len;
-            }
-        }
-        if (created) lm_mark_write(1, LM_MARK_CREATED, lm_mark_now());
-    }
-    if (ino >= 0) close(ino);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return 1;
-    child_pid = 0;
-    return exit_code(st);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) usage("no mode given");
     signal(SIGPIPE, SIG_DFL);
     if (strcmp(argv[1], "park") == 0) return park(argc, argv);
-    if (strcmp(argv[1], "oci") == 0) return oci(argc, argv);
+    if (strcmp(argv[1], "reap") == 0) return reap(argc, argv);
     usage("unknown mode");
     return EXIT_USAGE;
 }

@@ -67,8 +67,7 @@ static inline uint64_t lm_mark_get64(const uint8_t *p) {
 /* Encodes a whole MARK frame (header and n records, 1 <= n <= LM_MARK_MAX)
  * into out, which holds LM_FRAME_HEADER + n * LM_MARK_RECORD bytes;
  * returns the frame's length. */
-static inline size_t lm_mark_frame(uint8_t *out, const uint64_t *kinds, const uint64_t *ts,
-                                   int n) {
+static inline size_t lm_mark_frame(uint8_t *out, const uint64_t *kinds, const uint64_t *ts, int n) {
     uint32_t len = (uint32_t)n * LM_MARK_RECORD;
     out[0] = LM_FRAME_MAGIC;
     out[1] = LM_FRAME_MARK;

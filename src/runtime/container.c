@@ -8,11 +8,13 @@
  * cgroup /lumos/<cgroup_name>, and its own runc state under a private root. */
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/oci.h"
@@ -306,15 +308,12 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
         image_free(&im);
         return LM_ERR;
     }
-    char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX], launcher[PATH_MAX];
+    char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX];
     const char *run = lm_container_run_dir();
     snprintf(inst->name, sizeof(inst->name), "lumos-%.57s", inst->cgroup_name);
     snprintf(dir, sizeof(dir), "%s/bundles/%s", run, inst->name);
-    snprintf(launcher, sizeof(launcher), "%s/lumos-launch", lm_libexec_dir());
     int time_ns = 0, rc = lm_container_runner(rt, runner, sizeof(runner), err);
     if (rc == LM_OK) state_root(runner, root, sizeof(root));
-    if (rc == LM_OK && access(launcher, X_OK) != 0)
-        rc = lm_errf(err, "%s not found: run make (it builds Lumos' helper programs)", launcher);
     if (rc == LM_OK) rc = lm_mkdirs(root, err);
     if (rc == LM_OK) rc = lm_mkdirs(dir, err);
     if (rc == LM_OK) {
@@ -328,16 +327,95 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
         lm_rmtree(dir);
         return LM_ERR;
     }
-    /* `run --keep` through the launcher, which reports when the create step
-     * ended; --keep: the cgroup outlives the process until cleanup, so how
-     * it ended (the OOM killer) can still be read. */
-    char *argv[] = {launcher, "oci", runner, root, dir, inst->name, NULL};
+    /* The cgroup must outlive the process until cleanup, so how it ended
+     * (the OOM killer) can still be read: runc run --keep; crun lacks it
+     * and deletes the container when its run ends, so crun runs detached
+     * under lumos-launch reap, which waits for the container's process. */
+    const char *base = strrchr(runner, '/');
+    char launcher[PATH_MAX], pidfile[PATH_MAX + 8];
+    snprintf(launcher, sizeof(launcher), "%s/lumos-launch", lm_libexec_dir());
+    snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+    char *argv[16];
+    int n = 0, is_runc = strcmp(base ? base + 1 : runner, "runc") == 0;
+    if (!is_runc) {
+        argv[n++] = launcher;
+        argv[n++] = "reap";
+        argv[n++] = pidfile;
+        argv[n++] = "--";
+    }
+    argv[n++] = runner;
+    argv[n++] = "--root";
+    argv[n++] = root;
+    argv[n++] = "run";
+    if (is_runc) {
+        argv[n++] = "--keep";
+    } else {
+        argv[n++] = "--detach";
+        argv[n++] = "--pid-file";
+        argv[n++] = pidfile;
+    }
+    argv[n++] = "--bundle";
+    argv[n++] = dir;
+    argv[n++] = inst->name;
+    argv[n] = NULL;
     if (lm_instance_spawn(inst, argv, NULL, opts, err) != LM_OK) {
         lm_rmtree(dir);
         return LM_ERR;
     }
+    /* Spawn ends as runc (the launcher, for crun) is exec'd: its own
+     * start-up is the create step's. */
+    inst->marks[LM_B_SPAWNED] = inst->child.exec_ns;
     lm_container_cgroup(inst, opts->memory_limit);
     return LM_OK;
+}
+
+/* An RFC 3339 UTC time with up to 9 fraction digits, as runc writes
+ * ("2026-12-02T07:40:01.123456789Z"), in ns since the epoch; 0 if not one. */
+static uint64_t rfc3339_ns(const char *s) {
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    char frac[16] = "";
+    int used = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
+        return 0;
+    const char *p = s + used;
+    if (*p == '.') {
+        size_t k = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            if (k < 9) frac[k++] = *p;
+        while (k < 9)
+            frac[k++] = '0';
+        frac[9] = 0;
+    } else {
+        snprintf(frac, sizeof(frac), "000000000");
+    }
+    if (*p != 'Z') return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1) return 0;
+    return (uint64_t)t * 1000000000u + strtoull(frac, NULL, 10);
+}
+
+/* READY came: runc wrote when it created the container (its namespaces,
+ * mounts and cgroup made, its process waiting to be started) into its
+ * state, in wall-clock time; placed on the monotonic clock with the two
+ * clocks' offset now. crun's run writes its state only after the process
+ * has started: its create step's end is not known. */
+static void container_ready(const lm_runtime *rt, lm_instance *inst) {
+    char runner[PATH_MAX], root[PATH_MAX], state[PATH_MAX + 80];
+    if (lm_container_runner(rt, runner, sizeof(runner), NULL) != LM_OK) return;
+    const char *base = strrchr(runner, '/');
+    if (strcmp(base ? base + 1 : runner, "runc") != 0 || !inst->name[0]) return;
+    state_root(runner, root, sizeof(root));
+    snprintf(state, sizeof(state), "%s/%s/state.json", root, inst->name);
+    json_t *st = json_load_file(state, 0, NULL);
+    uint64_t created = rfc3339_ns(json_string_value(json_object_get(st, "created")));
+    json_decref(st);
+    uint64_t wall = lm_wall_ns(), mono = lm_now_ns();
+    if (created && created <= wall && wall - created < mono)
+        inst->marks[LM_B_CREATED] = mono - (wall - created);
 }
 
 static void container_cleanup(const lm_runtime *rt, lm_instance *inst) {
@@ -356,7 +434,8 @@ static const container_kind kwasm_interp = {
 
 #define CONTAINER_OPS                                                                              \
     .available = container_available, .version = container_version, .prepare = container_prepare,  \
-    .start = container_start, .cleanup = container_cleanup, .own_cgroup = 1, .signal_as_exit = 1
+    .start = container_start, .cleanup = container_cleanup, .ready = container_ready,              \
+    .own_cgroup = 1, .signal_as_exit = 1
 
 const lm_runtime lm_runtime_container = {
     .name = "container",

@@ -30,10 +30,13 @@ void lm_instance_mark(lm_instance *inst, uint64_t kind, uint64_t t) {
 /* A boundary the programs did not report takes the time of the one before
  * it (its phase is 0), except where the next phase does not exist for this
  * runtime: SPAWNED (a native function's first instruction is its main, so
- * spawn runs to MAIN) and, in a container (CREATED set), STARTED (a plain
- * container's program is the guest itself: start runs to MAIN). */
-static int takes_next(const uint64_t *m, int b) {
-    return b == LM_B_SPAWNED || (b == LM_B_STARTED && m[LM_B_CREATED]);
+ * spawn runs to MAIN), in a container (CREATED set) STARTED (a plain
+ * container's program is the guest itself: start runs to MAIN), and in a
+ * container whose runtime does not say when it created it (crun) CREATED
+ * (create runs to the container's program, and start is 0). */
+static int takes_next(const uint64_t *m, int b, int container) {
+    return b == LM_B_SPAWNED || (b == LM_B_STARTED && m[LM_B_CREATED]) ||
+           (b == LM_B_CREATED && container);
 }
 
 int lm_instance_phases(const lm_instance *inst, lm_cold_phases *out) {
@@ -79,7 +82,7 @@ int lm_instance_phases(const lm_instance *inst, lm_cold_phases *out) {
             continue;
         }
         b[i] = b[i - 1];
-        if (takes_next(m, i)) {
+        if (takes_next(m, i, inst->runtime && inst->runtime->own_cgroup)) {
             int j = i + 1;
             while (j < LM_B_READY && !m[j])
                 j++;

@@ -269,6 +269,10 @@ int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts 
     return rc;
 }
 
+void lm_instance_ready(lm_instance *inst) {
+    if (inst && inst->runtime && inst->runtime->ready) inst->runtime->ready(inst->runtime, inst);
+}
+
 void lm_instance_describe_end(lm_instance *inst, int wait_ms, char *out, size_t n) {
     int status;
     if (inst->child.pid > 0 && lm_child_wait(&inst->child, wait_ms, &status) == LM_OK) {

@@ -85,9 +85,10 @@ enum {
     LM_B_START,      /* the start call began (lm_instance.start_ns) */
     LM_B_PLACED,     /* in its own cgroup (made and joined), or in none: spawn begins */
     LM_B_SPAWNED,    /* the runtime's first instruction: a runner's main, node's own
-                        start, the container launcher's main (a native function's is
-                        its main: then not reported, and spawn runs to MAIN) */
-    LM_B_CREATED,    /* containers: `runc create` exited (namespaces, mounts, cgroup) */
+                        start; runc or crun about to be exec'd (a native function's
+                        is its main: then not reported, and spawn runs to MAIN) */
+    LM_B_CREATED,    /* containers: runc created the container (namespaces, mounts,
+                        cgroup; its process waits to be started) */
     LM_B_STARTED,    /* containers: the container's program began (a Kwasm runner's
                         main; a plain container's is the guest's main) */
     LM_B_LOAD_BEGIN, /* the runtime begins to read the module */
@@ -102,8 +103,8 @@ enum {
 enum {
     LM_PHASE_PLACEMENT,   /* START -> PLACED: the cgroup made and joined */
     LM_PHASE_SPAWN,       /* PLACED -> SPAWNED: the process made, the runtime exec'd */
-    LM_PHASE_CREATE,      /* SPAWNED -> CREATED: runc create */
-    LM_PHASE_START,       /* CREATED -> STARTED: runc start, to the container's program */
+    LM_PHASE_CREATE,      /* SPAWNED -> CREATED: runc's create step */
+    LM_PHASE_START,       /* CREATED -> STARTED: its start step, to the container's program */
     LM_PHASE_RUNTIME,     /* -> LOAD_BEGIN: the runtime's own start-up */
     LM_PHASE_LOAD,        /* -> LOADED: reading, validating, compiling the module */
     LM_PHASE_INSTANTIATE, /* -> MAIN: instantiation, the module's start-up to main */
@@ -190,6 +191,9 @@ struct lm_runtime {
                  char *err);
     /* Cleans up after an instance has stopped (a container's state), or NULL. */
     void (*cleanup)(const lm_runtime *rt, lm_instance *inst);
+    /* The instance sent READY: adds to inst->marks what the adapter learns
+     * only then (runc's record of when it created the container), or NULL. */
+    void (*ready)(const lm_runtime *rt, lm_instance *inst);
     const void *data;   /* the adapter's own (an external runtime's template) */
     int own_cgroup;     /* the runtime makes the instance's cgroup itself */
     int signal_as_exit; /* it reports a death by signal N as exit status 128+N (runc) */
@@ -274,6 +278,10 @@ void lm_instance_describe_end(lm_instance *inst, int wait_ms, char *out, size_t 
  * first); a kind reported twice keeps its first time; unknown kinds are
  * ignored. The channel calls it for every MARK before READY. */
 void lm_instance_mark(lm_instance *inst, uint64_t kind, uint64_t t);
+
+/* The channel calls it when READY came (inst->marks[LM_B_READY] set):
+ * the adapter's ready hook, if any. NULL runtime: nothing. */
+void lm_instance_ready(lm_instance *inst);
 
 /* Splits the instance's cold start into its phases (its marks, READY
  * included: call it once READY came). LM_OK; LM_ERR when START or READY is
