@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/results_summary.h"
+#include "report/cells.h"
 #include "results/results.h"
 
 static const char help[] =
@@ -72,7 +72,7 @@ static int summary_cmd(int argc, char **argv) {
                                          {"json", no_argument, 0, 'J'},
                                          {"csv", no_argument, 0, 'C'},
                                          {0, 0, 0, 0}};
-    lm_rsummary s;
+    lm_report_summary s;
     memset(&s, 0, sizeof s);
     s.by_cell = -1;
     s.boot = (lm_stats_boot_opts){LM_STATS_BOOT_B, 1, 0.95, LM_STATS_MEDIAN};
@@ -83,13 +83,13 @@ static int summary_cmd(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'm': {
-            int m = lm_rmetric_parse(optarg);
+            int m = lm_report_metric_parse(optarg);
             if (m < 0)
                 return lm_cli_usage("results summary",
                                     "unknown metric '%s': use e2e, gateway, instance, compute, "
                                     "io, deser, ser, cpu or mem",
                                     optarg);
-            s.metric = (lm_rmetric)m;
+            s.metric = (lm_report_metric)m;
             break;
         }
         case 'b':
@@ -123,19 +123,19 @@ static int summary_cmd(int argc, char **argv) {
     s.db = argv[optind];
     char err[LM_ERRLEN];
     int rc = 0;
-    if (lm_rsummary_load(&s, err) != LM_OK || lm_rsummary_compute(&s, err) != LM_OK) {
+    if (lm_report_summary_load(&s, err) != LM_OK || lm_report_summary_compute(&s, err) != LM_OK) {
         rc = lm_cli_fail("results: %s", err);
     } else if (json) {
-        lm_rsummary_print_json(stdout, &s);
+        lm_report_summary_print_json(stdout, &s);
     } else if (csv) {
-        lm_rsummary_print_csv(stdout, &s);
+        lm_report_summary_print_csv(stdout, &s);
     } else {
         if (s.ngroups == 0)
             fprintf(stderr, "lumos results: %s holds no request of a %s\n", s.db,
                     s.by_cell ? "cell" : "service");
-        lm_rsummary_print_table(stdout, &s);
+        lm_report_summary_print_table(stdout, &s);
     }
-    lm_rsummary_free(&s);
+    lm_report_summary_free(&s);
     return rc;
 }
 

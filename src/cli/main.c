@@ -17,6 +17,8 @@ static const char usage[] =
     "  run         the main job: benchmark every function on every runtime, with a report\n"
     "  report      the summary and findings of a results database (lumos run or serve)\n"
     "  results     statistics with confidence intervals per cell, ratios; export tables\n"
+    "  model       the performance model: latency components against size and load, predictions\n"
+    "  compare     the same cells of two results databases side by side, significant changes\n"
     "  serve       the serverless platform: an HTTP gateway with pools of instances\n"
     "  load        send requests to an HTTP endpoint (open or closed loop) and measure each\n"
     "  build       compile every function for every target, print artifact sizes\n"
@@ -87,10 +89,11 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", lm_cmd_run},           {"report", lm_cmd_report}, {"results", lm_cmd_results},
-        {"build", lm_cmd_build},       {"invoke", lm_cmd_invoke}, {"exec", lm_cmd_exec},
-        {"serve", lm_cmd_serve},       {"data", lm_cmd_data},     {"functions", lm_cmd_functions},
-        {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},     {"trace", lm_cmd_trace},
+        {"run", lm_cmd_run},           {"report", lm_cmd_report},   {"results", lm_cmd_results},
+        {"build", lm_cmd_build},       {"invoke", lm_cmd_invoke},   {"exec", lm_cmd_exec},
+        {"serve", lm_cmd_serve},       {"data", lm_cmd_data},       {"functions", lm_cmd_functions},
+        {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},       {"trace", lm_cmd_trace},
+        {"model", lm_cmd_model},       {"compare", lm_cmd_compare},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

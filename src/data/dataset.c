@@ -3,6 +3,7 @@
 #include "dataset.h"
 #include "util/hash.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,26 @@ const lm_group *lm_group_find(const char *name) {
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
         if (strcmp(groups[i].name, name) == 0) return &groups[i];
     return NULL;
+}
+
+double lm_group_size(const lm_group *g, const char *function, const char **unit) {
+    static const char *const text[] = {"fuzzy-search", "language-detection", "encrypt-message",
+                                       "decrypt-message", "audio-generation"};
+    if (strcmp(function, "fibonacci") == 0 || strcmp(function, "prime-numbers") == 0) {
+        *unit = "n";
+        return (double)g->n;
+    }
+    if (strcmp(function, "mandelbrot-bitmap") == 0) {
+        *unit = "pixels";
+        return (double)g->mandel_size * (double)g->mandel_size;
+    }
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        if (strcmp(function, text[i]) == 0) {
+            *unit = "bytes";
+            return (double)g->text_bytes;
+        }
+    *unit = NULL;
+    return NAN;
 }
 
 /* ---- word lists --------------------------------------------------------- */

@@ -31,6 +31,14 @@ typedef struct {
 const lm_group *lm_groups(size_t *n);
 const lm_group *lm_group_find(const char *name);
 
+/* The size of function's benchmark request in group g (the manifest's
+ * requests): fibonacci's n and prime-numbers' limit (*unit "n"),
+ * mandelbrot-bitmap's pixels (size squared, "pixels"), the text inputs of
+ * fuzzy-search, language-detection, encrypt-message and decrypt-message
+ * and audio-generation's output ("bytes", the group's text_bytes). NaN
+ * (and *unit NULL) for a function without one (noop, faulty). */
+double lm_group_size(const lm_group *g, const char *function, const char **unit);
+
 typedef struct {
     uint64_t seed;
     const char *out;    /* folder to write */

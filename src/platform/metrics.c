@@ -145,32 +145,6 @@ static void putf(writer *w, const char *fmt, ...) {
     put(w, tmp, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence starting at p (at most n bytes), or 0
- * when p[0] does not start one (Unicode 15, table 3-7: no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *p, size_t n) {
-    unsigned char c = p[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
 /* A label value, quoted: \ " and newline escaped as the format requires,
  * invalid UTF-8 bytes replaced by U+FFFD. s holds at most max bytes (the
  * fixed arrays of lm_metrics_service need not be terminated). */
@@ -180,7 +154,7 @@ static void put_label_value(writer *w, const char *s, size_t max) {
     put(w, "\"", 1);
     for (size_t i = 0; i < n;) {
         const char *esc = NULL;
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = lm_utf8_len(p + i, n - i);
         if (len == 0)
             esc = "\xEF\xBF\xBD";
         else if (p[i] == '\\')

@@ -80,7 +80,12 @@ static int on_request(void *arg, const lm_results_request_view *v) {
         s.cold_start_ms = v->cold_start_ms;
         s.placement_ms = isnan(v->placement_ms) ? 0 : v->placement_ms;
     }
-    if (q->dispatch_ns != LM_RESULTS_NULL && q->result_ns != LM_RESULTS_NULL)
+    /* An experiment's latency is end to end at the load client (first byte
+     * sent to last byte received: the platform, queue and cold start are
+     * in it); a row without the client's times has the instance's. */
+    if (q->send_ns != LM_RESULTS_NULL && q->receive_ns != LM_RESULTS_NULL)
+        s.latency_ms = (double)(q->receive_ns - q->send_ns) / 1e6;
+    else if (q->dispatch_ns != LM_RESULTS_NULL && q->result_ns != LM_RESULTS_NULL)
         s.latency_ms = (double)(q->result_ns - q->dispatch_ns) / 1e6;
     if (q->cpu_ns != LM_RESULTS_NULL) s.cpu_ms = (double)q->cpu_ns / 1e6;
     s.mem_peak_bytes = u64(q->mem_peak_bytes);

@@ -381,12 +381,16 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
                 "Every request the gateway served is a row of the results database. A request "
                 "is cold when it waited for the start of the instance that served it "
                 "(`cold_start_ms`: the runtime's exec to the READY frame; `placement_ms`: the "
-                "platform's part before). `latency_ms` is measured on the host from writing the "
-                "INVOKE frame to reading the RESULT frame; `deser_ms`, `io_ms`, `compute_ms` and "
+                "platform's part before). `latency_ms` is measured %s; `deser_ms`, `io_ms`, "
+                "`compute_ms` and "
                 "`ser_ms` are the function's own probes; `cpu_ms` and `peak_mib` come from the "
                 "instance's cgroup (docs/telemetry.md). Every other value is the median over the "
                 "warm requests that answered 2xx.\n\n",
-                when, host, kernel, arch, cpus);
+                when, host, kernel, arch, cpus,
+                exp ? "end to end by the load client, from the request's first byte sent to the "
+                      "answer's last byte received (the gateway, the queue and any cold start are "
+                      "in it)"
+                    : "on the host from writing the INVOKE frame to reading the RESULT frame");
     } else {
         fprintf(f, "# Lumos run\n\n");
         fprintf(f,

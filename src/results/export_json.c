@@ -10,37 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The length of the valid UTF-8 sequence at s (n bytes left, s[0] >=
- * 0x80), or 0: no overlong forms, no surrogates, nothing above U+10FFFF
- * (RFC 3629's table). */
-static int utf8_len(const unsigned char *s, int n) {
-    unsigned char c = s[0];
-    int len;
-    unsigned char lo = 0x80, hi = 0xBF; /* the range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (int i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return len;
-}
-
 static void put_string(FILE *out, const unsigned char *s, int n) {
     fputc('"', out);
     for (int i = 0; i < n;) {
         unsigned char c = s[i];
         if (c >= 0x80) {
-            int len = utf8_len(s + i, n - i);
+            int len = (int)lm_utf8_len(s + i, (size_t)(n - i));
             if (len) {
                 fwrite(s + i, 1, (size_t)len, out);
                 i += len;

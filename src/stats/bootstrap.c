@@ -1,5 +1,5 @@
 /* bootstrap.c -- the seeded bootstrap of a ratio of two samples' centers
- * (stats.h), and its PRNG, splitmix64.
+ * (stats.h), on the host's PRNG, splitmix64 (util/rng.h).
  *
  * Each of the B resamples draws na indices into a, then nb into b, uniform
  * with replacement (lm_stats_rng_below, in that order, from one stream), and
@@ -12,20 +12,9 @@
 
 #include "stats/stats.h"
 
-uint64_t lm_stats_rng_next(lm_stats_rng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+uint64_t lm_stats_rng_next(lm_stats_rng *r) { return lm_rng_next(r); }
 
-uint64_t lm_stats_rng_below(lm_stats_rng *r, uint64_t n) {
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n, v;
-    do
-        v = lm_stats_rng_next(r);
-    while (v >= limit);
-    return v % n;
-}
+uint64_t lm_stats_rng_below(lm_stats_rng *r, uint64_t n) { return lm_rng_below(r, n); }
 
 double lm_stats_rng_uniform(lm_stats_rng *r) {
     return (double)(lm_stats_rng_next(r) >> 11) * 0x1.0p-53;

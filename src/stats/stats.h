@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/rng.h"
 #include "util/util.h"
 
 /* LM_OK when every x[i] is finite; LM_ERR naming the first that is not. */
@@ -142,11 +143,9 @@ int lm_stats_bootstrap_ratio(const double *a, size_t na, const double *b, size_t
                              const lm_stats_boot_opts *opts, lm_stats_ratio *out, char *err);
 
 /* splitmix64 (Steele, Lea & Flood 2014; Vigna's constants), the PRNG of
- * the bootstrap and of the tests: the same seed gives the same stream on
- * every machine. */
-typedef struct {
-    uint64_t s;
-} lm_stats_rng;
+ * the bootstrap and of the tests: the host's one generator (util/rng.h),
+ * the same seed giving the same stream on every machine. */
+typedef lm_rng lm_stats_rng;
 uint64_t lm_stats_rng_next(lm_stats_rng *r);
 /* Uniform in [0, n), n > 0, without modulo bias (rejection). */
 uint64_t lm_stats_rng_below(lm_stats_rng *r, uint64_t n);

@@ -14,6 +14,11 @@
 #ifndef LM_OK
 #define LM_OK 0
 #define LM_ERR -1
+/* Length of the valid UTF-8 sequence starting at p (at most n bytes, n >
+ * 0): 1 for ASCII, 2 to 4, or 0 when p[0] does not start one (Unicode 15,
+ * table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t lm_utf8_len(const unsigned char *p, size_t n);
+
 #endif
 #define LM_ERRLEN 512
 
@@ -21,6 +26,11 @@
 #define LM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define LM_PRINTF(a, b)
+/* Length of the valid UTF-8 sequence starting at p (at most n bytes, n >
+ * 0): 1 for ASCII, 2 to 4, or 0 when p[0] does not start one (Unicode 15,
+ * table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t lm_utf8_len(const unsigned char *p, size_t n);
+
 #endif
 
 /* Writes a message into err (if not NULL) and returns LM_ERR. */
@@ -140,5 +150,10 @@ int lm_progress_enabled(void);
 /* Percentile p (0..100) of n sorted values by linear interpolation. */
 double lm_percentile(const double *sorted, size_t n, double p);
 void lm_sort_doubles(double *v, size_t n);
+
+/* Length of the valid UTF-8 sequence starting at p (at most n bytes, n >
+ * 0): 1 for ASCII, 2 to 4, or 0 when p[0] does not start one (Unicode 15,
+ * table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t lm_utf8_len(const unsigned char *p, size_t n);
 
 #endif

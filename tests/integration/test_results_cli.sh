@@ -14,6 +14,11 @@ check="python3 $(dirname "$0")/results_check.py"
 db=$TMP/cells.db
 serve --results "$db"
 stop_serve
+# A file that holds no request yet: a summary of nothing, said, not a crash
+# (the sanitizer build catches sorting an empty list).
+cp "$db" "$TMP/empty.db"
+expect_exit 0 "$LUMOS" results summary "$TMP/empty.db"
+contains "$ERR" "holds no request of a service"
 $check fixture | sqlite3 "$db"
 [[ $(sqlite3 "$db" 'select count(*) from cells') == 7 ]] || fail "fixture: cells"
 

@@ -129,13 +129,40 @@ static void test_file_read_pipe(void **state) {
     close(p[0]);
 }
 
+/* UTF-8 sequences by Unicode's table 3-7: lengths of valid ones, 0 for
+ * overlong forms, surrogates, values above U+10FFFF, stray continuation
+ * bytes and sequences cut short. */
+static void test_utf8_len(void **state) {
+    (void)state;
+    const struct {
+        const char *s;
+        size_t n, want;
+    } cases[] = {
+        {"a", 1, 1},
+        {"\xC3\xA9", 2, 2},
+        {"\xE2\x82\xAC", 3, 3},
+        {"\xF0\x9F\x98\x80", 4, 4},
+        {"\xC0\x80", 2, 0},
+        {"\xC1\xBF", 2, 0},
+        {"\xE0\x80\x80", 3, 0},
+        {"\xED\xA0\x80", 3, 0},
+        {"\xF4\x90\x80\x80", 4, 0},
+        {"\xF5\x80\x80\x80", 4, 0},
+        {"\x80", 1, 0},
+        {"\xE2\x82", 2, 0},
+        {"\xE2\x28\xA1", 3, 0},
+        {"\xF4\x8F\xBF\xBF", 4, 4},
+        {"\xED\x9F\xBF", 3, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(lm_utf8_len((const unsigned char *)cases[i].s, cases[i].n), cases[i].want);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fnv_known),
-        cmocka_unit_test(test_fnv_file),
-        cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_file_read),
-        cmocka_unit_test(test_file_read_pipe),
+        cmocka_unit_test(test_utf8_len),  cmocka_unit_test(test_fnv_known),
+        cmocka_unit_test(test_fnv_file),  cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_file_read), cmocka_unit_test(test_file_read_pipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,37 +1,37 @@
-/* results_groups.c -- `lumos results summary`: a results database read into
- * groups of requests (results_summary.h), each request counted, excluded
+/* cells_load.c -- a results database read into
+ * groups of requests (cells.h), each request counted, excluded
  * or failed, and the metric's values of the ones that answered. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/results_summary.h"
+#include "report/cells.h"
 #include "results/results.h"
 
 static const struct {
     const char *name, *unit;
-} metrics[LM_RM_COUNT] = {
-    [LM_RM_E2E] = {"e2e", "ms"},
-    [LM_RM_GATEWAY] = {"gateway", "ms"},
-    [LM_RM_INSTANCE] = {"instance", "ms"},
-    [LM_RM_COMPUTE] = {"compute", "ms"},
-    [LM_RM_IO] = {"io", "ms"},
-    [LM_RM_DESER] = {"deser", "ms"},
-    [LM_RM_SER] = {"ser", "ms"},
-    [LM_RM_CPU] = {"cpu", "ms"},
-    [LM_RM_MEM] = {"mem", "bytes"},
+} metrics[LM_REPORT_M_COUNT] = {
+    [LM_REPORT_M_E2E] = {"e2e", "ms"},
+    [LM_REPORT_M_GATEWAY] = {"gateway", "ms"},
+    [LM_REPORT_M_INSTANCE] = {"instance", "ms"},
+    [LM_REPORT_M_COMPUTE] = {"compute", "ms"},
+    [LM_REPORT_M_IO] = {"io", "ms"},
+    [LM_REPORT_M_DESER] = {"deser", "ms"},
+    [LM_REPORT_M_SER] = {"ser", "ms"},
+    [LM_REPORT_M_CPU] = {"cpu", "ms"},
+    [LM_REPORT_M_MEM] = {"mem", "bytes"},
 };
 
-const char *lm_rmetric_name(lm_rmetric m) { return metrics[m].name; }
-const char *lm_rmetric_unit(lm_rmetric m) { return metrics[m].unit; }
+const char *lm_report_metric_name(lm_report_metric m) { return metrics[m].name; }
+const char *lm_report_metric_unit(lm_report_metric m) { return metrics[m].unit; }
 
-int lm_rmetric_parse(const char *s) {
-    for (int m = 0; m < LM_RM_COUNT; m++)
+int lm_report_metric_parse(const char *s) {
+    for (int m = 0; m < LM_REPORT_M_COUNT; m++)
         if (strcmp(s, metrics[m].name) == 0) return m;
     return -1;
 }
 
-static int vec_push(lm_rvec *v, double x) {
+static int vec_push(lm_report_vec *v, double x) {
     if (v->n == v->cap) {
         size_t cap = v->cap ? 2 * v->cap : 64;
         double *p = realloc(v->v, cap * sizeof *p);
@@ -46,7 +46,7 @@ static int vec_push(lm_rvec *v, double x) {
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 typedef struct {
-    lm_rsummary *s;
+    lm_report_summary *s;
     char *err;
     int warmup;        /* run.warmup of an old lumos run file, or -1 */
     int64_t *svc_seen; /* per service id seen: how many of its requests so far */
@@ -55,8 +55,8 @@ typedef struct {
     size_t last; /* the group of the previous request (a cache) */
 } loader;
 
-static lm_rgroup *add_group(lm_rsummary *s) {
-    lm_rgroup *g = realloc(s->groups, (s->ngroups + 1) * sizeof *g);
+static lm_report_group *add_group(lm_report_summary *s) {
+    lm_report_group *g = realloc(s->groups, (s->ngroups + 1) * sizeof *g);
     if (!g) return NULL;
     s->groups = g;
     g = &s->groups[s->ngroups++];
@@ -68,7 +68,7 @@ static lm_rgroup *add_group(lm_rsummary *s) {
 
 static int on_cell(void *arg, const lm_results_cell *c) {
     loader *l = arg;
-    lm_rgroup *g = add_group(l->s);
+    lm_report_group *g = add_group(l->s);
     if (!g) return lm_errf(l->err, "out of memory");
     g->cell_id = c->id;
     g->service_id = c->service_id;
@@ -92,8 +92,8 @@ static int on_cell(void *arg, const lm_results_cell *c) {
 
 /* The group of a request, by cell (cells are in id order) or by service
  * and start type (created on first sight); NULL when it has none. */
-static lm_rgroup *group_of(loader *l, const lm_results_request_view *v) {
-    lm_rsummary *s = l->s;
+static lm_report_group *group_of(loader *l, const lm_results_request_view *v) {
+    lm_report_summary *s = l->s;
     const lm_results_request *q = &v->q;
     if (s->by_cell) {
         if (q->cell_id == LM_RESULTS_NULL) return NULL;
@@ -115,7 +115,7 @@ static lm_rgroup *group_of(loader *l, const lm_results_request_view *v) {
     for (size_t i = 0; i < s->ngroups; i++)
         if (s->groups[i].service_id == q->service_id && strcmp(s->groups[i].start, start) == 0)
             return &s->groups[l->last = i];
-    lm_rgroup *g = add_group(s);
+    lm_report_group *g = add_group(s);
     if (!g) return NULL;
     l->last = s->ngroups - 1;
     g->service_id = q->service_id;
@@ -172,24 +172,28 @@ static int measured(int64_t v, double scale, double *out) {
 }
 
 /* The metric's values of one answered request, into g->src. */
-static int add_values(lm_rgroup *g, lm_rmetric m, const lm_results_request *q) {
+static int add_values(lm_report_group *g, lm_report_metric m, const lm_results_request *q) {
     double x;
     int rc = LM_OK;
     switch (m) {
-    case LM_RM_E2E:
+    case LM_REPORT_M_E2E:
         if (span_ms(q->intended_send_ns, q->receive_ns, &x))
-            rc |= vec_push(&g->src[LM_RSRC_CLIENT], x);
-        if (span_ms(q->ingress_ns, q->response_ns, &x)) rc |= vec_push(&g->src[LM_RSRC_GATEWAY], x);
-        if (span_ms(q->dispatch_ns, q->result_ns, &x)) rc |= vec_push(&g->src[LM_RSRC_INSTANCE], x);
+            rc |= vec_push(&g->src[LM_REPORT_SRC_CLIENT], x);
+        if (span_ms(q->ingress_ns, q->response_ns, &x))
+            rc |= vec_push(&g->src[LM_REPORT_SRC_GATEWAY], x);
+        if (span_ms(q->dispatch_ns, q->result_ns, &x))
+            rc |= vec_push(&g->src[LM_REPORT_SRC_INSTANCE], x);
         return rc;
-    case LM_RM_GATEWAY: return span_ms(q->ingress_ns, q->response_ns, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_INSTANCE: return span_ms(q->dispatch_ns, q->result_ns, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_COMPUTE: return measured(q->compute_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_IO: return measured(q->io_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_DESER: return measured(q->deser_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_SER: return measured(q->ser_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_CPU: return measured(q->cpu_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
-    case LM_RM_MEM: return measured(q->mem_peak_bytes, 1, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_GATEWAY:
+        return span_ms(q->ingress_ns, q->response_ns, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_INSTANCE:
+        return span_ms(q->dispatch_ns, q->result_ns, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_COMPUTE: return measured(q->compute_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_IO: return measured(q->io_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_DESER: return measured(q->deser_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_SER: return measured(q->ser_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_CPU: return measured(q->cpu_ns, 1e6, &x) ? vec_push(g->src, x) : 0;
+    case LM_REPORT_M_MEM: return measured(q->mem_peak_bytes, 1, &x) ? vec_push(g->src, x) : 0;
     default: return LM_OK;
     }
 }
@@ -201,7 +205,7 @@ static int on_request(void *arg, const lm_results_request_view *v) {
      * a cold one is cold wherever it is (as `lumos report` has it). */
     int warmup = !l->s->by_cell && q->service_id != LM_RESULTS_NULL &&
                  is_warmup(l, q->service_id) && q->cold != 1;
-    lm_rgroup *g = group_of(l, v);
+    lm_report_group *g = group_of(l, v);
     if (!g) {
         if (!l->s->by_cell && q->service_id != LM_RESULTS_NULL)
             return lm_errf(l->err, "out of memory");
@@ -224,12 +228,12 @@ static int on_request(void *arg, const lm_results_request_view *v) {
 }
 
 static int by_service_start(const void *a, const void *b) {
-    const lm_rgroup *x = a, *y = b;
+    const lm_report_group *x = a, *y = b;
     if (x->service_id != y->service_id) return x->service_id < y->service_id ? -1 : 1;
     return strcmp(x->start, y->start); /* cold, unknown, warm */
 }
 
-int lm_rsummary_load(lm_rsummary *s, char *err) {
+int lm_report_summary_load(lm_report_summary *s, char *err) {
     lm_results_reader *r = lm_results_reader_open(s->db, err);
     if (!r) return LM_ERR;
     loader l = {.s = s, .err = err, .warmup = -1};
@@ -249,7 +253,8 @@ int lm_rsummary_load(lm_rsummary *s, char *err) {
         lm_results_reader_meta(r, "run.warmup", w, sizeof w) == LM_OK)
         l.warmup = atoi(w);
     if (lm_results_reader_requests(r, on_request, &l, err) != LM_OK) goto out;
-    if (!s->by_cell) qsort(s->groups, s->ngroups, sizeof *s->groups, by_service_start);
+    if (!s->by_cell && s->ngroups > 1) /* qsort of NULL is undefined, even of 0 items */
+        qsort(s->groups, s->ngroups, sizeof *s->groups, by_service_start);
     rc = LM_OK;
 out:
     free(l.svc_ids);
@@ -258,13 +263,13 @@ out:
     return rc;
 }
 
-void lm_rsummary_free(lm_rsummary *s) {
+void lm_report_summary_free(lm_report_summary *s) {
     if (!s) return;
     for (size_t i = 0; i < s->ngroups; i++) {
-        lm_rgroup *g = &s->groups[i];
+        lm_report_group *g = &s->groups[i];
         free(g->name), free(g->function), free(g->runtime), free(g->payload);
         free(g->start), free(g->load), free(g->status);
-        for (int k = 0; k < LM_RSRC_COUNT; k++)
+        for (int k = 0; k < LM_REPORT_SRC_COUNT; k++)
             free(g->src[k].v);
     }
     free(s->groups);

@@ -1,4 +1,4 @@
-/* results_print.c -- `lumos results summary` printed: an aligned table for a
+/* cells_print.c -- `lumos results summary` printed: an aligned table for a
  * terminal, CSV (one row per group, its ratio to the baseline appended) and
  * JSON. One list of columns (row_of) feeds all three, so they cannot
  * disagree; the table shows the ones marked for it. */
@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cli/results_summary.h"
+#include "report/cells.h"
 #include "results/results.h"
 #include "util/csv.h"
 
@@ -50,9 +50,9 @@ static void put_u(val *v, size_t *n, const char *name, const char *unit, double 
     if (strcmp(unit, "bytes") == 0) x->digits = 0;
 }
 
-static size_t row_of(const lm_rsummary *s, const lm_rgroup *g, val *v) {
+static size_t row_of(const lm_report_summary *s, const lm_report_group *g, val *v) {
     size_t n = 0;
-    const char *u = lm_rmetric_unit(s->metric);
+    const char *u = lm_report_metric_unit(s->metric);
     if (s->by_cell) {
         put_i(v, &n, "cell_id", g->cell_id, 0);
         put_s(v, &n, "cell", g->name, 1);
@@ -102,16 +102,16 @@ static size_t row_of(const lm_rsummary *s, const lm_rgroup *g, val *v) {
     return n;
 }
 
-static const lm_rratio *ratio_for(const lm_rsummary *s, size_t group) {
+static const lm_report_ratio *ratio_for(const lm_report_summary *s, size_t group) {
     for (size_t i = 0; i < s->nratios; i++)
         if (s->ratios[i].group == group) return &s->ratios[i];
     return NULL;
 }
 
 /* The ratio's columns, for a group without one too (nulls). */
-static size_t ratio_row(const lm_rsummary *s, const lm_rratio *q, val *v) {
+static size_t ratio_row(const lm_report_summary *s, const lm_report_ratio *q, val *v) {
     size_t n = 0;
-    const lm_rgroup *b = q ? &s->groups[q->baseline] : NULL;
+    const lm_report_group *b = q ? &s->groups[q->baseline] : NULL;
     put_s(v, &n, s->by_cell ? "baseline_cell" : "baseline_service", b ? b->name : NULL, 1);
     val *x = put(v, &n, "median_ratio", V_NUM, 1);
     x->d = q && q->ok ? q->r.ratio : NAN;
@@ -139,15 +139,15 @@ static void text_of(const val *x, char *b, size_t n, int table) {
 
 /* ---- the table -------------------------------------------------------- */
 
-typedef size_t (*row_fn)(const lm_rsummary *s, size_t i, val *v);
+typedef size_t (*row_fn)(const lm_report_summary *s, size_t i, val *v);
 
-static size_t group_row(const lm_rsummary *s, size_t i, val *v) {
+static size_t group_row(const lm_report_summary *s, size_t i, val *v) {
     return row_of(s, &s->groups[i], v);
 }
 
-static size_t ratio_table_row(const lm_rsummary *s, size_t i, val *v) {
+static size_t ratio_table_row(const lm_report_summary *s, size_t i, val *v) {
     size_t n = 0;
-    const lm_rratio *q = &s->ratios[i];
+    const lm_report_ratio *q = &s->ratios[i];
     put_s(v, &n, s->by_cell ? "cell" : "service", s->groups[q->group].name, 1);
     if (!s->by_cell) put_s(v, &n, "start", s->groups[q->group].start, 1);
     n += ratio_row(s, q, v + n);
@@ -159,7 +159,7 @@ static size_t ratio_table_row(const lm_rsummary *s, size_t i, val *v) {
 }
 
 /* Prints rows 0..rows of fn aligned: strings left, numbers right. */
-static void aligned(FILE *out, const lm_rsummary *s, size_t rows, row_fn fn) {
+static void aligned(FILE *out, const lm_report_summary *s, size_t rows, row_fn fn) {
     val v[MAX_COLS];
     size_t w[MAX_COLS] = {0}, cols = fn(s, 0, v);
     char b[256];
@@ -201,18 +201,18 @@ static const char *source_doc(const char *name) {
     return NULL;
 }
 
-void lm_rsummary_print_table(FILE *out, const lm_rsummary *s) {
-    const char *u = lm_rmetric_unit(s->metric);
+void lm_report_summary_print_table(FILE *out, const lm_report_summary *s) {
+    const char *u = lm_report_metric_unit(s->metric);
     fprintf(out, "%s: %zu %s, metric %s (%s); 95%% confidence intervals\n\n", s->db, s->ngroups,
             s->by_cell ? (s->ngroups == 1 ? "cell" : "cells")
                        : (s->ngroups == 1 ? "group (service, start)" : "groups (service, start)"),
-            lm_rmetric_name(s->metric), u);
+            lm_report_metric_name(s->metric), u);
     if (s->ngroups) aligned(out, s, s->ngroups, group_row);
     if (s->nratios) {
         fprintf(out,
                 "\nmedian %s ratio to %s: 95%% percentile bootstrap, B = %u resamples, seed "
                 "%llu\n\n",
-                lm_rmetric_name(s->metric), s->baseline_used,
+                lm_report_metric_name(s->metric), s->baseline_used,
                 s->boot.resamples ? s->boot.resamples : LM_STATS_BOOT_B,
                 (unsigned long long)s->boot.seed);
         aligned(out, s, s->nratios, ratio_table_row);
@@ -220,14 +220,14 @@ void lm_rsummary_print_table(FILE *out, const lm_rsummary *s) {
         fputs("\nno ratios: native is not among the runtimes (--baseline R picks one)\n", out);
     }
     /* What each latency source means, once for each one used. */
-    int used[LM_RSRC_COUNT] = {0}, any = 0;
-    static const char *const names[LM_RSRC_COUNT] = {"client", "gateway", "instance"};
+    int used[LM_REPORT_SRC_COUNT] = {0}, any = 0;
+    static const char *const names[LM_REPORT_SRC_COUNT] = {"client", "gateway", "instance"};
     for (size_t i = 0; i < s->ngroups; i++)
-        for (int k = 0; k < LM_RSRC_COUNT; k++)
+        for (int k = 0; k < LM_REPORT_SRC_COUNT; k++)
             if (s->groups[i].source_name && strcmp(s->groups[i].source_name, names[k]) == 0)
                 any = used[k] = 1;
     if (any) fputc('\n', out);
-    for (int k = 0; k < LM_RSRC_COUNT; k++)
+    for (int k = 0; k < LM_REPORT_SRC_COUNT; k++)
         if (used[k]) fprintf(out, "source %s: %s\n", names[k], source_doc(names[k]));
     for (size_t i = 0; i < s->ngroups; i++)
         if (s->groups[i].missing)
@@ -258,12 +258,12 @@ static void csv_line(FILE *out, const val *v, size_t n, int header, int *first) 
     }
 }
 
-void lm_rsummary_print_csv(FILE *out, const lm_rsummary *s) {
+void lm_report_summary_print_csv(FILE *out, const lm_report_summary *s) {
     val v[MAX_COLS], r[8];
-    lm_rgroup empty;
+    lm_report_group empty;
     memset(&empty, 0, sizeof empty);
     for (long i = -1; i < (long)s->ngroups; i++) {
-        const lm_rgroup *g = i < 0 ? (s->ngroups ? &s->groups[0] : &empty) : &s->groups[i];
+        const lm_report_group *g = i < 0 ? (s->ngroups ? &s->groups[0] : &empty) : &s->groups[i];
         size_t n = row_of(s, g, v), m = ratio_row(s, i < 0 ? NULL : ratio_for(s, (size_t)i), r);
         int first = 1;
         csv_line(out, v, n, i < 0, &first);
@@ -286,13 +286,13 @@ static json_t *jval(const val *x) {
     return isfinite(x->d) ? json_real(x->d) : json_null();
 }
 
-void lm_rsummary_print_json(FILE *out, const lm_rsummary *s) {
+void lm_report_summary_print_json(FILE *out, const lm_report_summary *s) {
     json_t *root = json_object(), *groups = json_array(), *rows = json_array();
     json_object_set_new(root, "database", jstr(s->db));
     json_object_set_new(root, "schema_version", json_integer(s->version));
     json_object_set_new(root, "by", json_string(s->by_cell ? "cell" : "service"));
-    json_object_set_new(root, "metric", json_string(lm_rmetric_name(s->metric)));
-    json_object_set_new(root, "unit", json_string(lm_rmetric_unit(s->metric)));
+    json_object_set_new(root, "metric", json_string(lm_report_metric_name(s->metric)));
+    json_object_set_new(root, "unit", json_string(lm_report_metric_unit(s->metric)));
     json_object_set_new(root, "level", json_real(0.95));
     json_object_set_new(root, "quantiles", json_string("type 7 (linear interpolation)"));
     val v[MAX_COLS];
@@ -314,8 +314,8 @@ void lm_rsummary_print_json(FILE *out, const lm_rsummary *s) {
                         json_integer(s->boot.resamples ? s->boot.resamples : LM_STATS_BOOT_B));
     json_object_set_new(ratios, "seed", json_integer((json_int_t)s->boot.seed));
     for (size_t i = 0; i < s->nratios; i++) {
-        const lm_rratio *q = &s->ratios[i];
-        const lm_rgroup *g = &s->groups[q->group];
+        const lm_report_ratio *q = &s->ratios[i];
+        const lm_report_group *g = &s->groups[q->group];
         json_t *o = json_object();
         json_object_set_new(o, s->by_cell ? "cell" : "service", jstr(g->name));
         if (!s->by_cell) json_object_set_new(o, "start", jstr(g->start));

@@ -1,4 +1,4 @@
-/* results_stats.c -- `lumos results summary`: each group's statistics
+/* cells_stats.c -- `lumos results summary`: each group's statistics
  * (src/stats) over the values of its metric, and the ratio of every group's
  * median to the one of its twin on the baseline runtime, with a bootstrap
  * interval. */
@@ -6,31 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/results_summary.h"
+#include "report/cells.h"
 #include "results/results.h"
 
-static const char *const src_names[LM_RSRC_COUNT] = {"client", "gateway", "instance"};
+static const char *const src_names[LM_REPORT_SRC_COUNT] = {"client", "gateway", "instance"};
 
 /* The name of the values a non-e2e metric's statistics are over. */
-static const char *column_of(lm_rmetric m) {
-    static const char *const names[LM_RM_COUNT] = {
-        [LM_RM_GATEWAY] = "gateway", [LM_RM_INSTANCE] = "instance",  [LM_RM_COMPUTE] = "compute_ns",
-        [LM_RM_IO] = "io_ns",        [LM_RM_DESER] = "deser_ns",     [LM_RM_SER] = "ser_ns",
-        [LM_RM_CPU] = "cpu_ns",      [LM_RM_MEM] = "mem_peak_bytes",
+static const char *column_of(lm_report_metric m) {
+    static const char *const names[LM_REPORT_M_COUNT] = {
+        [LM_REPORT_M_GATEWAY] = "gateway",    [LM_REPORT_M_INSTANCE] = "instance",
+        [LM_REPORT_M_COMPUTE] = "compute_ns", [LM_REPORT_M_IO] = "io_ns",
+        [LM_REPORT_M_DESER] = "deser_ns",     [LM_REPORT_M_SER] = "ser_ns",
+        [LM_REPORT_M_CPU] = "cpu_ns",         [LM_REPORT_M_MEM] = "mem_peak_bytes",
     };
     return names[m];
 }
 
-static int describe(lm_rgroup *g, lm_rmetric m, char *err) {
+static int describe(lm_report_group *g, lm_report_metric m, char *err) {
     g->source = 0;
-    if (m == LM_RM_E2E) {
+    if (m == LM_REPORT_M_E2E) {
         /* The first source every answered row has; else the first any has. */
         int k = 0;
-        while (k < LM_RSRC_COUNT && !(g->ok > 0 && g->src[k].n == g->ok))
+        while (k < LM_REPORT_SRC_COUNT && !(g->ok > 0 && g->src[k].n == g->ok))
             k++;
-        if (k == LM_RSRC_COUNT) {
+        if (k == LM_REPORT_SRC_COUNT) {
             k = 0;
-            while (k < LM_RSRC_COUNT - 1 && g->src[k].n == 0)
+            while (k < LM_REPORT_SRC_COUNT - 1 && g->src[k].n == 0)
                 k++;
         }
         g->source = k;
@@ -38,7 +39,7 @@ static int describe(lm_rgroup *g, lm_rmetric m, char *err) {
     } else {
         g->source_name = column_of(m);
     }
-    lm_rvec *v = &g->src[g->source];
+    lm_report_vec *v = &g->src[g->source];
     g->x = v->v;
     g->n = v->n;
     g->missing = g->ok - v->n;
@@ -54,7 +55,7 @@ static int same_str(const char *a, const char *b) {
 }
 
 /* Equal in everything but the runtime. */
-static int twins(const lm_rgroup *a, const lm_rgroup *b, int by_cell) {
+static int twins(const lm_report_group *a, const lm_report_group *b, int by_cell) {
     if (!same_str(a->function, b->function) || !same_str(a->start, b->start)) return 0;
     if (!by_cell) return 1;
     return same_str(a->payload, b->payload) && same_str(a->load, b->load) &&
@@ -62,14 +63,14 @@ static int twins(const lm_rgroup *a, const lm_rgroup *b, int by_cell) {
            (a->rate_rps == b->rate_rps || (isnan(a->rate_rps) && isnan(b->rate_rps)));
 }
 
-static int has_runtime(const lm_rsummary *s, const char *rt) {
+static int has_runtime(const lm_report_summary *s, const char *rt) {
     for (size_t i = 0; i < s->ngroups; i++)
         if (same_str(s->groups[i].runtime, rt)) return 1;
     return 0;
 }
 
-static void ratio_of(lm_rsummary *s, lm_rratio *q) {
-    const lm_rgroup *g = &s->groups[q->group], *b = &s->groups[q->baseline];
+static void ratio_of(lm_report_summary *s, lm_report_ratio *q) {
+    const lm_report_group *g = &s->groups[q->group], *b = &s->groups[q->baseline];
     char err[LM_ERRLEN];
     if (g->n == 0 || b->n == 0) {
         snprintf(q->err, sizeof q->err, "no values on %s",
@@ -83,7 +84,7 @@ static void ratio_of(lm_rsummary *s, lm_rratio *q) {
     q->ok = 1;
 }
 
-static int ratios(lm_rsummary *s, char *err) {
+static int ratios(lm_report_summary *s, char *err) {
     if (s->baseline && !has_runtime(s, s->baseline)) {
         char list[512] = "";
         size_t k = 0;
@@ -103,10 +104,10 @@ static int ratios(lm_rsummary *s, char *err) {
     s->ratios = calloc(s->ngroups ? s->ngroups : 1, sizeof *s->ratios);
     if (!s->ratios) return lm_errf(err, "out of memory");
     for (size_t i = 0; i < s->ngroups; i++) {
-        const lm_rgroup *g = &s->groups[i];
+        const lm_report_group *g = &s->groups[i];
         if (!g->runtime || same_str(g->runtime, s->baseline_used)) continue;
         for (size_t j = 0; j < s->ngroups; j++) {
-            const lm_rgroup *b = &s->groups[j];
+            const lm_report_group *b = &s->groups[j];
             if (same_str(b->runtime, s->baseline_used) && twins(g, b, s->by_cell)) {
                 s->ratios[s->nratios].group = i;
                 s->ratios[s->nratios++].baseline = j;
@@ -124,7 +125,7 @@ static int ratios(lm_rsummary *s, char *err) {
     return LM_OK;
 }
 
-int lm_rsummary_compute(lm_rsummary *s, char *err) {
+int lm_report_summary_compute(lm_report_summary *s, char *err) {
     for (size_t i = 0; i < s->ngroups; i++)
         if (describe(&s->groups[i], s->metric, err) != LM_OK) return LM_ERR;
     return ratios(s, err);
