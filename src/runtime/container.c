@@ -369,35 +369,6 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
     return LM_OK;
 }
 
-/* An RFC 3339 UTC time with up to 9 fraction digits, as runc writes
- * ("2026-12-02T07:40:01.123456789Z"), in ns since the epoch; 0 if not one. */
-static uint64_t rfc3339_ns(const char *s) {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    char frac[16] = "";
-    int used = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
-        return 0;
-    const char *p = s + used;
-    if (*p == '.') {
-        size_t k = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            if (k < 9) frac[k++] = *p;
-        while (k < 9)
-            frac[k++] = '0';
-        frac[9] = 0;
-    } else {
-        snprintf(frac, sizeof(frac), "000000000");
-    }
-    if (*p != 'Z') return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1) return 0;
-    return (uint64_t)t * 1000000000u + strtoull(frac, NULL, 10);
-}
-
 /* READY came: runc wrote when it created the container (its namespaces,
  * mounts and cgroup made, its process waiting to be started) into its
  * state, in wall-clock time; placed on the monotonic clock with the two
@@ -411,7 +382,7 @@ static void container_ready(const lm_runtime *rt, lm_instance *inst) {
     state_root(runner, root, sizeof(root));
     snprintf(state, sizeof(state), "%s/%s/state.json", root, inst->name);
     json_t *st = json_load_file(state, 0, NULL);
-    uint64_t created = rfc3339_ns(json_string_value(json_object_get(st, "created")));
+    uint64_t created = lm_rfc3339_ns(json_string_value(json_object_get(st, "created")));
     json_decref(st);
     uint64_t wall = lm_wall_ns(), mono = lm_now_ns();
     if (created && created <= wall && wall - created < mono)

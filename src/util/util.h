@@ -41,6 +41,13 @@ int lm_errf(char *err, const char *fmt, ...) LM_PRINTF(2, 3);
 /* Wall-clock nanoseconds since the epoch (the one anchor per run). */
 uint64_t lm_wall_ns(void);
 
+/* An RFC 3339 UTC time with up to nine fraction digits, as runc writes
+ * it ("2026-12-02T07:40:01.123456789Z"; more digits are cut), in ns since
+ * the epoch; 0 when s is not one (NULL, another shape, an offset other
+ * than Z, a field out of range, before 1970 or past what ns in 64 bits
+ * hold, the year 2554). */
+uint64_t lm_rfc3339_ns(const char *s);
+
 /* A growing byte buffer. Fields may be read directly; data is NUL-terminated
  * after every append (the NUL is not counted in len). */
 typedef struct {
