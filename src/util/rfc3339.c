@@ -42,7 +42,6 @@ uint64_t lm_rfc3339_ns(const char *s) {
         return 0;
     /* In ns since 1970 a uint64_t holds up to the year 2554 (the fuzzer
      * found the overflow past it). */
-    if (t == (time_t)-1 || t < 0 || (uint64_t)t > (UINT64_MAX - 999999999u) / 1000000000u)
-        return 0;
+    if (t == (time_t)-1 || t < 0 || (uint64_t)t > (UINT64_MAX - 999999999u) / 1000000000u) return 0;
     return (uint64_t)t * 1000000000u + frac;
 }
