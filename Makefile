@@ -133,6 +133,7 @@ fuzz:
 	tests/fuzz/run_service_config $(FUZZ_SECONDS)
 	tests/fuzz/run_spec $(FUZZ_SECONDS)
 	tests/fuzz/run_trace $(FUZZ_SECONDS)
+	tests/fuzz/run_rfc3339 $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 	tests/fuzz/run_model_target $(FUZZ_SECONDS)
 

@@ -457,6 +457,15 @@ int lm_oci_ensure(const lm_oci_spec *s, int *built, char *err) {
     lm_pathf(config, sizeof(config), "%s/config.json", s->bundle);
     if (old && strcmp(old, key) == 0 && lm_is_dir(rootfs) && access(index, R_OK) == 0 &&
         access(config, R_OK) == 0) {
+        /* The same content under a new identity (an executable relinked to
+         * the same bytes): record the identity, or every start rehashes
+         * the file (milliseconds for an interpreter). Best effort. */
+        if (!json_equal(json_object_get(prev, "files"), files) &&
+            json_object_set(prev, "files", files) == 0) {
+            char *text = json_dumps(prev, JSON_INDENT(2));
+            if (text) lm_file_write(rec_path, text, strlen(text), NULL);
+            free(text);
+        }
         rc = LM_OK;
         goto out;
     }

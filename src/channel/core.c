@@ -4,6 +4,8 @@
  * Both drivers, sync.c and event.c, run on it. */
 #include "channel/internal.h"
 
+#include "proto/mark.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +122,24 @@ lm__chan_what lm__chan_frame(lm__chan *ch, uint8_t type, const char *p, size_t l
         m->len = len;
         return LM__CHAN_LOG;
     }
+    if (type == LM_FRAME_MARK) { /* marks of the cold start, filed until READY */
+        if (len % LM_MARK_RECORD || len > LM_MARK_RECORD * LM_MARK_MAX) {
+            lm_errf(err, "instance %s sent a malformed MARK (%zu bytes)", id, len);
+            return broke(ch);
+        }
+        for (size_t i = 0; ch->state == LM__CHAN_WAIT_READY && i < len; i += LM_MARK_RECORD)
+            lm_instance_mark(ch->inst, lm_mark_get64((const uint8_t *)p + i),
+                             lm_mark_get64((const uint8_t *)p + i + 8));
+        return LM__CHAN_MARK;
+    }
     if (ch->state == LM__CHAN_WAIT_READY) {
         if (type != LM_FRAME_READY) {
             lm_errf(err, "instance %s sent frame type %u before READY", id, type);
             return broke(ch);
         }
         ch->ready_ns = lm_now_ns();
+        ch->inst->marks[LM_B_READY] = ch->ready_ns;
+        lm_instance_ready(ch->inst); /* what the adapter learns only now */
         ch->state = LM__CHAN_IDLE;
         return LM__CHAN_READY;
     }

@@ -100,6 +100,7 @@ static void on_frame(lm_conn *c, lm__chan_state was, lm__chan_what what, const l
         break;
     case LM__CHAN_ERROR: die(c, was, err); break;
     case LM__CHAN_MORE:
+    case LM__CHAN_MARK:       /* filed into the instance by the core */
     case LM__CHAN_LOG: break; /* the pool keeps no guest log lines */
     }
 }

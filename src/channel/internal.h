@@ -44,6 +44,8 @@ typedef enum {
     LM__CHAN_MORE,   /* no frame completed yet: read more (lm__chan_got only) */
     LM__CHAN_READY,  /* READY: now IDLE, ready_ns set */
     LM__CHAN_LOG,    /* a LOG line in data[0..len), in any state but DEAD */
+    LM__CHAN_MARK,   /* a MARK frame, in any state but DEAD; filed into the
+                        instance's marks while WAIT_READY (lm_instance_mark) */
     LM__CHAN_GET,    /* a GET of key: answer it before the guest may send more */
     LM__CHAN_PUT,    /* a PUT of data[0..len) under key: the same */
     LM__CHAN_RESULT, /* RESULT decoded into res (body inside the payload): now IDLE */

@@ -19,8 +19,12 @@ static int left_ms(uint64_t deadline) {
 }
 
 static int send_frame(lm_instance *inst, uint8_t type, const void *p, size_t len, char *err) {
-    if (lm_frame_write(inst->child.in, type, p, len, NULL, 0) != 0)
-        return lm_errf(err, "writing to instance %s: %s", inst->id, strerror(errno));
+    if (lm_frame_write(inst->child.in, type, p, len, NULL, 0) != 0) {
+        int e = errno;
+        lm_errf(err, "writing to instance %s: %s", inst->id, strerror(e));
+        errno = e; /* the caller tells EPIPE (the instance is gone) apart */
+        return LM_ERR;
+    }
     return LM_OK;
 }
 
@@ -69,7 +73,7 @@ int lm_wait_ready(lm_instance *inst, int timeout_ms, uint64_t *ready_ns, char *e
         lm__chan_msg m;
         what = next_frame(&ch, deadline, timeout_ms, &m, err);
         free(m.payload);
-    } while (what == LM__CHAN_LOG);
+    } while (what == LM__CHAN_LOG || what == LM__CHAN_MARK);
     lm__chan_release(&ch);
     if (what != LM__CHAN_READY) return LM_ERR;
     *ready_ns = ch.ready_ns;
@@ -84,6 +88,9 @@ int lm_call(lm_instance *inst, const char *body, size_t len, lm_store *store, in
     if (lm__chan_invoke(&ch, len, err) != LM_OK) return LM_ERR;
     uint64_t deadline = ch.res.sent_ns + (uint64_t)timeout_ms * 1000000u;
     int rc = send_frame(inst, LM_FRAME_INVOKE, body, len, err);
+    /* The instance is gone (its stdin closed): say how it ended, as a
+     * read at its end of output does. */
+    if (rc != LM_OK && errno == EPIPE) lm__chan_ended(&ch, err);
     while (rc == LM_OK) {
         lm__chan_msg m;
         lm__chan_out out;
@@ -99,6 +106,7 @@ int lm_call(lm_instance *inst, const char *body, size_t len, lm_store *store, in
         case LM__CHAN_LOG:
             if (log) log(log_arg, m.data, m.len);
             break;
+        case LM__CHAN_MARK: break;
         case LM__CHAN_GET:
         case LM__CHAN_PUT:
             lm__chan_serve(&ch, store, &m, &out);

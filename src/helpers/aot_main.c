@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto/mark.h"
 #include "wasi/internal.h"
 #include "wasm-rt-impl.h"
 
@@ -27,9 +28,10 @@ struct Z_wasi_snapshot_preview1_instance_t {
 };
 typedef struct Z_wasi_snapshot_preview1_instance_t host;
 
-/* The glue compiled with each module: instantiates it with this host and
- * returns its exported memory (NULL when it exports none), and runs its
- * _start. */
+/* The glue compiled with each module: loads it (its types and segments),
+ * instantiates it with this host and returns its exported memory (NULL
+ * when it exports none), and runs its _start. */
+void lm_aot_load(void);
 wasm_rt_memory_t *lm_aot_instantiate(host *h);
 void lm_aot_start(void);
 
@@ -139,6 +141,11 @@ static void usage(const char *why) {
 }
 
 int main(int argc, char **argv) {
+    uint64_t main_ns = lm_mark_now();
+    /* A function instance's runner reports its cold start's marks on the
+     * channel (LUMOS_MARKS, set by lumos); a plain command does not. */
+    int marks = getenv("LUMOS_MARKS") != NULL;
+    if (marks) lm_mark_write(1, LM_MARK_PROGRAM, main_ns);
     int ndirs = 0, nenv = 0, i = 1;
     lm_wasi_dir *dirs = calloc((size_t)argc, sizeof(*dirs));
     char **env = calloc((size_t)argc + 1, sizeof(char *));
@@ -181,6 +188,7 @@ int main(int argc, char **argv) {
     /* A write to a closed pipe is EPIPE for the guest to handle, as under
      * wasmtime and node, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
+    uint64_t load_ns = lm_mark_now();
     wasm_rt_init();
     /* A trap in instantiation (a data segment out of bounds) or in _start
      * comes back here. */
@@ -188,6 +196,15 @@ int main(int argc, char **argv) {
     if (trap != WASM_RT_TRAP_NONE) {
         fprintf(stderr, "lumos: wasm trap: %s\n", reason(trap));
         _exit(EXIT_TRAP);
+    }
+    /* The code came with the executable: loading is the runtime's and the
+     * module's own set-up (types, segments). */
+    lm_aot_load();
+    if (marks) {
+        uint64_t kinds[2] = {LM_MARK_LOAD_BEGIN, LM_MARK_LOADED}, ts[2] = {load_ns, lm_mark_now()};
+        uint8_t frame[LM_FRAME_HEADER + 2 * LM_MARK_RECORD];
+        size_t n = lm_mark_frame(frame, kinds, ts, 2);
+        if (write(1, frame, n) != (ssize_t)n) marks = 0;
     }
     h.mem = lm_aot_instantiate(&h);
     lm_aot_start();

@@ -21,6 +21,7 @@
 #include <wabt/interp/interp.h>
 
 extern "C" {
+#include "proto/mark.h"
 #include "wasi/wasi.h"
 }
 
@@ -195,7 +196,12 @@ int find_export(const Module::Ptr &mod, const char *name, ExternKind kind) {
     return -1;
 }
 
+// A function instance's runner reports its cold start's marks on the channel (LUMOS_MARKS,
+// set by lumos); a plain command does not.
+bool marks = false;
+
 int run(const Options &o) {
+    uint64_t load_ns = lm_mark_now();
     std::vector<uint8_t> bytes = read_module(o.module);
     Store store;
     Errors errors;
@@ -214,6 +220,12 @@ int run(const Options &o) {
             msg.empty() ? " (no detail)" : msg.c_str());
     }
     Module::Ptr mod = Module::New(store, std::move(desc));
+    if (marks) {
+        uint64_t kinds[2] = {LM_MARK_LOAD_BEGIN, LM_MARK_LOADED}, ts[2] = {load_ns, lm_mark_now()};
+        uint8_t frame[LM_FRAME_HEADER + 2 * LM_MARK_RECORD];
+        size_t n = lm_mark_frame(frame, kinds, ts, 2);
+        if (write(1, frame, n) != (ssize_t)n) marks = false;
+    }
 
     int start = find_export(mod, "_start", ExternKind::Func);
     if (start < 0)
@@ -274,6 +286,9 @@ int run(const Options &o) {
 } // namespace
 
 int main(int argc, char **argv) {
+    uint64_t main_ns = lm_mark_now();
+    marks = std::getenv("LUMOS_MARKS") != nullptr;
+    if (marks) lm_mark_write(1, LM_MARK_PROGRAM, main_ns);
     Options o = parse_args(argc, argv);
     try {
         return run(o);

@@ -6,6 +6,24 @@
 /* A timestamp or count that did not happen (0) is NULL. */
 static int64_t or_null(uint64_t v) { return v ? (int64_t)v : LM_RESULTS_NULL; }
 
+/* The phases' columns (unknown ones NULL). */
+static void put_phases(lm_results_phases *row, const lm_cold_phases *ph) {
+    int64_t *cols[LM_PHASE_COUNT] = {
+        [LM_PHASE_PLACEMENT] = &row->placement_ns,
+        [LM_PHASE_SPAWN] = &row->spawn_ns,
+        [LM_PHASE_CREATE] = &row->create_ns,
+        [LM_PHASE_START] = &row->start_ns,
+        [LM_PHASE_RUNTIME] = &row->runtime_ns,
+        [LM_PHASE_LOAD] = &row->load_ns,
+        [LM_PHASE_INSTANTIATE] = &row->instantiate_ns,
+        [LM_PHASE_INIT] = &row->init_ns,
+        [LM_PHASE_READY] = &row->ready_ns,
+    };
+    for (int i = 0; i < LM_PHASE_COUNT; i++)
+        *cols[i] = ph->ns[i] >= 0 ? ph->ns[i] : LM_RESULTS_NULL;
+    row->clock = ph->clock;
+}
+
 void lm_record_request(lm_results *db, const lm_request_record *r) {
     if (!db) return;
     lm_results_request row;
@@ -45,6 +63,7 @@ void lm_record_request(lm_results *db, const lm_request_record *r) {
         row.cpu_ns = (int64_t)(r->cpu_user_ns + r->cpu_system_ns);
     }
     row.error = r->error;
+    if (r->phases) put_phases(&row.phases, r->phases);
     lm_results_add_request(db, &row, NULL);
 }
 
@@ -86,6 +105,9 @@ void lm_record_instance_ready(lm_results *db, const lm_instance *inst, uint64_t 
     row.ready_ns = (int64_t)ready_ns;
     row.placement_ms = (double)(inst->spawn_ns - decided_ns) / 1e6;
     row.cold_start_ms = (double)(ready_ns - inst->spawn_ns) / 1e6;
+    lm_cold_phases ph;
+    if (lm_instance_phases(inst, &ph) == LM_OK) put_phases(&row.phases, &ph);
+    if (ph.placed_ahead_ns) row.placement_ahead_ns = (int64_t)ph.placed_ahead_ns;
     lm_results_update_instance(db, &row, NULL);
 }
 

@@ -52,6 +52,9 @@ typedef struct {
     int usage;                 /* LM_RECORD_USAGE_* */
     uint64_t cpu_ns, cpu_user_ns, cpu_system_ns, mem_peak_bytes;
     const char *error; /* why it failed, or NULL */
+    /* The phases of the cold start it waited for (its instance's), or NULL
+     * (warm, or the start failed): the phase columns are then NULL. */
+    const lm_cold_phases *phases;
 } lm_request_record;
 
 /* A request row. */
@@ -68,7 +71,8 @@ void lm_record_service(lm_results *db, int64_t id, const char *name, const char 
 void lm_record_instance_start(lm_results *db, const lm_instance *inst, int64_t service_id,
                               uint64_t decided_ns);
 /* It sent READY at ready_ns: its placement (decided -> spawn) and cold start
- * (spawn -> READY) durations. */
+ * (spawn -> READY) durations, and the phases of its cold start
+ * (lm_instance_phases: call it after the channel filed READY). */
 void lm_record_instance_ready(lm_results *db, const lm_instance *inst, uint64_t decided_ns,
                               uint64_t ready_ns);
 /* It ends, for reason ("idle", "crash", "done", ...); stop_ns 0 leaves the

@@ -81,7 +81,8 @@ static void record(lm_gateway *gw, uint64_t id, int64_t cell_id, lm_service *svc
                                o->usage_measured ? LM_RECORD_USAGE_TOTAL : LM_RECORD_USAGE_NONE,
                            .cpu_ns = o->cpu_ns,
                            .mem_peak_bytes = o->mem_peak_bytes,
-                           .error = error};
+                           .error = error,
+                           .phases = o->cold ? o->phases : NULL};
     lm_record_request(gw->results, &r);
 }
 

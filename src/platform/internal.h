@@ -9,6 +9,10 @@
 #include "platform/reaper.h"
 
 #define LM_POOL_MAX_SERVICES 64
+/* Launchers kept parked per memory limit (placement ahead of need,
+ * runtime.h lm_instances_park): a scale-out of this many instances at once
+ * starts every one of them already placed. */
+#define LM_POOL_PARKED 2
 #define LM_POOL_MAX_DEFAULTS 64
 
 typedef struct pool_inst pool_inst;
@@ -20,6 +24,9 @@ struct lm_pool_req {
     size_t len;
     int force_cold, cold;
     lm_req_times t;
+    /* The phases of the cold start it waited for (cold and READY came). */
+    int has_phases;
+    lm_cold_phases phases;
     lm_pool_done_fn done;
     void *arg;
     struct event *timeout; /* while in the service's queue */
@@ -114,6 +121,9 @@ void lm__inst_assign(pool_inst *pi, lm_pool_req *r);
 void lm__inst_retire(pool_inst *pi, const char *reason, int grace_ms);
 /* Room for one more request. */
 int lm__inst_has_room(const pool_inst *pi);
+/* Keeps LM_POOL_PARKED launchers parked for s's next starts (its memory
+ * limit), unless its runtime makes its own cgroup; best effort. */
+void lm__inst_park(lm_service *s);
 
 /* pool_scale.c */
 /* Sets up (or removes) the service's autoscaler for its configuration.

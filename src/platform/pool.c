@@ -83,7 +83,8 @@ void lm__pool_finish(lm_pool_req *r, int status, const lm_call_result *res, cons
                          .instance_id = instance_id,
                          .err = err,
                          .service_id = s->id,
-                         .usage_measured = usage != NULL};
+                         .usage_measured = usage != NULL,
+                         .phases = r->has_phases ? &r->phases : NULL};
     if (usage) {
         o.cpu_ns = usage->cpu_ns;
         o.mem_peak_bytes = usage->mem_peak_bytes;
@@ -347,6 +348,7 @@ static lm_service *find_or_make(lm_pool *p, const char *name, const lm_service_c
     p->services[p->nservices++] = s;
     record_service(s);
     keep_min_scale(s);
+    lm__inst_park(s);
     return s;
 }
 
@@ -439,6 +441,7 @@ void lm_pool_free(lm_pool *p) {
                 lm__pool_finish(r, 503, NULL, NULL, NULL, "the platform is shutting down");
         }
     }
+    lm_instances_unpark();     /* the launchers parked ahead of need */
     lm_reaper_free(p->reaper); /* waits until every instance is gone */
     lm_sampler_stop(p->sampler);
     for (int i = 0; i < p->nservices; i++)

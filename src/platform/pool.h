@@ -72,6 +72,9 @@ typedef struct {
     int usage_measured;
     uint64_t cpu_ns;
     uint64_t mem_peak_bytes;
+    /* The phases of the cold start it waited for, or NULL (warm, or the
+     * start failed before READY). */
+    const lm_cold_phases *phases;
 } lm_pool_outcome;
 
 typedef void (*lm_pool_done_fn)(void *arg, const lm_pool_outcome *o);

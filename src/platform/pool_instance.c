@@ -222,6 +222,8 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
     }
     pi->ready = 1;
     lm_record_instance_ready(db_of(pi), &pi->inst, pi->decided_ns, ready_ns);
+    lm_cold_phases ph;
+    int split = lm_instance_phases(&pi->inst, &ph) == LM_OK;
     lm_histogram_observe(&s->m.cold_start, (double)(ready_ns - pi->decided_ns) / 1e9);
     if (s->pool->o.telemetry) {
         char err2[LM_ERRLEN];
@@ -234,11 +236,22 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
     for (lm_pool_req *r = pi->head; r; r = r->next) {
         r->t.cold_ready = ready_ns;
         r->t.acquired = ready_ns;
+        r->has_phases = split;
+        if (split) r->phases = ph;
     }
     if (pi->head)
         dispatch(pi);
     else
         became_free(pi);
+    /* A quiet moment: the next start's launcher places itself now. */
+    lm__inst_park(s);
+}
+
+void lm__inst_park(lm_service *s) {
+    if (s->rt->own_cgroup) return;
+    lm_start_opts o = {.stderr_fd = LM_STDERR_CAPTURE, .memory_limit = s->cfg.memory_limit};
+    /* Best effort: without launchers (no cgroups here) a start places itself. */
+    lm_instances_park(&o, LM_POOL_PARKED, NULL);
 }
 
 pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err) {
@@ -253,7 +266,8 @@ pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err) {
     lm_start_opts o = {.artifacts = p->o.artifacts,
                        .data_dir = p->o.data_dir,
                        .stderr_fd = LM_STDERR_CAPTURE,
-                       .memory_limit = s->cfg.memory_limit};
+                       .memory_limit = s->cfg.memory_limit,
+                       .start_ns = pi->decided_ns};
     if (lm_instance_start(s->rt, s->function, &o, &pi->inst, err) != LM_OK) {
         free(pi);
         s->m.instance_failures[LM_METRICS_FAIL_START]++;

@@ -35,7 +35,8 @@ enum lm_frame_type {
     LM_FRAME_STORAGE_ERROR = 8, /* host -> guest: GET/PUT failed, message */
     LM_FRAME_RESULT = 9,        /* guest -> host: status, probes, body */
     LM_FRAME_LOG = 10,          /* guest -> host: one log line */
-    LM_FRAME_TYPE_MAX = 10
+    LM_FRAME_MARK = 11,         /* guest or runner -> host: cold-start marks (proto/mark.h) */
+    LM_FRAME_TYPE_MAX = 11
 };
 
 /* The probe record carried by RESULT: LM_PROBE_COUNT unsigned 64-bit

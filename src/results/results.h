@@ -41,7 +41,7 @@
  * requests.cell_id and requests.excluded (experiments).
  * A database with a newer version is refused; an older one is migrated in
  * place when opened (lm_results_open). */
-#define LM_RESULTS_SCHEMA_VERSION 3
+#define LM_RESULTS_SCHEMA_VERSION 4
 
 /* The NULL sentinel of integer fields. */
 #define LM_RESULTS_NULL INT64_MIN
@@ -70,21 +70,44 @@ typedef struct {
     int64_t created_ns;      /* when it was deployed */
 } lm_results_service;
 
+/* The phases of one cold start (since version 4; docs/cold-start.md):
+ * durations in ns, LM_RESULTS_NULL when unknown; they add up to the cold
+ * start from the start call to READY (instances.ready_ns - start_ns). */
+typedef struct {
+    int64_t placement_ns;   /* the cgroup made and joined */
+    int64_t spawn_ns;       /* the process made, to the runtime's first instruction */
+    int64_t create_ns;      /* containers: runc create (namespaces, mounts, cgroup) */
+    int64_t start_ns;       /* containers: runc start, to the container's program */
+    int64_t runtime_ns;     /* the runtime's start-up, to reading the module */
+    int64_t load_ns;        /* reading, validating, compiling the module */
+    int64_t instantiate_ns; /* instantiating it, to the guest's main */
+    int64_t init_ns;        /* the guest's main to READY sent */
+    int64_t ready_ns;       /* READY sent to READY read by the host */
+    /* "monotonic" (every mark on the host's clock, in order), "host-only"
+     * (the programs reported no marks), "unaligned" (their marks could not
+     * be placed on the host's clock); NULL: no cold start recorded. */
+    const char *clock;
+} lm_results_phases;
+
 /* instances: one started copy of a service. */
 typedef struct {
     const char *id; /* unique, e.g. "fibonacci@wasm-aot#3" */
     int64_t service_id;
     const char *runtime;
     int64_t pid;
-    const char *cgroup;     /* its cgroup path, or NULL */
-    int64_t start_ns;       /* the pool decided to start it */
-    int64_t spawn_ns;       /* the runtime's program was exec'd (placement done) */
-    int64_t ready_ns;       /* READY received: the cold start ends */
-    int64_t stop_ns;        /* stopped or found dead */
-    const char *end_reason; /* "idle", "oom", "crash", "timeout", "shutdown", ... */
-    int64_t exit_status;    /* the wait status as waitpid gives it */
-    double placement_ms;    /* start -> spawn (duration, milliseconds) */
-    double cold_start_ms;   /* spawn -> ready (duration, milliseconds) */
+    const char *cgroup;       /* its cgroup path, or NULL */
+    int64_t start_ns;         /* the pool decided to start it */
+    int64_t spawn_ns;         /* the runtime's program was exec'd (placement done) */
+    int64_t ready_ns;         /* READY received: the cold start ends */
+    int64_t stop_ns;          /* stopped or found dead */
+    const char *end_reason;   /* "idle", "oom", "crash", "timeout", "shutdown", ... */
+    int64_t exit_status;      /* the wait status as waitpid gives it */
+    double placement_ms;      /* start -> spawn (duration, milliseconds) */
+    double cold_start_ms;     /* spawn -> ready (duration, milliseconds) */
+    lm_results_phases phases; /* its cold start's phases (since version 4) */
+    /* Placement done ahead of need by a parked launcher (duration, not in
+     * the cold start); NULL when the instance was placed during its start. */
+    int64_t placement_ahead_ns;
 } lm_results_instance;
 
 /* requests: one row per request, the whole life of it. */
@@ -127,6 +150,9 @@ typedef struct {
     /* Why it is left out of its cell's statistics (its start type is not
      * the cell's, ...), or NULL: it counts. */
     const char *excluded;
+    /* The phases of the cold start it waited for, its instance's (since
+     * version 4); all NULL when warm. */
+    lm_results_phases phases;
 } lm_results_request;
 
 /* cells: one measured combination of an experiment (function, runtime,

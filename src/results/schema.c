@@ -71,6 +71,32 @@ static const struct {
      "ALTER TABLE requests ADD COLUMN cell_id INTEGER REFERENCES cells(id);"
      "ALTER TABLE requests ADD COLUMN excluded TEXT;",
      ""},
+    /* 4: the phases of every cold start (docs/cold-start.md), durations in
+     * ns, on its instance and on the requests that waited for it, with the
+     * clock note; how long a placement done ahead of need took. Older rows
+     * were not split: NULL. */
+    {"ALTER TABLE instances ADD COLUMN phase_placement_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_spawn_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_create_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_start_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_runtime_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_load_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_instantiate_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_init_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_ready_ns INTEGER;"
+     "ALTER TABLE instances ADD COLUMN phase_clock TEXT;"
+     "ALTER TABLE instances ADD COLUMN placement_ahead_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_placement_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_spawn_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_create_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_start_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_runtime_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_load_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_instantiate_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_init_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_ready_ns INTEGER;"
+     "ALTER TABLE requests ADD COLUMN phase_clock TEXT;",
+     ""},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == LM_RESULTS_SCHEMA_VERSION - 1,
                "one migration per schema version after the first");
@@ -82,8 +108,12 @@ static const char *const insert_sql[LM_RK_COUNT] = {
                       " created_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [LM_RK_INSTANCE] =
         "INSERT INTO instances(id, service_id, runtime, pid, cgroup, start_ns, spawn_ns,"
-        " ready_ns, stop_ns, end_reason, exit_status, placement_ms, cold_start_ms)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        " ready_ns, stop_ns, end_reason, exit_status, placement_ms, cold_start_ms,"
+        " phase_placement_ns, phase_spawn_ns, phase_create_ns, phase_start_ns,"
+        " phase_runtime_ns, phase_load_ns, phase_instantiate_ns, phase_init_ns,"
+        " phase_ready_ns, phase_clock, placement_ahead_ns)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
         " ON CONFLICT(id) DO UPDATE SET"
         " service_id = coalesce(excluded.service_id, service_id),"
         " runtime = coalesce(excluded.runtime, runtime), pid = coalesce(excluded.pid, pid),"
@@ -95,15 +125,29 @@ static const char *const insert_sql[LM_RK_COUNT] = {
         " end_reason = coalesce(excluded.end_reason, end_reason),"
         " exit_status = coalesce(excluded.exit_status, exit_status),"
         " placement_ms = coalesce(excluded.placement_ms, placement_ms),"
-        " cold_start_ms = coalesce(excluded.cold_start_ms, cold_start_ms)",
+        " cold_start_ms = coalesce(excluded.cold_start_ms, cold_start_ms),"
+        " phase_placement_ns = coalesce(excluded.phase_placement_ns, phase_placement_ns),"
+        " phase_spawn_ns = coalesce(excluded.phase_spawn_ns, phase_spawn_ns),"
+        " phase_create_ns = coalesce(excluded.phase_create_ns, phase_create_ns),"
+        " phase_start_ns = coalesce(excluded.phase_start_ns, phase_start_ns),"
+        " phase_runtime_ns = coalesce(excluded.phase_runtime_ns, phase_runtime_ns),"
+        " phase_load_ns = coalesce(excluded.phase_load_ns, phase_load_ns),"
+        " phase_instantiate_ns = coalesce(excluded.phase_instantiate_ns, phase_instantiate_ns),"
+        " phase_init_ns = coalesce(excluded.phase_init_ns, phase_init_ns),"
+        " phase_ready_ns = coalesce(excluded.phase_ready_ns, phase_ready_ns),"
+        " phase_clock = coalesce(excluded.phase_clock, phase_clock),"
+        " placement_ahead_ns = coalesce(excluded.placement_ahead_ns, placement_ahead_ns)",
     [LM_RK_REQUEST] =
         "INSERT INTO requests(id, service_id, instance_id, status_http, cold, intended_send_ns,"
         " send_ns, ingress_ns, queued_ns, acquired_ns, cold_begin_ns, cold_ready_ns,"
         " dispatch_ns, result_ns, response_ns, receive_ns, deser_ns, io_ns, compute_ns, ser_ns,"
         " func_total_ns, io_read_bytes, io_write_bytes, io_calls, cpu_user_ns, cpu_system_ns,"
-        " mem_peak_bytes, error, cpu_ns, cell_id, excluded) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-        " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
-        " ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+        " mem_peak_bytes, error, cpu_ns, cell_id, excluded, phase_placement_ns, phase_spawn_ns,"
+        " phase_create_ns, phase_start_ns, phase_runtime_ns, phase_load_ns,"
+        " phase_instantiate_ns, phase_init_ns, phase_ready_ns, phase_clock)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,"
+        " ?35, ?36, ?37, ?38, ?39, ?40, ?41)",
     [LM_RK_SAMPLE] = "INSERT INTO samples(instance_id, t_ns, cpu_user_ns, cpu_system_ns,"
                      " mem_current_bytes, mem_peak_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [LM_RK_EVENT] = "INSERT INTO events(t_ns, kind, service_id, instance_id, detail_json)"
@@ -322,7 +366,7 @@ int lm__results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
                                NULL) != SQLITE_OK)
             return lm_errf(err, "results database %s: preparing a statement failed (%s)", r->path,
                            sqlite3_errmsg(r->db));
-    /* The requests' INSERT with LM_RESULTS_MULTI rows of 31 "?" each. */
+    /* The requests' INSERT with LM_RESULTS_MULTI rows of one "?" per column. */
     const char *one = insert_sql[LM_RK_REQUEST];
     const char *values = strstr(one, " VALUES(");
     char sql[8192];
@@ -331,7 +375,7 @@ int lm__results_db_open(lm_results *r, const lm_results_opts *o, char *err) {
     n += (size_t)snprintf(sql + n, sizeof sql - n, " VALUES");
     for (int j = 0; j < LM_RESULTS_MULTI; j++) {
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(", j ? "," : "");
-        for (int c = 0; c < 31; c++)
+        for (int c = 0; c < LM__RESULTS_REQUEST_COLUMNS; c++)
             n += (size_t)snprintf(sql + n, sizeof sql - n, "%s?", c ? "," : "");
         n += (size_t)snprintf(sql + n, sizeof sql - n, ")");
     }

@@ -39,16 +39,17 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                         offsetof(lm_results_service, config_json)},
                        "services"},
     [LM_RK_INSTANCE] = {sizeof(lm_results_instance),
-                        4,
+                        5,
                         {offsetof(lm_results_instance, id), offsetof(lm_results_instance, runtime),
                          offsetof(lm_results_instance, cgroup),
-                         offsetof(lm_results_instance, end_reason)},
+                         offsetof(lm_results_instance, end_reason),
+                         offsetof(lm_results_instance, phases.clock)},
                         "instances"},
     [LM_RK_REQUEST] = {sizeof(lm_results_request),
-                       3,
+                       4,
                        {offsetof(lm_results_request, instance_id),
-                        offsetof(lm_results_request, error),
-                        offsetof(lm_results_request, excluded)},
+                        offsetof(lm_results_request, error), offsetof(lm_results_request, excluded),
+                        offsetof(lm_results_request, phases.clock)},
                        "requests"},
     [LM_RK_SAMPLE] = {sizeof(lm_results_sample),
                       1,
@@ -81,6 +82,11 @@ static const kind_desc kinds[LM_RK_COUNT] = {
 /* ---- NULL-filled rows --------------------------------------------------- */
 
 #define N LM_RESULTS_NULL
+#define NULL_PHASES                                                                                \
+    {                                                                                              \
+        .placement_ns = N, .spawn_ns = N, .create_ns = N, .start_ns = N, .runtime_ns = N,          \
+        .load_ns = N, .instantiate_ns = N, .init_ns = N, .ready_ns = N                             \
+    }
 
 void lm_results_service_init(lm_results_service *s) {
     *s = (lm_results_service){.id = N, .created_ns = N};
@@ -95,7 +101,9 @@ void lm_results_instance_init(lm_results_instance *i) {
                                .stop_ns = N,
                                .exit_status = N,
                                .placement_ms = NAN,
-                               .cold_start_ms = NAN};
+                               .cold_start_ms = NAN,
+                               .phases = NULL_PHASES,
+                               .placement_ahead_ns = N};
 }
 
 void lm_results_request_init(lm_results_request *r) {
@@ -126,7 +134,8 @@ void lm_results_request_init(lm_results_request *r) {
                               .cpu_system_ns = N,
                               .cpu_ns = N,
                               .mem_peak_bytes = N,
-                              .cell_id = N};
+                              .cell_id = N,
+                              .phases = NULL_PHASES};
 }
 
 void lm_results_sample_init(lm_results_sample *s) {
@@ -252,7 +261,17 @@ static void b_txt(sqlite3_stmt *st, int i, const char *s) {
         sqlite3_bind_null(st, i);
 }
 
-/* A request row's 31 values at parameters base + 1 .. base + 31. */
+/* A cold start's phases at parameters base + 1 .. base + 10. */
+static void bind_phases(sqlite3_stmt *st, int base, const lm_results_phases *p) {
+    const int64_t v[] = {p->placement_ns,   p->spawn_ns,   p->create_ns,
+                         p->start_ns,       p->runtime_ns, p->load_ns,
+                         p->instantiate_ns, p->init_ns,    p->ready_ns};
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        b_i64(st, base + i + 1, v[i]);
+    b_txt(st, base + 10, p->clock);
+}
+
+/* A request row's LM__RESULTS_REQUEST_COLUMNS values at parameters base + 1 .. */
 static void bind_request(sqlite3_stmt *st, int base, const lm_results_request *q) {
     const int64_t v[] = {q->id,
                          q->service_id,
@@ -288,6 +307,7 @@ static void bind_request(sqlite3_stmt *st, int base, const lm_results_request *q
     b_i64(st, base + 29, q->cpu_ns);
     b_i64(st, base + 30, q->cell_id);
     b_txt(st, base + 31, q->excluded);
+    bind_phases(st, base + 31, &q->phases);
 }
 
 /* Binds one record's row (strings point into the log). */
@@ -318,6 +338,8 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_i64(st, 11, x->exit_status);
         b_dbl(st, 12, x->placement_ms);
         b_dbl(st, 13, x->cold_start_ms);
+        bind_phases(st, 13, &x->phases);
+        b_i64(st, 24, x->placement_ahead_ns);
         break;
     }
     case LM_RK_REQUEST: bind_request(st, 0, row); break;
@@ -461,7 +483,7 @@ static int write_log(lm_results *r, const lm_buf *b, uint64_t rows, uint64_t *wr
             }
             if (n == LM_RESULTS_MULTI) {
                 for (size_t j = 0; j < n; j++)
-                    bind_request(r->multi, (int)(j * 31), &group[j].q);
+                    bind_request(r->multi, (int)(j * LM__RESULTS_REQUEST_COLUMNS), &group[j].q);
                 rc = sqlite3_step(r->multi);
                 sqlite3_reset(r->multi);
                 if (rc == SQLITE_DONE) {

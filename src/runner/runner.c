@@ -47,8 +47,9 @@ static int ensure_data(const lm_runner_opts *o, char *dir, size_t n, char *err) 
 
 /* One request's row, in both records. */
 static void record(run_ctx *c, int64_t service_id, lm__run_row *row, const lm_call_result *r,
-                   const lm_usage *delta, int measured) {
+                   const lm_usage *delta, int measured, const lm_cold_phases *ph) {
     lm_request_record q = {.id = ++c->next_request,
+                           .phases = ph,
                            .service_id = service_id,
                            .instance_id = row->instance[0] ? row->instance : NULL,
                            .status = row->status,
@@ -83,7 +84,8 @@ static void run_pair(run_ctx *c, const char *fn, const lm_runtime *rt, int64_t s
                         .memory_limit = o->memory_limit,
                         .no_cgroup = o->no_cgroup};
     lm_instance inst;
-    int started = 0;
+    int started = 0, have_ph = 0;
+    lm_cold_phases ph;
     double cold_ms = 0;
     long long total = 1 + o->warmup + o->runs;
     for (long long i = 0; i < total; i++) {
@@ -102,12 +104,16 @@ static void run_pair(run_ctx *c, const char *fn, const lm_runtime *rt, int64_t s
                 lm_wait_ready(&inst, (int)o->timeout_ms, &ready, err) != LM_OK) {
                 snprintf(s.error, sizeof(s.error), "%.250s", err);
                 lm_instance_stop(&inst, 0);
-                record(c, service_id, &s, NULL, NULL, 0);
+                record(c, service_id, &s, NULL, NULL, 0, NULL);
                 continue;
             }
             started = 1;
             lm_record_instance_start(c->db, &inst, service_id, inst.start_ns);
             lm_record_instance_ready(c->db, &inst, inst.start_ns, ready);
+            have_ph = lm_instance_phases(&inst, &ph) == LM_OK;
+            /* The next start (a replacement, the next pair) takes a
+             * launcher placed ahead of need; best effort. */
+            if (!rt->own_cgroup && !o->no_cgroup) lm_instances_park(&so, 1, NULL);
             cold_ms = (double)(ready - inst.spawn_ns) / 1e6;
             s.placement_ms = (double)(inst.spawn_ns - inst.start_ns) / 1e6;
             s.kind = "cold"; /* a restart is cold too */
@@ -138,7 +144,8 @@ static void run_pair(run_ctx *c, const char *fn, const lm_runtime *rt, int64_t s
             /* The instance crashed, hung or broke the channel: record it and
              * start a new one for the next request. */
             snprintf(s.error, sizeof(s.error), "%.250s", err);
-            record(c, service_id, &s, NULL, &delta, measured);
+            record(c, service_id, &s, NULL, &delta, measured,
+                   have_ph && strcmp(s.kind, "cold") == 0 ? &ph : NULL);
             lm_record_instance_end(c->db, inst.id, "failed", lm_now_ns());
             lm_telemetry_release(&inst.cgroup);
             lm_instance_stop(&inst, 0);
@@ -150,7 +157,8 @@ static void run_pair(run_ctx *c, const char *fn, const lm_runtime *rt, int64_t s
         s.host_storage_ms = (double)r.storage_ns / 1e6;
         memcpy(s.probes, r.probes, sizeof(s.probes));
         if (r.status < 200 || r.status > 299) snprintf(s.error, sizeof(s.error), "%.200s", r.body);
-        record(c, service_id, &s, &r, &delta, measured);
+        record(c, service_id, &s, &r, &delta, measured,
+               have_ph && strcmp(s.kind, "cold") == 0 ? &ph : NULL);
         lm_call_result_free(&r);
     }
     if (started) {
@@ -263,6 +271,7 @@ int lm_runner_run(const lm_runner_opts *o, lm_runner_result *res, char *err) {
     c.csv = NULL;
     rc = lm_results_flush(c.db, err);
 done:
+    lm_instances_unpark();            /* the launchers placed ahead of need */
     if (c.db) lm_results_close(c.db); /* builds the indexes; the report reads it next */
     if (c.csv) fclose(c.csv);
     lm_store_free(c.store);

@@ -55,66 +55,63 @@ int lm_cgroup_version(char *err) {
     return 0;
 }
 
-static int make_dir(const char *path, char *err) {
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return lm_errf(err, "cannot create cgroup %s: %s", path, strerror(errno));
+/* Adds a step to the plan; LM_ERR when it is full. */
+static int step(lm_cgroup_step *steps, int max, int *n, char op, const char *path,
+                const char *value) {
+    if (*n >= max) return LM_ERR;
+    lm_cgroup_step *s = &steps[(*n)++];
+    s->op = op;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    snprintf(s->value, sizeof(s->value), "%s", value ? value : "");
     return LM_OK;
 }
 
-int lm_cgroup_create(lm_cgroup *cg, const char *name, uint64_t memory_limit, char *err) {
+int lm_cgroup_plan(lm_cgroup *cg, const char *name, uint64_t memory_limit, lm_cgroup_step *steps,
+                   int max, int *nsteps, char *err) {
     memset(cg, 0, sizeof(*cg));
+    *nsteps = 0;
     int v = lm_cgroup_version(err);
     if (!v) return LM_ERR;
-    char limit[32];
+    char limit[32], path[300];
     snprintf(limit, sizeof(limit), "%llu", (unsigned long long)memory_limit);
+    int rc = LM_OK;
     if (v == 2) {
         /* Controllers must be enabled for the children of lumos/. */
-        if (make_dir(ROOT "/lumos", err) != LM_OK) return LM_ERR;
-        write_str(ROOT "/cgroup.subtree_control", "+memory +cpu +pids");
-        write_str(ROOT "/lumos/cgroup.subtree_control", "+memory +cpu +pids");
+        rc |= step(steps, max, nsteps, 'd', ROOT "/lumos", NULL);
+        rc |= step(steps, max, nsteps, 't', ROOT "/cgroup.subtree_control", "+memory +cpu +pids");
+        rc |= step(steps, max, nsteps, 't', ROOT "/lumos/cgroup.subtree_control",
+                   "+memory +cpu +pids");
         snprintf(cg->dirs[0], sizeof(cg->dirs[0]), ROOT "/lumos/%s", name);
-        if (make_dir(cg->dirs[0], err) != LM_OK) return LM_ERR;
+        rc |= step(steps, max, nsteps, 'd', cg->dirs[0], NULL);
         cg->ndirs = 1;
-        snprintf(cg->memory_dir, sizeof(cg->memory_dir), "%s", cg->dirs[0]);
         if (memory_limit) {
-            char path[300];
             snprintf(path, sizeof(path), "%s/memory.max", cg->dirs[0]);
-            if (write_str(path, limit) != LM_OK) {
-                lm_cgroup_destroy(cg);
-                return lm_errf(err, "cannot set %s: %s", path, strerror(errno));
-            }
+            rc |= step(steps, max, nsteps, 'w', path, limit);
             snprintf(path, sizeof(path), "%s/memory.swap.max", cg->dirs[0]);
-            write_str(path, "0");
+            rc |= step(steps, max, nsteps, 't', path, "0");
         }
     } else {
         for (size_t i = 0; i < sizeof(v1_controllers) / sizeof(v1_controllers[0]); i++) {
             char base[64];
             snprintf(base, sizeof(base), ROOT "/%s", v1_controllers[i]);
             if (access(base, W_OK) != 0) continue; /* a hierarchy this machine lacks */
-            char parent[300];
-            snprintf(parent, sizeof(parent), "%s/lumos", base);
-            if (make_dir(parent, err) != LM_OK) return LM_ERR;
+            snprintf(path, sizeof(path), "%s/lumos", base);
+            rc |= step(steps, max, nsteps, 'd', path, NULL);
             char *d = cg->dirs[cg->ndirs];
             snprintf(d, sizeof(cg->dirs[0]), "%s/lumos/%s", base, name);
-            if (make_dir(d, err) != LM_OK) {
-                lm_cgroup_destroy(cg);
-                return LM_ERR;
-            }
+            rc |= step(steps, max, nsteps, 'd', d, NULL);
             cg->ndirs++;
         }
-        snprintf(cg->memory_dir, sizeof(cg->memory_dir), "%s", cg->dirs[0]);
         if (memory_limit) {
-            char path[300];
             snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", cg->dirs[0]);
-            if (write_str(path, limit) != LM_OK) {
-                lm_cgroup_destroy(cg);
-                return lm_errf(err, "cannot set %s: %s", path, strerror(errno));
-            }
+            rc |= step(steps, max, nsteps, 'w', path, limit);
             /* Where swap accounting exists, memory+swap gets the same limit. */
             snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", cg->dirs[0]);
-            write_str(path, limit);
+            rc |= step(steps, max, nsteps, 't', path, limit);
         }
     }
+    if (rc != LM_OK) return lm_errf(err, "a cgroup plan of more than %d steps", max);
+    snprintf(cg->memory_dir, sizeof(cg->memory_dir), "%s", cg->dirs[0]);
     for (int i = 0; i < cg->ndirs; i++) {
         char dir[sizeof(cg->dirs[0])];
         memcpy(dir, cg->dirs[i], sizeof(dir)); /* a copy: snprintf's buffers may not overlap */
@@ -123,6 +120,27 @@ int lm_cgroup_create(lm_cgroup *cg, const char *name, uint64_t memory_limit, cha
     cg->procs[cg->ndirs][0] = 0;
     cg->version = v;
     cg->memory_limit = memory_limit;
+    return LM_OK;
+}
+
+int lm_cgroup_create(lm_cgroup *cg, const char *name, uint64_t memory_limit, char *err) {
+    lm_cgroup_step steps[LM_CGROUP_MAX_STEPS];
+    int n;
+    if (lm_cgroup_plan(cg, name, memory_limit, steps, LM_CGROUP_MAX_STEPS, &n, err) != LM_OK)
+        return LM_ERR;
+    for (int i = 0; i < n; i++) {
+        const lm_cgroup_step *s = &steps[i];
+        if (s->op == 'd' && mkdir(s->path, 0755) != 0 && errno != EEXIST) {
+            lm_errf(err, "cannot create cgroup %s: %s", s->path, strerror(errno));
+            lm_cgroup_destroy(cg);
+            return LM_ERR;
+        }
+        if (s->op != 'd' && write_str(s->path, s->value) != LM_OK && s->op == 'w') {
+            lm_errf(err, "cannot set %s: %s", s->path, strerror(errno));
+            lm_cgroup_destroy(cg);
+            return LM_ERR;
+        }
+    }
     return LM_OK;
 }
 

@@ -33,6 +33,24 @@ int lm_cgroup_version(char *err);
  * instance without one and say so. */
 int lm_cgroup_create(lm_cgroup *cg, const char *name, uint64_t memory_limit, char *err);
 
+/* One step of making a group: 'd' mkdir path (an existing one is fine),
+ * 'w' write value into path, 't' the same where failing is fine. */
+typedef struct {
+    char op;
+    char path[300];
+    char value[32];
+} lm_cgroup_step;
+
+#define LM_CGROUP_MAX_STEPS 16
+
+/* What lm_cgroup_create(cg, name, memory_limit) does, as steps for another
+ * process to take (a launcher parked ahead of need): cg is filled as
+ * create fills it, though nothing is made yet; *nsteps of steps[max] are
+ * the mkdirs (parents first) and the limit writes. LM_ERR with err as
+ * lm_cgroup_create's when the machine has no writable cgroups. */
+int lm_cgroup_plan(lm_cgroup *cg, const char *name, uint64_t memory_limit, lm_cgroup_step *steps,
+                   int max, int *nsteps, char *err);
+
 /* The cgroup.procs files a child writes "0" into to join, "" terminated;
  * NULL when cg has no group. */
 const char *const *lm_cgroup_procs(const lm_cgroup *cg);

@@ -8,11 +8,13 @@
  * cgroup /lumos/<cgroup_name>, and its own runc state under a private root. */
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/oci.h"
@@ -28,7 +30,18 @@ typedef struct {
     const char *exe;     /* inner: where the command's program goes in the image */
     int with_module;     /* inner: the .wasm goes into the image too (an
                             interpreter reads it; AoT code has it compiled in) */
+    const char *oci;     /* the OCI runtime it always uses ("crun"), or NULL:
+                            $LUMOS_OCI_RUNTIME, else runc */
+    const char *image;   /* the runtime whose image it runs (container-crun
+                            runs container's, byte for byte), or NULL: its own */
 } container_kind;
+
+/* The name in an image's LUMOS_RUNTIME (each instance's config sets its
+ * own): one image per variant folder, whichever runtime runs it. */
+static const char *image_runtime(const lm_runtime *rt) {
+    const container_kind *k = rt->data;
+    return k->image ? k->image : rt->name;
+}
 
 /* An image's inputs, with the storage they point into. */
 typedef struct {
@@ -45,8 +58,9 @@ static void image_free(image *im) {
     lm_strv_free(&im->guests);
 }
 
-int lm_container_runner(char *path, size_t n, char *err) {
-    const char *name = getenv("LUMOS_OCI_RUNTIME");
+int lm_container_runner(const lm_runtime *rt, char *path, size_t n, char *err) {
+    const container_kind *k = rt->data;
+    const char *name = k->oci ? k->oci : getenv("LUMOS_OCI_RUNTIME");
     if (!name || !*name) name = "runc";
     if (lm_oci_find_tool(name, path, n) != LM_OK)
         return lm_errf(err, "%s not found: run scripts/setup (Debian package %s)", name, name);
@@ -81,14 +95,17 @@ static int container_available(const lm_runtime *rt, char *err) {
                        "%s needs root: runc makes namespaces, mounts and cgroups (run lumos "
                        "as root)",
                        rt->name);
-    if (lm_container_runner(path, sizeof(path), err) != LM_OK) return LM_ERR;
+    if (lm_container_runner(rt, path, sizeof(path), err) != LM_OK) return LM_ERR;
     const char *base = strrchr(path, '/');
     char ctl[256];
     if (strcmp(base ? base + 1 : path, "crun") == 0 && crun_refuses(ctl, sizeof(ctl)))
         return lm_errf(err,
                        "crun refuses this machine's hybrid cgroup layout (the v2 mount "
-                       "/sys/fs/cgroup/unified holds: %s): unset LUMOS_OCI_RUNTIME to use runc",
-                       ctl);
+                       "/sys/fs/cgroup/unified holds the %s controller%s, which crun 1.8 will not "
+                       "leave there): mount them as v1 hierarchies (scripts/setup does it for "
+                       "hugetlb when nothing uses it), or use runc (%s)",
+                       ctl, strchr(ctl, ' ') ? "s" : "",
+                       k->oci ? "the container runtime" : "unset LUMOS_OCI_RUNTIME");
     if (lm_oci_base_ready(k->base, err) != LM_OK) return LM_ERR;
     if (k->inner) {
         const lm_runtime *in = lm_runtime_find(k->inner, NULL);
@@ -119,7 +136,7 @@ static void tool_version(const char *tool, char *out, size_t n) {
 static void container_version(const lm_runtime *rt, char *out, size_t n) {
     const container_kind *k = rt->data;
     char runner[PATH_MAX], rv[64] = "not found", uv[64], iv[128] = "";
-    if (lm_container_runner(runner, sizeof(runner), NULL) == LM_OK)
+    if (lm_container_runner(rt, runner, sizeof(runner), NULL) == LM_OK)
         tool_version(runner, rv, sizeof(rv));
     lm_oci_version(uv, sizeof(uv));
     const lm_runtime *in = k->inner ? lm_runtime_find(k->inner, NULL) : NULL;
@@ -151,7 +168,7 @@ static int inner_image(const lm_runtime *rt, const container_kind *k, const char
     if (lm_artifact_path(artifacts, "wasm", fn, module, sizeof(module), err) != LM_OK)
         return LM_ERR;
     snprintf(guest_module, sizeof(guest_module), "/%.100s.wasm", fn);
-    snprintf(rt_env, sizeof(rt_env), "LUMOS_RUNTIME=%s", rt->name);
+    snprintf(rt_env, sizeof(rt_env), "LUMOS_RUNTIME=%s", image_runtime(rt));
     char *guest_env[] = {rt_env, "LUMOS_DATA_DIR=/data", NULL};
     lm_dir_map dir = {"/data", "/data"};
     lm_exec_opts eo = {module, &dir, 1, guest_env, NULL, artifacts};
@@ -187,7 +204,7 @@ static int image_of(const lm_runtime *rt, const char *fn, const char *artifacts,
             lm_strv_add(&im->entry, "/fn") != LM_OK)
             return lm_errf(err, "out of memory");
     }
-    if (lm_strv_addf(&im->env, "LUMOS_RUNTIME=%s", rt->name) != LM_OK ||
+    if (lm_strv_addf(&im->env, "LUMOS_RUNTIME=%s", image_runtime(rt)) != LM_OK ||
         lm_strv_add(&im->env, "LUMOS_DATA_DIR=/data") != LM_OK)
         return lm_errf(err, "out of memory");
     for (int i = 0; i < im->hosts.n; i++)
@@ -243,12 +260,18 @@ static int container_prepare(const lm_runtime *rt, const char *fn, const char *a
     return rc;
 }
 
-static void remove_container(const char *name) {
+/* The state root of an OCI runtime: RUN/runc, RUN/crun, ... */
+static void state_root(const char *runner, char *out, size_t n) {
+    const char *base = strrchr(runner, '/');
+    snprintf(out, n, "%.3000s/%.64s", lm_container_run_dir(), base ? base + 1 : runner);
+}
+
+static void remove_container(const lm_runtime *rt, const char *name) {
     char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX], err[LM_ERRLEN];
     const char *run = lm_container_run_dir();
-    snprintf(root, sizeof(root), "%s/runc", run);
     snprintf(dir, sizeof(dir), "%s/bundles/%s", run, name);
-    if (lm_container_runner(runner, sizeof(runner), err) == LM_OK) {
+    if (lm_container_runner(rt, runner, sizeof(runner), err) == LM_OK) {
+        state_root(runner, root, sizeof(root));
         char *argv[] = {runner, "--root", root, "delete", "--force", (char *)name, NULL};
         /* "does not exist" is fine: runc removed it, or never made it. */
         if (lm_oci_tool(argv, err) != LM_OK && !strstr(err, "not exist"))
@@ -261,7 +284,7 @@ static void remove_container(const char *name) {
  * interrupted with ^C, which reaches runc too) keep their runc state and,
  * with --keep, their cgroup: the first start of a process removes those
  * whose lumos is gone. Names are "lumos-<pid>-<n>". */
-static void sweep_stale(void) {
+static void sweep_stale(const lm_runtime *rt) {
     static int swept;
     if (swept++) return;
     char dir[PATH_MAX];
@@ -272,14 +295,14 @@ static void sweep_stale(void) {
     while ((e = readdir(d))) {
         int pid;
         if (sscanf(e->d_name, "lumos-%d-", &pid) != 1 || pid <= 0 || pid == (int)getpid()) continue;
-        if (kill(pid, 0) != 0 && errno == ESRCH) remove_container(e->d_name);
+        if (kill(pid, 0) != 0 && errno == ESRCH) remove_container(rt, e->d_name);
     }
     closedir(d);
 }
 
 static int container_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                            lm_instance *inst, char *err) {
-    sweep_stale();
+    sweep_stale(rt);
     image im;
     if (ensure_image(rt, fn, opts->artifacts, &im, err) != LM_OK) {
         image_free(&im);
@@ -288,31 +311,49 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
     char runner[PATH_MAX], root[PATH_MAX], dir[PATH_MAX];
     const char *run = lm_container_run_dir();
     snprintf(inst->name, sizeof(inst->name), "lumos-%.57s", inst->cgroup_name);
-    snprintf(root, sizeof(root), "%s/runc", run);
     snprintf(dir, sizeof(dir), "%s/bundles/%s", run, inst->name);
-    int rc = lm_container_runner(runner, sizeof(runner), err);
+    int time_ns = 0, rc = lm_container_runner(rt, runner, sizeof(runner), err);
+    if (rc == LM_OK) state_root(runner, root, sizeof(root));
     if (rc == LM_OK) rc = lm_mkdirs(root, err);
     if (rc == LM_OK) rc = lm_mkdirs(dir, err);
     if (rc == LM_OK) {
         lm_container_config cc = {
             im.bundle, dir, rt->name, opts->data_dir, inst->cgroup_name, opts->memory_limit};
-        rc = lm_container_write_config(&cc, err);
+        rc = lm_container_write_config(&cc, &time_ns, err);
+        if (time_ns) inst->other_clock = 1;
     }
     image_free(&im);
     if (rc != LM_OK) {
         lm_rmtree(dir);
         return LM_ERR;
     }
-    /* --keep: the cgroup outlives the process until cleanup, so how it
-     * ended (the OOM killer) can still be read. */
+    /* The cgroup must outlive the process until cleanup, so how it ended
+     * (the OOM killer) can still be read: runc run --keep; crun lacks it
+     * and deletes the container when its run ends, so crun runs detached
+     * under lumos-launch reap, which waits for the container's process. */
     const char *base = strrchr(runner, '/');
-    char *argv[10];
-    int n = 0;
+    char launcher[PATH_MAX], pidfile[PATH_MAX + 8];
+    snprintf(launcher, sizeof(launcher), "%s/lumos-launch", lm_libexec_dir());
+    snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+    char *argv[16];
+    int n = 0, is_runc = strcmp(base ? base + 1 : runner, "runc") == 0;
+    if (!is_runc) {
+        argv[n++] = launcher;
+        argv[n++] = "reap";
+        argv[n++] = pidfile;
+        argv[n++] = "--";
+    }
     argv[n++] = runner;
     argv[n++] = "--root";
     argv[n++] = root;
     argv[n++] = "run";
-    if (strcmp(base ? base + 1 : runner, "runc") == 0) argv[n++] = "--keep"; /* crun lacks it */
+    if (is_runc) {
+        argv[n++] = "--keep";
+    } else {
+        argv[n++] = "--detach";
+        argv[n++] = "--pid-file";
+        argv[n++] = pidfile;
+    }
     argv[n++] = "--bundle";
     argv[n++] = dir;
     argv[n++] = inst->name;
@@ -321,31 +362,65 @@ static int container_start(const lm_runtime *rt, const char *fn, const lm_start_
         lm_rmtree(dir);
         return LM_ERR;
     }
+    /* Spawn ends as runc (the launcher, for crun) is exec'd: its own
+     * start-up is the create step's. */
+    inst->marks[LM_B_SPAWNED] = inst->child.exec_ns;
     lm_container_cgroup(inst, opts->memory_limit);
     return LM_OK;
 }
 
+/* READY came: runc wrote when it created the container (its namespaces,
+ * mounts and cgroup made, its process waiting to be started) into its
+ * state, in wall-clock time; placed on the monotonic clock with the two
+ * clocks' offset now. crun's run writes its state only after the process
+ * has started: its create step's end is not known. */
+static void container_ready(const lm_runtime *rt, lm_instance *inst) {
+    char runner[PATH_MAX], root[PATH_MAX], state[PATH_MAX + 80];
+    if (lm_container_runner(rt, runner, sizeof(runner), NULL) != LM_OK) return;
+    const char *base = strrchr(runner, '/');
+    if (strcmp(base ? base + 1 : runner, "runc") != 0 || !inst->name[0]) return;
+    state_root(runner, root, sizeof(root));
+    snprintf(state, sizeof(state), "%s/%s/state.json", root, inst->name);
+    json_t *st = json_load_file(state, 0, NULL);
+    uint64_t created = lm_rfc3339_ns(json_string_value(json_object_get(st, "created")));
+    json_decref(st);
+    uint64_t wall = lm_wall_ns(), mono = lm_now_ns();
+    if (created && created <= wall && wall - created < mono)
+        inst->marks[LM_B_CREATED] = mono - (wall - created);
+}
+
 static void container_cleanup(const lm_runtime *rt, lm_instance *inst) {
     if (!inst->name[0]) return;
-    remove_container(inst->name);
+    remove_container(rt, inst->name);
     inst->name[0] = 0;
 }
 
-static const container_kind scratch = {"scratch", "scratch", NULL, NULL, 0};
-static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0};
-static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0};
-static const container_kind kwasm_interp = {"wasm-interp", "scratch", "wasm-interp",
-                                            "/lumos-wasm-interp", 1};
+static const container_kind scratch = {"scratch", "scratch", NULL, NULL, 0, NULL, NULL};
+static const container_kind scratch_crun = {"scratch", "scratch", NULL,       NULL,
+                                            0,         "crun",    "container"};
+static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0, NULL, NULL};
+static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0, NULL, NULL};
+static const container_kind kwasm_interp = {
+    "wasm-interp", "scratch", "wasm-interp", "/lumos-wasm-interp", 1, NULL, NULL};
 
 #define CONTAINER_OPS                                                                              \
     .available = container_available, .version = container_version, .prepare = container_prepare,  \
-    .start = container_start, .cleanup = container_cleanup, .own_cgroup = 1, .signal_as_exit = 1
+    .start = container_start, .cleanup = container_cleanup, .ready = container_ready,              \
+    .own_cgroup = 1, .signal_as_exit = 1
 
 const lm_runtime lm_runtime_container = {
     .name = "container",
     .target = "native",
     .description = "the static executable in a scratch OCI image (umoci) under runc",
     .data = &scratch,
+    CONTAINER_OPS,
+};
+
+const lm_runtime lm_runtime_container_crun = {
+    .name = "container-crun",
+    .target = "native",
+    .description = "the static executable in the same scratch OCI image under crun",
+    .data = &scratch_crun,
     CONTAINER_OPS,
 };
 

@@ -20,19 +20,23 @@ typedef struct {
 
 /* Writes dir/config.json: the image bundle's config with its rootfs shared
  * read-only, no terminal, cwd /, LUMOS_RUNTIME and LUMOS_DATA_DIR=/data in
- * the environment, data_dir bind-mounted read-write at /data, the cgroup
- * path and memory limit. LM_ERR with err naming the file at fault. */
-int lm_container_write_config(const lm_container_config *c, char *err);
+ * the environment (and LUMOS_MARKS=1), data_dir bind-mounted read-write at
+ * /data, the cgroup path and memory limit. *time_ns (time_ns may be NULL)
+ * is set when the config gives the container a time namespace (its clock
+ * is then not the host's). LM_ERR with err naming the file at fault. */
+int lm_container_write_config(const lm_container_config *c, int *time_ns, char *err);
 
 /* Points inst->cgroup at the group runc made for it (/lumos/<cgroup_name>
  * in each hierarchy Lumos reads), so usage and OOM kills can be read. */
 void lm_container_cgroup(lm_instance *inst, uint64_t memory_limit);
 
-/* The OCI runtime program: $LUMOS_OCI_RUNTIME (crun, a path) or runc. */
-int lm_container_runner(char *path, size_t n, char *err);
+/* The OCI runtime program of container runtime rt: its own (crun for
+ * container-crun), else $LUMOS_OCI_RUNTIME (crun, a path), else runc. */
+int lm_container_runner(const lm_runtime *rt, char *path, size_t n, char *err);
 
-/* Where instances' bundles and runc's state live: $LUMOS_RUN_DIR, else
- * LM_SOURCE_DIR/build/run (runc state in runc/, bundles in bundles/). */
+/* Where instances' bundles and the OCI runtimes' state live: $LUMOS_RUN_DIR,
+ * else LM_SOURCE_DIR/build/run (runc's state in runc/, crun's in crun/,
+ * bundles in bundles/). */
 const char *lm_container_run_dir(void);
 
 #endif

@@ -31,7 +31,7 @@ static int swap_accounted(void) {
            access("/sys/fs/cgroup/lumos/memory.swap.max", F_OK) == 0;
 }
 
-int lm_container_write_config(const lm_container_config *c, char *err) {
+int lm_container_write_config(const lm_container_config *c, int *time_ns, char *err) {
     char path[PATH_MAX], rootfs[PATH_MAX], data[PATH_MAX], out[PATH_MAX];
     snprintf(path, sizeof(path), "%s/config.json", c->image_bundle);
     snprintf(out, sizeof(out), "%s/config.json", c->dir);
@@ -67,10 +67,23 @@ int lm_container_write_config(const lm_container_config *c, char *err) {
     snprintf(kv, sizeof(kv), "LUMOS_RUNTIME=%s", c->runtime);
     set_env(env, kv);
     set_env(env, "LUMOS_DATA_DIR=/data");
+    /* A Kwasm runner reports its cold start's marks (proto/mark.h). */
+    set_env(env, "LUMOS_MARKS=1");
     if (c->data_dir)
         json_array_append_new(mounts,
                               json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination", "/data", "type",
                                         "bind", "source", data, "options", "rbind", "rw"));
+    /* A time namespace puts the container on another CLOCK_MONOTONIC: its
+     * marks could not be placed on the host's. */
+    if (time_ns) {
+        *time_ns = 0;
+        size_t i;
+        json_t *ns;
+        json_array_foreach(json_object_get(linux_, "namespaces"), i, ns) {
+            const char *t = json_string_value(json_object_get(ns, "type"));
+            if (t && strcmp(t, "time") == 0) *time_ns = 1;
+        }
+    }
     char cg[128];
     snprintf(cg, sizeof(cg), "/lumos/%s", c->cgroup_name);
     json_object_set_new(linux_, "cgroupsPath", json_string(cg));

@@ -5,7 +5,30 @@
 // Usage: node [v8 flags] node_wasi_host.mjs [--dir HOST::GUEST]... [--env K=V]...
 //        MODULE.wasm [ARGS...]
 import { WASI } from 'node:wasi';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+// A function instance's host reports its cold start's marks on the channel
+// as MARK frames (src/proto/mark.h: kind, CLOCK_MONOTONIC ns; LUMOS_MARKS is
+// set by lumos). process.hrtime is CLOCK_MONOTONIC; node's own start is
+// performance.nodeTiming.nodeStart, on performance.now()'s scale.
+const marks = process.env.LUMOS_MARKS !== undefined;
+function mark(pairs) {
+  const buf = Buffer.alloc(8 + 16 * pairs.length);
+  buf.writeUInt8(0x4c, 0);
+  buf.writeUInt8(11, 1);
+  buf.writeUInt32LE(16 * pairs.length, 4);
+  pairs.forEach(([kind, t], i) => {
+    buf.writeBigUInt64LE(BigInt(kind), 8 + 16 * i);
+    buf.writeBigUInt64LE(t, 16 + 16 * i);
+  });
+  writeSync(1, buf);
+}
+if (marks) {
+  const now = process.hrtime.bigint();
+  const sinceStart = performance.now() - performance.nodeTiming.nodeStart;
+  mark([[1, now - BigInt(Math.round(sinceStart * 1e6))]]);
+}
 
 const argv = process.argv.slice(2);
 const preopens = {};
@@ -31,7 +54,9 @@ if (!modulePath) {
 const wasi = new WASI({ version: 'preview1', args: argv, env, preopens, returnOnExit: true });
 let instance;
 try {
+  const loadNs = process.hrtime.bigint();
   const module = await WebAssembly.compile(readFileSync(modulePath));
+  if (marks) mark([[3, loadNs], [4, process.hrtime.bigint()]]);
   instance = await WebAssembly.instantiate(module, wasi.getImportObject());
 } catch (e) {
   console.error(`lumos: cannot load ${modulePath}: ${e.message}`);

@@ -61,6 +61,7 @@ typedef struct {
                               LM_STDERR_CAPTURE keeps it (lm_instance_stderr) */
     uint64_t memory_limit; /* bytes the instance's cgroup may use; 0 = no limit */
     int no_cgroup;         /* run without a cgroup of its own (no limit, no accounting) */
+    uint64_t start_ns;     /* when the caller decided to start it (CLOCK_MONOTONIC); 0: now */
 } lm_start_opts;
 
 #define LM_STDERR_CAPTURE (-2)
@@ -73,6 +74,66 @@ typedef struct {
 } lm_artifact_file;
 
 #define LM_MAX_ARTIFACT_FILES 4
+
+/* The boundaries of a cold start's phases, in the order they happen
+ * (docs/cold-start.md says what lies between them, per runtime). An
+ * instance's marks[] holds each one's CLOCK_MONOTONIC time, 0 when it was
+ * not reported: the host sets START, PLACED and READY; the instance's
+ * programs report the others in MARK frames (proto/mark.h), which the
+ * channel files here. Phase i runs from boundary i to boundary i + 1. */
+enum {
+    LM_B_START,      /* the start call began (lm_instance.start_ns) */
+    LM_B_PLACED,     /* in its own cgroup (made and joined), or in none: spawn begins */
+    LM_B_SPAWNED,    /* the runtime's first instruction: a runner's main, node's own
+                        start; runc or crun about to be exec'd (a native function's
+                        is its main: then not reported, and spawn runs to MAIN) */
+    LM_B_CREATED,    /* containers: runc created the container (namespaces, mounts,
+                        cgroup; its process waits to be started) */
+    LM_B_STARTED,    /* containers: the container's program began (a Kwasm runner's
+                        main; a plain container's is the guest's main) */
+    LM_B_LOAD_BEGIN, /* the runtime begins to read the module */
+    LM_B_LOADED,     /* the module is read, validated and compiled */
+    LM_B_MAIN,       /* the guest's main (the SDK's serve loop) */
+    LM_B_READY_SENT, /* the guest is about to write READY */
+    LM_B_READY,      /* READY read by the host: the cold start ends */
+    LM_B_COUNT
+};
+
+/* The phases, each between two boundaries above. */
+enum {
+    LM_PHASE_PLACEMENT,   /* START -> PLACED: the cgroup made and joined */
+    LM_PHASE_SPAWN,       /* PLACED -> SPAWNED: the process made, the runtime exec'd */
+    LM_PHASE_CREATE,      /* SPAWNED -> CREATED: runc's create step */
+    LM_PHASE_START,       /* CREATED -> STARTED: its start step, to the container's program */
+    LM_PHASE_RUNTIME,     /* -> LOAD_BEGIN: the runtime's own start-up */
+    LM_PHASE_LOAD,        /* -> LOADED: reading, validating, compiling the module */
+    LM_PHASE_INSTANTIATE, /* -> MAIN: instantiation, the module's start-up to main */
+    LM_PHASE_INIT,        /* MAIN -> READY_SENT: the function's own start-up */
+    LM_PHASE_READY,       /* READY_SENT -> READY: the READY frame's way to the host */
+    LM_PHASE_COUNT
+};
+
+/* The phases' names ("placement", "spawn", ...), as in the results'
+ * phase_<name>_ns columns. */
+extern const char *const lm_phase_names[LM_PHASE_COUNT];
+
+/* One cold start, split. */
+typedef struct {
+    /* Durations in ns; -1 = unknown. A phase a runtime does not have (a
+     * native process has no module to load) is 0. */
+    int64_t ns[LM_PHASE_COUNT];
+    uint64_t total_ns; /* READY - START: the phases add up to it */
+    /* "monotonic": every mark was on the host's CLOCK_MONOTONIC, in order;
+     * "host-only": the programs reported no marks (only placement known);
+     * "unaligned": their marks were out of order against the host's (another
+     * clock), so only placement is known; "time-namespace": the instance
+     * runs in a time namespace of its own (checked at its start), the same. */
+    const char *clock;
+    /* Placement done ahead of need: the cgroup was made and joined by a
+     * parked launcher before the start (how long that took, ns; not part
+     * of this cold start). 0 when placed during the start. */
+    uint64_t placed_ahead_ns;
+} lm_cold_phases;
 
 /* A running instance. The host writes frames to child.in, reads child.out. */
 typedef struct {
@@ -96,6 +157,13 @@ typedef struct {
     int stderr_capture; /* fd of the captured stderr (a deleted temp file), or -1 */
     int exited;         /* the process was reaped; exit_status is its wait status */
     int exit_status;
+    uint64_t marks[LM_B_COUNT]; /* its cold start's boundaries (LM_B_*) */
+    uint64_t placed_ahead_ns;   /* see lm_cold_phases */
+    int launch_fd; /* a parked launcher's command pipe until its program is handed over, or -1 */
+    /* Set when its programs run on another clock than lumos (a time
+     * namespace): their marks cannot be placed (lm_cold_phases.clock is
+     * then "time-namespace"). */
+    int other_clock;
 } lm_instance;
 
 struct lm_runtime {
@@ -123,6 +191,9 @@ struct lm_runtime {
                  char *err);
     /* Cleans up after an instance has stopped (a container's state), or NULL. */
     void (*cleanup)(const lm_runtime *rt, lm_instance *inst);
+    /* The instance sent READY: adds to inst->marks what the adapter learns
+     * only then (runc's record of when it created the container), or NULL. */
+    void (*ready)(const lm_runtime *rt, lm_instance *inst);
     const void *data;   /* the adapter's own (an external runtime's template) */
     int own_cgroup;     /* the runtime makes the instance's cgroup itself */
     int signal_as_exit; /* it reports a death by signal N as exit status 128+N (runc) */
@@ -158,6 +229,23 @@ const char *lm_libexec_dir(void);
 int lm_artifact_path(const char *dir, const char *target, const char *fn, char *out, size_t n,
                      char *err);
 
+/* Placement ahead of need. Keeps n launchers (lumos-launch park) ready
+ * for starts with opts' memory limit and stderr mode (captured or
+ * inherited): each has made its own cgroup, joined it and opened its
+ * channel, and waits, so lm_instance_start of a runtime whose group Lumos
+ * makes (not a container's) takes one instead of placing the instance
+ * then (placement then costs microseconds; on cgroup v1 the first join
+ * after a quiet moment waits for an RCU grace period, 7-12 ms here).
+ * Call it at a quiet moment (after a READY), not just before a start: a
+ * launcher places itself in the background and is taken only once it
+ * has. LM_ERR with err when opts need no group (no_cgroup, another stderr
+ * descriptor) or a launcher cannot start (no cgroups here: not root).
+ * Launchers are this process's; not thread-safe. */
+int lm_instances_park(const lm_start_opts *opts, int n, char *err);
+/* Lets every parked launcher go and removes its cgroup (at the end of a
+ * run; harmless when there are none). */
+void lm_instances_unpark(void);
+
 /* Instance ids ("native-7") are numbered after n from now on: a process
  * writing into a results file that already holds instances up to n (see
  * lm_results_used_ids) keeps its ids apart. Not thread-safe. */
@@ -167,7 +255,8 @@ void lm_instance_ids_after(unsigned n);
 int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts *opts,
                       lm_instance *inst, char *err);
 
-/* Spawns argv as the instance's process, with pipes, in its cgroup. For
+/* Spawns argv as the instance's process, with pipes, in its cgroup (or
+ * hands it to the launcher parked there, see lm_instances_park). For
  * adapters' start(). */
 int lm_instance_spawn(lm_instance *inst, char *const argv[], char *const env[],
                       const lm_start_opts *opts, char *err);
@@ -182,6 +271,25 @@ char *lm_instance_stderr(const lm_instance *inst, size_t max);
  * killer at its memory limit of N MiB", followed by the last line of its
  * captured stderr ("lumos: wasm trap: unreachable"). Waits up to wait_ms. */
 void lm_instance_describe_end(lm_instance *inst, int wait_ms, char *out, size_t n);
+
+/* Files one MARK record (proto/mark.h: kind, CLOCK_MONOTONIC t) of the
+ * instance's programs into inst->marks: a program's first instruction is
+ * SPAWNED, or STARTED when SPAWNED is set (the container launcher came
+ * first); a kind reported twice keeps its first time; unknown kinds are
+ * ignored. The channel calls it for every MARK before READY. */
+void lm_instance_mark(lm_instance *inst, uint64_t kind, uint64_t t);
+
+/* The channel calls it when READY came (inst->marks[LM_B_READY] set):
+ * the adapter's ready hook, if any. NULL runtime: nothing. */
+void lm_instance_ready(lm_instance *inst);
+
+/* Splits the instance's cold start into its phases (its marks, READY
+ * included: call it once READY came). LM_OK; LM_ERR when START or READY is
+ * missing (out is then all unknown). Marks a runtime does not report give
+ * their phase 0 (the time goes to the phase that owns it: spawn for a
+ * native process, start for a container), so the known phases always add
+ * up to total_ns. */
+int lm_instance_phases(const lm_instance *inst, lm_cold_phases *out);
 
 /* Stops an instance: closes its stdin (a clean exit), kills it after
  * grace_ms, runs the adapter's cleanup, removes its cgroup. Safe to call

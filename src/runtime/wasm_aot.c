@@ -72,6 +72,10 @@ static const char *const cc_flags[] = {
 #define NFLAGS 7
 
 static int available(const lm_runtime *rt, char *err) {
+    /* Checked on every start: once everything was there, it stays for the
+     * rest of the process (a cold start need not pay six look-ups). */
+    static int found;
+    if (found) return LM_OK;
     char path[4096];
     if (lm_which("wasm2c", path, sizeof(path)) != LM_OK)
         return lm_errf(err, "wasm2c not found on PATH: run scripts/setup (Debian package wabt)");
@@ -87,6 +91,7 @@ static int available(const lm_runtime *rt, char *err) {
         if (access(path, R_OK) != 0)
             return lm_errf(err, "the AoT runner piece %s is missing: run make", path);
     }
+    found = 1;
     return LM_OK;
 }
 
@@ -189,7 +194,7 @@ static int cache_key(const char *module, const char *cache, char key[65], char *
     if (module_hash(module, cache, mod, err) != LM_OK) return LM_ERR;
     sha256 s;
     sha_init(&s);
-    sha_add(&s, "lumos wasm-aot 1\n", 17);
+    sha_add(&s, "lumos wasm-aot 2\n", 17); /* 2: the glue has lm_aot_load */
     sha_add(&s, mod, 64);
     sha_add(&s, "wasm2c -n " MOD "\n", strlen("wasm2c -n " MOD "\n"));
     for (int i = 0; i < NFLAGS; i++)
@@ -298,11 +303,12 @@ static int append_glue(const char *cpath, int has_memory, int takes_wasi, char *
             "\n/* Lumos wasm-aot glue */\n"
             "struct Z_wasi_snapshot_preview1_instance_t;\n"
             "static Z_" MOD "_instance_t lm_aot_instance;\n"
+            "void lm_aot_load(void);\n"
             "wasm_rt_memory_t *lm_aot_instantiate(struct Z_wasi_snapshot_preview1_instance_t *h);\n"
             "void lm_aot_start(void);\n"
+            "void lm_aot_load(void) { Z_" MOD "_init_module(); }\n"
             "wasm_rt_memory_t *lm_aot_instantiate(struct Z_wasi_snapshot_preview1_instance_t *h) "
             "{\n"
-            "    Z_" MOD "_init_module();\n"
             "    Z_" MOD "_instantiate(&lm_aot_instance%s);\n"
             "    %s\n"
             "}\n"
@@ -356,10 +362,35 @@ out:
     return rc;
 }
 
+/* The executables found in this process, per module file (its path and
+ * identity: a changed module is looked up again), so a cold start does
+ * not recompute the cache key (hashes and a dozen stat calls). */
+static struct { char module[4096], id[128], exe[4200]; } found[16];
+static int nfound;
+
+static void identity(const char *module, char *id, size_t n) {
+    struct stat st;
+    if (stat(module, &st) != 0) {
+        id[0] = 0;
+        return;
+    }
+    snprintf(id, n, "%llu %llu %lld %lld.%09ld", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+             st.st_mtim.tv_nsec);
+}
+
 /* The cached executable for module (compiled now when missing). */
 static int executable(const lm_runtime *rt, const char *module, const char *artifacts, char *out,
                       size_t n, char *err) {
-    char key[65], cache[4096];
+    char key[65], cache[4096], id[128];
+    identity(module, id, sizeof(id));
+    for (int i = 0; *id && i < nfound && i < 16; i++)
+        if (strcmp(found[i].module, module) == 0 && strcmp(found[i].id, id) == 0 &&
+            access(found[i].exe, X_OK) == 0) {
+            if ((size_t)snprintf(out, n, "%s", found[i].exe) >= n)
+                return lm_errf(err, "path too long");
+            return LM_OK;
+        }
     if (available(rt, err) != LM_OK) return LM_ERR;
     if (access(module, R_OK) != 0)
         return lm_errf(err, "cannot read module %s: %s", module, strerror(errno));
@@ -367,9 +398,17 @@ static int executable(const lm_runtime *rt, const char *module, const char *arti
              artifacts ? artifacts : lm_artifacts_dir(NULL));
     if (cache_key(module, cache, key, err) != LM_OK) return LM_ERR;
     if ((size_t)snprintf(out, n, "%s/%s", cache, key) >= n) return lm_errf(err, "path too long");
-    if (access(out, X_OK) == 0) return LM_OK;
-    if (lm_mkdirs(cache, err) != LM_OK) return LM_ERR;
-    return compile(module, cache, out, err);
+    if (access(out, X_OK) != 0) {
+        if (lm_mkdirs(cache, err) != LM_OK) return LM_ERR;
+        if (compile(module, cache, out, err) != LM_OK) return LM_ERR;
+    }
+    if (*id && strlen(module) < sizeof(found[0].module) && strlen(out) < sizeof(found[0].exe)) {
+        int i = nfound++ % 16;
+        snprintf(found[i].module, sizeof(found[i].module), "%s", module);
+        snprintf(found[i].id, sizeof(found[i].id), "%s", id);
+        snprintf(found[i].exe, sizeof(found[i].exe), "%s", out);
+    }
+    return LM_OK;
 }
 
 static int aot_command(const lm_runtime *rt, const lm_exec_opts *o, lm_strv *argv, lm_strv *env,

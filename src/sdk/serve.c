@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "proto/mark.h"
 
 #define CHAN_IN 0
 #define CHAN_OUT 1
@@ -213,12 +214,36 @@ static void send_error(int status, const char *code, const char *message) {
     lm_jw_free(&w);
 }
 
-int lm_serve(const lm_function *fn) {
-    const char *runtime = getenv("LUMOS_RUNTIME");
-    if (!runtime || !*runtime) runtime = "unknown";
+/* Sends the guest's marks (its main, READY about to go) and READY in one
+ * write, so the mark is taken as near to READY as it can be. 0 or -1. */
+static int send_ready(const lm_function *fn, uint64_t main_ns) {
+    uint8_t buf[2 * LM_FRAME_HEADER + 2 * LM_MARK_RECORD + 256];
     char ready[256];
     int n = snprintf(ready, sizeof(ready), "{\"function\":\"%s\",\"sdk\":1}", fn->name);
-    if (lm_frame_write(CHAN_OUT, LM_FRAME_READY, ready, (size_t)n, NULL, 0) != 0) return 2;
+    if (n < 0 || (size_t)n >= sizeof(ready)) return -1;
+    uint64_t kinds[2] = {LM_MARK_GUEST_MAIN, LM_MARK_READY_SENT};
+    uint64_t ts[2] = {main_ns, 0};
+    size_t off = LM_FRAME_HEADER + 2 * LM_MARK_RECORD;
+    lm_frame_encode(buf + off, LM_FRAME_READY, (uint32_t)n);
+    memcpy(buf + off + LM_FRAME_HEADER, ready, (size_t)n);
+    size_t len = off + LM_FRAME_HEADER + (size_t)n;
+    ts[1] = lm_mark_now();
+    lm_mark_frame(buf, kinds, ts, 2);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(CHAN_OUT, buf + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+int lm_serve(const lm_function *fn) {
+    uint64_t main_ns = lm_mark_now(); /* the guest's main: its own start-up begins */
+    const char *runtime = getenv("LUMOS_RUNTIME");
+    if (!runtime || !*runtime) runtime = "unknown";
+    if (send_ready(fn, main_ns) != 0) return 2;
 
     struct serve_state st = {0};
     lm__storage_ops ops = {serve_get, serve_put, serve_log, &st};

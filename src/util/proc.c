@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,94 +61,202 @@ static int join_cgroups(const char *const *join) {
     return 0;
 }
 
-/* What the child tells its parent through the report pipe. */
+/* What the child needs, and what it leaves for its parent: it runs in the
+ * parent's memory (CLONE_VM) while the parent waits (CLONE_VFORK), so it
+ * writes its report straight into this struct. */
 typedef struct {
-    uint64_t exec_ns; /* when it was about to exec */
-    int err;          /* errno of a failed step, or 0 */
-} spawn_report;
+    char *const *argv;
+    char **envp;
+    const char *path, *cwd;
+    const char *const *join;
+    int pipes, stderr_fd;
+    const int *extra; /* dup2'd to fds 3, 4, ... */
+    int nextra;
+    int in[2], out[2];
+    sigset_t mask; /* the parent's signal mask, restored before exec */
+    /* The report. */
+    uint64_t joined_ns; /* cgroups joined */
+    uint64_t exec_ns;   /* about to exec */
+    int err;            /* errno of the step that failed, or 0 */
+    const char *step;   /* which step failed */
+} spawn_args;
+
+/* The child, on its own small stack in the parent's memory: only system
+ * calls and writes into a (no allocation, no locks, no stdio). Signals
+ * are blocked from the parent's clone until the exec; every handled
+ * signal goes back to its default first, so none can run a handler of the
+ * parent's in this shared memory once they are unblocked. */
+__attribute__((no_sanitize("address", "undefined"))) static int spawn_child(void *arg) {
+    spawn_args *a = arg;
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0) continue;
+        /* SIGPIPE is ignored by lumos; the program gets the default. */
+        if (sa.sa_handler != SIG_DFL && (sa.sa_handler != SIG_IGN || sig == SIGPIPE)) {
+            sa.sa_handler = SIG_DFL;
+            sa.sa_flags = 0;
+            sigemptyset(&sa.sa_mask);
+            sigaction(sig, &sa, NULL);
+        }
+    }
+    if (a->pipes && (dup2(a->in[0], 0) < 0 || dup2(a->out[1], 1) < 0)) {
+        a->step = "dup2";
+        goto fail;
+    }
+    if (a->stderr_fd >= 0) {
+        dup2(a->stderr_fd, 2);
+        if (!a->pipes) dup2(a->stderr_fd, 1);
+    }
+    /* Extra descriptors go to 3, 4, ...: first out of the way (one of them
+     * may already be numbered 3), then into place. */
+    int moved[8];
+    for (int i = 0; i < a->nextra && i < 8; i++)
+        if ((moved[i] = fcntl(a->extra[i], F_DUPFD_CLOEXEC, 64)) < 0) {
+            a->step = "dup";
+            goto fail;
+        }
+    for (int i = 0; i < a->nextra && i < 8; i++)
+        if (dup2(moved[i], 3 + i) < 0) {
+            a->step = "dup2";
+            goto fail;
+        }
+    /* If lumos dies, its children (a private redis-server, instances)
+     * must not outlive it. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if ((a->err = join_cgroups(a->join)) != 0) {
+        a->step = "joining its cgroup";
+        goto fail_errno;
+    }
+    if (a->join && a->join[0]) a->joined_ns = lm_now_ns();
+    if (a->cwd && chdir(a->cwd) != 0) {
+        a->step = "chdir";
+        goto fail;
+    }
+    /* The moment the program proper begins: after the cgroup joins. */
+    a->exec_ns = lm_now_ns();
+    sigprocmask(SIG_SETMASK, &a->mask, NULL);
+    execve(a->path, a->argv, a->envp);
+    a->step = "exec";
+fail:
+    a->err = errno;
+fail_errno:
+    _exit(127);
+}
 
 int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
                 const char *const *join, lm_child *c, char *err) {
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+    return lm_spawn_fds(argv, env, cwd, pipes, stderr_fd, join, NULL, 0, c, err);
+}
+
+int lm_spawn_fds(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+                 const char *const *join, const int *extra, int nextra, lm_child *c, char *err) {
+    spawn_args a = {.argv = argv,
+                    .cwd = cwd,
+                    .join = join,
+                    .pipes = pipes,
+                    .stderr_fd = stderr_fd,
+                    .extra = extra,
+                    .nextra = nextra > 8 ? 8 : nextra};
+    a.in[0] = a.in[1] = a.out[0] = a.out[1] = -1;
     c->pid = -1;
     c->in = c->out = -1;
-    c->exec_ns = 0;
+    c->exec_ns = c->joined_ns = 0;
+    char path[4096];
+    if (lm_which(argv[0], path, sizeof(path)) != LM_OK)
+        return lm_errf(err, "%s not found on PATH: run scripts/setup", argv[0]);
+    a.path = path;
+    if (!(a.envp = merged_env(env))) return lm_errf(err, "out of memory");
+    if (pipes && (pipe2(a.in, O_CLOEXEC) || pipe2(a.out, O_CLOEXEC))) {
+        int e = errno;
+        for (int i = 0; i < 2; i++) {
+            if (a.in[i] >= 0) close(a.in[i]);
+            if (a.out[i] >= 0) close(a.out[i]);
+        }
+        free(a.envp);
+        return lm_errf(err, "pipe: %s", strerror(e));
+    }
+    if (pipes) {
+        /* 1 MiB pipes (the default cap of pipe-max-size) move a large object in
+         * a few context switches instead of one per 64 KiB; best effort. */
+        fcntl(a.in[1], F_SETPIPE_SZ, 1 << 20);
+        fcntl(a.out[1], F_SETPIPE_SZ, 1 << 20);
+    }
+    /* The child's stack: it runs only spawn_child, a few system calls. */
+    size_t stack_size = 64 * 1024;
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        free(a.envp);
+        if (pipes)
+            for (int i = 0; i < 2; i++)
+                close(a.in[i]), close(a.out[i]);
+        return lm_errf(err, "cannot map a stack to spawn %s: %s", path, strerror(errno));
+    }
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &a.mask);
+    /* The parent resumes once the child has exec'd or exited. */
+    pid_t pid = clone(spawn_child, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &a.mask, NULL);
+    munmap(stack, stack_size);
+    free(a.envp);
+    if (pipes) {
+        close(a.in[0]);
+        close(a.out[1]);
+    }
+    if (pid < 0 || a.step) {
+        if (pid > 0) waitpid(pid, NULL, 0);
+        if (pipes) {
+            close(a.in[1]);
+            close(a.out[0]);
+        }
+        if (pid < 0) return lm_errf(err, "cannot start %s: clone: %s", path, strerror(clone_errno));
+        if (strcmp(a.step, "exec") == 0)
+            return lm_errf(err, "cannot start %s: %s", path, strerror(a.err));
+        return lm_errf(err, "cannot start %s: %s: %s", path, a.step, strerror(a.err));
+    }
+    c->pid = pid;
+    c->in = pipes ? a.in[1] : -1;
+    c->out = pipes ? a.out[0] : -1;
+    c->exec_ns = a.exec_ns;
+    c->joined_ns = a.joined_ns;
+    return LM_OK;
+}
+
+int lm_exec_send(int fd, char *const argv[], char *const env[], char *err) {
     char path[4096];
     if (lm_which(argv[0], path, sizeof(path)) != LM_OK)
         return lm_errf(err, "%s not found on PATH: run scripts/setup", argv[0]);
     char **envp = merged_env(env);
     if (!envp) return lm_errf(err, "out of memory");
-    /* errp carries an exec failure's errno back from the child. */
-    if ((pipes && (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))) || pipe2(errp, O_CLOEXEC)) {
-        free(envp);
-        return lm_errf(err, "pipe: %s", strerror(errno));
-    }
-    if (pipes) {
-        /* 1 MiB pipes (the default cap of pipe-max-size) move a large object in
-         * a few context switches instead of one per 64 KiB; best effort. */
-        fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
-        fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        free(envp);
-        return lm_errf(err, "fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        if (pipes) {
-            dup2(in[0], 0);
-            dup2(out[1], 1);
-        }
-        if (stderr_fd >= 0) {
-            dup2(stderr_fd, 2);
-            if (!pipes) dup2(stderr_fd, 1);
-        }
-        signal(SIGPIPE, SIG_DFL);
-        /* If lumos dies, its children (a private redis-server, instances)
-         * must not outlive it. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        spawn_report rep = {0, join_cgroups(join)};
-        if (!rep.err && cwd && chdir(cwd) != 0) rep.err = errno;
-        /* The moment the program proper begins: after the cgroup joins. */
-        rep.exec_ns = lm_now_ns();
-        if (write(errp[1], &rep, sizeof(rep)) < 0 || rep.err) _exit(126);
-        execve(path, argv, envp);
-        rep.err = errno;
-        if (write(errp[1], &rep, sizeof(rep)) < 0) _exit(127);
-        _exit(127);
-    }
+    lm_buf b = {0};
+    int rc = lm_buf_append(&b, "\0\0\0\0", 4);
+    rc |= lm_buf_append(&b, path, strlen(path) + 1);
+    for (size_t i = 0; argv[i]; i++)
+        rc |= lm_buf_append(&b, argv[i], strlen(argv[i]) + 1);
+    rc |= lm_buf_append(&b, "", 1);
+    for (size_t i = 0; envp[i]; i++)
+        rc |= lm_buf_append(&b, envp[i], strlen(envp[i]) + 1);
+    rc |= lm_buf_append(&b, "", 1);
     free(envp);
-    close(errp[1]);
-    /* First report: set-up done (or failed); a second one: exec failed. */
-    spawn_report rep = {0, 0};
-    int child_errno = 0;
-    ssize_t r;
-    do
-        r = read(errp[0], &rep, sizeof(rep));
-    while (r < 0 && errno == EINTR);
-    if (r == (ssize_t)sizeof(rep) && !rep.err) {
-        c->exec_ns = rep.exec_ns;
-        do
-            r = read(errp[0], &rep, sizeof(rep));
-        while (r < 0 && errno == EINTR);
+    if (rc != LM_OK) {
+        lm_buf_free(&b);
+        return lm_errf(err, "out of memory");
     }
-    child_errno = r > 0 ? rep.err : 0;
-    close(errp[0]);
-    if (pipes) {
-        close(in[0]);
-        close(out[1]);
+    uint32_t len = (uint32_t)(b.len - 4);
+    for (int i = 0; i < 4; i++)
+        b.data[i] = (char)(len >> (8 * i));
+    size_t done = 0;
+    while (done < b.len) {
+        ssize_t w = write(fd, b.data + done, b.len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
     }
-    if (r > 0) {
-        waitpid(pid, NULL, 0);
-        if (pipes) {
-            close(in[1]);
-            close(out[0]);
-        }
-        return lm_errf(err, "cannot start %s: %s", path, strerror(child_errno));
-    }
-    c->pid = pid;
-    c->in = pipes ? in[1] : -1;
-    c->out = pipes ? out[0] : -1;
+    int e = errno, whole = done == b.len;
+    lm_buf_free(&b);
+    if (!whole) return lm_errf(err, "cannot hand %s to its launcher: %s", path, strerror(e));
     return LM_OK;
 }
 

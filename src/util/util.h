@@ -41,6 +41,13 @@ int lm_errf(char *err, const char *fmt, ...) LM_PRINTF(2, 3);
 /* Wall-clock nanoseconds since the epoch (the one anchor per run). */
 uint64_t lm_wall_ns(void);
 
+/* An RFC 3339 UTC time with up to nine fraction digits, as runc writes
+ * it ("2026-12-02T07:40:01.123456789Z"; more digits are cut), in ns since
+ * the epoch; 0 when s is not one (NULL, another shape, an offset other
+ * than Z, a field out of range, before 1970 or past what ns in 64 bits
+ * hold, the year 2554). */
+uint64_t lm_rfc3339_ns(const char *s);
+
 /* A growing byte buffer. Fields may be read directly; data is NUL-terminated
  * after every append (the NUL is not counted in len). */
 typedef struct {
@@ -88,6 +95,9 @@ typedef struct {
     /* Monotonic time the child was about to exec, its set-up (cgroup
      * joins) done: where the started program's own time begins. */
     uint64_t exec_ns;
+    /* Monotonic time the child had joined its cgroups (lm_spawn_in with a
+     * join list), 0 otherwise. */
+    uint64_t joined_ns;
 } lm_child;
 
 /* Starts argv[0] (searched on PATH) with extra environment entries env
@@ -99,9 +109,22 @@ int lm_spawn(char *const argv[], char *const env[], const char *cwd, int pipes, 
              lm_child *c, char *err);
 /* lm_spawn, where the child first joins the control groups whose
  * cgroup.procs files join lists (NULL-terminated; NULL = none), so that
- * everything it runs is accounted there from its first instruction. */
+ * everything it runs is accounted there from its first instruction.
+ * Both spawn with clone(CLONE_VM | CLONE_VFORK), as posix_spawn does: the
+ * child borrows the caller's memory until it execs, so a large caller (the
+ * gateway) pays no page-table copy and no teardown, and the caller waits
+ * only for the exec itself. */
 int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
                 const char *const *join, lm_child *c, char *err);
+/* lm_spawn_in, and the child gets extra[0..nextra) (at most 8) as its
+ * descriptors 3, 4, ... */
+int lm_spawn_fds(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+                 const char *const *join, const int *extra, int nextra, lm_child *c, char *err);
+/* Hands argv (argv[0] searched on PATH) with env added to this process's
+ * environment to a launcher waiting on fd (lumos-launch park: a u32 LE
+ * length, then the path, argv, "", env, "", each NUL-terminated), which
+ * execs it. LM_OK, or LM_ERR with err. */
+int lm_exec_send(int fd, char *const argv[], char *const env[], char *err);
 /* Waits for the child up to timeout_ms (-1: forever). Returns LM_OK with
  * *status as waitpid gives it, or LM_ERR on timeout (the child still runs). */
 int lm_child_wait(lm_child *c, int timeout_ms, int *status);

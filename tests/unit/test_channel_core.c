@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "channel/internal.h"
+#include "proto/mark.h"
 #include "storage/storage.h"
 
 /* An instance that is only a name: the core asks no more of it (how it
@@ -96,12 +97,66 @@ static void test_wait_ready(void **state) {
 
     /* Every other type before READY breaks the channel, naming the type. */
     for (uint8_t t = 1; t <= LM_FRAME_TYPE_MAX; t++) {
-        if (t == LM_FRAME_READY || t == LM_FRAME_LOG) continue;
+        if (t == LM_FRAME_READY || t == LM_FRAME_LOG || t == LM_FRAME_MARK) continue;
         chan_in(&ch, LM__CHAN_WAIT_READY);
         char want[64];
         snprintf(want, sizeof(want), "instance fake-1 sent frame type %u before READY", t);
         expect_error(&ch, frame(&ch, t, "", 0, &m, err), err, want);
     }
+}
+
+/* A MARK payload of n records (kinds[i], ts[i]). */
+static size_t mark_payload(uint8_t *p, const uint64_t *kinds, const uint64_t *ts, int n) {
+    uint8_t frame_buf[LM_FRAME_HEADER + LM_MARK_MAX * LM_MARK_RECORD];
+    size_t len = lm_mark_frame(frame_buf, kinds, ts, n);
+    memcpy(p, frame_buf + LM_FRAME_HEADER, len - LM_FRAME_HEADER);
+    return len - LM_FRAME_HEADER;
+}
+
+/* MARK frames before READY are filed into the instance's boundaries; after
+ * READY they are taken and ignored; a payload that is not whole records
+ * (or more than LM_MARK_MAX of them) breaks the channel. */
+static void test_marks(void **state) {
+    (void)state;
+    lm__chan ch;
+    lm__chan_msg m;
+    char err[LM_ERRLEN];
+    uint8_t p[LM_MARK_MAX * LM_MARK_RECORD + 16];
+    chan_in(&ch, LM__CHAN_WAIT_READY);
+    /* A launcher, then a runner inside the container, then the guest. */
+    uint64_t k1[] = {LM_MARK_PROGRAM, LM_MARK_CREATED, LM_MARK_PROGRAM, 99};
+    uint64_t t1[] = {100, 200, 300, 400};
+    assert_int_equal(frame(&ch, LM_FRAME_MARK, p, mark_payload(p, k1, t1, 4), &m, err),
+                     LM__CHAN_MARK);
+    uint64_t k2[] = {LM_MARK_LOAD_BEGIN, LM_MARK_LOADED, LM_MARK_GUEST_MAIN, LM_MARK_READY_SENT,
+                     LM_MARK_GUEST_MAIN};
+    uint64_t t2[] = {310, 320, 330, 340, 999};
+    assert_int_equal(frame(&ch, LM_FRAME_MARK, p, mark_payload(p, k2, t2, 5), &m, err),
+                     LM__CHAN_MARK);
+    assert_int_equal(ch.state, LM__CHAN_WAIT_READY);
+    const uint64_t *b = fake.marks;
+    assert_int_equal(b[LM_B_SPAWNED], 100);
+    assert_int_equal(b[LM_B_CREATED], 200);
+    assert_int_equal(b[LM_B_STARTED], 300);
+    assert_int_equal(b[LM_B_LOAD_BEGIN], 310);
+    assert_int_equal(b[LM_B_LOADED], 320);
+    assert_int_equal(b[LM_B_MAIN], 330); /* the first report of a kind stays */
+    assert_int_equal(b[LM_B_READY_SENT], 340);
+    assert_int_equal(b[LM_B_READY], 0);
+    assert_int_equal(frame(&ch, LM_FRAME_READY, "{}", 2, &m, err), LM__CHAN_READY);
+    assert_int_equal(b[LM_B_READY], ch.ready_ns);
+    uint64_t k3[] = {LM_MARK_CREATED}, t3[] = {5};
+    assert_int_equal(frame(&ch, LM_FRAME_MARK, p, mark_payload(p, k3, t3, 1), &m, err),
+                     LM__CHAN_MARK);
+    assert_int_equal(ch.state, LM__CHAN_IDLE);
+    assert_int_equal(b[LM_B_CREATED], 200);
+    /* Not whole records, or too many. */
+    chan_in(&ch, LM__CHAN_WAIT_READY);
+    expect_error(&ch, frame(&ch, LM_FRAME_MARK, p, 15, &m, err), err,
+                 "instance fake-1 sent a malformed MARK (15 bytes)");
+    chan_in(&ch, LM__CHAN_WAIT_READY);
+    expect_error(&ch, frame(&ch, LM_FRAME_MARK, p, (LM_MARK_MAX + 1) * LM_MARK_RECORD, &m, err),
+                 err, "sent a malformed MARK");
 }
 
 static void test_idle(void **state) {
@@ -113,7 +168,7 @@ static void test_idle(void **state) {
     assert_int_equal(frame(&ch, LM_FRAME_LOG, "x", 1, &m, err), LM__CHAN_LOG);
     assert_int_equal(ch.state, LM__CHAN_IDLE);
     for (uint8_t t = 1; t <= LM_FRAME_TYPE_MAX; t++) {
-        if (t == LM_FRAME_LOG) continue;
+        if (t == LM_FRAME_LOG || t == LM_FRAME_MARK) continue;
         chan_in(&ch, LM__CHAN_IDLE);
         expect_error(&ch, frame(&ch, t, "k", 1, &m, err), err,
                      "instance fake-1 sent a frame while idle");
@@ -603,7 +658,7 @@ static void test_reader(void **state) {
         {{'{', '"', 'a', '"', ':', '1', '}', '\n'}, "bad frame magic 0x7b"},
         {{LM_FRAME_MAGIC, LM_FRAME_READY, 1, 0, 0, 0, 0, 0}, "reserved bytes"},
         {{LM_FRAME_MAGIC, 0, 0, 0, 0, 0, 0, 0}, "unknown type 0"},
-        {{LM_FRAME_MAGIC, LM_FRAME_TYPE_MAX + 1, 0, 0, 0, 0, 0, 0}, "unknown type 11"},
+        {{LM_FRAME_MAGIC, LM_FRAME_TYPE_MAX + 1, 0, 0, 0, 0, 0, 0}, "unknown type 12"},
         {{LM_FRAME_MAGIC, LM_FRAME_LOG, 0, 0, 1, 0, 0, 8}, "past the limit"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -851,6 +906,7 @@ static void test_property_any_cut(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wait_ready),
+        cmocka_unit_test(test_marks),
         cmocka_unit_test(test_idle),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_dead),

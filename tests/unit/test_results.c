@@ -72,6 +72,41 @@ static const char *const tricky[] = {"plain",      "comma, here", "a \"quoted\" 
 #define NTRICKY (sizeof tricky / sizeof tricky[0])
 
 /* A request whose every integer field is derived from i, or NULL for some. */
+/* A cold start's phases with a value in every column but one (a phase a
+ * runtime does not have is 0; unknown is NULL). */
+static lm_results_phases known_phases(void) {
+    lm_results_phases p = {.placement_ns = 21,
+                           .spawn_ns = 22,
+                           .create_ns = 0,
+                           .start_ns = LM_RESULTS_NULL,
+                           .runtime_ns = 25,
+                           .load_ns = INT64_MAX,
+                           .instantiate_ns = 27,
+                           .init_ns = 28,
+                           .ready_ns = 29,
+                           .clock = "monotonic"};
+    return p;
+}
+
+/* Checks the ten phase columns at st's columns from, from+1, ... */
+static void assert_phases(sqlite3_stmt *st, int from, const lm_results_phases *p) {
+    const int64_t v[] = {p->placement_ns,   p->spawn_ns,   p->create_ns,
+                         p->start_ns,       p->runtime_ns, p->load_ns,
+                         p->instantiate_ns, p->init_ns,    p->ready_ns};
+    for (int i = 0; i < 9; i++) {
+        if (v[i] == LM_RESULTS_NULL) {
+            assert_int_equal(sqlite3_column_type(st, from + i), SQLITE_NULL);
+        } else {
+            assert_int_equal(sqlite3_column_type(st, from + i), SQLITE_INTEGER);
+            assert_int_equal(sqlite3_column_int64(st, from + i), v[i]);
+        }
+    }
+    if (p->clock)
+        assert_string_equal((const char *)sqlite3_column_text(st, from + 9), p->clock);
+    else
+        assert_int_equal(sqlite3_column_type(st, from + 9), SQLITE_NULL);
+}
+
 static void make_request(lm_results_request *q, int64_t i) {
     lm_results_request_init(q);
     q->id = i;
@@ -111,6 +146,9 @@ static void make_request(lm_results_request *q, int64_t i) {
     if (i == 2) q->cpu_ns = LM_RESULTS_NULL; /* stored as given, not derived */
     q->mem_peak_bytes = 1 << 20;
     q->error = tricky[i % NTRICKY];
+    if (i == 0) { /* the cold one: its instance's phases */
+        q->phases = known_phases();
+    }
 }
 
 /* The known set: one service, an instance added then updated, NTRICKY+1
@@ -140,6 +178,13 @@ static void write_known(lm_results *r) {
     in.placement_ms = 0.125;
     in.cold_start_ms = 1.0 / 3.0;
     assert_int_equal(lm_results_add_instance(r, &in, err), LM_OK);
+    /* The phases come with READY, as an update (lm_record_instance_ready). */
+    lm_results_instance ph;
+    lm_results_instance_init(&ph);
+    ph.id = "fib@native#1";
+    ph.phases = known_phases();
+    ph.placement_ahead_ns = 12000000;
+    assert_int_equal(lm_results_update_instance(r, &ph, err), LM_OK);
     lm_results_instance up;
     lm_results_instance_init(&up);
     up.id = "fib@native#1";
@@ -367,8 +412,8 @@ static void test_roundtrip(void **state) {
     assert_int_equal(lm_results_flush(r, err), LM_OK);
     lm_results_stats st;
     lm_results_stats_get(r, &st);
-    assert_int_equal(st.rows_added, NTRICKY + 6);
-    assert_int_equal(st.rows_written, NTRICKY + 6);
+    assert_int_equal(st.rows_added, NTRICKY + 7);
+    assert_int_equal(st.rows_written, NTRICKY + 7);
     assert_int_equal(st.rows_pending, 0);
     assert_int_equal(st.flushes, 1);
 
@@ -379,9 +424,9 @@ static void test_roundtrip(void **state) {
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
     sqlite3_finalize(s);
-    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 3);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 3);
+    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 4);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='migrated_from'"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
                                  "name='cpu_ns' AND type='INTEGER'"),
@@ -434,15 +479,34 @@ static void test_roundtrip(void **state) {
     assert_true(sqlite3_column_double(s, 8) == 1.0 / 3.0);
     assert_int_equal(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
+    /* Its phases, version 4's columns, last and in this order. */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM instances", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_column_count(s), 24);
+    assert_string_equal(sqlite3_column_name(s, 13), "phase_placement_ns");
+    assert_string_equal(sqlite3_column_name(s, 21), "phase_ready_ns");
+    assert_string_equal(sqlite3_column_name(s, 22), "phase_clock");
+    assert_string_equal(sqlite3_column_name(s, 23), "placement_ahead_ns");
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    lm_results_phases want_ph = known_phases();
+    assert_phases(s, 13, &want_ph);
+    assert_int_equal(sqlite3_column_int64(s, 23), 12000000);
+    assert_int_equal(sqlite3_column_int64(s, 10), 0); /* exit_status kept */
+    sqlite3_finalize(s);
 
     /* Requests: every column against make_request, NULLs where unset. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM requests ORDER BY id", -1, &s, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 31);
+    assert_int_equal(sqlite3_column_count(s), 41);
     /* Later columns last: as in a migrated file. */
     assert_string_equal(sqlite3_column_name(s, 28), "cpu_ns");
     assert_string_equal(sqlite3_column_name(s, 29), "cell_id");
     assert_string_equal(sqlite3_column_name(s, 30), "excluded");
+    const char *const phase_cols[] = {"phase_placement_ns",   "phase_spawn_ns",   "phase_create_ns",
+                                      "phase_start_ns",       "phase_runtime_ns", "phase_load_ns",
+                                      "phase_instantiate_ns", "phase_init_ns",    "phase_ready_ns",
+                                      "phase_clock"};
+    for (int c = 0; c < 10; c++)
+        assert_string_equal(sqlite3_column_name(s, 31 + c), phase_cols[c]);
     for (int64_t i = 0; i < (int64_t)NTRICKY; i++) {
         assert_int_equal(sqlite3_step(s), SQLITE_ROW);
         lm_results_request q;
@@ -492,10 +556,11 @@ static void test_roundtrip(void **state) {
             assert_int_equal(sqlite3_column_type(s, 28), SQLITE_INTEGER);
             assert_int_equal(sqlite3_column_int64(s, 28), q.cpu_ns);
         }
+        assert_phases(s, 31, &q.phases); /* the cold one's; NULL when warm */
     }
     assert_int_equal(sqlite3_step(s), SQLITE_ROW); /* id 1000: all NULL */
     assert_int_equal(sqlite3_column_int64(s, 0), 1000);
-    for (int c = 1; c < 29; c++)
+    for (int c = 1; c < 41; c++)
         assert_int_equal(sqlite3_column_type(s, c), SQLITE_NULL);
     assert_int_equal(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
@@ -537,11 +602,11 @@ static void test_refuses(void **state) {
 
     /* The next version, which this code does not know. */
     sqlite3 *db = raw_open(dbpath);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_null(lm_results_open(dbpath, NULL, err));
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "schema version 4, newer than this Lumos knows (3)"));
+    assert_non_null(strstr(err, "schema version 5, newer than this Lumos knows (4)"));
     assert_null(strstr(err, "migrat"));
 
     db = raw_open(dbpath);
@@ -644,6 +709,11 @@ static const char v1_rows[] =
     " io_read_bytes, io_write_bytes, io_calls, cpu_user_ns, cpu_system_ns, mem_peak_bytes,"        \
     " error"
 
+/* The v1 instances columns (version 4 adds the phases after them). */
+#define V1_INSTANCE_COLUMNS                                                                        \
+    "id, service_id, runtime, pid, cgroup, start_ns, spawn_ns, ready_ns, stop_ns, end_reason,"     \
+    " exit_status, placement_ms, cold_start_ms"
+
 /* Creates a version-1 file at path, in WAL mode as Lumos left it. */
 static void make_v1(const char *path) {
     sqlite3 *db = NULL;
@@ -684,7 +754,7 @@ static char *dump(sqlite3 *db, const char *sql) {
 static const char *const kept[] = {
     "SELECT " V1_REQUEST_COLUMNS " FROM requests ORDER BY id",
     "SELECT * FROM services ORDER BY rowid",
-    "SELECT * FROM instances ORDER BY rowid",
+    "SELECT " V1_INSTANCE_COLUMNS " FROM instances ORDER BY rowid",
     "SELECT * FROM samples ORDER BY rowid",
     "SELECT * FROM events ORDER BY rowid",
     "SELECT * FROM meta WHERE key NOT IN ('schema_version', 'migrated_from') ORDER BY key",
@@ -699,13 +769,21 @@ static char *schema_text(const char *path) {
     return s;
 }
 
-/* A migrated v1 file holds what a v3 Lumos expects: version 3 everywhere,
+/* A migrated v1 file holds what a v4 Lumos expects: version 4 everywhere,
  * migrated_from 1, cpu_ns = user + system for the first request and NULL
- * for the others, the cells and artifacts tables, no request in a cell. */
+ * for the others, the cells and artifacts tables, no request in a cell,
+ * the phase columns NULL in old rows. */
 static void assert_migrated(const char *path) {
     sqlite3 *db = raw_open(path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 4);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE phase_spawn_ns IS NULL AND "
+                                 "phase_clock IS NULL AND placement_ahead_ns IS NULL"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE id <= 3 AND "
+                                 "phase_placement_ns IS NULL AND phase_ready_ns IS NULL AND "
+                                 "phase_clock IS NULL"),
+                     3);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM cells"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM artifacts"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE cell_id IS NOT NULL"), 0);
@@ -741,7 +819,7 @@ static void test_migrate_v1(void **state) {
     }
     sqlite3_close(db);
 
-    /* The handle writes v3 rows into it. */
+    /* The handle writes v4 rows into it. */
     lm_results_request q;
     make_request(&q, 10);
     assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
@@ -761,7 +839,7 @@ static void test_migrate_v1(void **state) {
     assert_non_null(r);
     lm_results_close(r);
     db = raw_open(dbpath);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
     assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=1"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests"), 4);
@@ -782,6 +860,108 @@ static void test_migrate_v1(void **state) {
         free(before[i]);
 }
 
+/* Versions 2 and 3's changes exactly as Lumos made them (src/results/
+ * schema.c), kept here so a v3 file can be made without old code. */
+static const char to_v3[] =
+    "ALTER TABLE requests ADD COLUMN cpu_ns INTEGER;"
+    "UPDATE requests SET cpu_ns = cpu_user_ns + cpu_system_ns"
+    " WHERE cpu_user_ns IS NOT NULL AND cpu_system_ns IS NOT NULL;"
+    "CREATE TABLE cells(id INTEGER PRIMARY KEY, name TEXT UNIQUE, function TEXT, runtime TEXT,"
+    " payload TEXT, start TEXT, load TEXT, concurrency INTEGER, rate_rps REAL,"
+    " repetition INTEGER, service_id INTEGER REFERENCES services(id),"
+    " planned_requests INTEGER, status TEXT, started_ns INTEGER, finished_ns INTEGER,"
+    " error TEXT);"
+    "CREATE TABLE artifacts(function TEXT, runtime TEXT, kind TEXT, path TEXT, bytes INTEGER);"
+    "ALTER TABLE requests ADD COLUMN cell_id INTEGER REFERENCES cells(id);"
+    "ALTER TABLE requests ADD COLUMN excluded TEXT;"
+    "INSERT INTO cells(id, name, status) VALUES(4, 'fibonacci@native/xs/cold/closed/1', 'done');"
+    "UPDATE requests SET cell_id = 4, excluded = 'warm' WHERE id = 1;"
+    "UPDATE meta SET value = 3 WHERE key = 'schema_version';"
+    "INSERT INTO meta VALUES('migrated_from', 1);"
+    "PRAGMA user_version = 3;";
+
+/* A version-3 file (a v1 file taken to v3 as v3 Lumos did) is migrated to
+ * version 4: the phase columns appear, NULL in its old rows (which were
+ * not split), every old value and type is kept, migrated_from says 3, and
+ * the file has the shape of a new one; a v4 row then stores its phases. */
+static void test_migrate_v3(void **state) {
+    char err[LM_ERRLEN];
+    make_v1(dbpath);
+    sqlite3 *db = raw_open(dbpath);
+    char *msg = NULL;
+    if (sqlite3_exec(db, to_v3, NULL, NULL, &msg) != SQLITE_OK) print_error("%s\n", msg);
+    sqlite3_free(msg);
+    const char *const v3_kept[] = {
+        "SELECT " V1_REQUEST_COLUMNS ", cpu_ns, cell_id, excluded FROM requests ORDER BY id",
+        "SELECT " V1_INSTANCE_COLUMNS " FROM instances ORDER BY rowid",
+        "SELECT * FROM cells ORDER BY rowid",
+        "SELECT * FROM meta WHERE key NOT IN ('schema_version', 'migrated_from') ORDER BY key",
+    };
+    char *before[4];
+    for (int i = 0; i < 4; i++)
+        before[i] = dump(db, v3_kept[i]);
+    sqlite3_close(db);
+
+    lm_results *r = lm_results_open(dbpath, NULL, err);
+    if (!r) print_error("%s\n", err);
+    assert_non_null(r);
+    db = raw_open(dbpath);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 4);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 3);
+    for (int i = 0; i < 4; i++) {
+        char *after = dump(db, v3_kept[i]);
+        assert_string_equal(after, before[i]);
+        free(after);
+        free(before[i]);
+    }
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('instances') WHERE "
+                                 "name LIKE 'phase_%' OR name = 'placement_ahead_ns'"),
+                     11);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
+                                 "name LIKE 'phase_%'"),
+                     10);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE coalesce(phase_placement_ns,"
+                                 " phase_spawn_ns, phase_create_ns, phase_start_ns,"
+                                 " phase_runtime_ns, phase_load_ns, phase_instantiate_ns,"
+                                 " phase_init_ns, phase_ready_ns, phase_clock) IS NOT NULL"),
+                     0);
+    assert_int_equal(raw_int(db, "SELECT cell_id FROM requests WHERE id=1"), 4);
+    sqlite3_close(db);
+
+    /* A v4 row with its phases. */
+    lm_results_request q;
+    make_request(&q, 0);
+    q.id = 20;
+    assert_int_equal(lm_results_add_request(r, &q, err), LM_OK);
+    lm_results_close(r);
+    db = raw_open(dbpath);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT phase_placement_ns, phase_spawn_ns,"
+                                        " phase_create_ns, phase_start_ns, phase_runtime_ns,"
+                                        " phase_load_ns, phase_instantiate_ns, phase_init_ns,"
+                                        " phase_ready_ns, phase_clock FROM requests WHERE id=20",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    lm_results_phases want = known_phases();
+    assert_phases(st, 0, &want);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* The same shape as a new file. */
+    char fresh[600];
+    snprintf(fresh, sizeof fresh, "%s/fresh4.db", dir);
+    r = lm_results_open(fresh, NULL, err);
+    assert_non_null(r);
+    lm_results_close(r);
+    char *a = schema_text(dbpath), *b = schema_text(fresh);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 /* A version-1 file whose requests table lacks the CPU columns: the ALTER
  * TABLE succeeds, the fill fails, the error says so, and the file is left as
  * it was, without the new column (one transaction). */
@@ -800,7 +980,7 @@ static void test_migrate_fails_whole(void **state) {
     assert_null(lm_results_open(dbpath, NULL, err));
     print_message("broken v1 file: %s\n", err);
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "migrating it from schema version 1 to 3 failed"));
+    assert_non_null(strstr(err, "migrating it from schema version 1 to 4 failed"));
     assert_non_null(strstr(err, "cpu_user_ns"));
     db = raw_open(dbpath);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
@@ -1091,7 +1271,7 @@ static void test_multirow_groups(void **state) {
 /* Parses RFC 4180 CSV: fields[row][col] (malloc'd strings), quoted[row][col]
  * says whether the field was quoted. Returns the number of rows. */
 #define MAXR 32
-#define MAXC 32
+#define MAXC 48
 static int parse_csv(const char *s, char *fields[MAXR][MAXC], int quoted[MAXR][MAXC],
                      int ncols[MAXR]) {
     int row = 0, col = 0;
@@ -1149,8 +1329,10 @@ static void test_csv(void **state) {
     static int quoted[MAXR][MAXC], ncols[MAXR];
     int rows = parse_csv(text, fields, quoted, ncols);
     assert_int_equal(rows, 1 + NTRICKY + 1);
-    assert_int_equal(ncols[0], 31);
+    assert_int_equal(ncols[0], 41);
     assert_string_equal(fields[0][0], "id");
+    assert_string_equal(fields[0][31], "phase_placement_ns");
+    assert_string_equal(fields[0][40], "phase_clock");
     assert_string_equal(fields[0][5], "intended_send_ns");
     assert_string_equal(fields[0][27], "error");
     assert_string_equal(fields[0][28], "cpu_ns");
@@ -1158,7 +1340,9 @@ static void test_csv(void **state) {
         lm_results_request q;
         make_request(&q, i);
         char num[32];
-        assert_int_equal(ncols[i + 1], 31);
+        assert_int_equal(ncols[i + 1], 41);
+        assert_string_equal(fields[i + 1][31], i == 0 ? "21" : ""); /* the cold one's phases */
+        assert_string_equal(fields[i + 1][40], i == 0 ? "monotonic" : "");
         snprintf(num, sizeof num, "%lld", (long long)q.intended_send_ns);
         assert_string_equal(fields[i + 1][5], num);
         snprintf(num, sizeof num, "%lld", (long long)q.compute_ns);
@@ -1218,6 +1402,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_by_time, setup, teardown),
