@@ -86,12 +86,15 @@ if [[ $container == 1 ]]; then
   [[ $(q "SELECT count(*) FROM instances WHERE runtime = 'container' AND phase_create_ns > 0
           AND phase_start_ns > 0") == 2 ]] || fail "containers without create and start: $(q "SELECT $PH FROM instances WHERE runtime='container'")"
 fi
-# Placement ahead of need: the launchers parked for these services.
+# Placement ahead of need: the launchers parked for these services. Taking
+# one is about 20 us; making a cgroup at need waits 7 to 12 ms on v1. The
+# 0.5 ms target is bench/start_time's; here 5 ms tells the two apart on a
+# loaded machine.
 ahead=$(q "SELECT count(*) FROM instances WHERE placement_ahead_ns IS NOT NULL")
 [[ $ahead -ge 6 ]] || fail "only $ahead instances were placed ahead of need"
 slow=$(q "SELECT id || ' ' || phase_placement_ns FROM instances WHERE placement_ahead_ns IS NOT NULL
-          AND phase_placement_ns >= 500000")
-[[ -z $slow ]] || fail "placements ahead of need that took 0.5 ms or more: $slow"
+          AND phase_placement_ns >= 5000000")
+[[ -z $slow ]] || fail "placements ahead of need that took 5 ms or more (made at need?): $slow"
 
 # Each kind of cold start recorded its phases, in its instance and in the
 # request that waited for it.

@@ -263,8 +263,11 @@ static void test_every_runtime(void **state) {
             start_one(rt, parked, &ph, &inst);
             check_real(rt, &ph, &inst);
             if (parked) {
-                /* Placement ahead of need: taking the launcher is all. */
-                if (ph.ns[LM_PHASE_PLACEMENT] >= 500000)
+                /* Placement ahead of need: taking the launcher is all
+                 * (about 20 us; a cgroup made at need waits 7 to 12 ms
+                 * on v1). The 0.5 ms target is bench/start_time's: 5 ms
+                 * tells the two apart on a loaded machine. */
+                if (ph.ns[LM_PHASE_PLACEMENT] >= 5000000)
                     fail_msg("%s: a parked launcher's placement took %.3f ms", rt->name,
                              (double)ph.ns[LM_PHASE_PLACEMENT] / 1e6);
                 assert_true(ph.placed_ahead_ns > 0);
