@@ -254,11 +254,23 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     size_t nrt = 0;
     if (s->nruntimes > 64) return lm_errf(err, "%s: more than 64 runtimes", s->path);
     if (pick_runtimes(s, rts, &nrt, res->skipped, sizeof res->skipped, err) != LM_OK) return LM_ERR;
-    /* Everything that can be wrong with the inputs is found before work. */
+    /* Everything that can be wrong with the inputs is found before work;
+     * the traces' payload groups are noted on the way (their data set is
+     * loaded with the spec's). */
+    run_data data = {.spec = s};
+    for (size_t i = 0; i < s->npayloads; i++)
+        if (add_group(&data, s->payloads[i]) != LM_OK)
+            return lm_errf(err, "%s: too many payload groups", s->path);
     for (size_t l = 0; l < s->nloads; l++) {
         if (s->loads[l].kind != LM_EXP_TRACE) continue;
         lm_trace *t = NULL;
         if (lm_trace_read(s->loads[l].trace, &t, err) != LM_OK) return LM_ERR;
+        for (size_t r = 0; r < t->nrows; r++)
+            if (t->rows[r].payload->group) {
+                char p[32];
+                snprintf(p, sizeof p, "group:%s", t->rows[r].payload->group);
+                add_group(&data, p);
+            }
         lm_trace_free(t);
     }
     lm_exp_cell *cells = NULL;
@@ -271,29 +283,11 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     }
 
     int rc = LM_ERR;
-    run_data data = {.spec = s};
     lm_redis_server server = {0};
     lm_store *store = NULL;
     lm_results *db = NULL;
     lm__gw_child gw = {.child.pid = -1};
     done_set done = {0};
-    for (size_t i = 0; i < s->npayloads; i++)
-        if (add_group(&data, s->payloads[i]) != LM_OK) {
-            lm_errf(err, "%s: too many payload groups", s->path);
-            goto out;
-        }
-    for (size_t l = 0; l < s->nloads; l++) {
-        if (s->loads[l].kind != LM_EXP_TRACE) continue;
-        lm_trace *t = NULL;
-        if (lm_trace_read(s->loads[l].trace, &t, err) != LM_OK) goto out;
-        for (size_t r = 0; r < t->nrows; r++)
-            if (t->rows[r].payload->group) {
-                char p[32];
-                snprintf(p, sizeof p, "group:%s", t->rows[r].payload->group);
-                add_group(&data, p);
-            }
-        lm_trace_free(t);
-    }
     if (!(db = open_db(o, s, err))) goto out;
     snprintf(res->db, sizeof res->db, "%s", o->db);
     done.max = ncells ? (size_t)cells[ncells - 1].id : 0;
