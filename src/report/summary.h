@@ -16,7 +16,8 @@ typedef struct {
     char function[64], runtime[32], group[8], instance[32], kind[8];
     int iteration;
     int status;           /* HTTP status the function answered; 0 when it did not */
-    double cold_start_ms; /* runtime's exec to READY, on the request that started the instance */
+    double cold_start_ms; /* spawn to READY (docs/cold-start.md), on the request that started the
+                             instance */
     double placement_ms;  /* the platform's part before that: cgroup, adapter set-up */
     double latency_ms;    /* INVOKE written to RESULT read, on the host */
     double host_storage_ms;
