@@ -422,14 +422,6 @@ static int build(const lm_oci_spec *s, char *err) {
         argv[n++] = "--manifest.annotation";
         argv[n++] = s->annotations[i];
     }
-    if (s->os) {
-        argv[n++] = "--os";
-        argv[n++] = (char *)s->os;
-    }
-    if (s->arch) {
-        argv[n++] = "--architecture";
-        argv[n++] = (char *)s->arch;
-    }
     argv[n] = NULL;
     if (lm_oci_tool(argv, err) != LM_OK) return LM_ERR;
     if (umoci(err, "unpack", "--image", image, s->bundle, NULL) != LM_OK) return LM_ERR;
@@ -445,6 +437,13 @@ static int build(const lm_oci_spec *s, char *err) {
     }
     if (umoci(err, "repack", "--image", image, "--history.created_by", "lumos build",
               "--refresh-bundle", s->bundle, NULL) != LM_OK)
+        return LM_ERR;
+    /* The platform last: umoci unpacks only images of its own OS (linux),
+     * and a Wasm image's is wasi. */
+    if ((s->os || s->arch) &&
+        umoci(err, "config", "--image", image, "--no-history", s->os ? "--os" : "--author",
+              s->os ? s->os : "lumos", s->arch ? "--architecture" : "--author",
+              s->arch ? s->arch : "lumos", NULL) != LM_OK)
         return LM_ERR;
     if (umoci(err, "gc", "--layout", s->layout, NULL) != LM_OK) return LM_ERR;
     /* Mount points runc would otherwise create in the shared, read-only

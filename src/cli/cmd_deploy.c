@@ -63,8 +63,7 @@ static int dns_label(const char *s) {
     size_t n = strlen(s);
     if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-') return 0;
     for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-')
-            return 0;
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-') return 0;
     return 1;
 }
 

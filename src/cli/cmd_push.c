@@ -198,15 +198,15 @@ int lm_cmd_push(int argc, char **argv) {
     json_t *out = json_array();
     int failed = 0;
     for (int k = 0; keys && k < nkeys; k++)
-        failed += one(&io, keys[k].function, keys[k].image, o.registry, o.tag, tls, build_only,
-                      out, !json);
+        failed += one(&io, keys[k].function, keys[k].image, o.registry, o.tag, tls, build_only, out,
+                      !json);
     if (!no_agent) {
         if (has_agent())
             failed += one(&io, "lumos", "agent", o.registry, o.tag, tls, build_only, out, !json);
         else {
-            json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "image", "agent", "outcome",
-                                                 "skipped", "reason",
-                                                 "this lumos has no `agent` command"));
+            json_array_append_new(out,
+                                  json_pack("{s:s,s:s,s:s}", "image", "agent", "outcome", "skipped",
+                                            "reason", "this lumos has no `agent` command"));
             if (!json) fprintf(stderr, "push: skipped agent: this lumos has no `agent` command\n");
         }
     }

@@ -48,8 +48,7 @@ static int dns_label(const char *s, size_t max) {
     size_t n = strlen(s);
     if (n == 0 || n > max || s[0] == '-' || s[n - 1] == '-') return 0;
     for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-')
-            return 0;
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-') return 0;
     return 1;
 }
 
@@ -217,9 +216,9 @@ int lm_deploy_image_ref(const char *registry, const char *function, const char *
             return lm_errf(err, "tag '%s': letters, digits, '.', '_' and '-' only", tag);
     if (!*tag || strlen(tag) > 128 || tag[0] == '.' || tag[0] == '-')
         return lm_errf(err, "tag '%s' is not a valid image tag", tag);
-    int len = *function ? snprintf(out, n, "%.*s/lumos-%s-%s:%s", (int)rl, registry, function,
-                                   image, tag)
-                        : snprintf(out, n, "%.*s/lumos-%s:%s", (int)rl, registry, image, tag);
+    int len = *function
+                  ? snprintf(out, n, "%.*s/lumos-%s-%s:%s", (int)rl, registry, function, image, tag)
+                  : snprintf(out, n, "%.*s/lumos-%s:%s", (int)rl, registry, image, tag);
     if (len < 0 || (size_t)len >= n) return lm_errf(err, "image reference too long");
     return LM_OK;
 }

@@ -30,9 +30,8 @@ json_t *lm__deploy_config_features(void) {
 json_t *lm__deploy_config_autoscaler(void) {
     /* initial-scale 0 (a service starts with no pod, as Lumos' do) is
      * refused unless the cluster allows it. */
-    return knative_config("config-autoscaler",
-                          json_pack("{s:s,s:s}", "allow-zero-initial-scale", "true",
-                                    "enable-scale-to-zero", "true"));
+    return knative_config("config-autoscaler", json_pack("{s:s,s:s}", "allow-zero-initial-scale",
+                                                         "true", "enable-scale-to-zero", "true"));
 }
 
 /* Knative resolves image tags to digests from its controller, which cannot
@@ -56,10 +55,10 @@ json_t *lm__deploy_runtime_classes(const lm_deploy_classes *c, char **names, int
                 handler = c->v[k].handler;
                 break;
             }
-        json_array_append_new(list, json_pack("{s:s,s:s,s:{s:s,s:o},s:s}", "apiVersion",
-                                              "node.k8s.io/v1", "kind", "RuntimeClass",
-                                              "metadata", "name", names[i], "labels",
-                                              lm__deploy_labels(names[i]), "handler", handler));
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s,s:{s:s,s:o},s:s}", "apiVersion", "node.k8s.io/v1",
+                                        "kind", "RuntimeClass", "metadata", "name", names[i],
+                                        "labels", lm__deploy_labels(names[i]), "handler", handler));
     }
     return list;
 }
@@ -81,11 +80,11 @@ json_t *lm__deploy_redis(const lm_deploy_opts *o) {
         lm__deploy_labels("lumos-redis"), "spec", "containers", "name", "redis", "image",
         o->redis_image, "args", "--save", "", "--appendonly", "no", "ports", "name", "redis",
         "containerPort", 6379, "resources", "requests", "cpu", "250m", "memory", "256Mi");
-    json_t *svc = json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:O,s:[{s:s,s:i,s:s}]}}", "apiVersion",
-                            "v1", "kind", "Service", "metadata", "name", "lumos-redis",
-                            "namespace", o->namespace, "labels", lm__deploy_labels("lumos-redis"),
-                            "spec", "selector", sel, "ports", "name", "redis", "port", 6379,
-                            "targetPort", "redis");
+    json_t *svc =
+        json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:O,s:[{s:s,s:i,s:s}]}}", "apiVersion", "v1", "kind",
+                  "Service", "metadata", "name", "lumos-redis", "namespace", o->namespace, "labels",
+                  lm__deploy_labels("lumos-redis"), "spec", "selector", sel, "ports", "name",
+                  "redis", "port", 6379, "targetPort", "redis");
     json_decref(sel);
     return json_pack("[o,o]", dep, svc);
 }
@@ -99,17 +98,17 @@ json_t *lm__deploy_agent(const lm_deploy_opts *o, char *err) {
     json_t *sel = json_pack("{s:s}", "app.kubernetes.io/name", "lumos-agent");
     /* Every node's cgroup tree, read-only, where the agent reads each
      * pod's CPU and memory; the node's name from the downward API. */
-    json_t *env = json_pack("[{s:s,s:{s:{s:s}}},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name",
-                            "LUMOS_NODE", "valueFrom", "fieldRef", "fieldPath", "spec.nodeName",
-                            "name", "LUMOS_AGENT_CGROUP_ROOT", "value", "/host/sys/fs/cgroup",
-                            "name", "LUMOS_AGENT_PORT", "value", "9464", "name", "LUMOS_REDIS",
-                            "value", redis);
-    json_t *container = json_pack(
-        "{s:s,s:s,s:[s],s:o,s:[{s:s,s:i}],s:[{s:s,s:s,s:b}],s:{s:{s:s,s:s},s:{s:s}}}", "name",
-        "agent", "image", image, "args", "agent", "env", env, "ports", "name", "metrics",
-        "containerPort", AGENT_PORT, "volumeMounts", "name", "cgroup", "mountPath",
-        "/host/sys/fs/cgroup", "readOnly", 1, "resources", "requests", "cpu", "50m", "memory",
-        "64Mi", "limits", "memory", "128Mi");
+    json_t *env =
+        json_pack("[{s:s,s:{s:{s:s}}},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "LUMOS_NODE",
+                  "valueFrom", "fieldRef", "fieldPath", "spec.nodeName", "name",
+                  "LUMOS_AGENT_CGROUP_ROOT", "value", "/host/sys/fs/cgroup", "name",
+                  "LUMOS_AGENT_PORT", "value", "9464", "name", "LUMOS_REDIS", "value", redis);
+    json_t *container =
+        json_pack("{s:s,s:s,s:[s],s:o,s:[{s:s,s:i}],s:[{s:s,s:s,s:b}],s:{s:{s:s,s:s},s:{s:s}}}",
+                  "name", "agent", "image", image, "args", "agent", "env", env, "ports", "name",
+                  "metrics", "containerPort", AGENT_PORT, "volumeMounts", "name", "cgroup",
+                  "mountPath", "/host/sys/fs/cgroup", "readOnly", 1, "resources", "requests", "cpu",
+                  "50m", "memory", "64Mi", "limits", "memory", "128Mi");
     json_t *ds = json_pack(
         "{s:s,s:s,s:{s:s,s:s,s:o},s:{s:{s:O},s:{s:{s:o},s:{s:[o],s:[{s:s}],s:[{s:s,s:{s:s,s:s}}]}"
         "}}}",
@@ -119,12 +118,11 @@ json_t *lm__deploy_agent(const lm_deploy_opts *o, char *err) {
         "spec", "containers", container, "tolerations", "operator", "Exists", "volumes", "name",
         "cgroup", "hostPath", "path", "/sys/fs/cgroup", "type", "Directory");
     /* A headless Service: one address per node's agent (its Endpoints). */
-    json_t *svc = json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:s,s:O,s:[{s:s,s:i,s:s}]}}",
-                            "apiVersion", "v1", "kind", "Service", "metadata", "name",
-                            "lumos-agent", "namespace", o->namespace, "labels",
-                            lm__deploy_labels("lumos-agent"), "spec", "clusterIP", "None",
-                            "selector", sel, "ports", "name", "metrics", "port", AGENT_PORT,
-                            "targetPort", "metrics");
+    json_t *svc = json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:s,s:O,s:[{s:s,s:i,s:s}]}}", "apiVersion",
+                            "v1", "kind", "Service", "metadata", "name", "lumos-agent", "namespace",
+                            o->namespace, "labels", lm__deploy_labels("lumos-agent"), "spec",
+                            "clusterIP", "None", "selector", sel, "ports", "name", "metrics",
+                            "port", AGENT_PORT, "targetPort", "metrics");
     json_decref(sel);
     json_t *list = ds && svc ? json_pack("[o,o]", ds, svc) : NULL;
     if (!list) lm_errf(err, "agent manifest: out of memory");

@@ -70,14 +70,14 @@ int lm_deploy_load(const char *config_path, const char *classes_path, lm_serve_c
 
 /* The manifests' settings. */
 typedef struct {
-    const char *out;       /* folder written (created; files of ours in it replaced) */
-    const char *registry;  /* image references' prefix: "localhost:32000", "reg.example/lumos" */
-    const char *tag;       /* the images' tag ("latest") */
-    const char *namespace; /* of everything but the Knative config ("lumos") */
-    const char *cpu_request;        /* each function pod's CPU request ("100m"), or NULL */
-    const char *cpu_limit;          /* its CPU limit, or NULL: none */
-    const char *redis_image;        /* "redis:7.2" */
-    const lm_serve_config *config;  /* defaults and services (see below) */
+    const char *out;         /* folder written (created; files of ours in it replaced) */
+    const char *registry;    /* image references' prefix: "localhost:32000", "reg.example/lumos" */
+    const char *tag;         /* the images' tag ("latest") */
+    const char *namespace;   /* of everything but the Knative config ("lumos") */
+    const char *cpu_request; /* each function pod's CPU request ("100m"), or NULL */
+    const char *cpu_limit;   /* its CPU limit, or NULL: none */
+    const char *redis_image; /* "redis:7.2" */
+    const lm_serve_config *config; /* defaults and services (see below) */
     const lm_deploy_classes *classes;
     /* The services: config's services, then every function of functions
      * (comma-separated, NULL: every catalog function) on every runtime of

@@ -68,8 +68,8 @@ static int add_mapped(image_files *f, const char *artifacts, const char *host, c
 
 /* What runtime R needs: its target artifact, what its prepare makes (the
  * AoT executable), its command's program (lumos-wasm-interp). */
-static int runtime_files(const char *artifacts, const char *fn, const char *rtname,
-                         image_files *f, char *err) {
+static int runtime_files(const char *artifacts, const char *fn, const char *rtname, image_files *f,
+                         char *err) {
     const lm_runtime *rt = lm_runtime_find(rtname, err);
     if (!rt) return LM_ERR;
     char art[PATH_MAX];
@@ -187,11 +187,10 @@ int lm_deploy_image_build(const lm_deploy_image_opts *o, const char *fn, const c
         const char *entry[] = {"/lumos-front", "--function", fn, "--runtime", rt};
         for (int i = 0; rc == LM_OK && i < 5; i++)
             if (lm_strv_add(&f.entry, entry[i]) != LM_OK) rc = lm_errf(err, "out of memory");
-        if (rc == LM_OK &&
-            (lm_strv_add(&f.env, "LUMOS_ARTIFACTS=/artifacts") != LM_OK ||
-             lm_strv_add(&f.env, "LUMOS_LIBEXEC=/libexec") != LM_OK ||
-             lm_strv_add(&f.env, "LUMOS_DATA_DIR=/data") != LM_OK ||
-             lm_strv_addf(&f.env, "LUMOS_RUNTIME=%s", rt) != LM_OK))
+        if (rc == LM_OK && (lm_strv_add(&f.env, "LUMOS_ARTIFACTS=/artifacts") != LM_OK ||
+                            lm_strv_add(&f.env, "LUMOS_LIBEXEC=/libexec") != LM_OK ||
+                            lm_strv_add(&f.env, "LUMOS_DATA_DIR=/data") != LM_OK ||
+                            lm_strv_addf(&f.env, "LUMOS_RUNTIME=%s", rt) != LM_OK))
             rc = lm_errf(err, "out of memory");
     }
     if (rc == LM_OK) {

@@ -156,6 +156,10 @@ int lm_deploy_knative(const lm_deploy_opts *o, lm_deploy_result *res, char *err)
     lm_buf notes = {0};
     char *classes[LM_DEPLOY_MAX_CLASSES];
     int nclasses = 0;
+    char ref[600];
+    /* The registry and tag first: every image reference is made of them. */
+    if (lm_deploy_image_ref(o->registry, "", "agent", o->tag, ref, sizeof(ref), err) != LM_OK)
+        return LM_ERR;
     int rc = lm_deploy_services(o, &l.v, &l.n, err);
     /* Every service's class, and the distinct RuntimeClass names. */
     for (int i = 0; rc == LM_OK && i < l.n; i++) {
@@ -198,8 +202,8 @@ int lm_deploy_knative(const lm_deploy_opts *o, lm_deploy_result *res, char *err)
                  json_string_value(json_object_get(json_object_get(doc, "metadata"), "name")));
         char path[PATH_MAX];
         if (lm_pathf(path, sizeof(path), "%s/%s", o->out, file) == LM_OK && access(path, F_OK) == 0)
-            rc = lm_errf(err, "%s and another service have the same Knative name (%s)",
-                         l.v[i].name, file);
+            rc = lm_errf(err, "%s and another service have the same Knative name (%s)", l.v[i].name,
+                         file);
         if (rc == LM_OK) rc = write_docs(o->out, file, doc, res, err);
         json_decref(doc);
         res->nservices++;
@@ -224,9 +228,8 @@ int lm_deploy_apply(const char *dir, char *err) {
     const char *home = getenv("HOME");
     if (home) lm_pathf(home_kc, sizeof(home_kc), "%s/.kube/config", home);
     if ((!kc || !*kc) && access(home_kc, R_OK) != 0)
-        return lm_errf(err,
-                       "no cluster: KUBECONFIG is not set and ~/.kube/config does not exist "
-                       "(point KUBECONFIG at your cluster's kubeconfig; docs/knative.md)");
+        return lm_errf(err, "no cluster: KUBECONFIG is not set and ~/.kube/config does not exist "
+                            "(point KUBECONFIG at your cluster's kubeconfig; docs/knative.md)");
     if (kc && *kc) {
         char first[PATH_MAX];
         snprintf(first, sizeof(first), "%s", kc);

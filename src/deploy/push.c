@@ -21,8 +21,8 @@ int lm_deploy_push(const char *layout, const char *tag_in, const char *dest, int
     snprintf(tls, sizeof(tls), "--dest-tls-verify=%s", tls_verify ? "true" : "false");
     /* No policy.json is needed for a copy out of a local layout we made:
      * --insecure-policy accepts it without a system policy file. */
-    char *argv[] = {skopeo, "--insecure-policy", "copy", "--quiet", "--preserve-digests", tls,
-                    src,    (char *)dest,        NULL};
+    char *argv[] = {"skopeo", "copy", "--insecure-policy", "--quiet", "--preserve-digests",
+                    tls,      src,    (char *)dest,        NULL};
     char why[LM_ERRLEN];
     if (lm_oci_tool(argv, why) != LM_OK) return lm_errf(err, "push to %s: %s", dest, why);
     return LM_OK;

@@ -52,12 +52,10 @@ json_t *lm__deploy_service(const lm_deploy_opts *o, const lm_service_spec *s,
     json_array_append_new(env, env_var("LUMOS_RUNTIME", s->runtime));
     json_array_append_new(env, env_var("LUMOS_SERVICE", s->name));
     json_array_append_new(env, env_var("LUMOS_REDIS", redis));
-    json_array_append_new(
-        env, json_pack("{s:s,s:{s:{s:s}}}", "name", "LUMOS_POD", "valueFrom", "fieldRef",
-                       "fieldPath", "metadata.name"));
-    json_array_append_new(
-        env, json_pack("{s:s,s:{s:{s:s}}}", "name", "LUMOS_NODE", "valueFrom", "fieldRef",
-                       "fieldPath", "spec.nodeName"));
+    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "LUMOS_POD", "valueFrom",
+                                         "fieldRef", "fieldPath", "metadata.name"));
+    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "LUMOS_NODE", "valueFrom",
+                                         "fieldRef", "fieldPath", "spec.nodeName"));
 
     json_t *req = json_object(), *lim = json_object();
     if (o->cpu_request) json_object_set_new(req, "cpu", json_string(o->cpu_request));
@@ -74,9 +72,8 @@ json_t *lm__deploy_service(const lm_deploy_opts *o, const lm_service_spec *s,
     json_decref(req);
     json_decref(lim);
 
-    json_t *container = json_pack("{s:s,s:s,s:[{s:s,s:i}],s:o}", "name", "function", "image",
-                                  image, "ports", "name", "http1", "containerPort", 8080, "env",
-                                  env);
+    json_t *container = json_pack("{s:s,s:s,s:[{s:s,s:i}],s:o}", "name", "function", "image", image,
+                                  "ports", "name", "http1", "containerPort", 8080, "env", env);
     if (json_object_size(res)) json_object_set(container, "resources", res);
     json_decref(res);
 
@@ -89,10 +86,10 @@ json_t *lm__deploy_service(const lm_deploy_opts *o, const lm_service_spec *s,
     json_t *tspec = json_pack("{s:s,s:i,s:i,s:[o]}", "runtimeClassName", cls->runtime_class,
                               "containerConcurrency", c->container_concurrency, "timeoutSeconds",
                               timeout_s, "containers", container);
-    json_t *doc = json_pack(
-        "{s:s,s:s,s:{s:s,s:s,s:O},s:{s:{s:{s:O,s:o},s:o}}}", "apiVersion", "serving.knative.dev/v1",
-        "kind", "Service", "metadata", "name", name, "namespace", o->namespace, "labels", labels,
-        "spec", "template", "metadata", "labels", labels, "annotations", ann, "spec", tspec);
+    json_t *doc = json_pack("{s:s,s:s,s:{s:s,s:s,s:O},s:{s:{s:{s:O,s:o},s:o}}}", "apiVersion",
+                            "serving.knative.dev/v1", "kind", "Service", "metadata", "name", name,
+                            "namespace", o->namespace, "labels", labels, "spec", "template",
+                            "metadata", "labels", labels, "annotations", ann, "spec", tspec);
     json_decref(labels);
     if (!doc) lm_errf(err, "%s: out of memory", s->name);
     return doc;

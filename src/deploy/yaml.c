@@ -59,8 +59,7 @@ static int emit_object(lm_buf *b, const json_t *o, int indent, int inline_first)
     json_t *val;
     int first = 1;
     json_object_foreach((json_t *)o, k, val) {
-        if (!(first && inline_first) && lm_buf_printf(b, "%*s", indent, "") != LM_OK)
-            return LM_ERR;
+        if (!(first && inline_first) && lm_buf_printf(b, "%*s", indent, "") != LM_OK) return LM_ERR;
         first = 0;
         if (bare_key(k)) {
             if (lm_buf_printf(b, "%s:", k) != LM_OK) return LM_ERR;
@@ -76,8 +75,7 @@ static int emit_object(lm_buf *b, const json_t *o, int indent, int inline_first)
                 return LM_ERR;
             continue;
         }
-        if (lm_buf_printf(b, "\n") != LM_OK || emit(b, val, indent + 2, 0) != LM_OK)
-            return LM_ERR;
+        if (lm_buf_printf(b, "\n") != LM_OK || emit(b, val, indent + 2, 0) != LM_OK) return LM_ERR;
     }
     return LM_OK;
 }
