@@ -124,33 +124,43 @@ static int load_entry(lm_deploy_classes *c, json_t *e, const char *path, char *e
     return LM_OK;
 }
 
-int lm_deploy_classes_load(lm_deploy_classes *c, const char *path, char *err) {
+int lm_deploy_classes_parse(lm_deploy_classes *c, const char *text, size_t len, const char *where,
+                            char *err) {
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) return lm_errf(err, "%s:%d: %s", path, je.line, je.text);
-    int rc = LM_OK;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) return lm_errf(err, "%s:%d: %s", where, je.line, je.text);
+    int rc = json_is_object(root) ? LM_OK : lm_errf(err, "%s: must be a JSON object", where);
     const char *k;
     json_t *v;
-    json_object_foreach(root, k, v) {
-        if (strcmp(k, "classes") != 0) {
-            rc = lm_errf(err, "%s: %s: unknown field (fields: classes)", path, k);
-            break;
+    if (rc == LM_OK) json_object_foreach(root, k, v) {
+            if (strcmp(k, "classes") != 0) {
+                rc = lm_errf(err, "%s: %s: unknown field (fields: classes)", where, k);
+                break;
+            }
         }
-    }
     json_t *arr = json_object_get(root, "classes");
     if (rc == LM_OK && !json_is_array(arr))
-        rc = lm_errf(err, "%s: classes: an array is required", path);
+        rc = lm_errf(err, "%s: classes: an array is required", where);
     size_t i;
     json_t *e;
-    char where[64], why[LM_ERRLEN];
+    char at[64], why[LM_ERRLEN];
     if (rc == LM_OK) json_array_foreach(arr, i, e) {
-            snprintf(where, sizeof(where), "classes[%zu]", i);
-            if (load_entry(c, e, where, why) != LM_OK) {
-                rc = lm_errf(err, "%s: %s", path, why);
+            snprintf(at, sizeof(at), "classes[%zu]", i);
+            if (load_entry(c, e, at, why) != LM_OK) {
+                rc = lm_errf(err, "%s: %s", where, why);
                 break;
             }
         }
     json_decref(root);
+    return rc;
+}
+
+int lm_deploy_classes_load(lm_deploy_classes *c, const char *path, char *err) {
+    size_t len;
+    char *text = lm_file_read_max(path, 1 << 20, &len, err);
+    if (!text) return LM_ERR;
+    int rc = lm_deploy_classes_parse(c, text, len, path, err);
+    free(text);
     return rc;
 }
 

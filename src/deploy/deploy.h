@@ -50,6 +50,10 @@ void lm_deploy_classes_default(lm_deploy_classes *c);
  * replaces the built-in one of its runtime or adds one. Errors start with
  * the path ("FILE: classes[1].image: ..."). */
 int lm_deploy_classes_load(lm_deploy_classes *c, const char *path, char *err);
+/* The same from text (len bytes, need not be NUL-terminated); errors start
+ * with where. On LM_ERR c may hold the entries before the bad one. */
+int lm_deploy_classes_parse(lm_deploy_classes *c, const char *text, size_t len, const char *where,
+                            char *err);
 /* The entry of runtime, or NULL. */
 const lm_deploy_class *lm_deploy_class_find(const lm_deploy_classes *c, const char *runtime);
 /* The runtimes a deployment gets when none are named, comma-separated. */

@@ -121,8 +121,8 @@ static void test_annotations(void **state) {
 static void test_names(void **state) {
     (void)state;
     char out[128], err[LM_ERRLEN];
-    assert_int_equal(lm_deploy_service_name("fibonacci", "container+wasm-aot", out, sizeof(out), err),
-                     LM_OK);
+    assert_int_equal(
+        lm_deploy_service_name("fibonacci", "container+wasm-aot", out, sizeof(out), err), LM_OK);
     assert_string_equal(out, "fibonacci-container-wasm-aot");
     assert_int_equal(lm_deploy_service_name("a", "B_c.d", out, sizeof(out), err), LM_OK);
     assert_string_equal(out, "a-b-c-d");
@@ -133,9 +133,8 @@ static void test_names(void **state) {
     assert_non_null(strstr(err, "at most 57"));
     assert_int_equal(lm_deploy_service_name("9lives", "native", out, sizeof(out), err), LM_ERR);
 
-    assert_int_equal(lm_deploy_image_ref("reg:5000/", "fibonacci", "wasm", "t1", out, sizeof(out),
-                                         err),
-                     LM_OK);
+    assert_int_equal(
+        lm_deploy_image_ref("reg:5000/", "fibonacci", "wasm", "t1", out, sizeof(out), err), LM_OK);
     assert_string_equal(out, "reg:5000/lumos-fibonacci-wasm:t1");
     assert_int_equal(lm_deploy_image_ref("reg/p", "", "agent", "latest", out, sizeof(out), err),
                      LM_OK);
@@ -214,8 +213,8 @@ static void test_free_null(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_yaml),    cmocka_unit_test(test_annotations),
-        cmocka_unit_test(test_names),   cmocka_unit_test(test_classes),
+        cmocka_unit_test(test_yaml),      cmocka_unit_test(test_annotations),
+        cmocka_unit_test(test_names),     cmocka_unit_test(test_classes),
         cmocka_unit_test(test_free_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
