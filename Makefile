@@ -41,7 +41,7 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
 # it is a host room here, and the guest artifacts compile it themselves.
 # functions/catalog.c is the host's list of the functions, not guest code.
 HOST_ROOMS := proto channel storage runtime wasi platform observe results data report stats \
-              builder load trace runner experiment model functions util
+              builder load trace runner experiment model functions util deploy
 GUEST_SRC := $(wildcard src/sdk/*.c) $(filter-out src/functions/catalog.c,$(wildcard src/functions/*.c)) \
              $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
@@ -136,6 +136,7 @@ fuzz:
 	tests/fuzz/run_rfc3339 $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 	tests/fuzz/run_model_target $(FUZZ_SECONDS)
+	tests/fuzz/run_deploy $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')

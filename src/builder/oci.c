@@ -149,6 +149,14 @@ static int inputs_key(const lm_oci_spec *s, json_t *prev, char key[17], json_t *
     v = hash_str(v, "--env");
     for (int i = 0; s->env && s->env[i]; i++)
         v = hash_str(v, s->env[i]);
+    /* The optional fields only when given, so older images keep their key. */
+    for (int i = 0; s->labels && s->labels[i]; i++)
+        v = hash_str(hash_str(v, "--label"), s->labels[i]);
+    for (int i = 0; s->annotations && s->annotations[i]; i++)
+        v = hash_str(hash_str(v, "--annotation"), s->annotations[i]);
+    if (s->os) v = hash_str(hash_str(v, "--os"), s->os);
+    if (s->arch) v = hash_str(hash_str(v, "--arch"), s->arch);
+    if (s->no_data) v = hash_str(v, "--no-data");
     snprintf(key, 17, "%016" PRIx64, v);
     return LM_OK;
 }
@@ -382,7 +390,7 @@ static int build(const lm_oci_spec *s, char *err) {
     lm_rmtree(s->bundle);
     if (start_image(s, image, err) != LM_OK) return LM_ERR;
     /* The config first, so the bundle's config.json runs the entrypoint. */
-    char *argv[64];
+    char *argv[128];
     int n = 0;
     const char *fixed[] = {"umoci",
                            "config",
@@ -402,15 +410,24 @@ static int build(const lm_oci_spec *s, char *err) {
         argv[n++] = "--config.entrypoint";
         argv[n++] = s->entrypoint[i];
     }
-    for (int i = 0; s->env && s->env[i] && n < 60; i++) {
+    for (int i = 0; s->env && s->env[i] && n < 100; i++) {
         argv[n++] = "--config.env";
         argv[n++] = s->env[i];
+    }
+    for (int i = 0; s->labels && s->labels[i] && n < 110; i++) {
+        argv[n++] = "--config.label";
+        argv[n++] = s->labels[i];
+    }
+    for (int i = 0; s->annotations && s->annotations[i] && n < 120; i++) {
+        argv[n++] = "--manifest.annotation";
+        argv[n++] = s->annotations[i];
     }
     argv[n] = NULL;
     if (lm_oci_tool(argv, err) != LM_OK) return LM_ERR;
     if (umoci(err, "unpack", "--image", image, s->bundle, NULL) != LM_OK) return LM_ERR;
     /* The layer: the files, an empty /data for the data folder's mount. */
-    if (lm_pathf(dir, sizeof(dir), "%s/data", rootfs) != LM_OK || lm_mkdirs(dir, err) != LM_OK)
+    if (!s->no_data &&
+        (lm_pathf(dir, sizeof(dir), "%s/data", rootfs) != LM_OK || lm_mkdirs(dir, err) != LM_OK))
         return LM_ERR;
     for (int i = 0; i < s->nfiles; i++) {
         if (stage_file(rootfs, s->files[i].host, s->files[i].guest, err) != LM_OK) return LM_ERR;
@@ -420,6 +437,13 @@ static int build(const lm_oci_spec *s, char *err) {
     }
     if (umoci(err, "repack", "--image", image, "--history.created_by", "lumos build",
               "--refresh-bundle", s->bundle, NULL) != LM_OK)
+        return LM_ERR;
+    /* The platform last: umoci unpacks only images of its own OS (linux),
+     * and a Wasm image's is wasi. */
+    if ((s->os || s->arch) &&
+        umoci(err, "config", "--image", image, "--no-history", s->os ? "--os" : "--author",
+              s->os ? s->os : "lumos", s->arch ? "--architecture" : "--author",
+              s->arch ? s->arch : "lumos", NULL) != LM_OK)
         return LM_ERR;
     if (umoci(err, "gc", "--layout", s->layout, NULL) != LM_OK) return LM_ERR;
     /* Mount points runc would otherwise create in the shared, read-only

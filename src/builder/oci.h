@@ -29,6 +29,12 @@ typedef struct {
     const char *tag;          /* the image's tag in its layout */
     const char *layout;       /* the OCI layout directory (created or replaced) */
     const char *bundle;       /* the unpacked bundle directory (created or replaced) */
+    /* Optional (zero: none, the defaults): */
+    char *const *labels;      /* "K=V" config labels, NULL-terminated */
+    char *const *annotations; /* "K=V" manifest annotations, NULL-terminated */
+    const char *os;           /* the config's os ("wasi"); NULL: umoci's (linux) */
+    const char *arch;         /* its architecture ("wasm"); NULL: this machine's */
+    int no_data;              /* leave out the empty /data folder */
 } lm_oci_spec;
 
 #define LM_OCI_MAX_FILES 8

@@ -22,6 +22,8 @@ static const char usage[] =
     "  serve       the serverless platform: an HTTP gateway with pools of instances\n"
     "  load        send requests to an HTTP endpoint (open or closed loop) and measure each\n"
     "  build       compile every function for every target, print artifact sizes\n"
+    "  push        build the images a cluster pulls and copy them to a registry\n"
+    "  deploy      write (and apply) the manifests for a Kubernetes cluster with Knative\n"
     "  invoke      start one instance of a function and send it one request\n"
     "  exec        run any WASI command module under a Wasm runtime\n"
     "  data        generate benchmark inputs (data gen) and load them (data load)\n"
@@ -93,7 +95,8 @@ int main(int argc, char **argv) {
         {"build", lm_cmd_build},       {"invoke", lm_cmd_invoke},   {"exec", lm_cmd_exec},
         {"serve", lm_cmd_serve},       {"data", lm_cmd_data},       {"functions", lm_cmd_functions},
         {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},       {"trace", lm_cmd_trace},
-        {"model", lm_cmd_model},       {"compare", lm_cmd_compare},
+        {"model", lm_cmd_model},       {"compare", lm_cmd_compare}, {"deploy", lm_cmd_deploy},
+        {"push", lm_cmd_push},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

@@ -209,8 +209,14 @@ static int image_of(const lm_runtime *rt, const char *fn, const char *artifacts,
         return lm_errf(err, "out of memory");
     for (int i = 0; i < im->hosts.n; i++)
         im->files[i] = (lm_oci_file){im->hosts.v[i], im->guests.v[i]};
-    im->spec = (lm_oci_spec){k->base,   im->files, im->hosts.n, im->entry.v,
-                             im->env.v, fn,        im->layout,  im->bundle};
+    im->spec = (lm_oci_spec){.base = k->base,
+                             .files = im->files,
+                             .nfiles = im->hosts.n,
+                             .entrypoint = im->entry.v,
+                             .env = im->env.v,
+                             .tag = fn,
+                             .layout = im->layout,
+                             .bundle = im->bundle};
     return LM_OK;
 }
 
