@@ -30,15 +30,15 @@ typedef enum {
 
 /* One direction of a link. All zero is the unshaped link. */
 typedef struct {
-    uint64_t rate_bps;        /* bandwidth; 0: unlimited */
-    uint64_t delay_ns;        /* one-way delay */
-    uint64_t jitter_ns;       /* spread of the delay; 0: none */
-    lm_shape_dist dist;       /* jitter's distribution */
-    double loss;              /* probability a message (chunk) is lost, [0, 1] */
-    double reorder;           /* probability a message is held back, [0, 1] */
-    uint64_t reorder_gap_ns;  /* how long a held-back message waits; 0: delay_ns */
-    uint64_t rto_ns;          /* first retransmit timeout after a loss; 0: the default
-                                 max(200 ms, 2 * delay + 8 * jitter), see lm_shape_rto_ns */
+    uint64_t rate_bps;       /* bandwidth; 0: unlimited */
+    uint64_t delay_ns;       /* one-way delay */
+    uint64_t jitter_ns;      /* spread of the delay; 0: none */
+    lm_shape_dist dist;      /* jitter's distribution */
+    double loss;             /* probability a message (chunk) is lost, [0, 1] */
+    double reorder;          /* probability a message is held back, [0, 1] */
+    uint64_t reorder_gap_ns; /* how long a held-back message waits; 0: delay_ns */
+    uint64_t rto_ns;         /* first retransmit timeout after a loss; 0: the default
+                                max(200 ms, 2 * delay + 8 * jitter), see lm_shape_rto_ns */
 } lm_shape_cond;
 
 /* Parses a compact condition, comma-separated key=value, in any order, each
@@ -111,9 +111,9 @@ typedef struct {
     uint64_t start_ns;           /* the schedule's time 0 */
     lm_rng rng;
     lm_shape_loss_mode loss_mode;
-    int fifo;               /* 1: deliveries never overtake (a byte stream) */
-    uint64_t line_free_ns;  /* when the line finishes sending what it has */
-    uint64_t last_at_ns;    /* the latest delivery time given (for fifo) */
+    int fifo;              /* 1: deliveries never overtake (a byte stream) */
+    uint64_t line_free_ns; /* when the line finishes sending what it has */
+    uint64_t last_at_ns;   /* the latest delivery time given (for fifo) */
 } lm_shape_model;
 
 /* Sets m up over sched from start_ns with seed (same seed, same inputs:
@@ -125,10 +125,10 @@ void lm_shape_model_init(lm_shape_model *m, const lm_shape_sched *sched, uint64_
 
 /* The fate of one message. */
 typedef struct {
-    uint64_t at_ns;        /* delivery time (meaningless when dropped) */
-    int dropped;           /* 1: lost for good (LM_SHAPE_DROP, or 15 retransmits lost) */
-    unsigned retransmits;  /* losses before it got through */
-    int reordered;         /* 1: it was held back by the reorder gap */
+    uint64_t at_ns;       /* delivery time (meaningless when dropped) */
+    int dropped;          /* 1: lost for good (LM_SHAPE_DROP, or 15 retransmits lost) */
+    unsigned retransmits; /* losses before it got through */
+    int reordered;        /* 1: it was held back by the reorder gap */
 } lm_shape_fate;
 
 /* The delivery of a message of bytes bytes handed over at now_ns (now_ns
@@ -166,15 +166,15 @@ typedef struct {
 } lm_shape_stats;
 
 typedef struct {
-    int listen_fd;           /* a listening socket to accept on (the proxy owns it
-                                from start); -1: bind listen_addr */
-    const char *listen_addr; /* "HOST:PORT" (port 0: any) or "unix:PATH" */
-    const char *upstream;    /* "HOST:PORT" or "unix:PATH" to connect each client to */
+    int listen_fd;              /* a listening socket to accept on (the proxy owns it
+                                   from start); -1: bind listen_addr */
+    const char *listen_addr;    /* "HOST:PORT" (port 0: any) or "unix:PATH" */
+    const char *upstream;       /* "HOST:PORT" or "unix:PATH" to connect each client to */
     const lm_shape_sched *up;   /* client -> upstream; copied at start; NULL: unshaped */
     const lm_shape_sched *down; /* upstream -> client; copied; NULL: the same as up */
-    uint64_t seed;           /* connection k's direction d uses seed + 2k + d */
-    size_t chunk_max;        /* largest read shaped as one message; 0: 16 KiB
-                                (when rate is set: at most 1 ms of it, >= 1500) */
+    uint64_t seed;              /* connection k's direction d uses seed + 2k + d */
+    size_t chunk_max;           /* largest read shaped as one message; 0: 16 KiB
+                                   (when rate is set: at most 1 ms of it, >= 1500) */
 } lm_shape_proxy_opts;
 
 /* Starts a proxy on a thread of its own (own event base): binds or takes
