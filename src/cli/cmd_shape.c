@@ -16,7 +16,8 @@ static const char help[] =
     "                   [--down-condition C | --down-schedule FILE] [--seed N]\n"
     "                   [--duration SECONDS] [--json]\n"
     "       lumos shape --check (--condition C | --schedule FILE) [--json]\n"
-    "       lumos shape tbf --dev IF [--netns NS] (--rate R [--burst BYTES] [--latency T] | --clear)\n"
+    "       lumos shape tbf --dev IF [--netns NS] (--rate R [--burst BYTES] [--latency T] | "
+    "--clear)\n"
     "\n"
     "The proxy accepts TCP (or unix:PATH) clients on ADDR, connects each to the\n"
     "upstream and shapes both directions: every read is one message that leaves\n"
@@ -66,8 +67,8 @@ static void print_sched(const lm_shape_sched *s, int json) {
         lm_shape_cond_format(&s->steps[i].cond, c, sizeof c);
         if (json) {
             char q[600];
-            printf("%s{\"at_s\":%.9g,\"condition\":%s}", i ? "," : "", (double)s->steps[i].at_ns / 1e9,
-                   lm_json_quote(q, sizeof q, c));
+            printf("%s{\"at_s\":%.9g,\"condition\":%s}", i ? "," : "",
+                   (double)s->steps[i].at_ns / 1e9, lm_json_quote(q, sizeof q, c));
         } else {
             printf("%.9gs %s\n", (double)s->steps[i].at_ns / 1e9, c);
         }
@@ -78,11 +79,13 @@ static void print_sched(const lm_shape_sched *s, int json) {
 static int shape_tbf(int argc, char **argv) {
     const char *dev = NULL, *netns = NULL, *rate = NULL, *burst = NULL, *latency = NULL;
     int clear = 0;
-    static const struct option opts[] = {
-        {"dev", required_argument, 0, 'd'},     {"netns", required_argument, 0, 'n'},
-        {"rate", required_argument, 0, 'r'},    {"burst", required_argument, 0, 'b'},
-        {"latency", required_argument, 0, 'l'}, {"clear", no_argument, 0, 'c'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dev", required_argument, 0, 'd'},
+                                         {"netns", required_argument, 0, 'n'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"burst", required_argument, 0, 'b'},
+                                         {"latency", required_argument, 0, 'l'},
+                                         {"clear", no_argument, 0, 'c'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -99,7 +102,8 @@ static int shape_tbf(int argc, char **argv) {
     }
     if (optind < argc) return lm_cli_usage("shape", "unexpected argument '%s'", argv[optind]);
     if (!dev) return lm_cli_usage("shape", "shape tbf needs --dev IF");
-    if (clear == !!rate) return lm_cli_usage("shape", "shape tbf needs --rate R or --clear (one of them)");
+    if (clear == !!rate)
+        return lm_cli_usage("shape", "shape tbf needs --rate R or --clear (one of them)");
     char err[LM_ERRLEN];
     if (clear) {
         if (lm_shape_tbf_clear(dev, netns, err) != LM_OK) return lm_cli_fail("%s", err);
@@ -108,7 +112,8 @@ static int shape_tbf(int argc, char **argv) {
     lm_shape_cond cond;
     char spec[128];
     snprintf(spec, sizeof spec, "rate=%s", rate);
-    if (lm_shape_cond_parse(spec, &cond, err) != LM_OK) return lm_cli_usage("shape", "--rate: %s", err);
+    if (lm_shape_cond_parse(spec, &cond, err) != LM_OK)
+        return lm_cli_usage("shape", "--rate: %s", err);
     long long b = 0;
     if (burst && (lm_cli_parse_count(burst, &b) || b <= 0))
         return lm_cli_usage("shape", "--burst must be a positive number of bytes, not '%s'", burst);
@@ -116,7 +121,8 @@ static int shape_tbf(int argc, char **argv) {
     if (latency) {
         snprintf(spec, sizeof spec, "delay=%s", latency);
         lm_shape_cond lc;
-        if (lm_shape_cond_parse(spec, &lc, err) != LM_OK) return lm_cli_usage("shape", "--latency: %s", err);
+        if (lm_shape_cond_parse(spec, &lc, err) != LM_OK)
+            return lm_cli_usage("shape", "--latency: %s", err);
         lat = lc.delay_ns;
     }
     if (lm_shape_tbf_set(dev, netns, cond.rate_bps, (uint64_t)b, lat, err) != LM_OK)
@@ -134,13 +140,17 @@ int lm_cmd_shape(int argc, char **argv) {
                *dfile = NULL;
     long long seed = 1, duration = 0;
     int json = 0, check = 0;
-    static const struct option opts[] = {
-        {"listen", required_argument, 0, 'l'},         {"upstream", required_argument, 0, 'u'},
-        {"condition", required_argument, 0, 'c'},      {"schedule", required_argument, 0, 's'},
-        {"down-condition", required_argument, 0, 'C'}, {"down-schedule", required_argument, 0, 'S'},
-        {"seed", required_argument, 0, 'r'},           {"duration", required_argument, 0, 'd'},
-        {"json", no_argument, 0, 'j'},                 {"check", no_argument, 0, 'k'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
+                                         {"upstream", required_argument, 0, 'u'},
+                                         {"condition", required_argument, 0, 'c'},
+                                         {"schedule", required_argument, 0, 's'},
+                                         {"down-condition", required_argument, 0, 'C'},
+                                         {"down-schedule", required_argument, 0, 'S'},
+                                         {"seed", required_argument, 0, 'r'},
+                                         {"duration", required_argument, 0, 'd'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"check", no_argument, 0, 'k'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
@@ -154,12 +164,13 @@ int lm_cmd_shape(int argc, char **argv) {
         case 'S': dfile = optarg; break;
         case 'r':
             if (lm_cli_parse_count(optarg, &seed))
-                return lm_cli_usage("shape", "--seed must be a non-negative integer, not '%s'", optarg);
+                return lm_cli_usage("shape", "--seed must be a non-negative integer, not '%s'",
+                                    optarg);
             break;
         case 'd':
             if (lm_cli_parse_count(optarg, &duration) || duration <= 0)
-                return lm_cli_usage("shape", "--duration must be a positive number of seconds, not '%s'",
-                                    optarg);
+                return lm_cli_usage(
+                    "shape", "--duration must be a positive number of seconds, not '%s'", optarg);
             break;
         case 'j': json = 1; break;
         case 'k': check = 1; break;
@@ -168,7 +179,8 @@ int lm_cmd_shape(int argc, char **argv) {
     }
     if (optind < argc) return lm_cli_usage("shape", "unexpected argument '%s'", argv[optind]);
     if (cond && file) return lm_cli_usage("shape", "give --condition or --schedule, not both");
-    if (dcond && dfile) return lm_cli_usage("shape", "give --down-condition or --down-schedule, not both");
+    if (dcond && dfile)
+        return lm_cli_usage("shape", "give --down-condition or --down-schedule, not both");
     char err[LM_ERRLEN];
     lm_shape_sched up, down;
     if (load_sched(cond, file, &up, err) != LM_OK) return lm_cli_usage("shape", "%s", err);
@@ -221,9 +233,9 @@ int lm_cmd_shape(int argc, char **argv) {
         const lm_shape_dir_stats *d[2] = {&st.up, &st.down};
         for (int i = 0; i < 2; i++)
             printf("%-4s bytes %llu chunks %llu drops %llu retransmits %llu reordered %llu\n",
-                   i ? "down" : "up", (unsigned long long)d[i]->bytes, (unsigned long long)d[i]->chunks,
-                   (unsigned long long)d[i]->drops, (unsigned long long)d[i]->retransmits,
-                   (unsigned long long)d[i]->reordered);
+                   i ? "down" : "up", (unsigned long long)d[i]->bytes,
+                   (unsigned long long)d[i]->chunks, (unsigned long long)d[i]->drops,
+                   (unsigned long long)d[i]->retransmits, (unsigned long long)d[i]->reordered);
     }
     return 0;
 }

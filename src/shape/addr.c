@@ -18,7 +18,8 @@ int lm__shape_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *
         struct sockaddr_un *un = (struct sockaddr_un *)ss;
         size_t n = strlen(s + 5);
         if (n == 0 || n >= sizeof(un->sun_path))
-            return lm_errf(err, "'%s': a unix socket path of 1 to %zu bytes", s, sizeof(un->sun_path) - 1);
+            return lm_errf(err, "'%s': a unix socket path of 1 to %zu bytes", s,
+                           sizeof(un->sun_path) - 1);
         un->sun_family = AF_UNIX;
         memcpy(un->sun_path, s + 5, n + 1);
         *len = (socklen_t)sizeof(*un);
@@ -26,7 +27,8 @@ int lm__shape_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *
     }
     char host[64];
     const char *colon = strrchr(s, ':');
-    if (!colon || colon == s) return lm_errf(err, "'%s': not HOST:PORT (e.g. 127.0.0.1:6380) or unix:PATH", s);
+    if (!colon || colon == s)
+        return lm_errf(err, "'%s': not HOST:PORT (e.g. 127.0.0.1:6380) or unix:PATH", s);
     size_t hn = (size_t)(colon - s);
     const char *h = s;
     if (h[0] == '[' && hn >= 2 && h[hn - 1] == ']') h++, hn -= 2;

@@ -19,9 +19,7 @@
 
 static const char *dist_names[] = {"normal", "uniform", "pareto-normal"};
 
-const char *lm__shape_dist_name(lm_shape_dist d) {
-    return (unsigned)d < 3 ? dist_names[d] : "?";
-}
+const char *lm__shape_dist_name(lm_shape_dist d) { return (unsigned)d < 3 ? dist_names[d] : "?"; }
 
 int lm__shape_dist_find(const char *s, size_t n, lm_shape_dist *out) {
     for (unsigned i = 0; i < 3; i++)
@@ -37,20 +35,25 @@ int lm__shape_dist_find(const char *s, size_t n, lm_shape_dist *out) {
  * no hex, inf or nan. *used gets its length. */
 static int number(const char *s, size_t n, double *v, size_t *used) {
     size_t i = 0;
-    while (i < n && isdigit((unsigned char)s[i])) i++;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++;
     size_t digits = i;
     if (i < n && s[i] == '.') {
         i++;
-        while (i < n && isdigit((unsigned char)s[i])) i++, digits++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, digits++;
     }
     if (digits == 0) return LM_ERR;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         size_t j = i + 1;
         if (j < n && (s[j] == '-' || s[j] == '+')) j++;
         size_t k = j;
-        while (k < n && isdigit((unsigned char)s[k])) k++;
-        if (k > j && k - j <= 3) i = k;
-        else return LM_ERR;
+        while (k < n && isdigit((unsigned char)s[k]))
+            k++;
+        if (k > j && k - j <= 3)
+            i = k;
+        else
+            return LM_ERR;
     }
     char buf[64];
     if (i >= sizeof(buf)) return LM_ERR;
@@ -75,15 +78,20 @@ int lm__shape_time(const char *s, size_t n, uint64_t *out, char *err) {
     const char *u = s + used;
     size_t un = n - used;
     double mult;
-    if (un == 0 || unit_is(u, un, "ms")) mult = 1e6;
-    else if (unit_is(u, un, "ns")) mult = 1;
-    else if (unit_is(u, un, "us")) mult = 1e3;
-    else if (unit_is(u, un, "s")) mult = 1e9;
-    else if (unit_is(u, un, "m")) mult = 60e9;
-    else return lm_errf(err, "'%.*s': unknown time unit (ns, us, ms, s, m)", (int)n, s);
+    if (un == 0 || unit_is(u, un, "ms"))
+        mult = 1e6;
+    else if (unit_is(u, un, "ns"))
+        mult = 1;
+    else if (unit_is(u, un, "us"))
+        mult = 1e3;
+    else if (unit_is(u, un, "s"))
+        mult = 1e9;
+    else if (unit_is(u, un, "m"))
+        mult = 60e9;
+    else
+        return lm_errf(err, "'%.*s': unknown time unit (ns, us, ms, s, m)", (int)n, s);
     double ns = v * mult;
-    if (ns > (double)TIME_MAX_NS)
-        return lm_errf(err, "'%.*s': more than an hour", (int)n, s);
+    if (ns > (double)TIME_MAX_NS) return lm_errf(err, "'%.*s': more than an hour", (int)n, s);
     *out = (uint64_t)llround(ns);
     return LM_OK;
 }
@@ -98,8 +106,8 @@ static int rate(const char *s, size_t n, uint64_t *out, char *err) {
     static const struct {
         const char *name;
         double mult;
-    } units[] = {{"bit", 1},   {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9},
-                 {"bps", 8},   {"kbps", 8e3}, {"mbps", 8e6}, {"gbps", 8e9}};
+    } units[] = {{"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9},
+                 {"bps", 8}, {"kbps", 8e3}, {"mbps", 8e6}, {"gbps", 8e9}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (!unit_is(u, un, units[i].name)) continue;
         double bps = v * units[i].mult;
@@ -108,8 +116,9 @@ static int rate(const char *s, size_t n, uint64_t *out, char *err) {
         if (*out == 0) return lm_errf(err, "'%.*s': a rate must be at least 1bit", (int)n, s);
         return LM_OK;
     }
-    return lm_errf(err, "'%.*s': a rate needs a unit (bit, kbit, mbit, gbit; kbps, mbps, gbps are bytes)",
-                   (int)n, s);
+    return lm_errf(
+        err, "'%.*s': a rate needs a unit (bit, kbit, mbit, gbit; kbps, mbps, gbps are bytes)",
+        (int)n, s);
 }
 
 static int prob(const char *s, size_t n, double *out, char *err) {
@@ -117,8 +126,10 @@ static int prob(const char *s, size_t n, double *out, char *err) {
     size_t used;
     if (number(s, n, &v, &used) != LM_OK)
         return lm_errf(err, "'%.*s': not a probability (e.g. 1%% or 0.01)", (int)n, s);
-    if (used + 1 == n && s[used] == '%') v /= 100;
-    else if (used != n) return lm_errf(err, "'%.*s': not a probability (e.g. 1%% or 0.01)", (int)n, s);
+    if (used + 1 == n && s[used] == '%')
+        v /= 100;
+    else if (used != n)
+        return lm_errf(err, "'%.*s': not a probability (e.g. 1%% or 0.01)", (int)n, s);
     if (v > 1) return lm_errf(err, "'%.*s': a probability is at most 1 (100%%)", (int)n, s);
     *out = v;
     return LM_OK;
@@ -130,11 +141,12 @@ int lm__shape_cond_check(const lm_shape_cond *c, char *err) {
     if (!(c->loss >= 0 && c->loss <= 1)) return lm_errf(err, "loss must be in [0, 1]");
     if (!(c->reorder >= 0 && c->reorder <= 1)) return lm_errf(err, "reorder must be in [0, 1]");
     if (c->rto_ns && c->rto_ns < NS_PER_MS) return lm_errf(err, "rto must be at least 1ms");
-    if (c->delay_ns > TIME_MAX_NS || c->jitter_ns > TIME_MAX_NS || c->reorder_gap_ns > TIME_MAX_NS ||
-        c->rto_ns > TIME_MAX_NS)
+    if (c->delay_ns > TIME_MAX_NS || c->jitter_ns > TIME_MAX_NS ||
+        c->reorder_gap_ns > TIME_MAX_NS || c->rto_ns > TIME_MAX_NS)
         return lm_errf(err, "a time of more than an hour");
     if (c->rate_bps > RATE_MAX_BPS) return lm_errf(err, "rate too fast");
-    if ((unsigned)c->dist > LM_SHAPE_JITTER_PARETO_NORMAL) return lm_errf(err, "unknown jitter distribution");
+    if ((unsigned)c->dist > LM_SHAPE_JITTER_PARETO_NORMAL)
+        return lm_errf(err, "unknown jitter distribution");
     return LM_OK;
 }
 
@@ -150,7 +162,9 @@ int lm_shape_cond_parse(const char *s, lm_shape_cond *out, char *err) {
         size_t n = end ? (size_t)(end - p) : strlen(p);
         const char *eq = memchr(p, '=', n);
         if (!eq) {
-            lm_errf(err, "condition: '%.*s' is not key=value (keys: delay, jitter, loss, rate, reorder, rto)",
+            lm_errf(err,
+                    "condition: '%.*s' is not key=value (keys: delay, jitter, loss, rate, reorder, "
+                    "rto)",
                     (int)n, p);
             goto bad;
         }
@@ -158,9 +172,11 @@ int lm_shape_cond_parse(const char *s, lm_shape_cond *out, char *err) {
         const char *v = eq + 1;
         size_t vn = n - kn - 1;
         unsigned k = 0;
-        while (k < 6 && !(strlen(keys[k]) == kn && memcmp(keys[k], p, kn) == 0)) k++;
+        while (k < 6 && !(strlen(keys[k]) == kn && memcmp(keys[k], p, kn) == 0))
+            k++;
         if (k == 6) {
-            lm_errf(err, "condition: unknown key '%.*s' (keys: delay, jitter, loss, rate, reorder, rto)",
+            lm_errf(err,
+                    "condition: unknown key '%.*s' (keys: delay, jitter, loss, rate, reorder, rto)",
                     (int)kn, p);
             goto bad;
         }
@@ -182,14 +198,16 @@ int lm_shape_cond_parse(const char *s, lm_shape_cond *out, char *err) {
             rc = lm__shape_time(v, head, &out->jitter_ns, err);
             if (rc == LM_OK && colon &&
                 lm__shape_dist_find(colon + 1, vn - head - 1, &out->dist) != LM_OK)
-                rc = lm_errf(err, "'%.*s': unknown jitter distribution (normal, uniform, pareto-normal)",
+                rc = lm_errf(err,
+                             "'%.*s': unknown jitter distribution (normal, uniform, pareto-normal)",
                              (int)(vn - head - 1), colon + 1);
             break;
         case 2: rc = prob(v, vn, &out->loss, err); break;
         case 3: rc = rate(v, vn, &out->rate_bps, err); break;
         case 4:
             rc = prob(v, head, &out->reorder, err);
-            if (rc == LM_OK && colon) rc = lm__shape_time(colon + 1, vn - head - 1, &out->reorder_gap_ns, err);
+            if (rc == LM_OK && colon)
+                rc = lm__shape_time(colon + 1, vn - head - 1, &out->reorder_gap_ns, err);
             break;
         case 5: rc = lm__shape_time(v, vn, &out->rto_ns, err); break;
         }
@@ -215,7 +233,8 @@ static int json_num(json_t *j, const char *key, double *v, char *err) {
 static int json_ms(json_t *j, const char *key, uint64_t *out, char *err) {
     double v;
     if (json_num(j, key, &v, err) != LM_OK) return LM_ERR;
-    if (v * 1e6 > (double)TIME_MAX_NS) return lm_errf(err, "condition: \"%s\" more than an hour", key);
+    if (v * 1e6 > (double)TIME_MAX_NS)
+        return lm_errf(err, "condition: \"%s\" more than an hour", key);
     *out = (uint64_t)llround(v * 1e6);
     return LM_OK;
 }
@@ -244,17 +263,20 @@ int lm__shape_cond_from_json(json_t *j, lm_shape_cond *out, char *err) {
             rc = json_ms(v, key, &out->rto_ns, err);
         } else if (strcmp(key, "loss") == 0 || strcmp(key, "reorder") == 0) {
             rc = json_num(v, key, &d, err);
-            if (rc == LM_OK && d > 1) rc = lm_errf(err, "condition: \"%s\" is a probability in [0, 1]", key);
+            if (rc == LM_OK && d > 1)
+                rc = lm_errf(err, "condition: \"%s\" is a probability in [0, 1]", key);
             if (rc == LM_OK) *(key[0] == 'l' ? &out->loss : &out->reorder) = d;
         } else if (strcmp(key, "jitter_dist") == 0) {
             const char *s = json_string_value(v);
             if (!s || lm__shape_dist_find(s, strlen(s), &out->dist) != LM_OK)
-                rc = lm_errf(err, "condition: \"jitter_dist\" is one of normal, uniform, pareto-normal");
+                rc = lm_errf(err,
+                             "condition: \"jitter_dist\" is one of normal, uniform, pareto-normal");
         } else {
-            rc = lm_errf(err,
-                         "condition: unknown key \"%s\" (rate_bps, delay_ms, jitter_ms, jitter_dist, loss, "
-                         "reorder, reorder_gap_ms, rto_ms)",
-                         key);
+            rc = lm_errf(
+                err,
+                "condition: unknown key \"%s\" (rate_bps, delay_ms, jitter_ms, jitter_dist, loss, "
+                "reorder, reorder_gap_ms, rto_ms)",
+                key);
         }
         if (rc != LM_OK) break;
     }
@@ -299,17 +321,25 @@ static void fmt_prob(char *out, size_t n, double p) {
 
 /* A time in the largest unit that holds it exactly. */
 static void fmt_time(char *out, size_t n, uint64_t ns) {
-    if (ns && ns % 1000000000ull == 0) snprintf(out, n, "%llus", (unsigned long long)(ns / 1000000000ull));
-    else if (ns % 1000000ull == 0) snprintf(out, n, "%llums", (unsigned long long)(ns / 1000000ull));
-    else if (ns % 1000ull == 0) snprintf(out, n, "%lluus", (unsigned long long)(ns / 1000ull));
-    else snprintf(out, n, "%lluns", (unsigned long long)ns);
+    if (ns && ns % 1000000000ull == 0)
+        snprintf(out, n, "%llus", (unsigned long long)(ns / 1000000000ull));
+    else if (ns % 1000000ull == 0)
+        snprintf(out, n, "%llums", (unsigned long long)(ns / 1000000ull));
+    else if (ns % 1000ull == 0)
+        snprintf(out, n, "%lluus", (unsigned long long)(ns / 1000ull));
+    else
+        snprintf(out, n, "%lluns", (unsigned long long)ns);
 }
 
 static void fmt_rate(char *out, size_t n, uint64_t bps) {
-    if (bps % 1000000000ull == 0) snprintf(out, n, "%llugbit", (unsigned long long)(bps / 1000000000ull));
-    else if (bps % 1000000ull == 0) snprintf(out, n, "%llumbit", (unsigned long long)(bps / 1000000ull));
-    else if (bps % 1000ull == 0) snprintf(out, n, "%llukbit", (unsigned long long)(bps / 1000ull));
-    else snprintf(out, n, "%llubit", (unsigned long long)bps);
+    if (bps % 1000000000ull == 0)
+        snprintf(out, n, "%llugbit", (unsigned long long)(bps / 1000000000ull));
+    else if (bps % 1000000ull == 0)
+        snprintf(out, n, "%llumbit", (unsigned long long)(bps / 1000000ull));
+    else if (bps % 1000ull == 0)
+        snprintf(out, n, "%llukbit", (unsigned long long)(bps / 1000ull));
+    else
+        snprintf(out, n, "%llubit", (unsigned long long)bps);
 }
 
 char *lm_shape_cond_format(const lm_shape_cond *c, char *out, size_t n) {
@@ -331,7 +361,9 @@ char *lm_shape_cond_format(const lm_shape_cond *c, char *out, size_t n) {
     if (c->reorder != 0 || c->reorder_gap_ns) {
         fmt_prob(t, sizeof t, c->reorder);
         int w = snprintf(parts[k], 64, "reorder=%s", t);
-        if (c->reorder_gap_ns) fmt_time(t, sizeof t, c->reorder_gap_ns), snprintf(parts[k] + w, 64 - (size_t)w, ":%s", t);
+        if (c->reorder_gap_ns)
+            fmt_time(t, sizeof t, c->reorder_gap_ns),
+                snprintf(parts[k] + w, 64 - (size_t)w, ":%s", t);
         k++;
     }
     if (c->rto_ns) fmt_time(t, sizeof t, c->rto_ns), snprintf(parts[k++], 64, "rto=%s", t);

@@ -21,7 +21,7 @@
 #include "shape/internal.h"
 #include "util/util.h"
 
-#define RBUF (64 * 1024)         /* the largest read */
+#define RBUF (64 * 1024)          /* the largest read */
 #define CHUNK_DEFAULT (16 * 1024) /* the largest shaped message by default */
 #define QUEUE_BASE (8u << 20)     /* bytes a direction may hold before it stops reading */
 #define QUEUE_MAX (64u << 20)
@@ -82,7 +82,8 @@ static void set_nonblock(int fd) {
 
 static void set_nodelay(int fd) {
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+               sizeof one); /* fails harmlessly on unix sockets */
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -94,12 +95,15 @@ static void conn_close(conn *c) {
         if (d->rd) event_free(d->rd);
         if (d->wr) event_free(d->wr);
         if (d->tm) event_free(d->tm);
-        for (chunk *k = d->head, *n; k; k = n) n = k->next, free(k);
+        for (chunk *k = d->head, *n; k; k = n)
+            n = k->next, free(k);
     }
     close(c->cfd);
     close(c->ufd);
-    if (c->prev) c->prev->next = c->next;
-    else p->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        p->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     pthread_mutex_lock(&p->mu);
     p->st.active--;
@@ -115,14 +119,16 @@ static size_t queue_limit(const lm_shape_cond *c) {
     /* Room for what the link holds in flight, so the proxy never caps the
      * throughput below the rate (bandwidth-delay product, twice). */
     double bdp = (double)c->rate_bps / 8 *
-                 ((double)c->delay_ns + 4.0 * (double)c->jitter_ns + (double)c->reorder_gap_ns) / 1e9;
+                 ((double)c->delay_ns + 4.0 * (double)c->jitter_ns + (double)c->reorder_gap_ns) /
+                 1e9;
     double lim = QUEUE_BASE + 2 * bdp;
     return lim > QUEUE_MAX ? QUEUE_MAX : (size_t)lim;
 }
 
 static void arm_timer(dir *d, uint64_t now) {
     uint64_t rel = d->head->at_ns > now ? d->head->at_ns - now : 0;
-    struct timeval tv = {(time_t)(rel / 1000000000ull), (suseconds_t)((rel % 1000000000ull + 999) / 1000)};
+    struct timeval tv = {(time_t)(rel / 1000000000ull),
+                         (suseconds_t)((rel % 1000000000ull + 999) / 1000)};
     if (tv.tv_usec >= 1000000) tv.tv_sec++, tv.tv_usec -= 1000000;
     event_add(d->tm, &tv);
 }
@@ -183,8 +189,10 @@ static int enqueue(dir *d, const char *data, size_t n, uint64_t at) {
     k->len = n;
     k->off = 0;
     memcpy(k->data, data, n);
-    if (d->tail) d->tail->next = k;
-    else d->head = k;
+    if (d->tail)
+        d->tail->next = k;
+    else
+        d->head = k;
     d->tail = k;
     d->queued += n;
     return LM_OK;
@@ -255,17 +263,17 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
         conn_close(c);
         return;
     }
-    if (off) event_add(d->wr, NULL); /* the socket is full: wait until writable */
-    else if (was_empty) arm_timer(d, now);
+    if (off)
+        event_add(d->wr, NULL); /* the socket is full: wait until writable */
+    else if (was_empty)
+        arm_timer(d, now);
     if (d->queued >= queue_limit(cond)) {
         event_del(d->rd);
         d->reading = 0;
     }
 }
 
-static void on_due(evutil_socket_t fd, short what, void *arg) {
-    flush(arg);
-}
+static void on_due(evutil_socket_t fd, short what, void *arg) { flush(arg); }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg) {
     dir *d = arg;
@@ -319,10 +327,11 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg) {
             d->rd = event_new(p->base, d->from, EV_READ | EV_PERSIST, on_read, d);
             d->wr = event_new(p->base, d->to, EV_WRITE, on_writable, d);
             d->tm = evtimer_new(p->base, on_due, d);
-            lm_shape_model_init(&d->model, &p->sched[j], p->start_ns, p->seed + 2 * k + (uint64_t)j, 1,
-                                LM_SHAPE_RETRANSMIT);
+            lm_shape_model_init(&d->model, &p->sched[j], p->start_ns, p->seed + 2 * k + (uint64_t)j,
+                                1, LM_SHAPE_RETRANSMIT);
         }
-        if (!c->d[0].rd || !c->d[0].wr || !c->d[0].tm || !c->d[1].rd || !c->d[1].wr || !c->d[1].tm) {
+        if (!c->d[0].rd || !c->d[0].wr || !c->d[0].tm || !c->d[1].rd || !c->d[1].wr ||
+            !c->d[1].tm) {
             conn_close(c);
             continue;
         }
@@ -357,7 +366,8 @@ static void apply_pending(lm_shape_proxy *p) {
     pthread_mutex_unlock(&p->mu);
     p->start_ns = lm_now_ns();
     for (conn *c = p->conns; c; c = c->next)
-        for (int j = 0; j < 2; j++) c->d[j].model.start_ns = p->start_ns;
+        for (int j = 0; j < 2; j++)
+            c->d[j].model.start_ns = p->start_ns;
 }
 
 static void on_ctl(evutil_socket_t fd, short what, void *arg) {
@@ -379,14 +389,16 @@ static void *run(void *arg) {
 /* ---- the public calls -------------------------------------------------- */
 
 static void destroy(lm_shape_proxy *p) {
-    while (p->conns) conn_close(p->conns);
+    while (p->conns)
+        conn_close(p->conns);
     if (p->accept_ev) event_free(p->accept_ev);
     if (p->ctl_ev) event_free(p->ctl_ev);
     if (p->base) event_base_free(p->base);
     if (p->lfd >= 0) close(p->lfd);
     if (p->ctl[0] >= 0) close(p->ctl[0]);
     if (p->ctl[1] >= 0) close(p->ctl[1]);
-    for (int j = 0; j < 2; j++) lm_shape_sched_free(&p->sched[j]), lm_shape_sched_free(&p->pend[j]);
+    for (int j = 0; j < 2; j++)
+        lm_shape_sched_free(&p->sched[j]), lm_shape_sched_free(&p->pend[j]);
     free(p->rbuf);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -421,8 +433,10 @@ lm_shape_proxy *lm_shape_proxy_start(const lm_shape_proxy_opts *o, char *err) {
     if (lm__shape_sched_copy(o->up, &p->sched[0], err) != LM_OK ||
         lm__shape_sched_copy(o->down ? o->down : o->up, &p->sched[1], err) != LM_OK)
         goto fail;
-    if (o->listen_fd >= 0) p->lfd = o->listen_fd;
-    else if (listen_on(p, o->listen_addr, err) != LM_OK) goto fail;
+    if (o->listen_fd >= 0)
+        p->lfd = o->listen_fd;
+    else if (listen_on(p, o->listen_addr, err) != LM_OK)
+        goto fail;
     set_nonblock(p->lfd);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -463,9 +477,7 @@ fail:
     return NULL;
 }
 
-const char *lm_shape_proxy_addr(const lm_shape_proxy *p) {
-    return p->addr;
-}
+const char *lm_shape_proxy_addr(const lm_shape_proxy *p) { return p->addr; }
 
 void lm_shape_proxy_stats(lm_shape_proxy *p, lm_shape_stats *out) {
     pthread_mutex_lock(&p->mu);
@@ -504,7 +516,8 @@ char *lm_shape_stats_json(const lm_shape_stats *s, char *out, size_t n) {
     char dirs[2][256];
     for (int i = 0; i < 2; i++)
         snprintf(dirs[i], sizeof dirs[i],
-                 "{\"bytes\":%llu,\"chunks\":%llu,\"drops\":%llu,\"retransmits\":%llu,\"reordered\":%llu}",
+                 "{\"bytes\":%llu,\"chunks\":%llu,\"drops\":%llu,\"retransmits\":%llu,"
+                 "\"reordered\":%llu}",
                  (unsigned long long)d[i]->bytes, (unsigned long long)d[i]->chunks,
                  (unsigned long long)d[i]->drops, (unsigned long long)d[i]->retransmits,
                  (unsigned long long)d[i]->reordered);

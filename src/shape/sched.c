@@ -41,7 +41,8 @@ static int parse_json(const char *text, lm_shape_sched *out, char *err) {
     json_array_foreach(j, i, e) {
         json_t *at = json_object_get(e, "at_s"), *c = json_object_get(e, "condition");
         if (!json_is_object(e) || json_object_size(e) != 2 || !json_is_number(at) || !c) {
-            rc = lm_errf(err, "schedule: step %zu must be {\"at_s\": SECONDS, \"condition\": ...}", i + 1);
+            rc = lm_errf(err, "schedule: step %zu must be {\"at_s\": SECONDS, \"condition\": ...}",
+                         i + 1);
             break;
         }
         double s = json_number_value(at);
@@ -63,9 +64,11 @@ done:
 }
 
 /* One step of the text form, s[0..n) without comment, trimmed. */
-static int text_step(const char *s, size_t n, int only, lm_shape_sched *out, size_t *cap, char *err) {
+static int text_step(const char *s, size_t n, int only, lm_shape_sched *out, size_t *cap,
+                     char *err) {
     size_t sp = 0;
-    while (sp < n && !isspace((unsigned char)s[sp])) sp++;
+    while (sp < n && !isspace((unsigned char)s[sp]))
+        sp++;
     char buf[1024], cerr[LM_ERRLEN];
     lm_shape_cond c;
     uint64_t at = 0;
@@ -73,24 +76,27 @@ static int text_step(const char *s, size_t n, int only, lm_shape_sched *out, siz
     size_t cn = n;
     if (sp == n && (memchr(s, '=', n) || (n == 4 && memcmp(s, "none", 4) == 0))) {
         if (!only)
-            return lm_errf(err, "schedule: step %zu: '%.*s' needs its time (e.g. '2m %.*s')", out->n + 1,
-                           (int)n, s, (int)n, s);
+            return lm_errf(err, "schedule: step %zu: '%.*s' needs its time (e.g. '2m %.*s')",
+                           out->n + 1, (int)n, s, (int)n, s);
     } else {
         if (sp == n)
-            return lm_errf(err, "schedule: step %zu: '%.*s' is not 'AT CONDITION' (e.g. '2m delay=200ms')",
-                           out->n + 1, (int)n, s);
+            return lm_errf(
+                err, "schedule: step %zu: '%.*s' is not 'AT CONDITION' (e.g. '2m delay=200ms')",
+                out->n + 1, (int)n, s);
         if (!isalpha((unsigned char)s[sp - 1]))
-            return lm_errf(err, "schedule: step %zu: '%.*s' needs a unit (s, m, ms)", out->n + 1, (int)sp,
-                           s);
+            return lm_errf(err, "schedule: step %zu: '%.*s' needs a unit (s, m, ms)", out->n + 1,
+                           (int)sp, s);
         if (lm__shape_time(s, sp, &at, cerr) != LM_OK)
             return lm_errf(err, "schedule: step %zu: %s", out->n + 1, cerr);
         cs = s + sp, cn = n - sp;
-        while (cn && isspace((unsigned char)*cs)) cs++, cn--;
+        while (cn && isspace((unsigned char)*cs))
+            cs++, cn--;
         for (size_t k = 0; k < cn; k++)
             if (isspace((unsigned char)cs[k]))
                 return lm_errf(err, "schedule: step %zu: no spaces inside a condition", out->n + 1);
     }
-    if (cn >= sizeof(buf)) return lm_errf(err, "schedule: step %zu: condition too long", out->n + 1);
+    if (cn >= sizeof(buf))
+        return lm_errf(err, "schedule: step %zu: condition too long", out->n + 1);
     memcpy(buf, cs, cn);
     buf[cn] = 0;
     if (lm_shape_cond_parse(buf, &c, cerr) != LM_OK)
@@ -102,7 +108,8 @@ int lm_shape_sched_parse(const char *text, lm_shape_sched *out, char *err) {
     memset(out, 0, sizeof(*out));
     if (!text) return lm_errf(err, "schedule: no text");
     const char *p = text;
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+        p++;
     int rc = LM_OK;
     if (*p == '[') {
         rc = parse_json(p, out, err);
@@ -114,11 +121,15 @@ int lm_shape_sched_parse(const char *text, lm_shape_sched *out, char *err) {
             while (*q && rc == LM_OK) {
                 size_t n = strcspn(q, ";\n#");
                 const char *a = q, *b = q + n;
-                while (a < b && isspace((unsigned char)*a)) a++;
-                while (b > a && isspace((unsigned char)b[-1])) b--;
+                while (a < b && isspace((unsigned char)*a))
+                    a++;
+                while (b > a && isspace((unsigned char)b[-1]))
+                    b--;
                 if (b > a) {
-                    if (pass == 0) nsteps++;
-                    else rc = text_step(a, (size_t)(b - a), nsteps == 1, out, &cap, err);
+                    if (pass == 0)
+                        nsteps++;
+                    else
+                        rc = text_step(a, (size_t)(b - a), nsteps == 1, out, &cap, err);
                 }
                 q += n;
                 if (*q == '#') q += strcspn(q, "\n");
@@ -160,8 +171,10 @@ const lm_shape_cond *lm_shape_sched_at(const lm_shape_sched *s, uint64_t t) {
     size_t lo = 0, hi = s->n;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->steps[mid].at_ns <= t) lo = mid;
-        else hi = mid;
+        if (s->steps[mid].at_ns <= t)
+            lo = mid;
+        else
+            hi = mid;
     }
     return &s->steps[lo].cond;
 }

@@ -49,15 +49,19 @@ static int run_capture(char *const argv[], char *out, size_t n) {
     close(fds[1]);
     size_t len = 0;
     ssize_t r;
-    while ((r = read(fds[0], out + len, n - 1 - len)) > 0 && len + (size_t)r < n - 1) len += (size_t)r;
+    while ((r = read(fds[0], out + len, n - 1 - len)) > 0 && len + (size_t)r < n - 1)
+        len += (size_t)r;
     if (r > 0) len += (size_t)r;
     out[len] = 0;
     char sink[256];
-    while (read(fds[0], sink, sizeof sink) > 0) {}
+    while (read(fds[0], sink, sizeof sink) > 0) {
+    }
     close(fds[0]);
     int st;
-    while (waitpid(pid, &st, 0) < 0) {}
-    while (len && isspace((unsigned char)out[len - 1])) out[--len] = 0;
+    while (waitpid(pid, &st, 0) < 0) {
+    }
+    while (len && isspace((unsigned char)out[len - 1]))
+        out[--len] = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -67,12 +71,14 @@ static int tc(const char *netns, const char *const *args, const char *what, cons
     int k = 0;
     if (netns) argv[k++] = "ip", argv[k++] = "netns", argv[k++] = "exec", argv[k++] = netns;
     argv[k++] = "tc";
-    for (int i = 0; args[i] && k < 23; i++) argv[k++] = args[i];
+    for (int i = 0; args[i] && k < 23; i++)
+        argv[k++] = args[i];
     argv[k] = NULL;
     char out[512];
     int rc = run_capture((char *const *)argv, out, sizeof out);
     if (rc == 0) return LM_OK;
-    if (tolerate_missing && (strstr(out, "No such file") || strstr(out, "Cannot delete qdisc with handle of zero")))
+    if (tolerate_missing &&
+        (strstr(out, "No such file") || strstr(out, "Cannot delete qdisc with handle of zero")))
         return LM_OK;
     return lm_errf(err, "tbf %s on %s%s%s: tc failed: %s", what, ifname, netns ? " in netns " : "",
                    netns ? netns : "", out[0] ? out : "(no message)");
@@ -80,7 +86,8 @@ static int tc(const char *netns, const char *const *args, const char *what, cons
 
 int lm_shape_tbf_set(const char *ifname, const char *netns, uint64_t rate_bps, uint64_t burst,
                      uint64_t latency_ns, char *err) {
-    if (!name_ok(ifname, 15)) return lm_errf(err, "tbf: '%s' is not an interface name", ifname ? ifname : "");
+    if (!name_ok(ifname, 15))
+        return lm_errf(err, "tbf: '%s' is not an interface name", ifname ? ifname : "");
     if (netns && !name_ok(netns, 200)) return lm_errf(err, "tbf: '%s' is not a netns name", netns);
     if (rate_bps < 8) return lm_errf(err, "tbf: a rate of at least 8bit");
     if (!burst) burst = lm_shape_tbf_burst(rate_bps);
@@ -89,13 +96,14 @@ int lm_shape_tbf_set(const char *ifname, const char *netns, uint64_t rate_bps, u
     snprintf(r, sizeof r, "%llubit", (unsigned long long)rate_bps);
     snprintf(b, sizeof b, "%llu", (unsigned long long)burst);
     snprintf(l, sizeof l, "%lluus", (unsigned long long)(latency_ns / 1000));
-    const char *args[] = {"qdisc", "replace", "dev", ifname, "root", "tbf", "rate", r,
-                          "burst", b,         "latency", l,  NULL};
+    const char *args[] = {"qdisc", "replace", "dev", ifname,    "root", "tbf", "rate",
+                          r,       "burst",   b,     "latency", l,      NULL};
     return tc(netns, args, "set", ifname, 0, err);
 }
 
 int lm_shape_tbf_clear(const char *ifname, const char *netns, char *err) {
-    if (!name_ok(ifname, 15)) return lm_errf(err, "tbf: '%s' is not an interface name", ifname ? ifname : "");
+    if (!name_ok(ifname, 15))
+        return lm_errf(err, "tbf: '%s' is not an interface name", ifname ? ifname : "");
     if (netns && !name_ok(netns, 200)) return lm_errf(err, "tbf: '%s' is not a netns name", netns);
     const char *args[] = {"qdisc", "del", "dev", ifname, "root", NULL};
     return tc(netns, args, "clear", ifname, 1, err);
