@@ -19,9 +19,9 @@
 static void test_parse_full(void **state) {
     lm_shape_cond c;
     char err[LM_ERRLEN] = "";
-    assert_int_equal(
-        lm_shape_cond_parse("delay=20ms,jitter=5ms:normal,loss=1%,rate=100mbit,reorder=0.5%", &c, err),
-        LM_OK);
+    assert_int_equal(lm_shape_cond_parse(
+                         "delay=20ms,jitter=5ms:normal,loss=1%,rate=100mbit,reorder=0.5%", &c, err),
+                     LM_OK);
     assert_int_equal(c.delay_ns, 20 * MS);
     assert_int_equal(c.jitter_ns, 5 * MS);
     assert_int_equal(c.dist, LM_SHAPE_JITTER_NORMAL);
@@ -31,9 +31,10 @@ static void test_parse_full(void **state) {
     assert_int_equal(c.reorder_gap_ns, 0);
     assert_int_equal(lm_shape_rto_ns(&c), 200 * MS);
 
-    assert_int_equal(lm_shape_cond_parse("rate=1.5kbps,delay=1.5s,jitter=250us:pareto-normal,reorder=0.1:3ms,rto=1s",
-                                         &c, err),
-                     LM_OK);
+    assert_int_equal(
+        lm_shape_cond_parse(
+            "rate=1.5kbps,delay=1.5s,jitter=250us:pareto-normal,reorder=0.1:3ms,rto=1s", &c, err),
+        LM_OK);
     assert_int_equal(c.rate_bps, 12000);
     assert_int_equal(c.delay_ns, 1500 * MS);
     assert_int_equal(c.jitter_ns, 250000);
@@ -88,7 +89,8 @@ static void roundtrip(const char *s) {
     char err[LM_ERRLEN] = "", out[256];
     assert_int_equal(lm_shape_cond_parse(s, &a, err), LM_OK);
     lm_shape_cond_format(&a, out, sizeof out);
-    if (lm_shape_cond_parse(out, &b, err) != LM_OK) fail_msg("'%s' formats as '%s': %s", s, out, err);
+    if (lm_shape_cond_parse(out, &b, err) != LM_OK)
+        fail_msg("'%s' formats as '%s': %s", s, out, err);
     assert_memory_equal(&a, &b, sizeof a);
 }
 
@@ -107,10 +109,11 @@ static void test_format_roundtrip(void **state) {
 static void test_json(void **state) {
     lm_shape_cond c;
     char err[LM_ERRLEN] = "";
-    assert_int_equal(lm_shape_cond_parse_json("{\"delay_ms\": 20, \"jitter_ms\": 2.5, \"jitter_dist\": "
-                                              "\"uniform\", \"loss\": 0.01, \"rate_bps\": 1e8}",
-                                              &c, err),
-                     LM_OK);
+    assert_int_equal(
+        lm_shape_cond_parse_json("{\"delay_ms\": 20, \"jitter_ms\": 2.5, \"jitter_dist\": "
+                                 "\"uniform\", \"loss\": 0.01, \"rate_bps\": 1e8}",
+                                 &c, err),
+        LM_OK);
     assert_int_equal(c.delay_ns, 20 * MS);
     assert_int_equal(c.jitter_ns, 2500000);
     assert_int_equal(c.dist, LM_SHAPE_JITTER_UNIFORM);
@@ -121,7 +124,8 @@ static void test_json(void **state) {
     assert_non_null(strstr(err, "unknown key \"delay\""));
     assert_int_equal(lm_shape_cond_parse_json("{\"loss\": 2}", &c, err), LM_ERR);
     assert_int_equal(lm_shape_cond_parse_json("{\"delay_ms\": -1}", &c, err), LM_ERR);
-    assert_int_equal(lm_shape_cond_parse_json("{\"delay_ms\": 1, \"delay_ms\": 2}", &c, err), LM_ERR);
+    assert_int_equal(lm_shape_cond_parse_json("{\"delay_ms\": 1, \"delay_ms\": 2}", &c, err),
+                     LM_ERR);
     assert_int_equal(lm_shape_cond_parse_json("[1]", &c, err), LM_ERR);
     assert_int_equal(lm_shape_cond_parse_json("{", &c, err), LM_ERR);
     assert_non_null(strstr(err, "bad JSON"));
@@ -131,8 +135,9 @@ static void test_sched(void **state) {
     lm_shape_sched s;
     char err[LM_ERRLEN] = "";
     assert_int_equal(
-        lm_shape_sched_parse("# a link that degrades\n0s delay=20ms\n2m delay=200ms,loss=5% # cut\n4m delay=20ms\n",
-                             &s, err),
+        lm_shape_sched_parse(
+            "# a link that degrades\n0s delay=20ms\n2m delay=200ms,loss=5% # cut\n4m delay=20ms\n",
+            &s, err),
         LM_OK);
     assert_int_equal(s.n, 3);
     assert_int_equal(s.steps[1].at_ns, 120000 * MS);
@@ -150,10 +155,11 @@ static void test_sched(void **state) {
     assert_int_equal(s.n, 1);
     assert_int_equal(s.steps[0].at_ns, 0);
     lm_shape_sched_free(&s);
-    assert_int_equal(lm_shape_sched_parse("[{\"at_s\": 0, \"condition\": \"delay=1ms\"}, {\"at_s\": 0.5, "
-                                          "\"condition\": {\"loss\": 0.5}}]",
-                                          &s, err),
-                     LM_OK);
+    assert_int_equal(
+        lm_shape_sched_parse("[{\"at_s\": 0, \"condition\": \"delay=1ms\"}, {\"at_s\": 0.5, "
+                             "\"condition\": {\"loss\": 0.5}}]",
+                             &s, err),
+        LM_OK);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.steps[1].at_ns, 500 * MS);
     assert_true(s.steps[1].cond.loss == 0.5);
@@ -174,12 +180,14 @@ static void test_sched(void **state) {
         {"[{\"at_s\": 1}]", "step 1 must be"},
         {"[{\"at_s\": -1, \"condition\": \"none\"}]", "at_s must be"},
         {"[{\"at_s\": 1, \"condition\": \"none\", \"x\": 1}]", "step 1 must be"},
-        {"[{\"at_s\": 2, \"condition\": \"none\"}, {\"at_s\": 1, \"condition\": \"none\"}]", "increase"},
+        {"[{\"at_s\": 2, \"condition\": \"none\"}, {\"at_s\": 1, \"condition\": \"none\"}]",
+         "increase"},
     };
     for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
         err[0] = 0;
         assert_int_equal(lm_shape_sched_parse(bads[i].text, &s, err), LM_ERR);
-        if (!strstr(err, bads[i].want)) fail_msg("'%s': error '%s' lacks '%s'", bads[i].text, err, bads[i].want);
+        if (!strstr(err, bads[i].want))
+            fail_msg("'%s': error '%s' lacks '%s'", bads[i].text, err, bads[i].want);
         assert_null(s.steps);
         assert_int_equal(s.n, 0);
     }
@@ -189,8 +197,10 @@ static void test_sched(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_full),       cmocka_unit_test(test_parse_bad),
-        cmocka_unit_test(test_format_roundtrip), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_parse_full),
+        cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_format_roundtrip),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_sched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

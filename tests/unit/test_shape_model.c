@@ -104,7 +104,8 @@ static void test_loss_binomial(void **state) {
     lm_shape_model m;
     lm_shape_model_init(&m, &s, 0, 5, 0, LM_SHAPE_DROP);
     int drops = 0;
-    for (int i = 0; i < N; i++) drops += lm_shape_deliver(&m, 10, (uint64_t)i * MS).dropped;
+    for (int i = 0; i < N; i++)
+        drops += lm_shape_deliver(&m, 10, (uint64_t)i * MS).dropped;
     /* 99.9 % normal-approximation interval of Binomial(N, 0.1). */
     double mu = N * 0.1, half = 3.29 * sqrt(N * 0.1 * 0.9);
     assert_true(drops > mu - half && drops < mu + half);
@@ -222,10 +223,10 @@ static void test_seed(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jitter_normal_ks), cmocka_unit_test(test_jitter_uniform_ks),
+        cmocka_unit_test(test_jitter_normal_ks),     cmocka_unit_test(test_jitter_uniform_ks),
         cmocka_unit_test(test_jitter_pareto_normal), cmocka_unit_test(test_loss_binomial),
-        cmocka_unit_test(test_rate_and_fifo),    cmocka_unit_test(test_reorder),
-        cmocka_unit_test(test_schedule_steps),   cmocka_unit_test(test_seed),
+        cmocka_unit_test(test_rate_and_fifo),        cmocka_unit_test(test_reorder),
+        cmocka_unit_test(test_schedule_steps),       cmocka_unit_test(test_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
