@@ -136,6 +136,7 @@ fuzz:
 	tests/fuzz/run_rfc3339 $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 	tests/fuzz/run_model_target $(FUZZ_SECONDS)
+	tests/fuzz/run_shape $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')

@@ -82,7 +82,8 @@ static void *serve(void *arg) {
             }
         }
     }
-    for (int i = 2; i < n; i++) close(fds[i].fd);
+    for (int i = 2; i < n; i++)
+        close(fds[i].fd);
     return NULL;
 }
 
@@ -125,7 +126,8 @@ static uint64_t ping(int fd) {
     return lm_now_ns() - t;
 }
 
-static lm_shape_proxy *proxy(const char *up, const char *down, const char *upstream, uint64_t seed) {
+static lm_shape_proxy *proxy(const char *up, const char *down, const char *upstream,
+                             uint64_t seed) {
     lm_shape_sched su, sd;
     char err[LM_ERRLEN] = "";
     assert_int_equal(lm_shape_sched_parse(up, &su, err), LM_OK);
@@ -175,7 +177,8 @@ static void test_delay(void **state) {
     int direct = dial(s.addr), shaped = dial(lm_shape_proxy_addr(p));
     enum { K = 40 };
     uint64_t d[K], x[K];
-    for (int i = 0; i < K; i++) d[i] = ping(direct), x[i] = ping(shaped);
+    for (int i = 0; i < K; i++)
+        d[i] = ping(direct), x[i] = ping(shaped);
     double added = median_ms(x, K) - median_ms(d, K);
     /* 4 ms there, 6 back: the round trip gains 10 ms. */
     if (fabs(added - 10.0) > fmax(1.0, 0.2)) fail_msg("added %.3f ms, configured 10 ms", added);
@@ -214,8 +217,11 @@ static void test_jitter_ks(void **state) {
         x[i] = (double)ping(shaped);
     }
     double base = median_ms(d, K);
-    for (int i = 0; i < K; i++) x[i] = x[i] / 1e6 - base;
-    if (getenv("SHAPE_DEBUG")) for (int i = 0; i < K; i++) fprintf(stderr, "%.3f\n", x[i]);
+    for (int i = 0; i < K; i++)
+        x[i] = x[i] / 1e6 - base;
+    if (getenv("SHAPE_DEBUG"))
+        for (int i = 0; i < K; i++)
+            fprintf(stderr, "%.3f\n", x[i]);
     normal_arg a = {20, 8};
     double D = lm_test_ks(x, K, cdf_trunc_normal, &a);
     if (D > lm_test_ks_critical_01(K)) fail_msg("KS D = %.3f > %.3f", D, lm_test_ks_critical_01(K));
@@ -268,10 +274,12 @@ static void test_loss(void **state) {
     int direct = dial(s.addr), shaped = dial(lm_shape_proxy_addr(p));
     enum { K = 400 };
     uint64_t d[K], x[K];
-    for (int i = 0; i < K; i++) d[i] = ping(direct), x[i] = ping(shaped);
+    for (int i = 0; i < K; i++)
+        d[i] = ping(direct), x[i] = ping(shaped);
     double base = median_ms(d, K);
     int slow = 0;
-    for (int i = 0; i < K; i++) slow += (double)x[i] / 1e6 - base - 1.0 > 15.0; /* half the RTO */
+    for (int i = 0; i < K; i++)
+        slow += (double)x[i] / 1e6 - base - 1.0 > 15.0; /* half the RTO */
     close(direct), close(shaped);
     lm_shape_stats st = wait_idle(p);
     assert_int_equal(st.up.chunks, K);
@@ -301,14 +309,20 @@ static void test_schedule_and_set(void **state) {
         uint64_t sent = lm_now_ns() - t0;
         uint64_t base = ping(direct);
         double added = ((double)ping(shaped) - (double)base) / 1e6;
-        if (sent < 280 * MS) early++, bad += added > 10;
-        else if (sent > 320 * MS && sent < 570 * MS) during++, bad += added < 19 || added > 26;
-        else if (sent > 640 * MS) late++, bad += added > 10;
+        if (sent < 280 * MS)
+            early++, bad += added > 10;
+        else if (sent > 320 * MS && sent < 570 * MS)
+            during++, bad += added < 19 || added > 26;
+        else if (sent > 640 * MS)
+            late++, bad += added > 10;
         usleep(3000);
     }
-    if (!(early > 5 && during > 5 && late > 5)) fail_msg("%d early, %d during, %d late", early, during, late);
+    if (!(early > 5 && during > 5 && late > 5))
+        fail_msg("%d early, %d during, %d late", early, during, late);
     /* A loaded machine can make a ping late, never early. */
-    if (bad > 2) fail_msg("%d pings off their step (%d early, %d during, %d late)", bad, early, during, late);
+    if (bad > 2)
+        fail_msg("%d pings off their step (%d early, %d during, %d late)", bad, early, during,
+                 late);
 
     /* A live change: 15 ms from now on. */
     lm_shape_sched c;
@@ -319,7 +333,8 @@ static void test_schedule_and_set(void **state) {
     ping(shaped); /* the change may land while this one is in flight */
     enum { K = 10 };
     uint64_t d[K], x[K];
-    for (int i = 0; i < K; i++) d[i] = ping(direct), x[i] = ping(shaped);
+    for (int i = 0; i < K; i++)
+        d[i] = ping(direct), x[i] = ping(shaped);
     double added = median_ms(x, K) - median_ms(d, K);
     if (fabs(added - 30) > 3) fail_msg("after set: added %.2f ms, want 30", added);
     close(direct), close(shaped);
@@ -329,7 +344,8 @@ static void test_schedule_and_set(void **state) {
 
 static void test_bad_and_null(void **state) {
     char err[LM_ERRLEN] = "";
-    lm_shape_proxy_opts o = {.listen_fd = -1, .listen_addr = "127.0.0.1:0", .upstream = "localhost:80"};
+    lm_shape_proxy_opts o = {
+        .listen_fd = -1, .listen_addr = "127.0.0.1:0", .upstream = "localhost:80"};
     assert_null(lm_shape_proxy_start(&o, err));
     assert_non_null(strstr(err, "numeric"));
     o.upstream = "127.0.0.1:99999";
@@ -376,9 +392,12 @@ static void test_listen_fd(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_delay),          cmocka_unit_test(test_jitter_ks),
-        cmocka_unit_test(test_rate),           cmocka_unit_test(test_loss),
-        cmocka_unit_test(test_schedule_and_set), cmocka_unit_test(test_bad_and_null),
+        cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_jitter_ks),
+        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_loss),
+        cmocka_unit_test(test_schedule_and_set),
+        cmocka_unit_test(test_bad_and_null),
         cmocka_unit_test(test_listen_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
