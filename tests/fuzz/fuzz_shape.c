@@ -35,7 +35,8 @@ static void check_cond(const lm_shape_cond *c) {
     char out[512], err[LM_ERRLEN] = "";
     lm_shape_cond_format(c, out, sizeof out);
     lm_shape_cond back;
-    if (lm_shape_cond_parse(out, &back, err) != LM_OK) die("a formatted condition does not parse", out);
+    if (lm_shape_cond_parse(out, &back, err) != LM_OK)
+        die("a formatted condition does not parse", out);
     if (memcmp(c, &back, sizeof back) != 0) die("the round trip changed the condition", out);
 }
 
@@ -49,13 +50,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     err[0] = 0;
     int rc = lm_shape_cond_parse(s, &c, err);
-    if (rc == LM_OK) check_cond(&c);
-    else check_error(rc, err), lm_shape_cond_is_none(&c) ? (void)0 : die("a refused condition left fields", s);
+    if (rc == LM_OK)
+        check_cond(&c);
+    else
+        check_error(rc, err),
+            lm_shape_cond_is_none(&c) ? (void)0 : die("a refused condition left fields", s);
 
     err[0] = 0;
     rc = lm_shape_cond_parse_json(s, &c, err);
-    if (rc == LM_OK) check_cond(&c);
-    else check_error(rc, err);
+    if (rc == LM_OK)
+        check_cond(&c);
+    else
+        check_error(rc, err);
 
     lm_shape_sched sc;
     err[0] = 0;
@@ -70,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lm_shape_model_init(&m, &sc, 0, size, 1, LM_SHAPE_RETRANSMIT);
         uint64_t last = 0;
         for (int i = 0; i < 64; i++) {
-            lm_shape_fate f = lm_shape_deliver(&m, (size_t)(i * 977 % 70000), (uint64_t)i * 7000000000ull);
+            lm_shape_fate f =
+                lm_shape_deliver(&m, (size_t)(i * 977 % 70000), (uint64_t)i * 7000000000ull);
             if (f.dropped) continue;
             if (f.at_ns < last) die("fifo delivery went back in time", NULL);
             last = f.at_ns;
