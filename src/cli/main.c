@@ -27,6 +27,7 @@ static const char usage[] =
     "  invoke      start one instance of a function and send it one request\n"
     "  exec        run any WASI command module under a Wasm runtime\n"
     "  data        generate benchmark inputs (data gen) and load them (data load)\n"
+    "  shape       a shaping proxy (delay, jitter, loss, bandwidth) and tbf on an interface\n"
     "  trace       make, convert (Azure Functions), check and summarize request traces\n"
     "  functions   list the built-in functions and their parameters\n"
     "  runtimes    list the runtimes and whether they are available here\n"
@@ -97,6 +98,7 @@ int main(int argc, char **argv) {
         {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},       {"trace", lm_cmd_trace},
         {"model", lm_cmd_model},       {"compare", lm_cmd_compare}, {"deploy", lm_cmd_deploy},
         {"push", lm_cmd_push},
+        {"shape", lm_cmd_shape},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
