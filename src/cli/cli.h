@@ -28,6 +28,7 @@ int lm_cmd_trace_azure(int argc, char **argv);
 int lm_cmd_results(int argc, char **argv);
 int lm_cmd_model(int argc, char **argv);
 int lm_cmd_compare(int argc, char **argv);
+int lm_cmd_nodes(int argc, char **argv);
 
 /* Fills targets[0..max) with the build target of each runtime a report
  * names (NULL for one this Lumos does not know) and points d's info at it;
