@@ -42,8 +42,7 @@ static void print_profile(const lm_node_profile *p, const lm_node_calibrations *
     for (int i = 0; cal && i < cal->n; i++)
         if (strcmp(cal->nodes[i].name, p->name) == 0) k = &cal->nodes[i];
     if (p->target_score > 0)
-        printf("         target %.0f %s (%s)\n", p->target_score, p->target_unit,
-               p->target_source);
+        printf("         target %.0f %s (%s)\n", p->target_score, p->target_unit, p->target_source);
     if (k)
         printf("         calibrated: cpu fraction %.4f, slowdown %.3f measured / %.3f target\n",
                k->cpu_fraction, k->measured_slowdown, k->target_slowdown);
@@ -69,11 +68,11 @@ static int cmd_list(const lm_node_config *c, int json) {
         json_t *o = json_loads(text, 0, NULL);
         for (int j = 0; have && o && j < cal.n; j++)
             if (strcmp(cal.nodes[j].name, n.p.name) == 0)
-                json_object_set_new(
-                    o, "calibration",
-                    json_pack("{s:f,s:f,s:f}", "cpu_fraction", cal.nodes[j].cpu_fraction,
-                              "measured_slowdown", cal.nodes[j].measured_slowdown,
-                              "target_slowdown", cal.nodes[j].target_slowdown));
+                json_object_set_new(o, "calibration",
+                                    json_pack("{s:f,s:f,s:f}", "cpu_fraction",
+                                              cal.nodes[j].cpu_fraction, "measured_slowdown",
+                                              cal.nodes[j].measured_slowdown, "target_slowdown",
+                                              cal.nodes[j].target_slowdown));
         if (o) json_array_append_new(arr, o);
     }
     json_dumpf(arr, stdout, JSON_INDENT(2));
@@ -91,7 +90,8 @@ static int cmd_up(const lm_node_config *c, char **names, int nnames, int json) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     for (int i = 0; i < (nnames ? nnames : c->n) && n < LM_NODE_MAX_PROFILES; i++) {
-        const lm_node_profile *p = nnames ? lm_node_profile_find(c, names[i], err) : &c->profiles[i];
+        const lm_node_profile *p =
+            nnames ? lm_node_profile_find(c, names[i], err) : &c->profiles[i];
         if (!p || lm_node_up(p, have ? &cal : NULL, &nodes[n], err) != LM_OK) {
             rc = lm_cli_fail("%s", err);
             break;
@@ -156,8 +156,8 @@ static int cmd_bench(const lm_node_config *c, const char *name, long long events
     if (!p) return lm_cli_fail("%s", err);
     lm_node_calibrations cal;
     int have = lm_node_calibration_read(lm_node_calibration_path(), &cal, NULL) == LM_OK;
-    lm_node_profile rp = {.name = "ref", .cpus = (int)sysconf(_SC_NPROCESSORS_ONLN),
-                          .cpu_period_us = 10000};
+    lm_node_profile rp = {
+        .name = "ref", .cpus = (int)sysconf(_SC_NPROCESSORS_ONLN), .cpu_period_us = 10000};
     lm_node ref, n;
     if (lm_node_up(&rp, NULL, &ref, err) != LM_OK) return lm_cli_fail("%s", err);
     if (lm_node_up(p, have ? &cal : NULL, &n, err) != LM_OK) {
@@ -175,8 +175,8 @@ static int cmd_bench(const lm_node_config *c, const char *name, long long events
                "\"cpu_fraction\":%.4f,\"calibrated\":%s,\"host_score_events_per_s\":%.1f}\n",
                p->name, s, expect, n.cpu_fraction, n.calibrated ? "true" : "false", hs);
     else
-        printf("%s: slowdown %.3f (1 / cpu fraction %.4f = %.3f%s), host %.0f events/s\n",
-               p->name, s, n.cpu_fraction, expect, n.calibrated ? ", calibrated" : "", hs);
+        printf("%s: slowdown %.3f (1 / cpu fraction %.4f = %.3f%s), host %.0f events/s\n", p->name,
+               s, n.cpu_fraction, expect, n.calibrated ? ", calibrated" : "", hs);
     return 0;
 }
 

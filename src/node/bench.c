@@ -41,8 +41,7 @@ int lm_node_calibration_write(const char *path, const lm_node_calibrations *c, c
         json_array_append_new(nodes, json_pack("{s:s,s:f,s:f,s:f,s:i}", "name", k->name,
                                                "target_slowdown", k->target_slowdown,
                                                "measured_slowdown", k->measured_slowdown,
-                                               "cpu_fraction", k->cpu_fraction, "cores",
-                                               k->cores));
+                                               "cpu_fraction", k->cpu_fraction, "cores", k->cores));
     }
     json_t *root = json_pack("{s:i,s:s,s:f,s:s,s:s,s:i,s:I,s:o}", "version", 1, "benchmark",
                              "sysbench-cpu max-prime 10000, 1 thread", "host_score_events_per_s",

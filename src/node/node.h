@@ -108,8 +108,8 @@ int lm_node_measure(const struct lm_node *n, uint64_t events, double *wall_s, do
 /* pairs interleaved runs on ref and on n: the median of (wall/cpu on n) /
  * (wall/cpu on ref) in *slowdown, the median host score (events per CPU
  * second on ref) in *host_score (may be NULL). */
-int lm_node_slowdown(const struct lm_node *ref, const struct lm_node *n, uint64_t events,
-                     int pairs, double *slowdown, double *host_score, char *err);
+int lm_node_slowdown(const struct lm_node *ref, const struct lm_node *n, uint64_t events, int pairs,
+                     double *slowdown, double *host_score, char *err);
 /* Calibrates every profile of c with a target (only: just that one, or
  * NULL): the host's score, then per profile up to three rounds of quota,
  * measure, correct; progress (may be NULL) gets a line per round. */
@@ -126,10 +126,10 @@ typedef struct lm_node {
     char host_addr[16], node_addr[16]; /* 10.213.N.1 and 10.213.N.2 */
     char cgroup_parent[64];            /* node-NAME-PID: its groups are lumos/<it> */
     int cgroup_version;
-    double cpu_fraction; /* per emulated core, in force (calibrated or the profile's) */
-    int calibrated;      /* cpu_fraction came from a calibration file */
-    int cores;           /* host cores it has here: min(cpus, host cores) */
-    char cpus_list[32];  /* its pinned CPUs ("0-1"), "" when not pinned */
+    double cpu_fraction;       /* per emulated core, in force (calibrated or the profile's) */
+    int calibrated;            /* cpu_fraction came from a calibration file */
+    int cores;                 /* host cores it has here: min(cpus, host cores) */
+    char cpus_list[32];        /* its pinned CPUs ("0-1"), "" when not pinned */
     int64_t instance_quota_us; /* one emulated core; 0 = none */
     int64_t node_quota_us;     /* all its cores; 0 = none */
     int up;                    /* namespace and groups exist */

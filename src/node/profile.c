@@ -28,8 +28,8 @@ static const char *unknown_key(json_t *obj, const char *const *keys) {
 }
 
 /* Copies a string field into out[n]: LM_OK when absent (optional) or fits. */
-static int get_str(json_t *o, const char *key, char *out, size_t n, int required,
-                   const char *where, char *err) {
+static int get_str(json_t *o, const char *key, char *out, size_t n, int required, const char *where,
+                   char *err) {
     json_t *v = json_object_get(o, key);
     if (!v) return required ? lm_errf(err, "%s: \"%s\" is required", where, key) : LM_OK;
     if (!json_is_string(v)) return lm_errf(err, "%s: \"%s\" must be a string", where, key);
@@ -53,8 +53,8 @@ static int get_int(json_t *o, const char *key, long long lo, long long hi, long 
 }
 
 /* A number field in [lo, hi]; *out keeps its value when absent. */
-static int get_num(json_t *o, const char *key, double lo, double hi, double *out,
-                   const char *where, char *err) {
+static int get_num(json_t *o, const char *key, double lo, double hi, double *out, const char *where,
+                   char *err) {
     json_t *v = json_object_get(o, key);
     if (!v) return LM_OK;
     double d = json_number_value(v);
@@ -72,9 +72,9 @@ static int valid_name(const char *s) {
 }
 
 static int parse_profile(json_t *o, const char *where, lm_node_profile *p, char *err) {
-    static const char *const keys[] = {"name",     "description",   "cpus",          "cpu_period_us",
-                                       "cpu_fraction", "memory_mib", "pids_max",      "link",
-                                       "max_instances", "affinity",  "target",        NULL};
+    static const char *const keys[] = {"name",          "description", "cpus",     "cpu_period_us",
+                                       "cpu_fraction",  "memory_mib",  "pids_max", "link",
+                                       "max_instances", "affinity",    "target",   NULL};
     if (!json_is_object(o)) return lm_errf(err, "%s: must be an object", where);
     const char *bad = unknown_key(o, keys);
     if (bad)
@@ -110,8 +110,8 @@ static int parse_profile(json_t *o, const char *where, lm_node_profile *p, char 
     json_t *aff = json_object_get(o, "affinity");
     if (aff) {
         if (!json_is_array(aff) || json_array_size(aff) > LM_NODE_MAX_AFFINITY)
-            return lm_errf(err, "%s: \"affinity\" must be an array of at most %d function names",
-                           w, LM_NODE_MAX_AFFINITY);
+            return lm_errf(err, "%s: \"affinity\" must be an array of at most %d function names", w,
+                           LM_NODE_MAX_AFFINITY);
         size_t i;
         json_t *e;
         json_array_foreach(aff, i, e) {
@@ -154,8 +154,7 @@ int lm_node_config_parse(const char *text, size_t len, const char *name, lm_node
         return lm_errf(err, "%s: larger than %d bytes", name, CONFIG_MAX_BYTES);
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return lm_errf(err, "%s: line %d, column %d: %s", name, je.line, je.column, je.text);
+    if (!root) return lm_errf(err, "%s: line %d, column %d: %s", name, je.line, je.column, je.text);
     int rc = LM_ERR;
     static const char *const keys[] = {"version", "comment", "nodes", NULL};
     const char *bad;
@@ -166,7 +165,8 @@ int lm_node_config_parse(const char *text, size_t len, const char *name, lm_node
         lm_errf(err, "%s: unknown key \"%s\" (known: version, comment, nodes)", name, bad);
     } else if (!json_is_integer(ver) || json_integer_value(ver) != 1) {
         lm_errf(err, "%s: \"version\" must be 1", name);
-    } else if (json_object_get(root, "comment") && !json_is_string(json_object_get(root, "comment"))) {
+    } else if (json_object_get(root, "comment") &&
+               !json_is_string(json_object_get(root, "comment"))) {
         lm_errf(err, "%s: \"comment\" must be a string", name);
     } else if (!json_is_array(nodes) || json_array_size(nodes) == 0 ||
                json_array_size(nodes) > LM_NODE_MAX_PROFILES) {

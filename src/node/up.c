@@ -4,9 +4,9 @@
 #include "node/node.h"
 
 #include <dirent.h>
-#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,7 +143,8 @@ static int subnet_taken(int n) {
     snprintf(path, sizeof(path), "/sys/class/net/lmh%d", n);
     if (access(path, F_OK) == 0) return 1;
     snprintf(needle, sizeof(needle), "10.213.%d.", n);
-    FILE *f = popen("ip -4 -o route show table all 2>/dev/null; ip -4 -o addr show 2>/dev/null", "r");
+    FILE *f =
+        popen("ip -4 -o route show table all 2>/dev/null; ip -4 -o addr show 2>/dev/null", "r");
     if (!f) return 1;
     char line[512];
     int taken = 0;
@@ -171,7 +172,8 @@ static int make_groups(lm_node *n, char *err) {
         if (access(base, W_OK) != 0) continue;
         snprintf(top, sizeof(top), "%s" NODES_GROUP, base);
         snprintf(dir, sizeof(dir), "%s/%s", top, n->cgroup_parent);
-        if ((mkdir(top, 0755) != 0 && errno != EEXIST) || (mkdir(dir, 0755) != 0 && errno != EEXIST))
+        if ((mkdir(top, 0755) != 0 && errno != EEXIST) ||
+            (mkdir(dir, 0755) != 0 && errno != EEXIST))
             return lm_errf(err, "cannot create the node's cgroup %s: %s", dir, strerror(errno));
         const char *ctl = ver == 2 ? "all" : v1_ctl[i];
         if (ver == 2) {
@@ -368,23 +370,22 @@ void lm_node_start_opts(const lm_node *n, lm_start_opts *o) {
 
 int lm_node_json(const lm_node *n, char *out, size_t len) {
     const lm_node_profile *p = &n->p;
-    json_t *o = json_pack("{s:s,s:s,s:i,s:I,s:I,s:I,s:s,s:i,s:f,s:s,s:s}", "name", p->name,
-                          "description", p->description, "cpus", p->cpus, "cpu_period_us",
-                          (json_int_t)p->cpu_period_us, "memory_limit_bytes",
-                          (json_int_t)p->memory_limit, "pids_max", (json_int_t)p->pids_max,
-                          "link", p->link, "max_instances", p->max_instances, "target_score",
-                          p->target_score, "target_unit", p->target_unit, "target_source",
-                          p->target_source);
+    json_t *o = json_pack(
+        "{s:s,s:s,s:i,s:I,s:I,s:I,s:s,s:i,s:f,s:s,s:s}", "name", p->name, "description",
+        p->description, "cpus", p->cpus, "cpu_period_us", (json_int_t)p->cpu_period_us,
+        "memory_limit_bytes", (json_int_t)p->memory_limit, "pids_max", (json_int_t)p->pids_max,
+        "link", p->link, "max_instances", p->max_instances, "target_score", p->target_score,
+        "target_unit", p->target_unit, "target_source", p->target_source);
     if (o && n->up) {
         char cg[128];
         snprintf(cg, sizeof(cg), NODES_GROUP "/%s", n->cgroup_parent);
-        json_t *live = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:f,s:b,s:I,s:I,s:b,s:b}", "netns",
-                         n->netns, "veth_host", n->veth_host, "host_addr", n->host_addr,
-                         "node_addr", n->node_addr, "cgroup", cg, "cores", n->cores, "cpus_list",
-                         n->cpus_list, "cpu_fraction", n->cpu_fraction, "calibrated",
-                         n->calibrated, "instance_quota_us", (json_int_t)n->instance_quota_us,
-                         "node_quota_us", (json_int_t)n->node_quota_us, "removed", n->removed,
-                         "link_cut", n->cut);
+        json_t *live =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:f,s:b,s:I,s:I,s:b,s:b}", "netns", n->netns,
+                      "veth_host", n->veth_host, "host_addr", n->host_addr, "node_addr",
+                      n->node_addr, "cgroup", cg, "cores", n->cores, "cpus_list", n->cpus_list,
+                      "cpu_fraction", n->cpu_fraction, "calibrated", n->calibrated,
+                      "instance_quota_us", (json_int_t)n->instance_quota_us, "node_quota_us",
+                      (json_int_t)n->node_quota_us, "removed", n->removed, "link_cut", n->cut);
         if (live) json_object_update(o, live);
         json_decref(live);
     }
