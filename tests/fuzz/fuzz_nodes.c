@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         for (int j = 0; j < i; j++)
             if (strcmp(c.profiles[j].name, p->name) == 0) abort();
-        pn[i] = (lm_place_node){.p = p, .available = (int)(size + (size_t)i) % 3 != 0,
+        pn[i] = (lm_place_node){.p = p,
+                                .available = (int)(size + (size_t)i) % 3 != 0,
                                 .instances = (int)((size * 7 + (size_t)i) % 5)};
     }
     for (int policy = 0; policy < LM_PLACE_COUNT; policy++) {
