@@ -41,7 +41,7 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
 # it is a host room here, and the guest artifacts compile it themselves.
 # functions/catalog.c is the host's list of the functions, not guest code.
 HOST_ROOMS := proto channel storage runtime wasi platform observe results data report stats shape \
-              builder load trace runner experiment model functions util deploy
+              builder load trace runner experiment model node functions util deploy
 GUEST_SRC := $(wildcard src/sdk/*.c) $(filter-out src/functions/catalog.c,$(wildcard src/functions/*.c)) \
              $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
@@ -51,7 +51,7 @@ GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))
 HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-EMBED := $(GEN)/node_wasi_host.h $(GEN)/runtimes_json.h $(GEN)/quick_json.h
+EMBED := $(GEN)/node_wasi_host.h $(GEN)/runtimes_json.h $(GEN)/quick_json.h $(GEN)/nodes_json.h
 
 .SECONDARY:
 .PHONY: all lumos artifacts bench-tools test test-unit check format format-check fuzz clean
@@ -103,6 +103,10 @@ $(GEN)/quick_json.h: experiments/quick.json scripts/embed.sh
 	@mkdir -p $(GEN)
 	scripts/embed.sh lm_quick_json $< > $@.tmp && mv $@.tmp $@
 
+$(GEN)/nodes_json.h: config/nodes.json scripts/embed.sh
+	@mkdir -p $(GEN)
+	scripts/embed.sh lm_nodes_json $< > $@.tmp && mv $@.tmp $@
+
 $(GEN)/runtimes_json.h: config/runtimes.json scripts/embed.sh
 	@mkdir -p $(GEN)
 	scripts/embed.sh lm_runtimes_json $< > $@.tmp && mv $@.tmp $@
@@ -138,6 +142,7 @@ fuzz:
 	tests/fuzz/run_model_target $(FUZZ_SECONDS)
 	tests/fuzz/run_deploy $(FUZZ_SECONDS)
 	tests/fuzz/run_shape $(FUZZ_SECONDS)
+	tests/fuzz/run_nodes $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')

@@ -31,6 +31,7 @@ int lm_cmd_compare(int argc, char **argv);
 int lm_cmd_deploy(int argc, char **argv); /* cmd_deploy.c: lumos deploy --platform knative */
 int lm_cmd_push(int argc, char **argv);   /* cmd_push.c: images to a registry (skopeo) */
 int lm_cmd_shape(int argc, char **argv);
+int lm_cmd_nodes(int argc, char **argv);
 
 /* Fills targets[0..max) with the build target of each runtime a report
  * names (NULL for one this Lumos does not know) and points d's info at it;

@@ -8,6 +8,8 @@
 
 #include "cli/cli.h"
 #include "data/dataset.h"
+#include "node/node.h"
+#include "observe/recorder.h"
 #include "platform/gateway.h"
 #include "runtime/cgroup.h"
 #include "runtime/runtime.h"
@@ -61,6 +63,10 @@ static const char help[] =
     "  --stable-window MS   kpa: default 60000\n"
     "  --panic-window MS    kpa: default 6000\n"
     "  --tick MS            kpa: how often it decides (default 2000)\n"
+    "  --nodes A,B,...      emulated nodes (profiles of `lumos nodes`) to place instances\n"
+    "                       on, brought up at start and removed at exit (root; docs/nodes.md)\n"
+    "  --placement POLICY   spread (default), bin-pack or affinity\n"
+    "  --nodes-config FILE  node profiles (default: $LUMOS_NODES or the built-in ones)\n"
     "  -h, --help           this text\n";
 
 enum {
@@ -86,10 +92,14 @@ enum {
     O_STABLE,
     O_PANIC,
     O_TICK,
+    O_NODES,
+    O_PLACEMENT,
+    O_NODES_CONFIG,
 };
 
 typedef struct {
     const char *redis, *data, *results, *config;
+    const char *nodes, *nodes_config;
 } serve_paths;
 
 /* One integer option within [lo, hi]; LM_ERR after printing the usage. */
@@ -127,6 +137,9 @@ static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) 
                                          {"stable-window", required_argument, 0, O_STABLE},
                                          {"panic-window", required_argument, 0, O_PANIC},
                                          {"tick", required_argument, 0, O_TICK},
+                                         {"nodes", required_argument, 0, O_NODES},
+                                         {"placement", required_argument, 0, O_PLACEMENT},
+                                         {"nodes-config", required_argument, 0, O_NODES_CONFIG},
                                          {0, 0, 0, 0}};
     lm_service_config *c = &o->service;
     optind = 1;
@@ -196,6 +209,13 @@ static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) 
             rc = count_in("--panic-window", optarg, 1, 3600000, &c->panic_window_ms);
             break;
         case O_TICK: rc = count_in("--tick", optarg, 1, 3600000, &c->tick_ms); break;
+        case O_NODES: paths->nodes = optarg; break;
+        case O_NODES_CONFIG: paths->nodes_config = optarg; break;
+        case O_PLACEMENT:
+            if ((o->pool.placement = lm_place_find(optarg)) < 0)
+                return lm_cli_usage("serve", "--placement must be spread, bin-pack or affinity"),
+                       LM_ERR;
+            break;
         default:
             return lm_cli_usage("serve", "unknown option or missing value: '%s'", argv[optind - 1]),
                    LM_ERR;
@@ -206,6 +226,41 @@ static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) 
         return lm_cli_usage("serve", "unexpected argument '%s'", argv[optind]), LM_ERR;
     if (c->min_scale > c->max_scale)
         return lm_cli_usage("serve", "--min-scale is above --max-scale"), LM_ERR;
+    return LM_OK;
+}
+
+/* Brings up the nodes of list ("pi4,pi5"), at most max. LM_OK with *n
+ * set, or LM_ERR with err (those up are taken down again). */
+static int nodes_up(const char *list, const char *config, lm_node *nodes, int max, int *n,
+                    char *err) {
+    *n = 0;
+    lm_node_config c;
+    if (lm_node_config_load(config, &c, err) != LM_OK) return LM_ERR;
+    lm_node_calibrations cal;
+    int have = lm_node_calibration_read(lm_node_calibration_path(), &cal, NULL) == LM_OK;
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", list);
+    char *save = NULL;
+    for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const lm_node_profile *p = lm_node_profile_find(&c, name, err);
+        int dup = 0;
+        for (int i = 0; p && i < *n; i++)
+            dup |= strcmp(nodes[i].p.name, name) == 0;
+        if (dup) lm_errf(err, "node '%s' is named twice in --nodes", name);
+        if (!p || dup || *n == max || lm_node_up(p, have ? &cal : NULL, &nodes[*n], err) != LM_OK) {
+            if (p && !dup && *n == max) lm_errf(err, "--nodes names more than %d nodes", max);
+            for (int i = 0; i < *n; i++)
+                lm_node_down(&nodes[i]);
+            *n = 0;
+            return LM_ERR;
+        }
+        if (!nodes[*n].calibrated && p->target_score > 0)
+            fprintf(stderr,
+                    "lumos serve: node %s is not calibrated (cpu fraction %.2f from its "
+                    "profile): run `lumos nodes calibrate`\n",
+                    name, p->cpu_fraction);
+        (*n)++;
+    }
     return LM_OK;
 }
 
@@ -261,11 +316,25 @@ int lm_cmd_serve(int argc, char **argv) {
         lm_instance_ids_after((unsigned)ids.instance_seq);
     }
     o.pool.results = db;
+    lm_node nodes[LM_NODE_MAX_PROFILES];
+    if (paths.nodes && nodes_up(paths.nodes, paths.nodes_config, nodes, LM_NODE_MAX_PROFILES,
+                                &o.pool.nnodes, err) != LM_OK) {
+        lm_results_close(db);
+        return lm_cli_fail("serve: --nodes: %s", err);
+    }
+    o.pool.nodes = o.pool.nnodes ? nodes : NULL;
+    for (int i = 0; db && i < o.pool.nnodes; i++) {
+        char detail[4096];
+        lm_node_json(&nodes[i], detail, sizeof(detail));
+        lm_record_event(db, LM_RESULTS_NULL, NULL, "node_up", detail);
+    }
 
     lm_redis_server server = {0};
     lm_store *store = lm_redis_open(paths.redis, &server, addr, sizeof(addr), err);
     if (!store) {
         lm_redis_server_stop(&server);
+        for (int i = 0; i < o.pool.nnodes; i++)
+            lm_node_down(&nodes[i]);
         lm_results_close(db);
         return lm_cli_fail("serve: %s", err);
     }
@@ -299,6 +368,10 @@ int lm_cmd_serve(int argc, char **argv) {
     }
     printf("lumos serve: listening on http://127.0.0.1:%d (redis %s)\n", lm_gateway_port(gw), addr);
     if (db) printf("lumos serve: recording into %s\n", dbpath);
+    for (int i = 0; i < o.pool.nnodes; i++)
+        printf("lumos serve: node %s: netns %s (%s), cpus %s, cpu fraction %.3f%s\n",
+               nodes[i].p.name, nodes[i].netns, nodes[i].node_addr, nodes[i].cpus_list,
+               nodes[i].cpu_fraction, nodes[i].calibrated ? " (calibrated)" : "");
     say_telemetry(&o.pool);
     fflush(stdout);
     served = 1;
@@ -309,6 +382,8 @@ out:
     if (base) event_base_free(base);
     lm_store_free(store);
     lm_redis_server_stop(&server);
+    for (int i = 0; i < o.pool.nnodes; i++)
+        lm_node_down(&nodes[i]);
     if (db) {
         lm_results_stats st;
         lm_results_flush(db, NULL);

@@ -31,6 +31,7 @@ static const char usage[] =
     "  trace       make, convert (Azure Functions), check and summarize request traces\n"
     "  functions   list the built-in functions and their parameters\n"
     "  runtimes    list the runtimes and whether they are available here\n"
+    "  nodes       emulated edge nodes: list, up/down, calibrate their speed\n"
     "  help        this text\n";
 
 int lm_cli_fail(const char *fmt, ...) {
@@ -97,8 +98,7 @@ int main(int argc, char **argv) {
         {"serve", lm_cmd_serve},       {"data", lm_cmd_data},       {"functions", lm_cmd_functions},
         {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},       {"trace", lm_cmd_trace},
         {"model", lm_cmd_model},       {"compare", lm_cmd_compare}, {"deploy", lm_cmd_deploy},
-        {"push", lm_cmd_push},
-        {"shape", lm_cmd_shape},
+        {"push", lm_cmd_push},         {"shape", lm_cmd_shape},     {"nodes", lm_cmd_nodes},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

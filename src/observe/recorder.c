@@ -63,6 +63,7 @@ void lm_record_request(lm_results *db, const lm_request_record *r) {
         row.cpu_ns = (int64_t)(r->cpu_user_ns + r->cpu_system_ns);
     }
     row.error = r->error;
+    row.node = r->node;
     if (r->phases) put_phases(&row.phases, r->phases);
     lm_results_add_request(db, &row, NULL);
 }
@@ -93,6 +94,7 @@ void lm_record_instance_start(lm_results *db, const lm_instance *inst, int64_t s
     row.cgroup = inst->cgroup.version ? inst->cgroup.dirs[0] : NULL;
     row.start_ns = (int64_t)decided_ns;
     row.spawn_ns = (int64_t)inst->spawn_ns;
+    row.node = inst->node[0] ? inst->node : NULL;
     lm_results_add_instance(db, &row, NULL);
 }
 

@@ -55,6 +55,7 @@ typedef struct {
     /* The phases of the cold start it waited for (its instance's), or NULL
      * (warm, or the start failed): the phase columns are then NULL. */
     const lm_cold_phases *phases;
+    const char *node; /* the node profile that served it, or NULL (the host) */
 } lm_request_record;
 
 /* A request row. */

@@ -82,7 +82,8 @@ static void record(lm_gateway *gw, uint64_t id, int64_t cell_id, lm_service *svc
                            .cpu_ns = o->cpu_ns,
                            .mem_peak_bytes = o->mem_peak_bytes,
                            .error = error,
-                           .phases = o->cold ? o->phases : NULL};
+                           .phases = o->cold ? o->phases : NULL,
+                           .node = o->node};
     lm_record_request(gw->results, &r);
 }
 
@@ -316,6 +317,53 @@ static void on_results_flush(struct evhttp_request *req, lm_gateway *gw) {
     evbuffer_free(b);
 }
 
+/* GET /nodes lists the emulated nodes; POST /nodes/NAME/remove (its
+ * instances killed), /cut (its link down) and /restore change one mid-run
+ * (docs/nodes.md). */
+static void on_nodes(struct evhttp_request *req, lm_gateway *gw, const char *rest) {
+    int post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+    if (!*rest) {
+        if (post) {
+            lm_gateway_reply_error(req, 405, "method_not_allowed", "use GET /nodes");
+            return;
+        }
+        struct evbuffer *b = evbuffer_new();
+        lm_pool_describe_nodes(gw->pool, b);
+        send_text(req, 200, "application/json", b);
+        evbuffer_free(b);
+        return;
+    }
+    char name[64], action[16];
+    const char *slash = strchr(rest + 1, '/');
+    if (rest[0] != '/' || !slash || (size_t)(slash - rest - 1) >= sizeof(name) ||
+        strlen(slash + 1) >= sizeof(action)) {
+        lm_gateway_reply_error(req, 404, "not_found", "use POST /nodes/NAME/remove|cut|restore");
+        return;
+    }
+    snprintf(name, sizeof(name), "%.*s", (int)(slash - rest - 1), rest + 1);
+    snprintf(action, sizeof(action), "%s", slash + 1);
+    if (!post) {
+        lm_gateway_reply_error(req, 405, "method_not_allowed", "use POST");
+        return;
+    }
+    char err[LM_ERRLEN];
+    int rc;
+    if (strcmp(action, "remove") == 0 || strcmp(action, "cut") == 0)
+        rc = lm_pool_node_remove(gw->pool, name, action[0] == 'r', err);
+    else if (strcmp(action, "restore") == 0)
+        rc = lm_pool_node_restore(gw->pool, name, err);
+    else
+        rc = lm_errf(err, "unknown action '%s' (remove, cut, restore)", action);
+    if (rc != LM_OK) {
+        lm_gateway_reply_error(req, 404, "not_found", err);
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"node\":\"%s\",\"action\":\"%s\"}\n", name, action);
+    send_text(req, 200, "application/json", b);
+    evbuffer_free(b);
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
     lm_gateway *gw = arg;
     const char *uri = evhttp_request_get_uri(req);
@@ -336,6 +384,8 @@ static void on_request(struct evhttp_request *req, void *arg) {
         on_metrics(req, gw);
     } else if (strcmp(path, "/results/flush") == 0) {
         on_results_flush(req, gw);
+    } else if (strncmp(path, "/nodes", 6) == 0 && (path[6] == 0 || path[6] == '/')) {
+        on_nodes(req, gw, path + 6);
     } else {
         lm_gateway_reply_error(req, 404, "not_found",
                                "no such path (try POST /function/NAME, GET /services, "

@@ -29,6 +29,7 @@ struct lm_pool_req {
     lm_cold_phases phases;
     lm_pool_done_fn done;
     void *arg;
+    const char *node;      /* the node of the instance it was last given to (the pool's), or NULL */
     struct event *timeout; /* while in the service's queue */
     lm_pool_req *next;
 };
@@ -51,6 +52,7 @@ struct pool_inst {
     lm_telemetry *tel;    /* its cgroup's files, kept open (NULL: not measured) */
     uint64_t last_cpu_ns; /* CPU total at READY or at the last request's end */
     int have_last;
+    int node; /* its index in the pool's nodes, or -1: on the host */
     pool_inst *next;
 };
 

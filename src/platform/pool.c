@@ -3,6 +3,7 @@
 #include "platform/internal.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,8 @@ void lm__pool_finish(lm_pool_req *r, int status, const lm_call_result *res, cons
                          .err = err,
                          .service_id = s->id,
                          .usage_measured = usage != NULL,
-                         .phases = r->has_phases ? &r->phases : NULL};
+                         .phases = r->has_phases ? &r->phases : NULL,
+                         .node = r->node};
     if (usage) {
         o.cpu_ns = usage->cpu_ns;
         o.mem_peak_bytes = usage->mem_peak_bytes;
@@ -447,4 +449,70 @@ void lm_pool_free(lm_pool *p) {
     for (int i = 0; i < p->nservices; i++)
         free(p->services[i]);
     free(p);
+}
+
+/* ---- nodes (volatility) ------------------------------------------------ */
+
+static lm_node *find_node(lm_pool *p, const char *name, char *err) {
+    for (int i = 0; i < p->o.nnodes; i++)
+        if (strcmp(p->o.nodes[i].p.name, name) == 0) return &p->o.nodes[i];
+    lm_errf(err, "no node '%s' in this platform (%d node(s); see GET /nodes)", name, p->o.nnodes);
+    return NULL;
+}
+
+/* Records a node event (kind, {"node":...,"instances":N}) when results are kept. */
+static void node_event(lm_pool *p, const char *kind, const lm_node *n, int instances) {
+    char detail[256];
+    snprintf(detail, sizeof(detail), "{\"node\":\"%s\",\"netns\":\"%s\",\"instances\":%d}",
+             n->p.name, n->netns, instances);
+    lm_record_event(p->o.results, LM_RESULTS_NULL, NULL, kind, detail);
+}
+
+int lm_pool_node_remove(lm_pool *p, const char *name, int kill_them, char *err) {
+    lm_node *n = find_node(p, name, err);
+    if (!n) return LM_ERR;
+    int idx = (int)(n - p->o.nodes), count = 0;
+    if (kill_them) {
+        n->removed = 1;
+        /* As a device that dies: each instance's channel ends, and the pool
+         * answers and re-places as for any crash (pool_instance.c). */
+        for (int k = 0; k < p->nservices; k++)
+            for (pool_inst *q = p->services[k]->instances; q; q = q->next)
+                if (q->node == idx && q->inst.child.pid > 0) {
+                    kill(q->inst.child.pid, SIGKILL);
+                    count++;
+                }
+    } else if (lm_node_set_link(n, 1, err) != LM_OK) {
+        return LM_ERR;
+    }
+    node_event(p, kill_them ? "node_removed" : "node_cut", n, count);
+    return LM_OK;
+}
+
+int lm_pool_node_restore(lm_pool *p, const char *name, char *err) {
+    lm_node *n = find_node(p, name, err);
+    if (!n) return LM_ERR;
+    if (n->cut && lm_node_set_link(n, 0, err) != LM_OK) return LM_ERR;
+    n->removed = 0;
+    node_event(p, "node_restored", n, 0);
+    /* Requests that waited for a node may start now. */
+    for (int k = 0; k < p->nservices; k++)
+        lm__pool_pump(p->services[k]);
+    return LM_OK;
+}
+
+void lm_pool_describe_nodes(const lm_pool *p, struct evbuffer *out) {
+    evbuffer_add_printf(out, "[");
+    for (int i = 0; i < p->o.nnodes; i++) {
+        int count = 0;
+        for (int k = 0; k < p->nservices; k++)
+            for (pool_inst *q = p->services[k]->instances; q; q = q->next)
+                count += q->node == i;
+        char text[4096];
+        lm_node_json(&p->o.nodes[i], text, sizeof(text));
+        size_t len = strlen(text);
+        if (len && text[len - 1] == '}') text[len - 1] = 0;
+        evbuffer_add_printf(out, "%s%s,\"instances\":%d}", i ? "," : "", text, count);
+    }
+    evbuffer_add_printf(out, "]\n");
 }

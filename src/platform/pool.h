@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "channel/conn.h"
+#include "node/node.h"
 #include "observe/recorder.h"
 #include "observe/telemetry.h"
 #include "platform/metrics.h"
@@ -75,6 +76,7 @@ typedef struct {
     /* The phases of the cold start it waited for, or NULL (warm, or the
      * start failed before READY). */
     const lm_cold_phases *phases;
+    const char *node; /* the node profile of the instance that served it, or NULL */
 } lm_pool_outcome;
 
 typedef void (*lm_pool_done_fn)(void *arg, const lm_pool_outcome *o);
@@ -90,6 +92,12 @@ typedef struct {
     int telemetry;           /* 1: read each instance's cgroup at every request's end */
     int sample_ms;           /* > 0: also sample every instance this often into results */
     int64_t service_id_base; /* services are numbered after it (ids already in results) */
+    /* Emulated nodes (src/node/node.h), up, the caller's (they must
+     * outlive the pool): every new instance goes on the node the policy
+     * (LM_PLACE_*) chooses among those available; nnodes 0: on the host. */
+    lm_node *nodes;
+    int nnodes;
+    int placement;
 } lm_pool_opts;
 
 /* A pool on base. NULL with err when its threads cannot start. */
@@ -123,6 +131,19 @@ lm_metrics_service *lm_service_metrics(lm_service *s);
  * exactly once, possibly before this returns (a full queue). */
 void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
                     uint64_t ingress_ns, lm_pool_done_fn done, void *arg);
+
+/* Takes the node named name away mid-run (volatility, docs/nodes.md):
+ * nothing more is placed on it. kill 1: its instances are killed, as on a
+ * device that dies (the requests they were serving fail and are recorded,
+ * those queued behind them are re-placed with cold starts); kill 0: its
+ * link is cut (host veth down) until lm_pool_node_restore. Recorded as a
+ * node_removed or node_cut event. LM_OK, or LM_ERR with err (no such
+ * node). */
+int lm_pool_node_remove(lm_pool *p, const char *name, int kill, char *err);
+/* Gives a removed or cut node back to placement (node_restored event). */
+int lm_pool_node_restore(lm_pool *p, const char *name, char *err);
+/* Writes the pool's nodes, with their instance counts, as a JSON array. */
+void lm_pool_describe_nodes(const lm_pool *p, struct evbuffer *out);
 
 /* Requests submitted and not yet done, over every service. */
 int lm_pool_in_flight(const lm_pool *p);

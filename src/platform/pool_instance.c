@@ -158,6 +158,7 @@ void lm__inst_assign(pool_inst *pi, lm_pool_req *r) {
     pi->tail = r;
     pi->load++;
     s->load++;
+    r->node = pi->node >= 0 ? s->pool->o.nodes[pi->node].p.name : NULL;
     uint64_t now = lm_now_ns();
     if (!pi->ready) {
         /* It waits for this instance's start: a cold request. */
@@ -248,10 +249,30 @@ static void on_ready(lm_conn *c, void *arg, uint64_t ready_ns, const char *err) 
 }
 
 void lm__inst_park(lm_service *s) {
-    if (s->rt->own_cgroup) return;
+    /* A start on a node makes its group under the node's: none is parked. */
+    if (s->rt->own_cgroup || s->pool->o.nnodes) return;
     lm_start_opts o = {.stderr_fd = LM_STDERR_CAPTURE, .memory_limit = s->cfg.memory_limit};
     /* Best effort: without launchers (no cgroups here) a start places itself. */
     lm_instances_park(&o, LM_POOL_PARKED, NULL);
+}
+
+/* The node a new instance of s goes on: the policy's choice among the
+ * available nodes, counting every service's instances; -1 with err when
+ * the pool has nodes and none is available. */
+static int choose_node(lm_service *s, char *err) {
+    lm_pool *p = s->pool;
+    lm_place_node pn[LM_NODE_MAX_PROFILES];
+    int n = p->o.nnodes < LM_NODE_MAX_PROFILES ? p->o.nnodes : LM_NODE_MAX_PROFILES;
+    for (int i = 0; i < n; i++) {
+        const lm_node *nd = &p->o.nodes[i];
+        pn[i] = (lm_place_node){.p = &nd->p, .available = nd->up && !nd->removed && !nd->cut};
+    }
+    for (int k = 0; k < p->nservices; k++)
+        for (pool_inst *q = p->services[k]->instances; q; q = q->next)
+            if (q->node >= 0 && q->node < n) pn[q->node].instances++;
+    int i = lm_place(p->o.placement, pn, n, s->function);
+    if (i < 0) lm_errf(err, "no node is available to place an instance of %s on", s->name);
+    return i;
 }
 
 pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err) {
@@ -262,12 +283,22 @@ pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err) {
     }
     lm_pool *p = s->pool;
     pi->svc = s;
+    pi->node = -1;
     pi->decided_ns = lm_now_ns();
     lm_start_opts o = {.artifacts = p->o.artifacts,
                        .data_dir = p->o.data_dir,
                        .stderr_fd = LM_STDERR_CAPTURE,
                        .memory_limit = s->cfg.memory_limit,
                        .start_ns = pi->decided_ns};
+    if (p->o.nnodes > 0) {
+        if ((pi->node = choose_node(s, err)) < 0) {
+            free(pi);
+            s->m.instance_failures[LM_METRICS_FAIL_START]++;
+            return NULL;
+        }
+        lm_node_start_opts(&p->o.nodes[pi->node], &o);
+        o.node = p->o.nodes[pi->node].p.name;
+    }
     if (lm_instance_start(s->rt, s->function, &o, &pi->inst, err) != LM_OK) {
         free(pi);
         s->m.instance_failures[LM_METRICS_FAIL_START]++;

@@ -24,8 +24,8 @@ enum {
 
 /* Requests written by one multi-row INSERT (writer.c). */
 #define LM_RESULTS_MULTI 32
-/* The values of one request row (schema version 4). */
-#define LM__RESULTS_REQUEST_COLUMNS 41
+/* The values of one request row (schema version 5). */
+#define LM__RESULTS_REQUEST_COLUMNS 42
 
 /* Any row, as a batch holds it. */
 typedef union {

@@ -41,7 +41,7 @@
  * requests.cell_id and requests.excluded (experiments).
  * A database with a newer version is refused; an older one is migrated in
  * place when opened (lm_results_open). */
-#define LM_RESULTS_SCHEMA_VERSION 4
+#define LM_RESULTS_SCHEMA_VERSION 5
 
 /* The NULL sentinel of integer fields. */
 #define LM_RESULTS_NULL INT64_MIN
@@ -108,6 +108,7 @@ typedef struct {
     /* Placement done ahead of need by a parked launcher (duration, not in
      * the cold start); NULL when the instance was placed during its start. */
     int64_t placement_ahead_ns;
+    const char *node; /* the node profile it ran on (since version 5), NULL: the host */
 } lm_results_instance;
 
 /* requests: one row per request, the whole life of it. */
@@ -153,6 +154,7 @@ typedef struct {
     /* The phases of the cold start it waited for, its instance's (since
      * version 4); all NULL when warm. */
     lm_results_phases phases;
+    const char *node; /* the node profile that served it (since version 5), NULL: the host */
 } lm_results_request;
 
 /* cells: one measured combination of an experiment (function, runtime,
@@ -173,6 +175,9 @@ typedef struct {
     const char *status;       /* "running", "done", "failed" */
     int64_t started_ns, finished_ns;
     const char *error; /* why it failed, or NULL */
+    /* Its environment axes (since version 5): the node profile and the
+     * network condition; NULL when the spec names none. */
+    const char *node, *network;
 } lm_results_cell;
 
 /* artifacts: what a run executed, and its size on disk. */

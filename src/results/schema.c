@@ -97,6 +97,14 @@ static const struct {
      "ALTER TABLE requests ADD COLUMN phase_ready_ns INTEGER;"
      "ALTER TABLE requests ADD COLUMN phase_clock TEXT;",
      ""},
+    /* 5: emulated nodes (docs/nodes.md): the node profile every instance
+     * ran on and every request was served on, and each cell's node and
+     * network axes. NULL: on the host itself (every older row). */
+    {"ALTER TABLE instances ADD COLUMN node TEXT;"
+     "ALTER TABLE requests ADD COLUMN node TEXT;"
+     "ALTER TABLE cells ADD COLUMN node TEXT;"
+     "ALTER TABLE cells ADD COLUMN network TEXT;",
+     ""},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == LM_RESULTS_SCHEMA_VERSION - 1,
                "one migration per schema version after the first");
@@ -111,9 +119,9 @@ static const char *const insert_sql[LM_RK_COUNT] = {
         " ready_ns, stop_ns, end_reason, exit_status, placement_ms, cold_start_ms,"
         " phase_placement_ns, phase_spawn_ns, phase_create_ns, phase_start_ns,"
         " phase_runtime_ns, phase_load_ns, phase_instantiate_ns, phase_init_ns,"
-        " phase_ready_ns, phase_clock, placement_ahead_ns)"
+        " phase_ready_ns, phase_clock, placement_ahead_ns, node)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+        " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
         " ON CONFLICT(id) DO UPDATE SET"
         " service_id = coalesce(excluded.service_id, service_id),"
         " runtime = coalesce(excluded.runtime, runtime), pid = coalesce(excluded.pid, pid),"
@@ -136,7 +144,8 @@ static const char *const insert_sql[LM_RK_COUNT] = {
         " phase_init_ns = coalesce(excluded.phase_init_ns, phase_init_ns),"
         " phase_ready_ns = coalesce(excluded.phase_ready_ns, phase_ready_ns),"
         " phase_clock = coalesce(excluded.phase_clock, phase_clock),"
-        " placement_ahead_ns = coalesce(excluded.placement_ahead_ns, placement_ahead_ns)",
+        " placement_ahead_ns = coalesce(excluded.placement_ahead_ns, placement_ahead_ns),"
+        " node = coalesce(excluded.node, node)",
     [LM_RK_REQUEST] =
         "INSERT INTO requests(id, service_id, instance_id, status_http, cold, intended_send_ns,"
         " send_ns, ingress_ns, queued_ns, acquired_ns, cold_begin_ns, cold_ready_ns,"
@@ -144,10 +153,10 @@ static const char *const insert_sql[LM_RK_COUNT] = {
         " func_total_ns, io_read_bytes, io_write_bytes, io_calls, cpu_user_ns, cpu_system_ns,"
         " mem_peak_bytes, error, cpu_ns, cell_id, excluded, phase_placement_ns, phase_spawn_ns,"
         " phase_create_ns, phase_start_ns, phase_runtime_ns, phase_load_ns,"
-        " phase_instantiate_ns, phase_init_ns, phase_ready_ns, phase_clock)"
+        " phase_instantiate_ns, phase_init_ns, phase_ready_ns, phase_clock, node)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
         " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,"
-        " ?35, ?36, ?37, ?38, ?39, ?40, ?41)",
+        " ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42)",
     [LM_RK_SAMPLE] = "INSERT INTO samples(instance_id, t_ns, cpu_user_ns, cpu_system_ns,"
                      " mem_current_bytes, mem_peak_bytes) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [LM_RK_EVENT] = "INSERT INTO events(t_ns, kind, service_id, instance_id, detail_json)"
@@ -155,7 +164,8 @@ static const char *const insert_sql[LM_RK_COUNT] = {
     [LM_RK_CELL] =
         "INSERT INTO cells(id, name, function, runtime, payload, start, load, concurrency,"
         " rate_rps, repetition, service_id, planned_requests, status, started_ns, finished_ns,"
-        " error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        " error, node, network) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14, ?15, ?16, ?17, ?18)"
         " ON CONFLICT(id) DO UPDATE SET name = coalesce(excluded.name, name),"
         " function = coalesce(excluded.function, function),"
         " runtime = coalesce(excluded.runtime, runtime),"
@@ -169,7 +179,8 @@ static const char *const insert_sql[LM_RK_COUNT] = {
         " status = coalesce(excluded.status, status),"
         " started_ns = coalesce(excluded.started_ns, started_ns),"
         " finished_ns = coalesce(excluded.finished_ns, finished_ns),"
-        " error = coalesce(excluded.error, error)",
+        " error = coalesce(excluded.error, error), node = coalesce(excluded.node, node),"
+        " network = coalesce(excluded.network, network)",
     [LM_RK_ARTIFACT] = "INSERT INTO artifacts(function, runtime, kind, path, bytes)"
                        " VALUES(?1, ?2, ?3, ?4, ?5)",
     /* The load client's view, joined to the gateway's row by id. */

@@ -23,7 +23,7 @@ typedef struct {
     uint32_t len; /* of the whole record, head included */
 } rec_head;
 
-#define MAX_STR 8
+#define MAX_STR 10
 typedef struct {
     size_t size;
     int nstr;
@@ -39,17 +39,19 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                         offsetof(lm_results_service, config_json)},
                        "services"},
     [LM_RK_INSTANCE] = {sizeof(lm_results_instance),
-                        5,
+                        6,
                         {offsetof(lm_results_instance, id), offsetof(lm_results_instance, runtime),
                          offsetof(lm_results_instance, cgroup),
                          offsetof(lm_results_instance, end_reason),
-                         offsetof(lm_results_instance, phases.clock)},
+                         offsetof(lm_results_instance, phases.clock),
+                         offsetof(lm_results_instance, node)},
                         "instances"},
     [LM_RK_REQUEST] = {sizeof(lm_results_request),
-                       4,
+                       5,
                        {offsetof(lm_results_request, instance_id),
                         offsetof(lm_results_request, error), offsetof(lm_results_request, excluded),
-                        offsetof(lm_results_request, phases.clock)},
+                        offsetof(lm_results_request, phases.clock),
+                        offsetof(lm_results_request, node)},
                        "requests"},
     [LM_RK_SAMPLE] = {sizeof(lm_results_sample),
                       1,
@@ -61,11 +63,12 @@ static const kind_desc kinds[LM_RK_COUNT] = {
                       offsetof(lm_results_event, detail_json)},
                      "events"},
     [LM_RK_CELL] = {sizeof(lm_results_cell),
-                    8,
+                    10,
                     {offsetof(lm_results_cell, name), offsetof(lm_results_cell, function),
                      offsetof(lm_results_cell, runtime), offsetof(lm_results_cell, payload),
                      offsetof(lm_results_cell, start), offsetof(lm_results_cell, load),
-                     offsetof(lm_results_cell, status), offsetof(lm_results_cell, error)},
+                     offsetof(lm_results_cell, status), offsetof(lm_results_cell, error),
+                     offsetof(lm_results_cell, node), offsetof(lm_results_cell, network)},
                     "cells"},
     [LM_RK_ARTIFACT] = {sizeof(lm_results_artifact),
                         4,
@@ -308,6 +311,7 @@ static void bind_request(sqlite3_stmt *st, int base, const lm_results_request *q
     b_i64(st, base + 30, q->cell_id);
     b_txt(st, base + 31, q->excluded);
     bind_phases(st, base + 31, &q->phases);
+    b_txt(st, base + 42, q->node);
 }
 
 /* Binds one record's row (strings point into the log). */
@@ -340,6 +344,7 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_dbl(st, 13, x->cold_start_ms);
         bind_phases(st, 13, &x->phases);
         b_i64(st, 24, x->placement_ahead_ns);
+        b_txt(st, 25, x->node);
         break;
     }
     case LM_RK_REQUEST: bind_request(st, 0, row); break;
@@ -361,6 +366,8 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_i64(st, 14, c->started_ns);
         b_i64(st, 15, c->finished_ns);
         b_txt(st, 16, c->error);
+        b_txt(st, 17, c->node);
+        b_txt(st, 18, c->network);
         break;
     }
     case LM_RK_ARTIFACT: {

@@ -68,22 +68,44 @@ static int step(lm_cgroup_step *steps, int max, int *n, char op, const char *pat
 
 int lm_cgroup_plan(lm_cgroup *cg, const char *name, uint64_t memory_limit, lm_cgroup_step *steps,
                    int max, int *nsteps, char *err) {
+    lm_cgroup_limits lim = {.memory_limit = memory_limit};
+    return lm_cgroup_plan_in(cg, name, &lim, steps, max, nsteps, err);
+}
+
+int lm_cgroup_plan_in(lm_cgroup *cg, const char *name, const lm_cgroup_limits *lim,
+                      lm_cgroup_step *steps, int max, int *nsteps, char *err) {
+    static const lm_cgroup_limits none;
+    if (!lim) lim = &none;
+    uint64_t memory_limit = lim->memory_limit;
     memset(cg, 0, sizeof(*cg));
     *nsteps = 0;
     int v = lm_cgroup_version(err);
     if (!v) return LM_ERR;
-    char limit[32], path[300];
+    char limit[32], path[300], sub[160];
     snprintf(limit, sizeof(limit), "%llu", (unsigned long long)memory_limit);
+    /* The group's path below lumos/: under its parent (a node's), if any. */
+    if (lim->parent && *lim->parent)
+        snprintf(sub, sizeof(sub), "%s/%s", lim->parent, name);
+    else
+        snprintf(sub, sizeof(sub), "%s", name);
+    /* A parent from the hierarchy's root ("/lumos-nodes/node-pi4-7"): the
+     * group is <root>/<parent>/<name>, and its owner made the parent. */
+    int abs_parent = lim->parent && lim->parent[0] == '/';
     int rc = LM_OK;
+    int cpu_dir = -1;
     if (v == 2) {
         /* Controllers must be enabled for the children of lumos/. */
         rc |= step(steps, max, nsteps, 'd', ROOT "/lumos", NULL);
         rc |= step(steps, max, nsteps, 't', ROOT "/cgroup.subtree_control", "+memory +cpu +pids");
         rc |= step(steps, max, nsteps, 't', ROOT "/lumos/cgroup.subtree_control",
                    "+memory +cpu +pids");
-        snprintf(cg->dirs[0], sizeof(cg->dirs[0]), ROOT "/lumos/%s", name);
+        if (abs_parent)
+            snprintf(cg->dirs[0], sizeof(cg->dirs[0]), ROOT "%s", sub);
+        else
+            snprintf(cg->dirs[0], sizeof(cg->dirs[0]), ROOT "/lumos/%s", sub);
         rc |= step(steps, max, nsteps, 'd', cg->dirs[0], NULL);
         cg->ndirs = 1;
+        cpu_dir = 0;
         if (memory_limit) {
             snprintf(path, sizeof(path), "%s/memory.max", cg->dirs[0]);
             rc |= step(steps, max, nsteps, 'w', path, limit);
@@ -91,15 +113,22 @@ int lm_cgroup_plan(lm_cgroup *cg, const char *name, uint64_t memory_limit, lm_cg
             rc |= step(steps, max, nsteps, 't', path, "0");
         }
     } else {
-        for (size_t i = 0; i < sizeof(v1_controllers) / sizeof(v1_controllers[0]); i++) {
+        size_t nctl = sizeof(v1_controllers) / sizeof(v1_controllers[0]);
+        for (size_t i = 0; i < nctl + (lim->cpuset ? 1 : 0); i++) {
+            const char *ctl = i < nctl ? v1_controllers[i] : "cpuset";
             char base[64];
-            snprintf(base, sizeof(base), ROOT "/%s", v1_controllers[i]);
+            snprintf(base, sizeof(base), ROOT "/%s", ctl);
             if (access(base, W_OK) != 0) continue; /* a hierarchy this machine lacks */
-            snprintf(path, sizeof(path), "%s/lumos", base);
-            rc |= step(steps, max, nsteps, 'd', path, NULL);
             char *d = cg->dirs[cg->ndirs];
-            snprintf(d, sizeof(cg->dirs[0]), "%s/lumos/%s", base, name);
+            if (abs_parent) {
+                snprintf(d, sizeof(cg->dirs[0]), "%s%s", base, sub);
+            } else {
+                snprintf(path, sizeof(path), "%s/lumos", base);
+                rc |= step(steps, max, nsteps, 'd', path, NULL);
+                snprintf(d, sizeof(cg->dirs[0]), "%s/lumos/%s", base, sub);
+            }
             rc |= step(steps, max, nsteps, 'd', d, NULL);
+            if (strcmp(ctl, "cpu") == 0) cpu_dir = cg->ndirs;
             cg->ndirs++;
         }
         if (memory_limit) {
@@ -108,6 +137,24 @@ int lm_cgroup_plan(lm_cgroup *cg, const char *name, uint64_t memory_limit, lm_cg
             /* Where swap accounting exists, memory+swap gets the same limit. */
             snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", cg->dirs[0]);
             rc |= step(steps, max, nsteps, 't', path, limit);
+        }
+    }
+    if (lim->cpu_quota_us > 0 && cpu_dir >= 0) {
+        char q[32], per[32];
+        long long period = lim->cpu_period_us > 0 ? lim->cpu_period_us : 100000;
+        snprintf(q, sizeof(q), "%lld", (long long)lim->cpu_quota_us);
+        snprintf(per, sizeof(per), "%lld", period);
+        if (v == 2) {
+            char both[32];
+            snprintf(both, sizeof(both), "%lld %lld", (long long)lim->cpu_quota_us, period);
+            snprintf(path, sizeof(path), "%s/cpu.max", cg->dirs[cpu_dir]);
+            rc |= step(steps, max, nsteps, 'w', path, both);
+        } else {
+            /* The period first: a quota is checked against the period in force. */
+            snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", cg->dirs[cpu_dir]);
+            rc |= step(steps, max, nsteps, 'w', path, per);
+            snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", cg->dirs[cpu_dir]);
+            rc |= step(steps, max, nsteps, 'w', path, q);
         }
     }
     if (rc != LM_OK) return lm_errf(err, "a cgroup plan of more than %d steps", max);
@@ -124,9 +171,14 @@ int lm_cgroup_plan(lm_cgroup *cg, const char *name, uint64_t memory_limit, lm_cg
 }
 
 int lm_cgroup_create(lm_cgroup *cg, const char *name, uint64_t memory_limit, char *err) {
+    lm_cgroup_limits lim = {.memory_limit = memory_limit};
+    return lm_cgroup_create_in(cg, name, &lim, err);
+}
+
+int lm_cgroup_create_in(lm_cgroup *cg, const char *name, const lm_cgroup_limits *lim, char *err) {
     lm_cgroup_step steps[LM_CGROUP_MAX_STEPS];
     int n;
-    if (lm_cgroup_plan(cg, name, memory_limit, steps, LM_CGROUP_MAX_STEPS, &n, err) != LM_OK)
+    if (lm_cgroup_plan_in(cg, name, lim, steps, LM_CGROUP_MAX_STEPS, &n, err) != LM_OK)
         return LM_ERR;
     for (int i = 0; i < n; i++) {
         const lm_cgroup_step *s = &steps[i];

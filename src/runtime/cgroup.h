@@ -12,7 +12,7 @@
 
 #include "util/util.h"
 
-#define LM_CGROUP_MAX_DIRS 4
+#define LM_CGROUP_MAX_DIRS 5
 
 typedef struct {
     int version;                             /* 1 or 2; 0 when no group was made */
@@ -41,7 +41,7 @@ typedef struct {
     char value[32];
 } lm_cgroup_step;
 
-#define LM_CGROUP_MAX_STEPS 16
+#define LM_CGROUP_MAX_STEPS 24
 
 /* What lm_cgroup_create(cg, name, memory_limit) does, as steps for another
  * process to take (a launcher parked ahead of need): cg is filled as
@@ -58,6 +58,26 @@ const char *const *lm_cgroup_procs(const lm_cgroup *cg);
 /* How often the OOM killer killed a task of the group (0 when none or
  * unknown). */
 uint64_t lm_cgroup_oom_kills(const lm_cgroup *cg);
+
+/* Where and how a group is made beyond its memory limit: under a parent
+ * group, made by its owner: "lumos/<parent>/<name>", or with a parent
+ * that begins with '/' (an emulated node's, src/node/node.h) the
+ * hierarchy's "<parent>/<name>", with a CFS CPU quota of its own, and on
+ * v1 in the cpuset hierarchy too (it inherits its parent's CPUs, which
+ * the parent gets by cgroup.clone_children). Zeroes: none of it. */
+typedef struct {
+    uint64_t memory_limit; /* bytes; 0 = none */
+    const char *parent;    /* NULL or "": directly under lumos/; "/x/y": <root>/x/y/ */
+    int64_t cpu_quota_us;  /* 0 = none; with cpu_period_us (0: the kernel's 100000) */
+    int64_t cpu_period_us;
+    int cpuset; /* 1: v1 only, also a group in the cpuset hierarchy */
+} lm_cgroup_limits;
+
+/* lm_cgroup_plan and lm_cgroup_create with lim (NULL: no limit, under
+ * lumos/). */
+int lm_cgroup_plan_in(lm_cgroup *cg, const char *name, const lm_cgroup_limits *lim,
+                      lm_cgroup_step *steps, int max, int *nsteps, char *err);
+int lm_cgroup_create_in(lm_cgroup *cg, const char *name, const lm_cgroup_limits *lim, char *err);
 
 /* Removes the group (its processes must have ended; stray ones are
  * killed first). Safe on a group never created. */

@@ -185,8 +185,8 @@ int lm_instance_spawn(lm_instance *inst, char *const argv[], char *const env[],
         errfd = inst->stderr_capture;
     }
     uint64_t call_ns = lm_now_ns();
-    if (lm_spawn_in(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), &inst->child, err) !=
-        LM_OK)
+    if (lm_spawn_netns(argv, env, NULL, 1, errfd, lm_cgroup_procs(&inst->cgroup), opts->netns, NULL,
+                       0, &inst->child, err) != LM_OK)
         return LM_ERR;
     /* Placement ends when the child has joined its cgroup (right after
      * the clone); without one, when the spawn began. */
@@ -242,17 +242,29 @@ int lm_instance_start(const lm_runtime *rt, const char *fn, const lm_start_opts 
     inst->other_clock = children_other_clock();
     inst->runtime = rt;
     snprintf(inst->function, sizeof(inst->function), "%s", fn);
+    snprintf(inst->node, sizeof(inst->node), "%s", opts->node ? opts->node : "");
     snprintf(inst->id, sizeof(inst->id), "%s-%u", rt->name, ++next_id);
     /* The pid keeps groups of concurrent lumos processes apart. */
     snprintf(inst->cgroup_name, sizeof(inst->cgroup_name), "%d-%u", (int)getpid(), next_id);
+    int on_node = (opts->cgroup_parent && *opts->cgroup_parent) || opts->netns;
+    if (on_node && (rt->own_cgroup || opts->no_cgroup))
+        return lm_errf(err,
+                       "runtime '%s' cannot run on an emulated node (it makes its own cgroup "
+                       "and namespaces): use native or a wasm runtime there",
+                       rt->name);
     if (!rt->own_cgroup && !opts->no_cgroup) {
         char why[LM_ERRLEN];
-        if (lm__launcher_take(opts, inst) == LM_OK) {
+        lm_cgroup_limits lim = {.memory_limit = opts->memory_limit,
+                                .parent = opts->cgroup_parent,
+                                .cpu_quota_us = opts->cpu_quota_us,
+                                .cpu_period_us = opts->cpu_period_us,
+                                .cpuset = opts->cpuset};
+        if (!on_node && lm__launcher_take(opts, inst) == LM_OK) {
             inst->marks[LM_B_PLACED] = lm_now_ns();
-        } else if (lm_cgroup_create(&inst->cgroup, inst->cgroup_name, opts->memory_limit, why) !=
-                   LM_OK) {
-            if (opts->memory_limit)
-                return lm_errf(err, "a memory limit needs a cgroup, and %s", why);
+        } else if (lm_cgroup_create_in(&inst->cgroup, inst->cgroup_name, &lim, why) != LM_OK) {
+            if (opts->memory_limit || on_node)
+                return lm_errf(err, "%s needs a cgroup, and %s",
+                               on_node ? "a node" : "a memory limit", why);
             if (!warned++)
                 fprintf(stderr, "lumos: running instances without their own cgroup: %s\n", why);
         }

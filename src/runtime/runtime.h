@@ -62,6 +62,19 @@ typedef struct {
     uint64_t memory_limit; /* bytes the instance's cgroup may use; 0 = no limit */
     int no_cgroup;         /* run without a cgroup of its own (no limit, no accounting) */
     uint64_t start_ns;     /* when the caller decided to start it (CLOCK_MONOTONIC); 0: now */
+    /* Placement on an emulated node (src/node/node.h), all optional: the
+     * instance's groups go under lumos/<cgroup_parent>/ (the node's, whose
+     * limits bound all its instances together), with a CFS quota of its
+     * own (one emulated core's speed), in the cpuset hierarchy too when
+     * cpuset is set (the node's pinned CPUs), and its process joins the
+     * network namespace whose file is netns before it execs. Such a start
+     * takes no parked launcher. Runtimes that make their own cgroup
+     * (containers) refuse a node. */
+    const char *cgroup_parent;
+    int64_t cpu_quota_us, cpu_period_us;
+    int cpuset;
+    const char *netns;
+    const char *node; /* the node's profile name, copied into lm_instance.node */
 } lm_start_opts;
 
 #define LM_STDERR_CAPTURE (-2)
@@ -164,6 +177,7 @@ typedef struct {
      * namespace): their marks cannot be placed (lm_cold_phases.clock is
      * then "time-namespace"). */
     int other_clock;
+    char node[24]; /* the emulated node it runs on (lm_start_opts.node), "" on the host */
 } lm_instance;
 
 struct lm_runtime {

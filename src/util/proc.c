@@ -70,7 +70,8 @@ typedef struct {
     const char *path, *cwd;
     const char *const *join;
     int pipes, stderr_fd;
-    const int *extra; /* dup2'd to fds 3, 4, ... */
+    const char *netns; /* a network namespace to join (setns) before exec, or NULL */
+    const int *extra;  /* dup2'd to fds 3, 4, ... */
     int nextra;
     int in[2], out[2];
     sigset_t mask; /* the parent's signal mask, restored before exec */
@@ -128,6 +129,16 @@ __attribute__((no_sanitize("address", "undefined"))) static int spawn_child(void
         goto fail_errno;
     }
     if (a->join && a->join[0]) a->joined_ns = lm_now_ns();
+    if (a->netns) {
+        int fd = open(a->netns, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+            a->err = errno;
+            if (fd >= 0) close(fd);
+            a->step = "joining its network namespace";
+            goto fail_errno;
+        }
+        close(fd);
+    }
     if (a->cwd && chdir(a->cwd) != 0) {
         a->step = "chdir";
         goto fail;
@@ -150,7 +161,14 @@ int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipe
 
 int lm_spawn_fds(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
                  const char *const *join, const int *extra, int nextra, lm_child *c, char *err) {
+    return lm_spawn_netns(argv, env, cwd, pipes, stderr_fd, join, NULL, extra, nextra, c, err);
+}
+
+int lm_spawn_netns(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+                   const char *const *join, const char *netns, const int *extra, int nextra,
+                   lm_child *c, char *err) {
     spawn_args a = {.argv = argv,
+                    .netns = netns,
                     .cwd = cwd,
                     .join = join,
                     .pipes = pipes,

@@ -120,6 +120,12 @@ int lm_spawn_in(char *const argv[], char *const env[], const char *cwd, int pipe
  * descriptors 3, 4, ... */
 int lm_spawn_fds(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
                  const char *const *join, const int *extra, int nextra, lm_child *c, char *err);
+/* lm_spawn_fds, and the child joins the network namespace whose file is
+ * netns (/run/netns/NAME; NULL: stays in ours) after its cgroups and
+ * before it execs: an emulated node's instance (src/node/node.h). */
+int lm_spawn_netns(char *const argv[], char *const env[], const char *cwd, int pipes, int stderr_fd,
+                   const char *const *join, const char *netns, const int *extra, int nextra,
+                   lm_child *c, char *err);
 /* Hands argv (argv[0] searched on PATH) with env added to this process's
  * environment to a launcher waiting on fd (lumos-launch park: a u32 LE
  * length, then the path, argv, "", env, "", each NUL-terminated), which

@@ -32,7 +32,7 @@ def service(sid, function, runtime):
 
 def cell(cid, name, function, runtime, payload, sid):
     out.append("INSERT INTO cells VALUES(%d, '%s', '%s', '%s', '%s', 'warm', 'closed', 1,"
-               " NULL, 1, %d, 20, 'done', 100, 200, NULL);"
+               " NULL, 1, %d, 20, 'done', 100, 200, NULL, NULL, NULL);"
                % (cid, name, function, runtime, payload, sid))
 
 

@@ -49,7 +49,7 @@ def fixture():
     for cid, rt, sid, start, rep, status, _, _, _ in cells:
         name = "fibonacci@%s/group:1/%s/closed/%d" % (rt, start, rep)
         out.append("INSERT INTO cells VALUES(%d, '%s', 'fibonacci', '%s', 'group:1', '%s',"
-                   " 'closed', 1, NULL, %d, %d, 30, '%s', 100, 200, NULL);"
+                   " 'closed', 1, NULL, %d, %d, 30, '%s', 100, 200, NULL, NULL, NULL);"
                    % (cid, name, rt, start, rep, sid, status))
     rid = 0
     t = 10**9

@@ -112,6 +112,7 @@ static void make_request(lm_results_request *q, int64_t i) {
     q->id = i;
     q->service_id = 7;
     q->instance_id = "fib@native#1";
+    q->node = i == 1 ? "pi4" : NULL;
     q->status_http = 200;
     q->cold = i == 0;
     q->intended_send_ns = 1000 * i + 1;
@@ -177,6 +178,7 @@ static void write_known(lm_results *r) {
     in.ready_ns = 3;
     in.placement_ms = 0.125;
     in.cold_start_ms = 1.0 / 3.0;
+    in.node = "pi4"; /* schema 5: the node it ran on, kept by the updates below */
     assert_int_equal(lm_results_add_instance(r, &in, err), LM_OK);
     /* The phases come with READY, as an update (lm_record_instance_ready). */
     lm_results_instance ph;
@@ -424,9 +426,12 @@ static void test_roundtrip(void **state) {
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
     sqlite3_finalize(s);
-    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 4);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 4);
+    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 5);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE node = 'pi4'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE node = 'pi4' AND id = 1"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE node IS NULL"), NTRICKY);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='migrated_from'"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
                                  "name='cpu_ns' AND type='INTEGER'"),
@@ -481,7 +486,7 @@ static void test_roundtrip(void **state) {
     sqlite3_finalize(s);
     /* Its phases, version 4's columns, last and in this order. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM instances", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 24);
+    assert_int_equal(sqlite3_column_count(s), 25);
     assert_string_equal(sqlite3_column_name(s, 13), "phase_placement_ns");
     assert_string_equal(sqlite3_column_name(s, 21), "phase_ready_ns");
     assert_string_equal(sqlite3_column_name(s, 22), "phase_clock");
@@ -496,7 +501,7 @@ static void test_roundtrip(void **state) {
     /* Requests: every column against make_request, NULLs where unset. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM requests ORDER BY id", -1, &s, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 41);
+    assert_int_equal(sqlite3_column_count(s), 42);
     /* Later columns last: as in a migrated file. */
     assert_string_equal(sqlite3_column_name(s, 28), "cpu_ns");
     assert_string_equal(sqlite3_column_name(s, 29), "cell_id");
@@ -602,11 +607,11 @@ static void test_refuses(void **state) {
 
     /* The next version, which this code does not know. */
     sqlite3 *db = raw_open(dbpath);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_null(lm_results_open(dbpath, NULL, err));
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "schema version 5, newer than this Lumos knows (4)"));
+    assert_non_null(strstr(err, "schema version 6, newer than this Lumos knows (5)"));
     assert_null(strstr(err, "migrat"));
 
     db = raw_open(dbpath);
@@ -775,8 +780,8 @@ static char *schema_text(const char *path) {
  * the phase columns NULL in old rows. */
 static void assert_migrated(const char *path) {
     sqlite3 *db = raw_open(path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE phase_spawn_ns IS NULL AND "
                                  "phase_clock IS NULL AND placement_ahead_ns IS NULL"),
                      1);
@@ -839,7 +844,7 @@ static void test_migrate_v1(void **state) {
     assert_non_null(r);
     lm_results_close(r);
     db = raw_open(dbpath);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
     assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=1"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests"), 4);
@@ -894,7 +899,9 @@ static void test_migrate_v3(void **state) {
     const char *const v3_kept[] = {
         "SELECT " V1_REQUEST_COLUMNS ", cpu_ns, cell_id, excluded FROM requests ORDER BY id",
         "SELECT " V1_INSTANCE_COLUMNS " FROM instances ORDER BY rowid",
-        "SELECT * FROM cells ORDER BY rowid",
+        "SELECT id, name, function, runtime, payload, start, load, concurrency, rate_rps,"
+        " repetition, service_id, planned_requests, status, started_ns, finished_ns, error"
+        " FROM cells ORDER BY rowid",
         "SELECT * FROM meta WHERE key NOT IN ('schema_version', 'migrated_from') ORDER BY key",
     };
     char *before[4];
@@ -906,8 +913,8 @@ static void test_migrate_v3(void **state) {
     if (!r) print_error("%s\n", err);
     assert_non_null(r);
     db = raw_open(dbpath);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 5);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 3);
     for (int i = 0; i < 4; i++) {
         char *after = dump(db, v3_kept[i]);
@@ -980,7 +987,7 @@ static void test_migrate_fails_whole(void **state) {
     assert_null(lm_results_open(dbpath, NULL, err));
     print_message("broken v1 file: %s\n", err);
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "migrating it from schema version 1 to 4 failed"));
+    assert_non_null(strstr(err, "migrating it from schema version 1 to 5 failed"));
     assert_non_null(strstr(err, "cpu_user_ns"));
     db = raw_open(dbpath);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
@@ -1329,10 +1336,11 @@ static void test_csv(void **state) {
     static int quoted[MAXR][MAXC], ncols[MAXR];
     int rows = parse_csv(text, fields, quoted, ncols);
     assert_int_equal(rows, 1 + NTRICKY + 1);
-    assert_int_equal(ncols[0], 41);
+    assert_int_equal(ncols[0], 42);
     assert_string_equal(fields[0][0], "id");
     assert_string_equal(fields[0][31], "phase_placement_ns");
     assert_string_equal(fields[0][40], "phase_clock");
+    assert_string_equal(fields[0][41], "node");
     assert_string_equal(fields[0][5], "intended_send_ns");
     assert_string_equal(fields[0][27], "error");
     assert_string_equal(fields[0][28], "cpu_ns");
@@ -1340,7 +1348,7 @@ static void test_csv(void **state) {
         lm_results_request q;
         make_request(&q, i);
         char num[32];
-        assert_int_equal(ncols[i + 1], 41);
+        assert_int_equal(ncols[i + 1], 42);
         assert_string_equal(fields[i + 1][31], i == 0 ? "21" : ""); /* the cold one's phases */
         assert_string_equal(fields[i + 1][40], i == 0 ? "monotonic" : "");
         snprintf(num, sizeof num, "%lld", (long long)q.intended_send_ns);
