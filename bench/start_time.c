@@ -8,8 +8,8 @@
  *   placed   the same, placing the instance in a new cgroup at its start
  *            (no parked launcher);
  *   floor    the same program without Lumos: the runtime's own command
- *            (the native executable, the AoT executable, lumos-wasm-interp,
- *            node with the host script) spawned by a minimal launcher
+ *            (the native executable, the AoT executable, lumos-interp,
+ *            lumos-wasm-interp-wabt, node with the host script) spawned by a minimal launcher
  *            (vfork, exec, read until READY), and for containers `runc run`
  *            (`crun run`) of the same bundle, timed the same way.
  *
@@ -251,8 +251,9 @@ int main(int argc, char **argv) {
     static series S[16];
     int ns = 0;
     char err[LM_ERRLEN];
-    const char *defaults[] = {"native",    "wasm-aot",       "wasm-interp",        "wasm-jit",
-                              "container", "container-crun", "container+wasm-aot", NULL};
+    const char *defaults[] = {"native",           "wasm-aot",           "wasm-interp",
+                              "wasm-interp-wabt", "wasm-jit",           "container",
+                              "container-crun",   "container+wasm-aot", NULL};
     const char *const *names = argc > 2 ? (const char *const *)argv + 2 : defaults;
     for (int i = 0; names[i] && ns < 16; i++) {
         const lm_runtime *rt = lm_runtime_find(names[i], err);
@@ -330,7 +331,8 @@ int main(int argc, char **argv) {
     printf("\n(%d starts each, %d ms apart. lumos: start call to READY with a launcher parked "
            "ahead of need; placed: placing the instance in a new cgroup at its start; floor: the "
            "same program without Lumos, vfork+exec to READY; overhead = lumos - floor. Goals: "
-           "overhead < max(10%% of floor, 0.2 ms) for native, wasm-aot, wasm-interp; containers "
+           "overhead < max(10%% of floor, 0.2 ms) for native, wasm-aot, wasm-interp(-wabt); "
+           "containers "
            "<= 1.2x runc run; placement < 0.5 ms. Medians of phases need not add up to the "
            "median cold start.)\n",
            n, GAP_MS);
