@@ -128,6 +128,7 @@ test: all
 	$(MAKE) test-unit
 	tests/run
 
+# run_interp_diff exits 77 while lumos-interp is not built (nothing to compare with wabt).
 fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
 	tests/fuzz/run_service_config $(FUZZ_SECONDS)
@@ -136,7 +137,6 @@ fuzz:
 	tests/fuzz/run_rfc3339 $(FUZZ_SECONDS)
 	tests/fuzz/run_http_resp $(FUZZ_SECONDS)
 	tests/fuzz/run_model_target $(FUZZ_SECONDS)
-	# 77: lumos-interp is not built yet (nothing to compare with wabt)
 	tests/fuzz/run_interp_diff $(FUZZ_SECONDS) || [ $$? -eq 77 ]
 
 format:
