@@ -1,5 +1,5 @@
 /* wasm_interp.c -- the interpreted Wasm runtimes, one adapter for two helpers of the same
- * command line (docs/wasm-interp.md):
+ * command line (docs/interp.md, docs/wasm-interp-wabt.md):
  *   wasm-interp       Lumos' own interpreter (src/interp), helper lumos-interp;
  *   wasm-interp-wabt  wabt's reference interpreter (libwabt), helper lumos-wasm-interp-wabt
  *                     (src/helpers/wasm_interp.cc), the reference and the differential
