@@ -8,8 +8,8 @@
  *   placed   the same, placing the instance in a new cgroup at its start
  *            (no parked launcher);
  *   floor    the same program without Lumos: the runtime's own command
- *            (the native executable, the AoT executable, lumos-wasm-interp,
- *            node with the host script) spawned by a minimal launcher
+ *            (the native executable, the AoT executable, lumos-interp,
+ *            lumos-wasm-interp-wabt, node with the host script) spawned by a minimal launcher
  *            (vfork, exec, read until READY), and for containers `runc run`
  *            (`crun run`) of the same bundle, timed the same way.
  *
@@ -251,14 +251,15 @@ int main(int argc, char **argv) {
     static series S[16];
     int ns = 0;
     char err[LM_ERRLEN];
-    const char *defaults[] = {"native",    "wasm-aot",       "wasm-interp",        "wasm-jit",
-                              "container", "container-crun", "container+wasm-aot", NULL};
+    const char *defaults[] = {"native",           "wasm-aot",           "wasm-interp",
+                              "wasm-interp-wabt", "wasm-jit",           "container",
+                              "container-crun",   "container+wasm-aot", NULL};
     const char *const *names = argc > 2 ? (const char *const *)argv + 2 : defaults;
     for (int i = 0; names[i] && ns < 16; i++) {
         const lm_runtime *rt = lm_runtime_find(names[i], err);
         if (!rt) continue;
         if (rt->available(rt, err) != LM_OK) {
-            printf("%-20s unavailable: %s\n", names[i], err);
+            printf("%-26s unavailable: %s\n", names[i], err);
             continue;
         }
         S[ns].name = names[i];
@@ -300,24 +301,24 @@ int main(int argc, char **argv) {
     lm_instances_unpark();
     lm_rmtree(bundle);
     lm_rmtree(root);
-    printf("\n%-20s %9s %9s %9s %11s %9s %9s  %s\n", "runtime", "lumos_ms", "placed_ms", "floor_ms",
+    printf("\n%-26s %9s %9s %9s %11s %9s %9s  %s\n", "runtime", "lumos_ms", "placed_ms", "floor_ms",
            "overhead_ms", "ratio", "place_ms", "floor");
     for (int s = 0; s < ns; s++) {
         series *x = &S[s];
         double l = median(x->lumos, n), f = median(x->floor, n);
-        printf("%-20s %9.3f %9.3f %9.3f %11.3f %9.3f %9.3f  %s\n", x->name, l, median(x->placed, n),
+        printf("%-26s %9.3f %9.3f %9.3f %11.3f %9.3f %9.3f  %s\n", x->name, l, median(x->placed, n),
                f, l - f, l / f, median(x->phase[LM_PHASE_PLACEMENT], n), x->floor_what);
         if (x->has_floor2)
-            printf("%-20s %9s %9s %9.3f %11.3f %9.3f %9s  %s\n", "", "", "", median(x->floor2, n),
+            printf("%-26s %9s %9s %9.3f %11.3f %9.3f %9s  %s\n", "", "", "", median(x->floor2, n),
                    l - median(x->floor2, n), l / median(x->floor2, n), "", x->floor2_what);
     }
-    printf("\nphases (medians, ms; each runtime's clock: monotonic unless said)\n%-20s", "runtime");
+    printf("\nphases (medians, ms; each runtime's clock: monotonic unless said)\n%-26s", "runtime");
     for (int p = 0; p < LM_PHASE_COUNT; p++)
         printf(" %11s", lm_phase_names[p]);
     printf(" %11s\n", "sum");
     for (int s = 0; s < ns; s++) {
         series *x = &S[s];
-        printf("%-20s", x->name);
+        printf("%-26s", x->name);
         double sum = 0;
         for (int p = 0; p < LM_PHASE_COUNT; p++) {
             double m = median(x->phase[p], n);
@@ -330,7 +331,8 @@ int main(int argc, char **argv) {
     printf("\n(%d starts each, %d ms apart. lumos: start call to READY with a launcher parked "
            "ahead of need; placed: placing the instance in a new cgroup at its start; floor: the "
            "same program without Lumos, vfork+exec to READY; overhead = lumos - floor. Goals: "
-           "overhead < max(10%% of floor, 0.2 ms) for native, wasm-aot, wasm-interp; containers "
+           "overhead < max(10%% of floor, 0.2 ms) for native, wasm-aot, wasm-interp(-wabt); "
+           "containers "
            "<= 1.2x runc run; placement < 0.5 ms. Medians of phases need not add up to the "
            "median cold start.)\n",
            n, GAP_MS);

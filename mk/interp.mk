@@ -1,9 +1,10 @@
-# interp.mk -- the wasm-interp runtime's helper program, lumos-wasm-interp: the wabt
-# interpreter (Debian's static libwabt.a) with Lumos' WASI host (liblmwasi.a, from
-# mk/wasi.mk), and the hand-written .wat modules its tests run.
+# interp.mk -- the wasm-interp-wabt runtime's helper program, lumos-wasm-interp-wabt: the
+# wabt interpreter (Debian's static libwabt.a) with Lumos' WASI host (liblmwasi.a, from
+# mk/wasi.mk), with its --fuzz-exec mode (wasm_interp_fuzz.cc, the differential fuzzing's
+# oracle), and the hand-written .wat modules its tests run.
 
-INTERP_BIN := $(BUILD)/libexec/lumos-wasm-interp
-INTERP_OBJ := $(BUILD)/obj/src/helpers/wasm_interp.o
+INTERP_BIN := $(BUILD)/libexec/lumos-wasm-interp-wabt
+INTERP_OBJ := $(BUILD)/obj/src/helpers/wasm_interp.o $(BUILD)/obj/src/helpers/wasm_interp_fuzz.o
 INTERP_WASI := $(BUILD)/libexec/liblmwasi.a
 INTERP_WABT := /usr/lib/x86_64-linux-gnu/libwabt.a
 # C++ takes the project's warnings except the C-only ones.
@@ -15,7 +16,7 @@ ifeq ($(SAN),)
 INTERP_LDFLAGS := -static
 endif
 
-$(INTERP_OBJ): src/helpers/wasm_interp.cc
+$(INTERP_OBJ): $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
 	$(Q)g++ -D_GNU_SOURCE -Isrc -MMD -MP $(INTERP_CXXFLAGS) -c -o $@ $<

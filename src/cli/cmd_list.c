@@ -70,7 +70,7 @@ int lm_cmd_runtimes(int argc, char **argv) {
     if (rc) return rc;
     const lm_runtime *const *all = lm_runtime_all();
     json_t *arr = json_array();
-    if (!json) printf("%-22s %-9s %s\n", "runtime", "available", "version / why not");
+    if (!json) printf("%-26s %-9s %s\n", "runtime", "available", "version / why not");
     for (size_t i = 0; all[i]; i++) {
         char why[LM_ERRLEN] = "", version[128] = "";
         int ok = all[i]->available(all[i], why) == LM_OK;
@@ -80,7 +80,7 @@ int lm_cmd_runtimes(int argc, char **argv) {
                                                  "available", ok, "version", version, "why_not",
                                                  why, "description", all[i]->description));
         else
-            printf("%-22s %-9s %s\n%-32s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
+            printf("%-26s %-9s %s\n%-36s %s\n", all[i]->name, ok ? "yes" : "no", ok ? version : why,
                    "", all[i]->description);
     }
     if (json) {

@@ -1,7 +1,10 @@
-// interp_main.cc -- lumos-wasm-interp: runs one WASI command module in the wabt interpreter
-// (libwabt), its "wasi_snapshot_preview1" imports served by Lumos' own WASI host (src/wasi).
+// wasm_interp.cc -- lumos-wasm-interp-wabt: runs one WASI command module in the wabt
+// interpreter (libwabt), its "wasi_snapshot_preview1" imports served by Lumos' own WASI host
+// (src/wasi). The wasm-interp-wabt runtime's helper; Lumos' own interpreter (lumos-interp)
+// has the same command line.
 //
-// Usage: lumos-wasm-interp [--dir HOST::GUEST]... [--env K=V]... [--] MODULE.wasm [ARGS...]
+// Usage: lumos-wasm-interp-wabt [--dir HOST::GUEST]... [--env K=V]... [--] MODULE.wasm [ARGS...]
+//        lumos-wasm-interp-wabt --fuzz-exec MODULE.wasm   (wasm_interp_fuzz.cc)
 // Exit status: the guest's (proc_exit, or 0 when _start returns); 134 after a trap (printed
 // as "lumos: wasm trap: MESSAGE"); 3 when the module cannot be loaded, linked or started;
 // 2 for a bad command line.
@@ -24,6 +27,7 @@ extern "C" {
 #include "proto/mark.h"
 #include "wasi/wasi.h"
 }
+#include "helpers/wasm_interp_fuzz.h"
 
 using namespace wabt;
 using namespace wabt::interp;
@@ -61,8 +65,9 @@ void die(int status, const char *fmt, ...) {
 
 [[noreturn]] void usage(const char *why) {
     std::fprintf(stderr,
-                 "lumos-wasm-interp: %s\nusage: lumos-wasm-interp [--dir HOST::GUEST]... "
-                 "[--env K=V]... [--] MODULE.wasm [ARGS...]\n",
+                 "lumos-wasm-interp-wabt: %s\nusage: lumos-wasm-interp-wabt [--dir HOST::GUEST]... "
+                 "[--env K=V]... [--] MODULE.wasm [ARGS...]\n"
+                 "       lumos-wasm-interp-wabt --fuzz-exec MODULE.wasm\n",
                  why);
     std::exit(EXIT_USAGE);
 }
@@ -77,13 +82,20 @@ Options parse_args(int argc, char **argv) {
             break;
         }
         if (a == "--version") {
-            std::printf("lumos-wasm-interp (wabt %s interpreter)\n", WABT_VERSION_STRING);
+            std::printf("lumos-wasm-interp-wabt (wabt %s interpreter)\n", WABT_VERSION_STRING);
             std::exit(0);
         }
         if (a == "--help" || a == "-h") {
-            std::printf("usage: lumos-wasm-interp [--dir HOST::GUEST]... [--env K=V]... [--] "
-                        "MODULE.wasm [ARGS...]\n");
+            std::printf("usage: lumos-wasm-interp-wabt [--dir HOST::GUEST]... [--env K=V]... [--] "
+                        "MODULE.wasm [ARGS...]\n"
+                        "       lumos-wasm-interp-wabt --fuzz-exec MODULE.wasm\n"
+                        "--fuzz-exec runs a binaryen -ttf module's exports and prints what they "
+                        "did (docs/wasm-interp-wabt.md)\n");
             std::exit(0);
+        }
+        if (a == "--fuzz-exec") {
+            if (i + 2 != argc) usage("--fuzz-exec takes one module and nothing else");
+            std::exit(lm_wabt_fuzz_exec(argv[i + 1]));
         }
         if (a.rfind("--", 0) != 0) break;
         if (i + 1 >= argc) usage(("option " + a + " needs a value").c_str());

@@ -141,19 +141,30 @@ static void cold_aot(lm_report_doc *d, lm__paper *p) {
                                     : "partly";
 }
 
+/* The interpreted tier: Lumos' interpreter (wasm-interp), or wabt's reference interpreter
+ * (wasm-interp-wabt) in a file where Lumos' did not run (older files, or a run without it). */
+static const char *interp_tier(const lm_report_doc *d) {
+    for (size_t i = 0; i < d->ncmp; i++)
+        if (same(d->cmp[i].runtime, "wasm-interp")) return "wasm-interp";
+    for (size_t i = 0; i < d->ncmp; i++)
+        if (same(d->cmp[i].runtime, "wasm-interp-wabt")) return "wasm-interp-wabt";
+    return "wasm-interp";
+}
+
 static void warm_interp(lm_report_doc *d, lm__paper *p) {
     p->claim = "Interpreted Wasm is 30x to 55x slower warm than containers.";
     p->topic = "warm";
-    range r = ratios(d, "warm", "wasm-interp");
+    const char *tier = interp_tier(d);
+    range r = ratios(d, "warm", tier);
     if (r.ok == 0) {
         p->verdict = not_measured;
-        p->measured = fmt("No warm wasm-interp cell with a twin on %s.",
-                          d->base_ct ? d->base_ct : "a baseline");
+        p->measured =
+            fmt("No warm %s cell with a twin on %s.", tier, d->base_ct ? d->base_ct : "a baseline");
         return;
     }
-    p->measured = fmt("wasm-interp against %s: %.1fx to %.1fx over %zu cells (%zu significantly "
+    p->measured = fmt("%s against %s: %.1fx to %.1fx over %zu cells (%zu significantly "
                       "slower).",
-                      d->base_ct, r.lo, r.hi, r.ok, r.above);
+                      tier, d->base_ct, r.lo, r.hi, r.ok, r.above);
     if (!same(d->base_ct, "container"))
         p->verdict = r.above ? "partly" : "no significant difference";
     else
@@ -165,16 +176,14 @@ static void warm_interp(lm_report_doc *d, lm__paper *p) {
 static void io_interp(lm_report_doc *d, lm__paper *p) {
     p->claim = "Interpreted Wasm has up to 7x the I/O and 10x the serialization overhead.";
     p->topic = "io";
-    range io = ratios(d, "io", "wasm-interp"), ser = ratios(d, "ser", "wasm-interp");
+    const char *tier = interp_tier(d);
+    range io = ratios(d, "io", tier), ser = ratios(d, "ser", tier);
     if (io.ok == 0 && ser.ok == 0) {
         p->verdict = not_measured;
-        p->measured = fmt("No wasm-interp cell with measurable I/O or serialization on %s.",
+        p->measured = fmt("No %s cell with measurable I/O or serialization on %s.", tier,
                           d->base_io ? d->base_io : "a baseline");
         return;
     }
-    p->measured = fmt("wasm-interp against %s: I/O %s, serialization %s.", d->base_io,
-                      io.ok ? "" : "not measured", ser.ok ? "" : "not measured");
-    free(p->measured);
     char a[160] = "not measured", b[160] = "not measured";
     if (io.ok)
         snprintf(a, sizeof a, "%.1fx to %.1fx over %zu cells (%zu significantly higher)", io.lo,
@@ -182,7 +191,7 @@ static void io_interp(lm_report_doc *d, lm__paper *p) {
     if (ser.ok)
         snprintf(b, sizeof b, "%.1fx to %.1fx over %zu cells (%zu significantly higher)", ser.lo,
                  ser.hi, ser.ok, ser.above);
-    p->measured = fmt("wasm-interp against %s: I/O %s; serialization %s.", d->base_io, a, b);
+    p->measured = fmt("%s against %s: I/O %s; serialization %s.", tier, d->base_io, a, b);
     p->verdict = io.above + ser.above == 0 ? "no significant difference"
                  : io.above && ser.above   ? "agrees"
                                            : "partly";

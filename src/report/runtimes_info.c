@@ -24,6 +24,12 @@ static const struct {
      "WASI host: ahead-of-time compiled Wasm, near native speed, with the sandbox's bounds "
      "checks and every storage byte copied through WASI into linear memory."},
     {"wasm-interp",
+     "The .wasm in Lumos' own interpreter (src/interp), embedded with Lumos' WASI host as "
+     "wasm-aot is: each function is validated and translated once, at load, into a compact "
+     "internal code run with threaded dispatch, as production interpreters (wasm3, WAMR's "
+     "fast interpreter) are built. It stands for the interpreted Wasm people deploy; "
+     "wasm-interp-wabt is the reference beside it."},
+    {"wasm-interp-wabt",
      "The .wasm in wabt's reference interpreter (libwabt's interp), embedded with Lumos' WASI "
      "host. It is written for correctness, not speed: it decodes and checks every instruction "
      "as it goes, with no JIT and few optimizations, so its compute times are an upper bound "
@@ -38,7 +44,7 @@ static const struct {
     {"container+wasm-aot",
      "Kwasm: the AoT-compiled module in a scratch OCI image under runc, the container's start "
      "and the Wasm sandbox together."},
-    {"container+wasm-interp",
+    {"container+wasm-interp-wabt",
      "Kwasm: the wabt interpreter and the module in a scratch OCI image under runc."},
     {"wasmtime", "Wasmtime's command line (Cranelift JIT), where installed: an external runtime "
                  "run per instance through its command-line template."},

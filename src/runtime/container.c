@@ -2,7 +2,7 @@
  * with umoci, src/builder/oci.h) run by runc with stdio passed through.
  * One adapter, four variants by data: `container` (the static executable on
  * scratch), `container-slim` (on debian-slim), and the Kwasm arrangement
- * `container+wasm-aot` / `container+wasm-interp` (a Wasm runtime's command
+ * `container+wasm-aot` / `container+wasm-interp-wabt` (a Wasm runtime's command
  * and the module on scratch). Every instance shares the image's unpacked
  * rootfs read-only and gets its own small bundle (a config.json), its own
  * cgroup /lumos/<cgroup_name>, and its own runc state under a private root. */
@@ -406,8 +406,8 @@ static const container_kind scratch_crun = {"scratch", "scratch", NULL,       NU
                                             0,         "crun",    "container"};
 static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0, NULL, NULL};
 static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0, NULL, NULL};
-static const container_kind kwasm_interp = {
-    "wasm-interp", "scratch", "wasm-interp", "/lumos-wasm-interp", 1, NULL, NULL};
+static const container_kind kwasm_interp_wabt = {
+    "wasm-interp-wabt", "scratch", "wasm-interp-wabt", "/lumos-wasm-interp-wabt", 1, NULL, NULL};
 
 #define CONTAINER_OPS                                                                              \
     .available = container_available, .version = container_version, .prepare = container_prepare,  \
@@ -447,10 +447,10 @@ const lm_runtime lm_runtime_container_wasm_aot = {
     CONTAINER_OPS,
 };
 
-const lm_runtime lm_runtime_container_wasm_interp = {
-    .name = "container+wasm-interp",
+const lm_runtime lm_runtime_container_wasm_interp_wabt = {
+    .name = "container+wasm-interp-wabt",
     .target = "wasm",
     .description = "Kwasm: the wabt interpreter and the module in a scratch OCI image under runc",
-    .data = &kwasm_interp,
+    .data = &kwasm_interp_wabt,
     CONTAINER_OPS,
 };

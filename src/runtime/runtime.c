@@ -17,21 +17,22 @@
 extern const lm_runtime lm_runtime_native;
 extern const lm_runtime lm_runtime_wasm_jit;
 extern const lm_runtime lm_runtime_wasm_baseline;
-extern const lm_runtime lm_runtime_wasm_interp;
+extern const lm_runtime lm_runtime_wasm_interp, lm_runtime_wasm_interp_wabt;
 extern const lm_runtime lm_runtime_wasm_aot;
 extern const lm_runtime lm_runtime_container, lm_runtime_container_crun, lm_runtime_container_slim,
-    lm_runtime_container_wasm_aot, lm_runtime_container_wasm_interp;
+    lm_runtime_container_wasm_aot, lm_runtime_container_wasm_interp_wabt;
 
 static const lm_runtime *const all[] = {&lm_runtime_native,
                                         &lm_runtime_wasm_jit,
                                         &lm_runtime_wasm_baseline,
                                         &lm_runtime_wasm_interp,
+                                        &lm_runtime_wasm_interp_wabt,
                                         &lm_runtime_wasm_aot,
                                         &lm_runtime_container,
                                         &lm_runtime_container_crun,
                                         &lm_runtime_container_slim,
                                         &lm_runtime_container_wasm_aot,
-                                        &lm_runtime_container_wasm_interp,
+                                        &lm_runtime_container_wasm_interp_wabt,
                                         NULL};
 
 /* Built-in runtimes, then the external ones from their templates, then

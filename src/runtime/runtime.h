@@ -19,7 +19,7 @@
 
 /* Where artifacts live unless --artifacts or LUMOS_ARTIFACTS says else. */
 #define LM_DEFAULT_ARTIFACTS LM_SOURCE_DIR "/build/artifacts"
-/* Where Lumos' own helper programs (lumos-wasm-interp, ...) live: the
+/* Where Lumos' own helper programs (lumos-interp, lumos-wasm-interp-wabt, ...) live: the
  * build's own folder, so the sanitizer build runs sanitized helpers. */
 #ifndef LM_DEFAULT_LIBEXEC
 #define LM_DEFAULT_LIBEXEC LM_SOURCE_DIR "/build/libexec"

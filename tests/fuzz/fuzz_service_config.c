@@ -22,9 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The built-in runtimes' names (as in src/runtime/) and one external one. */
 static const lm_runtime runtimes[] = {
-    {.name = "native"},         {.name = "wasm-jit"},           {.name = "wasm-baseline"},
-    {.name = "wasm-interp"},    {.name = "wasm-aot"},           {.name = "container"},
-    {.name = "container-slim"}, {.name = "container+wasm-aot"}, {.name = "container+wasm-interp"},
+    {.name = "native"},
+    {.name = "wasm-jit"},
+    {.name = "wasm-baseline"},
+    {.name = "wasm-interp"},
+    {.name = "wasm-interp-wabt"},
+    {.name = "wasm-aot"},
+    {.name = "container"},
+    {.name = "container-slim"},
+    {.name = "container+wasm-aot"},
+    {.name = "container+wasm-interp-wabt"},
     {.name = "wasmtime"},
 };
 #define NRUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))

@@ -1,7 +1,7 @@
 # The phases of cold starts through `lumos serve` (docs/cold-start.md): an
 # idle-timeout cold start (idle_timeout_ms 0: every request starts its
 # instance), forced cold starts (X-Lumos-Start: cold), a scale-out (three
-# requests at once, three instances), on native, wasm-aot and wasm-interp,
+# requests at once, three instances), on native, wasm-aot and wasm-interp-wabt,
 # and a forced cold container where containers run. Every instance that
 # became ready has every phase, in ns, adding up to its cold start
 # (ready_ns - start_ns) within 1% or 20 us, on the host's clock; every cold
@@ -16,7 +16,7 @@ deploy() { # json
   CODE=$(curl -s -o "$TMP/deploy" -w '%{http_code}' -X POST -d "$1" "$URL/services")
   [[ $CODE == 201 ]] || fail "deploy $1: $CODE $(cat "$TMP/deploy")"
 }
-rts=(native wasm-aot wasm-interp)
+rts=(native wasm-aot wasm-interp-wabt)
 for rt in "${rts[@]}"; do
   deploy "{\"name\":\"noop@$rt\",\"idle_timeout_ms\":0}"
   deploy "{\"name\":\"fibonacci@$rt\",\"idle_timeout_ms\":60000}"

@@ -187,15 +187,15 @@ cmp "$ROOTFS/fn" "$ART/native/fibonacci" || fail "rebuilt /fn is not the new exe
 # Kwasm: the interpreter helper and the module, or the AoT executable
 # alone, in a scratch image.
 avail() { [[ $(jq -r ".[] | select(.name==\"$1\") | .available" <<<"$rt_json") == true ]]; }
-if avail container+wasm-interp || avail container+wasm-aot; then
+if avail container+wasm-interp-wabt || avail container+wasm-aot; then
   "$LUMOS" build --artifacts "$ART" --function fibonacci --target wasm --runtimes none --quiet
 fi
-if avail container+wasm-interp; then
-  expect_exit 0 inv fibonacci --runtime container+wasm-interp --body '{"n":93}'
-  contains "$OUT" '"runtime":"container+wasm-interp"'
+if avail container+wasm-interp-wabt; then
+  expect_exit 0 inv fibonacci --runtime container+wasm-interp-wabt --body '{"n":93}'
+  contains "$OUT" '"runtime":"container+wasm-interp-wabt"'
   same "$fib_native" "$OUT"
-  r=$ART/container/wasm-interp/fibonacci.bundle/rootfs
-  [[ -x $r/lumos-wasm-interp ]] || fail "no interpreter in the image"
+  r=$ART/container/wasm-interp-wabt/fibonacci.bundle/rootfs
+  [[ -x $r/lumos-wasm-interp-wabt ]] || fail "no interpreter in the image"
   cmp "$r/fibonacci.wasm" "$ART/wasm/fibonacci.wasm" || fail "no module in the image"
 fi
 if avail container+wasm-aot; then

@@ -17,7 +17,7 @@ cat >"$TMP/spec.json" <<'EOF'
 {
   "name": "report-html",
   "functions": ["fibonacci", "fuzzy-search"],
-  "runtimes": ["native", "wasm-aot", "wasm-interp"],
+  "runtimes": ["native", "wasm-aot", "wasm-interp-wabt"],
   "skip_unavailable": false,
   "payloads": ["group:xs"],
   "starts": ["cold", "warm"],
@@ -84,8 +84,8 @@ python3 "$check" parts "$TMP/r.json" || fail "parts"
 [[ $(jq -r '.paper | length' "$TMP/r.json") == 6 ]] || fail "the paper's six findings"
 [[ $(jq '[.findings[] | select(.topic == "warm")] | length' "$TMP/r.json") -ge 2 ]] ||
   fail "no warm latency findings"
-[[ $(jq -r '.runtimes[] | select(.name == "wasm-interp") | .about' "$TMP/r.json") == *"reference interpreter"* ]] ||
-  fail "wasm-interp's identity"
+[[ $(jq -r '.runtimes[] | select(.name == "wasm-interp-wabt") | .about' "$TMP/r.json") == *"reference interpreter"* ]] ||
+  fail "wasm-interp-wabt's identity"
 expect_exit 0 "$LUMOS" report "$db" --format text
 for section in "runtimes:" "cold start by" "latency breakdown" "findings:" "the paper's findings"; do
   contains "$OUT" "$section"

@@ -1,6 +1,6 @@
 # The WASI host against the spec: the conformance program (tests/wasi/
 # wasi_suite.c) and the out-of-bounds module (tests/wasi/oob.wat) run under
-# wasm-aot, wasm-interp (when available) and node (wasm-jit) in a scratch
+# wasm-aot, wasm-interp-wabt and wasm-interp (when available) and node (wasm-jit) in a scratch
 # folder: a preopened /sandbox with a file, a subfolder and symlinks (one
 # leading outside), and a file beside it that no guest may touch.
 #
@@ -83,9 +83,13 @@ drop() {
 }
 
 runtimes=(wasm-aot)
-if "$LUMOS" runtimes --json | tr -d ' \n' | grep -q '"name":"wasm-interp","available":true'; then
-  runtimes+=(wasm-interp)
-fi
+for rt in wasm-interp-wabt wasm-interp; do
+  if "$LUMOS" runtimes --json | tr -d ' \n' | grep -q "\"name\":\"$rt\",\"available\":true"; then
+    runtimes+=("$rt")
+  else
+    echo "note: $rt is not available here, not tested"
+  fi
+done
 
 for rt in "${runtimes[@]}"; do
   run "$rt" "suite-$rt" "$SUITE" --env SUITE_VAR=42 -- one 'two words'

@@ -240,12 +240,13 @@ static void test_every_runtime(void **state) {
     const char *names[] = {"native",
                            "wasm-aot",
                            "wasm-interp",
+                           "wasm-interp-wabt",
                            "wasm-jit",
                            "wasm-baseline",
                            "container",
                            "container-crun",
                            "container+wasm-aot",
-                           "container+wasm-interp",
+                           "container+wasm-interp-wabt",
                            NULL};
     int ran = 0;
     for (int i = 0; names[i]; i++) {

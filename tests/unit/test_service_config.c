@@ -551,7 +551,7 @@ static void test_limits(void **state) {
     static const char *const rts[] = {
         "native",         "wasm-aot",           "wasm-interp",
         "wasm-jit",       "wasm-baseline",      "container",
-        "container-slim", "container+wasm-aot", "container+wasm-interp"};
+        "container-slim", "container+wasm-aot", "container+wasm-interp-wabt"};
     int count = 0;
     for (size_t f = 0; f < 8 && count < 65; f++)
         for (size_t r = 0; r < 9 && count < 65; r++, count++)

@@ -1,12 +1,13 @@
-# The wasm-interp runtime: its helper lumos-wasm-interp passes args, env, stdin, stdout and
-# the exit status through; reports traps (exit 134) and bad modules (exit 3) clearly without
-# crashing; and serves the functions' channel (`lumos invoke --runtime wasm-interp`).
+# The wasm-interp-wabt runtime (wabt's reference interpreter): its helper
+# lumos-wasm-interp-wabt passes args, env, stdin, stdout and the exit status through; reports
+# traps (exit 134) and bad modules (exit 3) clearly without crashing; and serves the
+# functions' channel (`lumos invoke --runtime wasm-interp-wabt`).
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # The helper and test modules of the same build as $LUMOS (build/ or build-asan/).
 BUILD_DIR=$(dirname "$(readlink -f "$LUMOS")")
 export LUMOS_LIBEXEC=${LUMOS_LIBEXEC:-$BUILD_DIR/libexec}
-HELPER=$LUMOS_LIBEXEC/lumos-wasm-interp
+HELPER=$LUMOS_LIBEXEC/lumos-wasm-interp-wabt
 [[ -x $HELPER ]] || fail "$HELPER is not built: run make"
 
 # wasm NAME: the path of tests/wasm/NAME.wat built (by mk/interp.mk, or here when missing).
@@ -108,7 +109,7 @@ contains "$ERR" "$TMP/no-such-dir"
 
 # Bad command lines: exit 2 with usage.
 expect_exit 2 "$HELPER"
-contains "$ERR" "usage: lumos-wasm-interp"
+contains "$ERR" "usage: lumos-wasm-interp-wabt"
 expect_exit 2 "$HELPER" --env NOEQUALS "$echo_wasm"
 contains "$ERR" "K=V"
 expect_exit 2 "$HELPER" --bogus x "$echo_wasm"
@@ -116,25 +117,31 @@ contains "$ERR" "unknown option --bogus"
 expect_exit 2 "$HELPER" --dir
 expect_exit 0 "$HELPER" --version
 contains "$OUT" "wabt 1.0.32 interpreter"
+expect_exit 2 "$HELPER" --fuzz-exec
+contains "$ERR" "--fuzz-exec takes one module"
+expect_exit 3 "$HELPER" --fuzz-exec "$TMP/corrupt.wasm"
+contains "$ERR" "cannot load $TMP/corrupt.wasm"
+expect_exit 3 "$HELPER" --fuzz-exec "$echo_wasm"
+contains "$ERR" "not a fuzzing-support log"
 
 # Through lumos: listed with its version, exec passes through, invoke speaks the channel.
 expect_exit 0 "$LUMOS" runtimes --json
-[[ $(echo "$OUT" | jq -r '.[] | select(.name=="wasm-interp") | .available') == true ]] ||
-  fail "wasm-interp not available: $OUT"
-contains "$(echo "$OUT" | jq -r '.[] | select(.name=="wasm-interp") | .version')" "wabt"
-expect_exit 7 "$LUMOS" exec --runtime wasm-interp "$echo_wasm" --env K=V -- a b <"$TMP/in"
+[[ $(echo "$OUT" | jq -r '.[] | select(.name=="wasm-interp-wabt") | .available') == true ]] ||
+  fail "wasm-interp-wabt not available: $OUT"
+contains "$(echo "$OUT" | jq -r '.[] | select(.name=="wasm-interp-wabt") | .version')" "wabt"
+expect_exit 7 "$LUMOS" exec --runtime wasm-interp-wabt "$echo_wasm" --env K=V -- a b <"$TMP/in"
 contains "$OUT" $'arg a\narg b\nenv K=V\nline one'
-expect_exit 134 "$LUMOS" exec --runtime wasm-interp "$(wasm interp_trap_div0)"
+expect_exit 134 "$LUMOS" exec --runtime wasm-interp-wabt "$(wasm interp_trap_div0)"
 contains "$ERR" "lumos: wasm trap: integer divide by zero"
-expect_exit 0 "$LUMOS" invoke fibonacci --runtime wasm-interp --body '{"n":93}' --json
+expect_exit 0 "$LUMOS" invoke fibonacci --runtime wasm-interp-wabt --body '{"n":93}' --json
 [[ $(echo "$OUT" | jq -r .response.data.value) == 12200160415121876738 ]] || fail "F(93): $OUT"
-[[ $(echo "$OUT" | jq -r .response.runtime) == wasm-interp ]] || fail "runtime name: $OUT"
+[[ $(echo "$OUT" | jq -r .response.runtime) == wasm-interp-wabt ]] || fail "runtime name: $OUT"
 
 # Not built: a clear error naming the helper and `make`.
 export LUMOS_LIBEXEC=$TMP/empty-libexec
 expect_exit 0 "$LUMOS" runtimes --json
-[[ $(echo "$OUT" | jq -r '.[] | select(.name=="wasm-interp") | .available') == false ]] ||
-  fail "wasm-interp should be unavailable without its helper"
-expect_exit 1 "$LUMOS" invoke fibonacci --runtime wasm-interp --body '{"n":3}'
-contains "$ERR" "lumos-wasm-interp not found: run make"
+[[ $(echo "$OUT" | jq -r '.[] | select(.name=="wasm-interp-wabt") | .available') == false ]] ||
+  fail "wasm-interp-wabt should be unavailable without its helper"
+expect_exit 1 "$LUMOS" invoke fibonacci --runtime wasm-interp-wabt --body '{"n":3}'
+contains "$ERR" "lumos-wasm-interp-wabt not found: run make"
 echo ok
