@@ -22,9 +22,10 @@ static const lm_deploy_class builtin[] = {
     {"container-crun", "crun", "crun", "front-native", 0},
     {"container-slim", "runc", "runc", "front-native-slim", 0},
     {"container+wasm-aot", "runc", "runc", "front-wasm-aot", 0},
-    {"container+wasm-interp", "runc", "runc", "front-wasm-interp", 0},
+    {"container+wasm-interp-wabt", "runc", "runc", "front-wasm-interp-wabt", 0},
     {"wasm-aot", "runc", "runc", "front-wasm-aot", 0},
     {"wasm-interp", "runc", "runc", "front-wasm-interp", 0},
+    {"wasm-interp-wabt", "runc", "runc", "front-wasm-interp-wabt", 0},
     {"wasmedge", "wasmedge", "wasmedge", "wasm", 0},
     {"wasmtime", "wasmtime", "wasmtime", "wasm", 0},
     {"crun-wasm", "crun-wasm", "crun", "wasm", 1},
@@ -53,10 +54,11 @@ static int dns_label(const char *s, size_t max) {
 }
 
 /* A known image name: "wasm", "front-<runtime>" or "front-<runtime>-slim"
- * with a runtime a front can run (native, wasm-aot, wasm-interp). */
+ * with a runtime a front can run (native, wasm-aot, wasm-interp, wasm-interp-wabt). */
 static int known_image(const char *im) {
     static const char *const ok[] = {"wasm",           "front-native",      "front-native-slim",
-                                     "front-wasm-aot", "front-wasm-interp", NULL};
+                                     "front-wasm-aot", "front-wasm-interp", "front-wasm-interp-wabt",
+                                     NULL};
     for (int i = 0; ok[i]; i++)
         if (strcmp(im, ok[i]) == 0) return 1;
     return 0;
