@@ -15,7 +15,8 @@ $(LMI_LIB): $(LMI_OBJ)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
-$(LMI_BIN): $(BUILD)/obj/src/helpers/interp_main.o $(LMI_LIB) $(WASI_LIB)
+# liblmwasi.a by name: mk/wasi.mk, which defines WASI_LIB, is read after this file.
+$(LMI_BIN): $(BUILD)/obj/src/helpers/interp_main.o $(LMI_LIB) $(BUILD)/libexec/liblmwasi.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm

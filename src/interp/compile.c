@@ -323,7 +323,6 @@ static void retype_top(cc *c, uint32_t n, const uint8_t *types) {
     free(slots);
 }
 
-
 /* ---- instructions ---- */
 
 static struct {
@@ -346,12 +345,15 @@ static void init_tables(void) {
 #define I64 LM_INTERP_I64
 #define F32 LM_INTERP_F32
 #define F64 LM_INTERP_F64
-#define SET_BIN(code, name, a, b) bin_of[code].op = LM__OP_##name, bin_of[code].in = a, bin_of[code].out = b;
+#define SET_BIN(code, name, a, b)                                                                  \
+    bin_of[code].op = LM__OP_##name, bin_of[code].in = a, bin_of[code].out = b;
 #define SET_UN(code, name, a, b)                                                                   \
     if ((code) >= 0xfc00)                                                                          \
-        sat_of[(code)&0xff].op = LM__OP_##name, sat_of[(code)&0xff].in = a, sat_of[(code)&0xff].out = b; \
+        sat_of[(code)&0xff].op = LM__OP_##name, sat_of[(code)&0xff].in = a,                        \
+        sat_of[(code)&0xff].out = b;                                                               \
     else                                                                                           \
-        un_of[(code)&0xff].op = LM__OP_##name, un_of[(code)&0xff].in = a, un_of[(code)&0xff].out = b;
+        un_of[(code)&0xff].op = LM__OP_##name, un_of[(code)&0xff].in = a,                          \
+        un_of[(code)&0xff].out = b;
     LM__BINOPS(SET_BIN)
     LM__UNOPS(SET_UN)
 #undef SET_BIN
@@ -388,8 +390,7 @@ static void init_tables(void) {
 /* The last op produced entry v (the newest, just popped) in a stack slot,
  * and nothing was emitted since. */
 static int last_made(cc *c, vent v) {
-    return c->last_op >= 0 && v.slot >= (int32_t)c->nlocals &&
-           c->code[c->last_op + 1].i == v.slot;
+    return c->last_op >= 0 && v.slot >= (int32_t)c->nlocals && c->code[c->last_op + 1].i == v.slot;
 }
 
 static void binop(cc *c, const uint8_t b) {
@@ -481,8 +482,7 @@ static uint32_t table_index(cc *c) {
 /* A call to type ft whose arguments are the newest entries (below any
  * callee operand the caller popped already). */
 static int32_t call_args(cc *c, const lm_interp_functype *ft) {
-    if (c->nvs >= top(c)->height + ft->nparams)
-        materialize_from(c, c->nvs - ft->nparams);
+    if (c->nvs >= top(c)->height + ft->nparams) materialize_from(c, c->nvs - ft->nparams);
     pop_types(c, ft->nparams, ft->params);
     return canon(c, c->nvs);
 }
@@ -873,7 +873,8 @@ static int instr(cc *c) {
         vent y = pop(c, t), x = pop(c, t);
         uint8_t type = t ? t : x.type ? x.type : y.type;
         if (!t) {
-            if (lm__is_ref(x.type) || lm__is_ref(y.type)) lm__fail(r, 1, "type mismatch: select needs a type for references");
+            if (lm__is_ref(x.type) || lm__is_ref(y.type))
+                lm__fail(r, 1, "type mismatch: select needs a type for references");
             if (x.type && y.type && x.type != y.type) lm__fail(r, 1, "type mismatch in select");
         }
         int32_t d = push(c, type);

@@ -150,8 +150,7 @@ static void limits(lm__reader *r, lm__limits *l, uint64_t cap, const char *what)
     if (flags > 1) lm__fail(r, 0, "integer too large");
     l->min = lm__u32(r);
     l->max = flags ? lm__u32(r) : UINT64_MAX;
-    if (l->min > cap)
-        lm__fail(r, 1, "%s size must be at most %llu", what, (unsigned long long)cap);
+    if (l->min > cap) lm__fail(r, 1, "%s size must be at most %llu", what, (unsigned long long)cap);
     if (flags && l->max > cap)
         lm__fail(r, 1, "%s size must be at most %llu", what, (unsigned long long)cap);
     if (flags && l->min > l->max) lm__fail(r, 1, "size minimum must not be greater than maximum");
@@ -357,8 +356,8 @@ static void elem_section(lm__reader *r, lm_interp_module *m) {
         lm__elem *e = &m->elems[i];
         uint32_t flags = lm__u32(r);
         if (flags > 7) lm__fail(r, 0, "malformed elements segment kind %u", flags);
-        e->mode = (flags & 1) ? ((flags & 2) ? LM__SEG_DECLARATIVE : LM__SEG_PASSIVE)
-                              : LM__SEG_ACTIVE;
+        e->mode =
+            (flags & 1) ? ((flags & 2) ? LM__SEG_DECLARATIVE : LM__SEG_PASSIVE) : LM__SEG_ACTIVE;
         e->table = (flags & 2) && !(flags & 1) ? lm__u32(r) : 0;
         if (e->mode == LM__SEG_ACTIVE) {
             if (e->table >= m->ntables) lm__fail(r, 1, "unknown table %u", e->table);
@@ -415,11 +414,11 @@ static void data_section(lm__reader *r, lm_interp_module *m) {
 
 static void code_section(lm__reader *r, lm_interp_module *m, uint32_t nfuncs_declared) {
     uint32_t n = vec_len(r, 1);
-    if (n != nfuncs_declared)
-        lm__fail(r, 0, "function and code section have inconsistent lengths");
+    if (n != nfuncs_declared) lm__fail(r, 0, "function and code section have inconsistent lengths");
     for (uint32_t i = 0; i < n; i++) {
         uint32_t size = lm__u32(r);
-        if (size > (uint64_t)(r->end - r->p)) lm__fail(r, 0, "unexpected end of section or function");
+        if (size > (uint64_t)(r->end - r->p))
+            lm__fail(r, 0, "unexpected end of section or function");
         lm__reader body = *r;
         body.end = r->p + size;
         /* The body reader fails through the same jump as this one. */

@@ -161,7 +161,7 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
 #define O3 pc[3].i
 #define O4 pc[4].i
 #define O5 pc[5].i
-#define NEXT() goto *pc->op
+#define NEXT() goto * pc->op
 #define TRAP(k)                                                                                    \
     do {                                                                                           \
         trap = LM_INTERP_TRAP_##k;                                                                 \
@@ -291,9 +291,8 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
 #define LABEL_BR(name, ctype, cop) [LM__OP_br_##name] = &&L_br_##name,
 #define LABEL_IMM(name) [LM__OP_##name##_imm] = &&L_##name##_imm,
 #define LABEL_MISC(name) [LM__OP_##name] = &&L_##name,
-    static const void *const labels[LM__NOPS] = {LM__BINOPS(LABEL_BIN) LM__UNOPS(LABEL_BIN)
-                                                     LM__BRCMPS(LABEL_BR) LM__IMMOPS(LABEL_IMM)
-                                                         LM__MISCOPS(LABEL_MISC)};
+    static const void *const labels[LM__NOPS] = {LM__BINOPS(LABEL_BIN) LM__UNOPS(
+        LABEL_BIN) LM__BRCMPS(LABEL_BR) LM__IMMOPS(LABEL_IMM) LM__MISCOPS(LABEL_MISC)};
     if (!inst) {
         handler_table = labels;
         return LM_INTERP_TRAP_NONE;
@@ -754,7 +753,8 @@ L_call : {
     if (st->depth >= LM_INTERP_MAX_DEPTH || nfp + callee->frame_cells > st->end) TRAP(EXHAUSTION);
     if (--inst->fuel < 0) TRAP(FUEL);
     st->frames[st->depth++] = (struct lm__frame){pc + 3, fp};
-    memset(nfp + callee->nparams, 0, (size_t)(callee->nlocals - callee->nparams) * sizeof(uint64_t));
+    memset(nfp + callee->nparams, 0,
+           (size_t)(callee->nlocals - callee->nparams) * sizeof(uint64_t));
     fp = nfp;
     pc = callee->code;
     NEXT();

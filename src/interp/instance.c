@@ -240,8 +240,8 @@ oom:
     return NULL;
 }
 
-lm_interp_trap lm_interp_invoke(lm_interp_instance *inst, size_t export_index,
-                                const uint64_t *args, uint64_t *results) {
+lm_interp_trap lm_interp_invoke(lm_interp_instance *inst, size_t export_index, const uint64_t *args,
+                                uint64_t *results) {
     const lm_interp_module *m = inst->mod;
     const lm__func *f = inst->funcs[m->exports[export_index].index];
     lm__stack *st = lm__thread_stack();

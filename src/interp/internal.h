@@ -35,7 +35,8 @@ typedef struct {
 /* A constant expression (globals' initial values, segment offsets, element
  * items): one instruction and end. */
 typedef struct {
-    uint8_t op; /* 0x41 i32.const, 0x42, 0x43, 0x44, 0x23 global.get, 0xd0 ref.null, 0xd2 ref.func */
+    uint8_t
+        op; /* 0x41 i32.const, 0x42, 0x43, 0x44, 0x23 global.get, 0xd0 ref.null, 0xd2 ref.func */
     uint8_t type;
     uint64_t value; /* the constant's bits, the global's or function's index */
 } lm__const;
@@ -145,7 +146,7 @@ typedef struct {
     struct lm__frame {
         const lm__cell *ret;
         uint64_t *fp;
-    } *frames;
+    } * frames;
     uint32_t depth;
 } lm__stack;
 
@@ -413,7 +414,7 @@ typedef struct {
 } lm__reader;
 
 __attribute__((noreturn, format(printf, 3, 4))) void lm__fail(lm__reader *r, int invalid,
-                                                               const char *fmt, ...);
+                                                              const char *fmt, ...);
 uint8_t lm__u8(lm__reader *r);
 uint32_t lm__u32(lm__reader *r);
 int32_t lm__s32(lm__reader *r);

@@ -83,9 +83,9 @@ typedef struct {
     lm_interp_functype func; /* kind FUNC */
     uint8_t global_type;     /* kind GLOBAL */
     int global_mutable;
-    uint8_t table_type;         /* kind TABLE */
-    uint64_t limit_min;         /* TABLE, MEMORY: pages or elements */
-    uint64_t limit_max;         /* UINT64_MAX when none */
+    uint8_t table_type; /* kind TABLE */
+    uint64_t limit_min; /* TABLE, MEMORY: pages or elements */
+    uint64_t limit_max; /* UINT64_MAX when none */
 } lm_interp_import;
 
 size_t lm_interp_import_count(const lm_interp_module *m);
@@ -97,8 +97,7 @@ const lm_interp_import *lm_interp_import_at(const lm_interp_module *m, size_t i)
  * 0, or non-zero to trap the caller with the message written into msg
  * (LM_INTERP_ERRLEN bytes). mem is the caller's memory at the time of the
  * call (NULL, 0 when it has none). */
-typedef int (*lm_interp_host_fn)(void *ctx, lm_interp_instance *caller, uint64_t *args,
-                                 char *msg);
+typedef int (*lm_interp_host_fn)(void *ctx, lm_interp_instance *caller, uint64_t *args, char *msg);
 
 /* What an import is bound to. For FUNC: either host (fn, ctx) or an export
  * of another instance (from, index); for the other kinds an export of
@@ -145,8 +144,8 @@ lm_interp_functype lm_interp_export_functype(const lm_interp_module *m, size_t e
 /* Calls exported function export_index with args (its param count) and
  * writes its results into results. Returns LM_INTERP_TRAP_NONE or the trap
  * (lm_interp_trap_text gives the message: for a host trap, the host's). */
-lm_interp_trap lm_interp_invoke(lm_interp_instance *inst, size_t export_index,
-                                const uint64_t *args, uint64_t *results);
+lm_interp_trap lm_interp_invoke(lm_interp_instance *inst, size_t export_index, const uint64_t *args,
+                                uint64_t *results);
 /* The message of the instance's last trap (static or the host's text). */
 const char *lm_interp_trap_text(const lm_interp_instance *inst);
 

@@ -6,9 +6,9 @@
  * (SPECTEST.wasm is tests/interp/spectest.wat built: the module the scripts
  * import "spectest" from). Exit status 0 when every command passed, 1 when
  * one failed, 2 for a bad command line. */
-#include <stdarg.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,7 +218,8 @@ static int value_matches(json_t *want, uint64_t got) {
     }
     if (!strcmp(type, "i32")) return (uint32_t)got == (uint32_t)w;
     if (!strcmp(type, "funcref") && !json_object_get(want, "value")) return got != 0;
-    if (!strcmp(type, "funcref") && strcmp(json_string_value(json_object_get(want, "value")), "null"))
+    if (!strcmp(type, "funcref") &&
+        strcmp(json_string_value(json_object_get(want, "value")), "null"))
         return got != 0;
     return got == w;
 }
@@ -248,8 +249,7 @@ static void command(state *s, json_t *c) {
         }
         s->current = inst;
         const char *name = json_string_value(json_object_get(c, "name"));
-        if (name && s->nnames < MAX_INSTANCES)
-            s->names[s->nnames++] = (named){strdup(name), inst};
+        if (name && s->nnames < MAX_INSTANCES) s->names[s->nnames++] = (named){strdup(name), inst};
         s->pass++;
     } else if (!strcmp(type, "register")) {
         const char *name = json_string_value(json_object_get(c, "name"));
@@ -301,7 +301,7 @@ static void command(state *s, json_t *c) {
         }
         const char *msg = lm_interp_trap_message(t);
         if (!strcmp(type, "assert_exhaustion") ? t != LM_INTERP_TRAP_EXHAUSTION
-                                                : !prefix_match(msg, text)) {
+                                               : !prefix_match(msg, text)) {
             failf(s, line, "%s: trap '%s', expected '%s'", field, msg, text);
             return;
         }
@@ -396,8 +396,9 @@ int main(int argc, char **argv) {
     int tp = 0, tf = 0, ts = 0, bad = 0;
     for (int i = 2; i < argc; i++)
         if (run_file(argv[1], argv[i], &tp, &tf, &ts)) bad++;
-    printf("total: %d passed, %d failed, %d skipped (text-format modules), %d files with failures\n",
-           tp, tf, ts, bad);
+    printf(
+        "total: %d passed, %d failed, %d skipped (text-format modules), %d files with failures\n",
+        tp, tf, ts, bad);
     printf("%d passed, %d failed\n", tp, tf);
     return tf || bad ? 1 : 0;
 }
