@@ -7,15 +7,19 @@
  *        lumos-interp --fuzz-exec MODULE.wasm
  * Exit status: the guest's (proc_exit, or 0 when _start returns); 134 after a trap (printed
  * as "lumos: wasm trap: MESSAGE"); 3 when the module cannot be loaded, linked or started;
- * 2 for a bad command line. --fuzz-exec runs a binaryen `wasm-opt -ttf` module for the
+ * 2 for a bad command line. A hung guest can be stopped: LUMOS_INTERP_FUEL=N traps it
+ * ("fuel exhausted") after N loop iterations and calls, LUMOS_INTERP_DEADLINE_MS=MS after MS
+ * milliseconds of wall time. --fuzz-exec runs a binaryen `wasm-opt -ttf` module for the
  * differential fuzzer (docs/interp.md has its output format); it exits 0 once every export
  * was called, 3 when the module cannot be loaded or linked. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "interp/interp.h"
@@ -140,8 +144,7 @@ static void check_imports(const lm_interp_module *m, const char *path) {
         } else {
             char want[256], have[256];
             describe_letters(want, sizeof(want), wf->params, wf->results);
-            int same = im->kind == LM_INTERP_FUNC &&
-                       im->func.nparams == strlen(wf->params) &&
+            int same = im->kind == LM_INTERP_FUNC && im->func.nparams == strlen(wf->params) &&
                        im->func.nresults == strlen(wf->results);
             for (uint32_t k = 0; same && k < im->func.nparams; k++)
                 same = im->func.params[k] == (wf->params[k] == 'I' ? LM_INTERP_I64 : LM_INTERP_I32);
@@ -183,13 +186,38 @@ static const char *aot_words(lm_interp_trap t, const lm_interp_instance *inst) {
     switch (t) {
     case LM_INTERP_TRAP_UNDEFINED_ELEMENT:
     case LM_INTERP_TRAP_UNINITIALIZED_ELEMENT:
-    case LM_INTERP_TRAP_INDIRECT_MISMATCH: return "indirect call: undefined element or type mismatch";
+    case LM_INTERP_TRAP_INDIRECT_MISMATCH:
+        return "indirect call: undefined element or type mismatch";
     case LM_INTERP_TRAP_HOST: return lm_interp_trap_text(inst);
     default: return lm_interp_trap_message(t);
     }
 }
 
 static int marks;
+static lm_interp_instance *running;
+
+/* The deadline: interrupts the guest, again every 10 ms until it stops
+ * (an interrupt can race with the guest's own fuel update). */
+static void on_deadline(int sig) {
+    (void)sig;
+    if (running) lm_interp_interrupt(running);
+}
+
+/* LUMOS_INTERP_FUEL and LUMOS_INTERP_DEADLINE_MS, for inst. */
+static void limit(lm_interp_instance *inst) {
+    const char *fuel = getenv("LUMOS_INTERP_FUEL"), *ms = getenv("LUMOS_INTERP_DEADLINE_MS");
+    if (fuel && *fuel) lm_interp_set_fuel(inst, strtoll(fuel, NULL, 10));
+    if (ms && *ms) {
+        long v = strtol(ms, NULL, 10);
+        running = inst;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_deadline;
+        sigaction(SIGALRM, &sa, NULL);
+        struct itimerval t = {{0, 10000}, {v / 1000, (v % 1000) * 1000 + (v <= 0)}};
+        setitimer(ITIMER_REAL, &t, NULL);
+    }
+}
 
 static int run_wasi(int argc, char **argv) {
     const char *dirs_host[256], *dirs_guest[256];
@@ -283,6 +311,7 @@ static int run_wasi(int argc, char **argv) {
         fprintf(stderr, "lumos: cannot instantiate %s: %s\n", path, err);
         status = EXIT_LOAD;
     } else {
+        limit(inst);
         lm_interp_trap t = lm_interp_invoke(inst, (size_t)start, NULL, NULL);
         if (t) {
             fprintf(stderr, "lumos: wasm trap: %s\n", aot_words(t, inst));
@@ -332,8 +361,7 @@ static int resolve_fuzz(void *ud, const lm_interp_import *im, lm_interp_binding 
             if (!strcmp(im->name, logs[i].name)) {
                 if (im->func.nparams != 1 || im->func.params[0] != logs[i].type ||
                     im->func.nresults) {
-                    snprintf(why, LM_INTERP_ERRLEN, "expected (%s) -> ()",
-                             type_name(logs[i].type));
+                    snprintf(why, LM_INTERP_ERRLEN, "expected (%s) -> ()", type_name(logs[i].type));
                     return -1;
                 }
                 b->fn = fuzz_log;

@@ -153,8 +153,8 @@ lm_interp_instance *lm_interp_instantiate(const lm_interp_module *m, lm_interp_r
         why[0] = 0;
         const lm_interp_import *im = &m->imports[i];
         if (!resolve || resolve(ud, im, &b, why) || bind(inst, i, &b, why)) {
-            snprintf(err, LM_INTERP_ERRLEN, "cannot link: import %s.%s (%s): %s", im->module,
-                     im->name, kind_name(im->kind), why[0] ? why : "unknown import");
+            snprintf(err, LM_INTERP_ERRLEN, "cannot link: import %.60s.%.60s (%s): %.100s",
+                     im->module, im->name, kind_name(im->kind), why[0] ? why : "unknown import");
             free_instance(inst);
             return NULL;
         }
@@ -222,7 +222,7 @@ lm_interp_instance *lm_interp_instantiate(const lm_interp_module *m, lm_interp_r
     }
     if (t) {
         if (t != LM_INTERP_TRAP_HOST) inst->trap_text = lm__trap_text(t);
-        snprintf(err, LM_INTERP_ERRLEN, "trap: %s", inst->trap_text);
+        snprintf(err, LM_INTERP_ERRLEN, "trap: %.200s", inst->trap_text);
         if (trap) *trap = t;
         lm_interp_instance **nf = realloc(failed, (nfailed + 1) * sizeof(*failed));
         if (nf) {
