@@ -313,6 +313,10 @@ static int run_wasi(int argc, char **argv) {
     } else {
         limit(inst);
         lm_interp_trap t = lm_interp_invoke(inst, (size_t)start, NULL, NULL);
+        /* The deadline is over once the guest stops. */
+        struct itimerval off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_REAL, &off, NULL);
+        running = NULL;
         if (t) {
             fprintf(stderr, "lumos: wasm trap: %s\n", aot_words(t, inst));
             status = EXIT_TRAP;

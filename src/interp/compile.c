@@ -50,6 +50,10 @@ typedef struct {
     size_t ncs, capcs;
     uint8_t *ltypes;
     uint32_t nlocals;
+    int32_t *slots;
+    size_t capslots;
+    uint32_t *depths;
+    size_t capdepths;
     int64_t last_op; /* start of the last op, while its result is the newest entry */
     int last_kind;
     const void *const *h;
@@ -65,6 +69,8 @@ void lm__compile_done(void) {
     free(scratch.vs);
     free(scratch.cs);
     free(scratch.ltypes);
+    free(scratch.slots);
+    free(scratch.depths);
     memset(&scratch, 0, sizeof(scratch));
 }
 
@@ -314,13 +320,13 @@ static void check_top(cc *c, uint32_t n, const uint8_t *types) {
  * types, each keeping where its value lives. */
 static void retype_top(cc *c, uint32_t n, const uint8_t *types) {
     if (!n) return;
-    int32_t *slots = malloc(n * sizeof(int32_t));
-    if (!slots) lm__fail(c->r, 0, "out of memory");
+    /* Kept in c (a failing pop longjmps out). */
+    c->slots = grow(c, c->slots, &c->capslots, n, sizeof(int32_t));
+    int32_t *slots = c->slots;
     for (uint32_t i = n; i-- > 0;)
         slots[i] = pop(c, types[i]).slot;
     for (uint32_t i = 0; i < n; i++)
         push_at(c, types[i], slots[i]);
-    free(slots);
 }
 
 /* ---- instructions ---- */
@@ -700,7 +706,7 @@ static int instr(cc *c) {
         uint32_t h = t->height, nr = t->nr;
         uint8_t rt[16];
         const uint8_t *rtp = t->rt;
-        if (nr <= sizeof(rt)) {
+        if (nr && nr <= sizeof(rt)) {
             memcpy(rt, t->rt, nr);
             rtp = rt;
         }
@@ -770,12 +776,11 @@ static int instr(cc *c) {
     case 0x0e: {
         uint32_t n = lm__u32(r);
         if (n > (uint64_t)(r->end - r->p)) lm__fail(r, 0, "length out of bounds");
-        uint32_t *depths = malloc(((size_t)n + 1) * sizeof(uint32_t));
-        if (!depths) lm__fail(r, 0, "out of memory");
+        c->depths = grow(c, c->depths, &c->capdepths, (size_t)n + 1, sizeof(uint32_t));
+        uint32_t *depths = c->depths;
         for (uint32_t i = 0; i <= n; i++) {
             uint32_t d = lm__u32(r);
             if (d >= c->ncs) {
-                free(depths);
                 lm__fail(r, 1, "unknown label %u", d);
             }
             depths[i] = d;
@@ -787,7 +792,6 @@ static int instr(cc *c) {
             const uint8_t *types;
             uint32_t a = label_arity(label(c, depths[i]), &types);
             if (a != arity) {
-                free(depths);
                 lm__fail(r, 1, "type mismatch: br_table labels of different arity");
             }
             size_t save = c->nvs;
@@ -815,7 +819,6 @@ static int instr(cc *c) {
                 }
             }
         }
-        free(depths);
         set_unreachable(c);
         break;
     }
@@ -1061,7 +1064,7 @@ void lm__compile_body(lm_interp_module *m, uint32_t fi, lm__reader *r) {
     free(c->ltypes);
     c->ltypes = NULL;
     c->ltypes = grow(c, c->ltypes, &cap, n + 1, 1);
-    memcpy(c->ltypes, ft->params, ft->nparams);
+    if (ft->nparams) memcpy(c->ltypes, ft->params, ft->nparams);
     uint32_t groups = lm__u32(r);
     for (uint32_t g = 0; g < groups; g++) {
         uint32_t k = lm__u32(r);
@@ -1081,7 +1084,7 @@ void lm__compile_body(lm_interp_module *m, uint32_t fi, lm__reader *r) {
     lm__code *code = &m->codes[fi];
     code->code = malloc((c->ncode ? c->ncode : 1) * sizeof(lm__cell));
     if (!code->code) lm__fail(r, 0, "out of memory");
-    memcpy(code->code, c->code, c->ncode * sizeof(lm__cell));
+    if (c->ncode) memcpy(code->code, c->code, c->ncode * sizeof(lm__cell));
     for (size_t i = 0; i < c->ntargets; i++) {
         int64_t to = code->code[c->targets[i]].i;
         code->code[c->targets[i]].t = &code->code[to];

@@ -461,7 +461,7 @@ static void module(lm__reader *r, lm_interp_module *m) {
         if (id != 0 && rank(id) > 3 && !m->declared_funcs)
             m->declared_funcs = xcalloc(r, m->nfuncs, 1);
         switch (id) {
-        case 0: name(&s), s.p = section_end; break;
+        case 0: free(name(&s)), s.p = section_end; break;
         case 1: type_section(&s, m); break;
         case 2: import_section(&s, m); break;
         case 3: {

@@ -247,10 +247,10 @@ lm_interp_trap lm_interp_invoke(lm_interp_instance *inst, size_t export_index, c
     lm__stack *st = lm__thread_stack();
     if (!st) return LM_INTERP_TRAP_EXHAUSTION;
     uint64_t *fp = st->base;
-    memcpy(fp, args, f->type->nparams * sizeof(uint64_t));
+    if (f->type->nparams) memcpy(fp, args, f->type->nparams * sizeof(uint64_t));
     lm_interp_trap t = lm__call(inst, f, fp);
     if (t) return t;
-    memcpy(results, fp, f->type->nresults * sizeof(uint64_t));
+    if (f->type->nresults) memcpy(results, fp, f->type->nresults * sizeof(uint64_t));
     return LM_INTERP_TRAP_NONE;
 }
 
