@@ -56,8 +56,12 @@ static int dns_label(const char *s, size_t max) {
 /* A known image name: "wasm", "front-<runtime>" or "front-<runtime>-slim"
  * with a runtime a front can run (native, wasm-aot, wasm-interp, wasm-interp-wabt). */
 static int known_image(const char *im) {
-    static const char *const ok[] = {"wasm",           "front-native",      "front-native-slim",
-                                     "front-wasm-aot", "front-wasm-interp", "front-wasm-interp-wabt",
+    static const char *const ok[] = {"wasm",
+                                     "front-native",
+                                     "front-native-slim",
+                                     "front-wasm-aot",
+                                     "front-wasm-interp",
+                                     "front-wasm-interp-wabt",
                                      NULL};
     for (int i = 0; ok[i]; i++)
         if (strcmp(im, ok[i]) == 0) return 1;

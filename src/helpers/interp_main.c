@@ -332,12 +332,24 @@ static int run_wasi(int argc, char **argv) {
 
 /* ---- fuzz mode ---- */
 
+/* A value as the differential fuzzer compares it (docs/wasm-interp-wabt.md):
+ * integers signed decimal, floats as bit patterns, every NaN the canonical
+ * one of its type (the specification leaves NaN payloads and signs open). */
 static void print_value(uint8_t type, uint64_t v) {
     switch (type) {
     case LM_INTERP_I32: printf("%" PRId32, (int32_t)(uint32_t)v); break;
     case LM_INTERP_I64: printf("%" PRId64, (int64_t)v); break;
-    case LM_INTERP_F32: printf("0x%08" PRIx32, (uint32_t)v); break;
-    case LM_INTERP_F64: printf("0x%016" PRIx64, v); break;
+    case LM_INTERP_F32: {
+        uint32_t b = (uint32_t)v;
+        if ((b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu)) b = 0x7fc00000u;
+        printf("0x%08" PRIx32, b);
+        break;
+    }
+    case LM_INTERP_F64:
+        if ((v & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (v & 0x000fffffffffffffull))
+            v = 0x7ff8000000000000ull;
+        printf("0x%016" PRIx64, v);
+        break;
     default: printf("%s", v ? "ref" : "null"); break;
     }
 }
@@ -376,21 +388,21 @@ static int resolve_fuzz(void *ud, const lm_interp_import *im, lm_interp_binding 
     return -1;
 }
 
-/* Short names of the trap kinds (docs/interp.md lists them). */
+/* The trap classes both interpreters name alike (docs/wasm-interp-wabt.md). */
 static const char *trap_kind(lm_interp_trap t) {
     switch (t) {
     case LM_INTERP_TRAP_UNREACHABLE: return "unreachable";
-    case LM_INTERP_TRAP_MEMORY_OOB: return "memory-oob";
-    case LM_INTERP_TRAP_TABLE_OOB: return "table-oob";
-    case LM_INTERP_TRAP_DIV_ZERO: return "div-zero";
-    case LM_INTERP_TRAP_INT_OVERFLOW: return "int-overflow";
-    case LM_INTERP_TRAP_CONVERSION: return "conversion";
+    case LM_INTERP_TRAP_MEMORY_OOB: return "out of bounds memory";
+    case LM_INTERP_TRAP_TABLE_OOB: return "out of bounds table";
+    case LM_INTERP_TRAP_DIV_ZERO: return "integer divide by zero";
+    case LM_INTERP_TRAP_INT_OVERFLOW: return "integer overflow";
+    case LM_INTERP_TRAP_CONVERSION: return "invalid conversion";
     case LM_INTERP_TRAP_UNDEFINED_ELEMENT:
-    case LM_INTERP_TRAP_UNINITIALIZED_ELEMENT:
-    case LM_INTERP_TRAP_INDIRECT_MISMATCH: return "indirect-call";
-    case LM_INTERP_TRAP_EXHAUSTION: return "exhaustion";
-    case LM_INTERP_TRAP_FUEL: return "fuel";
-    default: return "host";
+    case LM_INTERP_TRAP_UNINITIALIZED_ELEMENT: return "undefined element";
+    case LM_INTERP_TRAP_INDIRECT_MISMATCH: return "indirect call type mismatch";
+    case LM_INTERP_TRAP_EXHAUSTION: return "call stack exhausted";
+    case LM_INTERP_TRAP_FUEL: return "other: out of fuel";
+    default: return "other: host";
     }
 }
 
@@ -426,7 +438,7 @@ static int run_fuzz(const char *path) {
             }
             printf("call %s ->", name);
             for (uint32_t k = 0; k < ft.nresults; k++) {
-                putchar(' ');
+                printf(" %s ", type_name(ft.results[k]));
                 print_value(ft.results[k], results[k]);
             }
             putchar('\n');
@@ -437,7 +449,13 @@ static int run_fuzz(const char *path) {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
     for (uint64_t k = 0; k < size; k++)
         h = (h ^ mem[k]) * 0x100000001b3ull;
-    printf("memory %" PRIu64 " %016" PRIx64 "\n", size / 65536, h);
+    if (!inst) {
+        /* nothing follows an instantiation trap */
+    } else if (!mem) {
+        printf("memory none\n");
+    } else {
+        printf("memory %" PRIu64 " %016" PRIx64 "\n", size / 65536, h);
+    }
     lm_interp_instance_free(inst);
     lm_interp_release_failed();
     lm_interp_module_free(m);
