@@ -40,7 +40,7 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
 # it (tests/check_arrows says so). The protocol room (src/proto) is shared:
 # it is a host room here, and the guest artifacts compile it themselves.
 # functions/catalog.c is the host's list of the functions, not guest code.
-HOST_ROOMS := proto channel storage runtime wasi platform observe results data report stats \
+HOST_ROOMS := proto channel storage runtime wasi platform observe results data report stats cluster \
               builder load trace runner experiment model functions util
 GUEST_SRC := $(wildcard src/sdk/*.c) $(filter-out src/functions/catalog.c,$(wildcard src/functions/*.c)) \
              $(GEN)/lang_profiles.c
