@@ -107,8 +107,8 @@ static void front_header(front *f, struct evkeyvalq *h, uint64_t ingress, int co
                      "\"runtime\":\"%s\",\"pid\":%d,\"cold\":%d",
                      (unsigned long long)f->requests, lm_json_quote(q1, sizeof q1, f->instance_id),
                      lm_json_quote(q2, sizeof q2, f->o->pod ? f->o->pod : "local"),
-                     lm_json_quote(q3, sizeof q3, f->o->pod_uid ? f->o->pod_uid : ""),
-                     f->rt->name, (int)f->inst.child.pid, cold);
+                     lm_json_quote(q3, sizeof q3, f->o->pod_uid ? f->o->pod_uid : ""), f->rt->name,
+                     (int)f->inst.child.pid, cold);
     if (cold)
         n += snprintf(buf + n, sizeof buf - (size_t)n,
                       ",\"cold_begin_ns\":%lld,\"cold_ready_ns\":%lld,\"cold_start_ms\":%.3f",
@@ -135,8 +135,8 @@ static void front_header(front *f, struct evkeyvalq *h, uint64_t ingress, int co
 }
 
 /* The gateway's Server-Timing names, with the front's own time as "platform". */
-static void server_timing(struct evkeyvalq *h, uint64_t ingress, int cold, uint64_t cb,
-                          uint64_t cr, const lm_call_result *res, uint64_t now) {
+static void server_timing(struct evkeyvalq *h, uint64_t ingress, int cold, uint64_t cb, uint64_t cr,
+                          const lm_call_result *res, uint64_t now) {
     const uint64_t *p = res ? res->probes : NULL;
     /* Only the part of the cold start inside this request's span: a pod's
      * instance starts before it listens (X-Lumos-Front has the whole). */
@@ -182,8 +182,8 @@ static void on_invoke(front *f, struct evhttp_request *req, uint64_t ingress) {
     if (cg) lm_telemetry_reset_peak(cg);
     lm_call_result res;
     uint64_t sent = lm_now_ns();
-    int rc = lm_call(&f->inst, body ? body : "", len, f->store, f->o->timeout_ms, NULL, NULL, &res,
-                     err);
+    int rc =
+        lm_call(&f->inst, body ? body : "", len, f->store, f->o->timeout_ms, NULL, NULL, &res, err);
     if (rc != LM_OK) {
         int timed_out = lm_now_ns() - sent >= (uint64_t)f->o->timeout_ms * 1000000u;
         lm_instance_describe_end(&f->inst, 200, why, sizeof why);
@@ -225,8 +225,8 @@ static void on_request(struct evhttp_request *req, void *arg) {
         evbuffer_add_printf(b,
                             "{\"status\":\"%s\",\"function\":\"%s\",\"runtime\":\"%s\","
                             "\"requests\":%llu}\n",
-                            f->live || f->o->lazy ? "ok" : "starting", f->o->function,
-                            f->rt->name, (unsigned long long)f->requests);
+                            f->live || f->o->lazy ? "ok" : "starting", f->o->function, f->rt->name,
+                            (unsigned long long)f->requests);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                           "application/json");
         evhttp_send_reply(req, 200, NULL, b);

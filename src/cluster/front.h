@@ -23,15 +23,15 @@ typedef struct {
     const char *redis;       /* "HOST:PORT" of Redis, or NULL: storage answers an error */
     const char *storage_dir; /* the instance's folder for "storage":"file", or NULL */
     const char *artifacts;   /* NULL: lm_artifacts_dir's default */
-    const char *pod;         /* the pod's name (POD_NAME, HOSTNAME), or NULL: "local" */
-    const char *pod_uid;     /* the pod's uid (POD_UID), the agent's key, or NULL */
-    const char *node;        /* the node's address (NODE_IP), where its agent is, or NULL */
-    int timeout_ms;          /* for READY and for each answer (0: 60000) */
-    long max_body_bytes;     /* 0: 64 MiB */
-    int cgroup;              /* 1: the instance in a cgroup of its own */
-    uint64_t memory_limit;   /* with cgroup: its limit in bytes (0: none) */
-    int lazy;                /* 1: start the instance at the first request, not before listening */
-    FILE *out;               /* "listening on http://ADDR:PORT" goes here (NULL: stdout) */
+    const char *pod;     /* the pod's name (POD_NAME; lumos-front: else HOST-PID), NULL: "local" */
+    const char *pod_uid; /* the pod's uid (POD_UID), the agent's key, or NULL */
+    const char *node;    /* the node's address (NODE_IP), where its agent is, or NULL */
+    int timeout_ms;      /* for READY and for each answer (0: 60000) */
+    long max_body_bytes; /* 0: 64 MiB */
+    int cgroup;          /* 1: the instance in a cgroup of its own */
+    uint64_t memory_limit; /* with cgroup: its limit in bytes (0: none) */
+    int lazy;              /* 1: start the instance at the first request, not before listening */
+    FILE *out;             /* "listening on http://ADDR:PORT" goes here (NULL: stdout) */
 
 } lm_front_opts;
 

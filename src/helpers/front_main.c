@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/front.h"
 #include "util/util.h"
@@ -31,7 +32,7 @@ static const char help[] =
     "  --lazy             start the instance at the first request, not before listening\n"
     "  -h, --help         this text\n"
     "\n"
-    "The pod's names come from POD_NAME (else HOSTNAME), POD_UID and NODE_IP.\n";
+    "The pod's names come from POD_NAME (else HOSTNAME-PID), POD_UID and NODE_IP.\n";
 
 static const char *env(const char *name) {
     const char *v = getenv(name);
@@ -47,9 +48,18 @@ int main(int argc, char **argv) {
                        .port = 8080,
                        .storage_dir = env("LUMOS_STORAGE_DIR"),
                        .artifacts = env("LUMOS_ARTIFACTS"),
-                       .pod = env("POD_NAME") ? env("POD_NAME") : env("HOSTNAME"),
+                       .pod = env("POD_NAME"),
                        .pod_uid = env("POD_UID"),
                        .node = env("NODE_IP")};
+    /* Outside a pod (no POD_NAME) the front is a pod of its own: the host's
+     * name and its pid keep two local fronts' instance names apart. */
+    static char pod[300];
+    if (!o.pod) {
+        char host[256] = "local";
+        gethostname(host, sizeof host - 1);
+        snprintf(pod, sizeof pod, "%s-%d", host, (int)getpid());
+        o.pod = pod;
+    }
     const char *v;
     if ((v = env("PORT"))) o.port = atoi(v);
     if ((v = env("LUMOS_TIMEOUT_MS"))) o.timeout_ms = atoi(v);
