@@ -41,7 +41,7 @@ PATHS := -DLM_SOURCE_DIR=\"$(CURDIR)\" -DLM_GEN_DIR=\"$(CURDIR)/$(GEN)\" \
 # it is a host room here, and the guest artifacts compile it themselves.
 # functions/catalog.c is the host's list of the functions, not guest code.
 HOST_ROOMS := proto channel storage runtime wasi platform observe results data report stats shape \
-              builder load trace runner experiment model node functions util deploy
+              cluster builder load trace runner experiment model node functions util deploy
 GUEST_SRC := $(wildcard src/sdk/*.c) $(filter-out src/functions/catalog.c,$(wildcard src/functions/*.c)) \
              $(GEN)/lang_profiles.c
 CLI_SRC := $(wildcard src/cli/*.c)
