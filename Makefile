@@ -3,6 +3,10 @@
 # (ASan+UBSan) build. SANITIZE=1 selects the sanitizer build in build-asan/.
 
 BUILD ?= build
+# One job per core unless the caller chose -j (CI runs a plain `make test`).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
 CC ?= cc
 ifeq ($(origin CC),default)
 CC := gcc

@@ -226,9 +226,11 @@ static json_t *summary_json(const lm_run_info *info, const lm_samples *s) {
     return o;
 }
 
+/* 15 significant digits: a millisecond figure keeps its nanoseconds up to
+ * 10^9 ms (9 digits lost them above 10 ms). */
 void lm_report_print_json(FILE *f, const lm_run_info *info, const lm_samples *s) {
     json_t *j = summary_json(info, s);
-    json_dumpf(j, f, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+    json_dumpf(j, f, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     fputc('\n', f);
     json_decref(j);
 }
@@ -349,7 +351,7 @@ int lm_report_write(const char *dir, const lm_run_info *info, const lm_samples *
 
     json_t *j = summary_json(info, s);
     snprintf(path, sizeof(path), "%s/summary.json", dir);
-    int jrc = json_dump_file(j, path, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+    int jrc = json_dump_file(j, path, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     json_decref(j);
     if (jrc != 0) {
         free(p);

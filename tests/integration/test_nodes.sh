@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# lumos-test: serial (see tests/run)
 # test_nodes.sh -- emulated nodes (docs/nodes.md): profiles and bad input;
 # a node's namespace, veth and groups made and removed (also after a
 # SIGKILL); calibration; a CPU-bound function on a Pi-4 node slowed by the

@@ -22,7 +22,7 @@ cat >"$TMP/config.json" <<'JSON'
 }
 JSON
 DB=$TMP/serve.db
-serve --results "$DB" --sample-ms 50 --config "$TMP/config.json" --timeout 3000 --max-body 4096
+serve --results "$DB" --sample-ms 50 --config "$TMP/config.json" --timeout 8000 --max-body 4096
 sent=0
 services=$(curl -s "$URL/services")
 [[ $(echo "$services" | jq -r '.[] | select(.name=="faulty@native") | .config.memory_limit_mib') == 128 ]] ||
@@ -142,14 +142,15 @@ bad=$(q "SELECT count(*) FROM requests WHERE status_http = 200 AND func_total_ns
   fail "mandelbrot was not cold then warm"
 # CPU attribution: a warm CPU-bound request's CPU time matches its compute
 # probe within 10%. The probe is wall-clock time, which a busy machine
-# stretches (measured at load 10 on 2 cores: CPU a third of the probe, and
-# the CPU times themselves 25% apart), so none may be above 1.1, and either
-# the best of five is within 10%, or, on a busy machine, all five are a fifth
-# of the probe or more and their CPU times agree within 30%: a request
-# charged nothing, or another's time too, still fails.
+# stretches (measured at load 10 on 2 cores: CPU a third of the probe, at
+# load 17 a sixth, and the CPU times themselves 25% apart), so none may be
+# above 1.1, every one is 20 ms or more (the request's own work is about
+# 100 ms of CPU), and either the best of five is within 10%, or, on a busy
+# machine, their CPU times agree within 30%: a request charged nothing, or
+# another's time too, still fails.
 ratios=$(q "SELECT cpu_ns, compute_ns FROM requests r JOIN services s
            ON s.id = r.service_id WHERE s.name = 'mandelbrot-bitmap@native' AND cold = 0" | tr '|' ' ')
-echo "$ratios" | awk '{ r = $1 / $2; if (r > 1.1) bad = 1; if (r > 0.9) ok = 1; if (r < 0.2) bad = 1
+echo "$ratios" | awk '{ r = $1 / $2; if (r > 1.1) bad = 1; if (r > 0.9) ok = 1; if ($1 < 20000000) bad = 1
     if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
   END { if (!ok) print "CPU attribution judged as on a busy machine (no ratio above 0.9)"
         exit !(NR == 5 && !bad && (ok || lo > 0.7 * hi)) }' ||

@@ -1,4 +1,5 @@
 # lumos serve under a storm of mixed requests from many clients at once:
+# lumos-test: serial (see tests/run)
 # warm and forced-cold requests, slow ones, crashes, hangs past the
 # timeout, OOM kills, bad bodies, unknown services, clients that leave early,
 # re-configurations through POST /services and /metrics scrapes, on a small

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# lumos-test: serial (see tests/run)
 # test_shape_tbf.sh -- the kernel's tbf through `lumos shape tbf` on a veth
 # pair into a network namespace of the test's own: 4 MiB from the host
 # into the namespace arrive at the configured 40 Mbit/s within 10 %, the

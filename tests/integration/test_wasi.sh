@@ -117,9 +117,10 @@ if "$LUMOS" runtimes --json | tr -d ' \n' | grep -q '"name":"wasm-jit","availabl
     <(drop "$TMP/suite-node.out" "${NODE_DIFFERS[@]}") >&2 ||
     fail "node: the suite's transcript differs beyond the known differences"
 
-  run wasm-jit oob-node "$OOB" --env A=B
+  # Without the wrapping iovs_len (an argument says so: see oob.wat).
+  run wasm-jit oob-node "$OOB" --env A=B -- skip-iovs-len-wrap
   [[ $STATUS -eq 9 ]] || fail "node: oob.wasm exited $STATUS, expected 9"
-  diff -u <(drop "$ROOT/tests/wasi/oob.expected" 'random_get 0 bytes at end') \
+  diff -u <(drop "$ROOT/tests/wasi/oob.expected" 'random_get 0 bytes at end' 'fd_write iovs_len wraps') \
     <(drop "$TMP/oob-node.out" 'random_get 0 bytes at end' | sed 's/: 61$/: 21/') >&2 ||
     fail "node: oob.wasm's transcript differs beyond EOVERFLOW for EFAULT"
 fi

@@ -3,6 +3,9 @@
 ;; it, or wrapping around 32 bits) and the errno it returns is printed as
 ;; "label: N" (21 is EFAULT). A failed fd_write must write nothing: the text
 ;; "LEAK" never appears. Needs a preopened directory (fd 3). Exits with 9.
+;; Given any argument it leaves out "fd_write iovs_len wraps": node's
+;; uvwasi allocates iovs_len entries before it looks at them (8.6 GB for
+;; this one), which takes minutes on a loaded machine.
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -83,7 +86,9 @@
     (call $say (i32.const 3) (call $fd_write (i32.const 1) (i32.const 4160) (i32.const 1) (i32.const 0)))
     ;; iovs_len * 8 wraps 32 bits to a small number
     (call $iov (i32.const 5000) (i32.const 5))
-    (call $say (i32.const 4) (call $fd_write (i32.const 1) (i32.const 4160) (i32.const 0x20000001) (i32.const 0)))
+    (drop (call $args_sizes_get (i32.const 48) (i32.const 52)))
+    (if (i32.lt_u (i32.load (i32.const 48)) (i32.const 2))
+      (then (call $say (i32.const 4) (call $fd_write (i32.const 1) (i32.const 4160) (i32.const 0x20000001) (i32.const 0)))))
     ;; a good buffer, but nowhere to put the count: nothing may be written
     (call $say (i32.const 5) (call $fd_write (i32.const 1) (i32.const 4160) (i32.const 1) (i32.const 65534)))
     (call $iov (i32.const 65536) (i32.const 1))
