@@ -32,7 +32,8 @@ struct lm_conn {
     struct event *link_timer;
     int held;               /* 0 none, 1 the INVOKE (held_body), 2 the RESULT */
     char *held_body;        /* the INVOKE's body */
-    size_t held_len;        /* its length, or the RESULT's */
+    size_t held_len;        /* the INVOKE body's length */
+    size_t held_bytes;      /* the held frame's bytes, as the link was told */
     uint64_t held_since_ns; /* handed to the link */
     uint64_t held_at_ns;    /* its delivery time, LM_CONN_HOLD or LM_CONN_LOST */
 };
@@ -117,7 +118,7 @@ static int hold(lm_conn *c, int kind, size_t bytes) {
     uint64_t at = c->link(c->link_arg, kind == 2, bytes, now, now);
     if (at <= now) return 0;
     c->held = kind;
-    c->held_len = bytes;
+    c->held_bytes = bytes;
     c->held_since_ns = now;
     c->held_at_ns = at;
     arm_link(c);
@@ -298,7 +299,7 @@ void lm_conn_set_link(lm_conn *c, lm_conn_link_fn fn, void *arg) {
 void lm_conn_link_changed(lm_conn *c) {
     if (!c || !c->link || !c->held || c->held_at_ns != LM_CONN_HOLD) return;
     uint64_t now = lm_now_ns();
-    c->held_at_ns = c->link(c->link_arg, c->held == 2, c->held_len, c->held_since_ns, now);
+    c->held_at_ns = c->link(c->link_arg, c->held == 2, c->held_bytes, c->held_since_ns, now);
     arm_link(c);
 }
 

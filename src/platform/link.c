@@ -130,8 +130,7 @@ lm_link_conn *lm_link_conn_new(lm_link *l, uint64_t k) {
      * start at seed + 2^32. A byte stream: fifo, loss as retransmit. */
     for (int d = 0; d < 2; d++)
         lm_shape_model_init(&c->m[d], &l->sched, l->start_ns,
-                            l->seed + (1ull << 32) + 2 * k + (uint64_t)d, 1,
-                            LM_SHAPE_RETRANSMIT);
+                            l->seed + (1ull << 32) + 2 * k + (uint64_t)d, 1, LM_SHAPE_RETRANSMIT);
     return c;
 }
 

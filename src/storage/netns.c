@@ -13,7 +13,8 @@
 
 int lm__netns_enter(const char *path, int *self, char *err) {
     *self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (*self < 0) return lm_errf(err, "cannot open this thread's network namespace: %s", strerror(errno));
+    if (*self < 0)
+        return lm_errf(err, "cannot open this thread's network namespace: %s", strerror(errno));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
         lm_errf(err, "cannot enter the network namespace %s: %s (root is needed)", path,
