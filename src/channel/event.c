@@ -31,7 +31,7 @@ struct lm_conn {
     void *link_arg;
     struct event *link_timer;
     int held;               /* 0 none, 1 the INVOKE (held_body), 2 the RESULT */
-    char *held_body;        /* the INVOKE's body */
+    char *held_body;        /* the INVOKE's body, or the RESULT's frame payload */
     size_t held_len;        /* the INVOKE body's length */
     size_t held_bytes;      /* the held frame's bytes, as the link was told */
     uint64_t held_since_ns; /* handed to the link */
@@ -143,15 +143,20 @@ static void on_link(evutil_socket_t fd, short what, void *arg) {
         free(c->held_body);
         c->held_body = NULL;
     } else {
+        /* The RESULT's payload (res.body's memory) until the callback is
+         * done; the callback may already hold a new INVOKE. */
+        char *payload = c->held_body;
         c->held = 0;
+        c->held_body = NULL;
         evtimer_del(c->timer);
         if (c->on_result) c->on_result(c, c->result_arg, &c->ch.res, NULL);
+        free(payload);
     }
     if (--c->depth == 0 && c->freed) really_free(c);
 }
 
 /* Acts on what the core made of a frame (in state was before it). */
-static void on_frame(lm_conn *c, lm__chan_state was, lm__chan_what what, const lm__chan_msg *m,
+static void on_frame(lm_conn *c, lm__chan_state was, lm__chan_what what, lm__chan_msg *m,
                      const char *err) {
     switch (what) {
     case LM__CHAN_READY:
@@ -161,7 +166,11 @@ static void on_frame(lm_conn *c, lm__chan_state was, lm__chan_what what, const l
     case LM__CHAN_GET:
     case LM__CHAN_PUT: serve_storage(c, what, m); break;
     case LM__CHAN_RESULT:
-        if (c->link && hold(c, 2, c->ch.res.body_len + LM_FRAME_HEADER)) break;
+        if (c->link && hold(c, 2, c->ch.res.body_len + LM_FRAME_HEADER)) {
+            c->held_body = m->payload; /* res.body points into it: keep it */
+            m->payload = NULL;
+            break;
+        }
         evtimer_del(c->timer);
         if (c->on_result) c->on_result(c, c->result_arg, &c->ch.res, NULL);
         break;
