@@ -7,7 +7,8 @@
 # node served side by side; a 4 MiB storage GET on a node with a tbf rate
 # takes bytes / rate within 10% (against the unshaped node); the storage
 # traffic crosses the node's veth; a cut holds the request until the
-# restore; --network without nodes shapes the host's storage path. Needs
+# restore; a schedule's step takes effect at its time; --network without
+# nodes shapes the host's storage path. Needs
 # root and ip netns for all but the input checks; skips without them.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -168,7 +169,29 @@ stop_serve
   fail "cut events: $(sqlite3 "$TMP/cut.db" 'SELECT kind FROM events')"
 echo "cut: the request held $(((T1 - T0) / 1000000)) ms, served after the restore"
 
-# 5. --network without nodes: the host's storage path through a proxy.
+# 5. A schedule: the link degrades 5 s after the start (io before: about
+# 2 x 1 ms, after: at least 2 x 25 ms per round trip).
+serve --redis "$REDIS" --results none --nodes-config "$TMP/nodes.json" --nodes far \
+  --link 'far=0s delay=1ms; 5s delay=25ms' --max-scale 1
+T_UP=$(date +%s%N)
+post /function/noop@native '{"input_key":"small"}'
+post /function/noop@native '{"input_key":"small"}'
+IO_BEFORE=$(echo "$TIMING" | sed -n 's/.*io;dur=\([0-9.]*\).*/\1/p')
+ON_TIME=$(((($(date +%s%N) - T_UP) / 1000000) < 4500))
+sleep $(awk -v t="$(((($(date +%s%N) - T_UP) / 1000000)))" 'BEGIN { d = (5600 - t) / 1000; print (d > 0 ? d : 0) }')
+post /function/noop@native '{"input_key":"small"}'
+[[ $CODE == 200 ]] || fail "schedule: $CODE $BODY"
+IO_AFTER=$(echo "$TIMING" | sed -n 's/.*io;dur=\([0-9.]*\).*/\1/p')
+stop_serve
+echo "schedule: io $IO_BEFORE ms before the step at 5 s, $IO_AFTER ms after"
+if [[ $ON_TIME == 1 ]]; then
+  awk -v v="$IO_BEFORE" 'BEGIN { exit !(v < 25) }' || fail "before the step: io $IO_BEFORE ms"
+else
+  echo "note: the first requests came after 4.5 s; the before-check is skipped"
+fi
+awk -v v="$IO_AFTER" 'BEGIN { exit !(v >= 49) }' || fail "after the step: io $IO_AFTER ms"
+
+# 6. --network without nodes: the host's storage path through a proxy.
 serve --redis "$REDIS" --results none --network delay=15ms
 grep -q "network delay=15ms (storage via 127.0.0.1:" "$TMP/serve.out" || fail "host link: $(cat "$TMP/serve.out")"
 post /function/noop@native '{"input_key":"small"}'
