@@ -7,6 +7,7 @@
 #define LM_CONN_H
 
 #include <event2/event.h>
+#include <stdint.h>
 
 #include "channel/channel.h"
 
@@ -36,6 +37,28 @@ lm_conn *lm_conn_new(struct event_base *base, lm_instance *inst, lm_store *store
  * ready, busy with another request, or dead; then cb is never called. */
 int lm_conn_invoke(lm_conn *c, const char *body, size_t len, int timeout_ms, lm_conn_result_fn cb,
                    void *arg, char *err);
+
+/* The network between the platform and the instance (an emulated node's
+ * link, docs/network.md "the gateway -> instance model"): a function that
+ * says when a frame of bytes bytes, handed to the link at handed_ns, is
+ * delivered (a time on lm_now_ns' clock), asked at now_ns. up 0 is the
+ * INVOKE (platform -> instance), 1 the RESULT (instance -> platform);
+ * storage frames are not asked (their traffic crosses the link on its own
+ * path). It may answer LM_CONN_HOLD (the link is cut: keep the frame and
+ * ask again at lm_conn_link_changed) or LM_CONN_LOST (lost for good: the
+ * conn dies as when the instance ends). */
+#define LM_CONN_HOLD UINT64_MAX
+#define LM_CONN_LOST (UINT64_MAX - 1)
+typedef uint64_t (*lm_conn_link_fn)(void *arg, int up, size_t bytes, uint64_t handed_ns,
+                                    uint64_t now_ns);
+/* Puts c's INVOKE and RESULT frames through fn (arg is fn's, not owned;
+ * it must outlive c). fn NULL: straight through, as without a link. A
+ * frame held meanwhile waits in the platform (its time is the platform's
+ * part of the request's breakdown, not the function's); the request's
+ * timeout keeps running. */
+void lm_conn_set_link(lm_conn *c, lm_conn_link_fn fn, void *arg);
+/* The link changed (restored after a cut): held frames ask fn again. */
+void lm_conn_link_changed(lm_conn *c);
 
 /* True when READY arrived and no request is in flight. */
 int lm_conn_idle(const lm_conn *c);

@@ -11,8 +11,10 @@
 #include "node/node.h"
 #include "observe/recorder.h"
 #include "platform/gateway.h"
+#include "platform/link.h"
 #include "runtime/cgroup.h"
 #include "runtime/runtime.h"
+#include "shape/shape.h"
 #include "storage/storage.h"
 
 static const char help[] =
@@ -67,6 +69,13 @@ static const char help[] =
     "                       on, brought up at start and removed at exit (root; docs/nodes.md)\n"
     "  --placement POLICY   spread (default), bin-pack or affinity\n"
     "  --nodes-config FILE  node profiles (default: $LUMOS_NODES or the built-in ones)\n"
+    "  --network COND       the link condition (or schedule) of every node, instead of\n"
+    "                       its profile's; without --nodes, of the storage path (a shaping\n"
+    "                       proxy before Redis). Syntax of `lumos shape`: 'delay=20ms,\n"
+    "                       jitter=5ms,loss=1%,rate=100mbit', 'none', or a schedule\n"
+    "                       '0s delay=2ms; 2m delay=200ms,loss=5%; 4m delay=2ms'\n"
+    "                       (docs/network.md)\n"
+    "  --link NODE=COND     the link of one node of --nodes (repeatable; above --network)\n"
     "  -h, --help           this text\n";
 
 enum {
@@ -95,12 +104,83 @@ enum {
     O_NODES,
     O_PLACEMENT,
     O_NODES_CONFIG,
+    O_NETWORK,
+    O_LINK,
 };
 
 typedef struct {
     const char *redis, *data, *results, *config;
     const char *nodes, *nodes_config;
+    const char *network;                         /* --network, or NULL */
+    const char *link_node[LM_NODE_MAX_PROFILES]; /* --link NODE=COND: NODE */
+    char link_name[LM_NODE_MAX_PROFILES][24];
+    const char *link_cond[LM_NODE_MAX_PROFILES]; /* and COND */
+    int nlinks;
 } serve_paths;
+
+/* Checks a condition or schedule of option opt; LM_ERR after the usage. */
+static int check_cond(const char *opt, const char *what, const char *text) {
+    lm_shape_sched s;
+    char err[LM_ERRLEN];
+    if (lm_shape_sched_parse(text, &s, err) != LM_OK) {
+        lm_cli_usage("serve", "%s%s%s: %s (docs/network.md)", opt, *what ? " " : "", what, err);
+        return LM_ERR;
+    }
+    lm_shape_sched_free(&s);
+    return LM_OK;
+}
+
+/* --link NODE=COND into paths; LM_ERR after the usage. */
+static int add_link(serve_paths *paths, const char *arg) {
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || n == 0 || n >= sizeof(paths->link_name[0]) ||
+        strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+        return lm_cli_usage("serve",
+                            "--link must be NODE=CONDITION (a node of --nodes, e.g. "
+                            "pi4=delay=20ms,rate=10mbit), not '%s'",
+                            arg),
+               LM_ERR;
+    if (paths->nlinks == LM_NODE_MAX_PROFILES)
+        return lm_cli_usage("serve", "--link is given more than %d times", LM_NODE_MAX_PROFILES),
+               LM_ERR;
+    char *name = paths->link_name[paths->nlinks];
+    memcpy(name, arg, n);
+    name[n] = 0;
+    for (int i = 0; i < paths->nlinks; i++)
+        if (strcmp(paths->link_node[i], name) == 0)
+            return lm_cli_usage("serve", "--link names node '%s' twice", name), LM_ERR;
+    paths->link_node[paths->nlinks] = name;
+    paths->link_cond[paths->nlinks++] = eq + 1;
+    return LM_OK;
+}
+
+/* Every --link names a node of --nodes (checked before its condition: a
+ * mistyped NODE= is the likelier error); LM_ERR after the usage. */
+static int check_links(const serve_paths *paths) {
+    if (paths->nlinks && !paths->nodes)
+        return lm_cli_usage("serve", "--link needs --nodes (the node it names must be brought "
+                                     "up); --network alone shapes the host's storage path"),
+               LM_ERR;
+    for (int i = 0; i < paths->nlinks; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s", paths->nodes);
+        int found = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            found |= strcmp(t, paths->link_node[i]) == 0;
+        if (!found)
+            return lm_cli_usage("serve",
+                                "--link names node '%s', which --nodes (%s) does not "
+                                "bring up",
+                                paths->link_node[i], paths->nodes),
+                   LM_ERR;
+        char what[64];
+        snprintf(what, sizeof(what), "for node %s", paths->link_node[i]);
+        if (check_cond("--link", what, paths->link_cond[i]) != LM_OK) return LM_ERR;
+    }
+    return LM_OK;
+}
 
 /* One integer option within [lo, hi]; LM_ERR after printing the usage. */
 static int count_in(const char *opt, const char *arg, long long lo, long long hi, int *out) {
@@ -140,6 +220,8 @@ static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) 
                                          {"nodes", required_argument, 0, O_NODES},
                                          {"placement", required_argument, 0, O_PLACEMENT},
                                          {"nodes-config", required_argument, 0, O_NODES_CONFIG},
+                                         {"network", required_argument, 0, O_NETWORK},
+                                         {"link", required_argument, 0, O_LINK},
                                          {0, 0, 0, 0}};
     lm_service_config *c = &o->service;
     optind = 1;
@@ -211,6 +293,13 @@ static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) 
         case O_TICK: rc = count_in("--tick", optarg, 1, 3600000, &c->tick_ms); break;
         case O_NODES: paths->nodes = optarg; break;
         case O_NODES_CONFIG: paths->nodes_config = optarg; break;
+        case O_NETWORK:
+            if (paths->network)
+                return lm_cli_usage("serve", "--network is given twice (per node: --link)"), LM_ERR;
+            rc = check_cond("--network", "", optarg);
+            paths->network = optarg;
+            break;
+        case O_LINK: rc = add_link(paths, optarg); break;
         case O_PLACEMENT:
             if ((o->pool.placement = lm_place_find(optarg)) < 0)
                 return lm_cli_usage("serve", "--placement must be spread, bin-pack or affinity"),
@@ -226,7 +315,7 @@ static int parse(int argc, char **argv, lm_gateway_opts *o, serve_paths *paths) 
         return lm_cli_usage("serve", "unexpected argument '%s'", argv[optind]), LM_ERR;
     if (c->min_scale > c->max_scale)
         return lm_cli_usage("serve", "--min-scale is above --max-scale"), LM_ERR;
-    return LM_OK;
+    return check_links(paths);
 }
 
 /* Brings up the nodes of list ("pi4,pi5"), at most max. LM_OK with *n
@@ -262,6 +351,35 @@ static int nodes_up(const char *list, const char *config, lm_node *nodes, int ma
         (*n)++;
     }
     return LM_OK;
+}
+
+/* Brings up each node's link (link_text[i]: its condition or schedule,
+ * checked at parse), or, without nodes and with --network, the host's
+ * storage path, to Redis at redis. LM_OK, or LM_ERR with err (those up
+ * are taken down again). */
+static int links_up(const serve_paths *paths, lm_node *nodes, int n, const char *const *link_text,
+                    const char *redis, lm_link **links, lm_link **host, char *err) {
+    lm_shape_sched s;
+    for (int i = 0; i < n; i++) {
+        memset(&s, 0, sizeof(s)); /* a profile without a link: unshaped */
+        if (*link_text[i] && lm_shape_sched_parse(link_text[i], &s, err) != LM_OK) goto fail;
+        links[i] = lm_link_node_up(&nodes[i], &s, redis, 1 + 1000 * (uint64_t)i, err);
+        lm_shape_sched_free(&s);
+        if (!links[i]) goto fail;
+    }
+    if (!n && paths->network) {
+        if (lm_shape_sched_parse(paths->network, &s, err) != LM_OK) return LM_ERR;
+        *host = lm_link_host_up(&s, redis, 1, err);
+        lm_shape_sched_free(&s);
+        if (!*host) return LM_ERR;
+    }
+    return LM_OK;
+fail:
+    for (int i = 0; i < n; i++) {
+        lm_link_down(links[i]);
+        links[i] = NULL;
+    }
+    return LM_ERR;
 }
 
 /* Where telemetry comes from on this machine, said once at start. */
@@ -323,6 +441,15 @@ int lm_cmd_serve(int argc, char **argv) {
         return lm_cli_fail("serve: --nodes: %s", err);
     }
     o.pool.nodes = o.pool.nnodes ? nodes : NULL;
+    /* Each node's link: its --link, else --network, else its profile's. */
+    const char *link_text[LM_NODE_MAX_PROFILES];
+    for (int i = 0; i < o.pool.nnodes; i++) {
+        link_text[i] = paths.network ? paths.network : nodes[i].p.link;
+        for (int k = 0; k < paths.nlinks; k++)
+            if (strcmp(paths.link_node[k], nodes[i].p.name) == 0) link_text[i] = paths.link_cond[k];
+        if (link_text[i] != nodes[i].p.link)
+            snprintf(nodes[i].p.link, sizeof(nodes[i].p.link), "%s", link_text[i]);
+    }
     for (int i = 0; db && i < o.pool.nnodes; i++) {
         char detail[4096];
         lm_node_json(&nodes[i], detail, sizeof(detail));
@@ -341,11 +468,17 @@ int lm_cmd_serve(int argc, char **argv) {
     int rc = 0;
     struct event_base *base = NULL;
     lm_gateway *gw = NULL;
+    lm_link *links[LM_NODE_MAX_PROFILES] = {0}, *host_link = NULL;
+    if (links_up(&paths, nodes, o.pool.nnodes, link_text, addr, links, &host_link, err) != LM_OK) {
+        rc = lm_cli_fail("serve: %s", err);
+        goto out;
+    }
+    if (o.pool.nnodes) o.pool.links = links;
     if (paths.data && lm_dataset_load(paths.data, store, NULL, NULL, NULL, err) != LM_OK) {
         rc = lm_cli_fail("serve: --data: %s", err);
         goto out;
     }
-    o.pool.store = store;
+    o.pool.store = host_link ? lm_link_store(host_link) : store;
     o.pool.artifacts = lm_artifacts_dir(NULL);
     o.pool.data_dir = paths.data;
     base = event_base_new();
@@ -368,16 +501,27 @@ int lm_cmd_serve(int argc, char **argv) {
     }
     printf("lumos serve: listening on http://127.0.0.1:%d (redis %s)\n", lm_gateway_port(gw), addr);
     if (db) printf("lumos serve: recording into %s\n", dbpath);
-    for (int i = 0; i < o.pool.nnodes; i++)
+    for (int i = 0; i < o.pool.nnodes; i++) {
         printf("lumos serve: node %s: netns %s (%s), cpus %s, cpu fraction %.3f%s\n",
                nodes[i].p.name, nodes[i].netns, nodes[i].node_addr, nodes[i].cpus_list,
                nodes[i].cpu_fraction, nodes[i].calibrated ? " (calibrated)" : "");
+        printf("lumos serve: node %s: link %s (storage via %s%s)\n", nodes[i].p.name,
+               *link_text[i] ? link_text[i] : "none", lm_link_addr(links[i]),
+               lm_link_tbf(links[i]) ? ", rate by tbf on its veth" : "");
+    }
+    if (host_link)
+        printf("lumos serve: network %s (storage via %s)\n", paths.network,
+               lm_link_addr(host_link));
     say_telemetry(&o.pool);
     fflush(stdout);
     served = 1;
     event_base_dispatch(base);
 out:
     lm_gateway_free(gw);
+    /* Before the loop goes: the links' stores hold events on it. */
+    for (int i = 0; i < o.pool.nnodes; i++)
+        lm_link_down(links[i]);
+    lm_link_down(host_link);
     lm_store_detach(store); /* its async connection lives on the loop */
     if (base) event_base_free(base);
     lm_store_free(store);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nodes_json.h"
+#include "shape/shape.h"
 
 #define CONFIG_MAX_BYTES (1 << 20)
 
@@ -100,6 +101,13 @@ static int parse_profile(json_t *o, const char *where, lm_node_profile *p, char 
         get_str(o, "link", p->link, sizeof(p->link), 0, w, err) != LM_OK ||
         get_int(o, "max_instances", 0, 4096, &maxi, w, err) != LM_OK)
         return LM_ERR;
+    if (p->link[0]) { /* shape's condition or schedule syntax, checked now */
+        lm_shape_sched ls;
+        char why[LM_ERRLEN];
+        if (lm_shape_sched_parse(p->link, &ls, why) != LM_OK)
+            return lm_errf(err, "%s: \"link\" is not a link condition or schedule: %s", w, why);
+        lm_shape_sched_free(&ls);
+    }
     if (p->cpu_fraction > 0 && p->cpu_fraction < 0.01)
         return lm_errf(err, "%s: \"cpu_fraction\" must be 0 (no limit) or from 0.01 to 1", w);
     p->cpus = (int)cpus;

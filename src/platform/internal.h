@@ -52,7 +52,8 @@ struct pool_inst {
     lm_telemetry *tel;    /* its cgroup's files, kept open (NULL: not measured) */
     uint64_t last_cpu_ns; /* CPU total at READY or at the last request's end */
     int have_last;
-    int node; /* its index in the pool's nodes, or -1: on the host */
+    int node;                  /* its index in the pool's nodes, or -1: on the host */
+    struct lm_link_conn *link; /* its frames' model over the node's link, or NULL */
     pool_inst *next;
 };
 

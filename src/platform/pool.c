@@ -495,6 +495,11 @@ int lm_pool_node_restore(lm_pool *p, const char *name, char *err) {
     if (n->cut && lm_node_set_link(n, 0, err) != LM_OK) return LM_ERR;
     n->removed = 0;
     node_event(p, "node_restored", n, 0);
+    /* Frames its cut held go on now, at TCP's next retransmission. */
+    int idx = (int)(n - p->o.nodes);
+    for (int k = 0; k < p->nservices; k++)
+        for (pool_inst *q = p->services[k]->instances; q; q = q->next)
+            if (q->node == idx) lm_conn_link_changed(q->conn);
     /* Requests that waited for a node may start now. */
     for (int k = 0; k < p->nservices; k++)
         lm__pool_pump(p->services[k]);

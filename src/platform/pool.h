@@ -98,6 +98,10 @@ typedef struct {
     lm_node *nodes;
     int nnodes;
     int placement;
+    /* links[i] is nodes[i]'s link (platform/link.h), the caller's, or NULL
+     * (links NULL: none): an instance on the node gets its store (storage
+     * over the link) and its frame model (gateway -> instance). */
+    struct lm_link *const *links;
 } lm_pool_opts;
 
 /* A pool on base. NULL with err when its threads cannot start. */
@@ -140,7 +144,8 @@ void lm_pool_submit(lm_service *s, const char *body, size_t len, int force_cold,
  * node_removed or node_cut event. LM_OK, or LM_ERR with err (no such
  * node). */
 int lm_pool_node_remove(lm_pool *p, const char *name, int kill, char *err);
-/* Gives a removed or cut node back to placement (node_restored event). */
+/* Gives a removed or cut node back to placement (node_restored event);
+ * frames held by its cut link go on (lm_conn_link_changed). */
 int lm_pool_node_restore(lm_pool *p, const char *name, char *err);
 /* Writes the pool's nodes, with their instance counts, as a JSON array. */
 void lm_pool_describe_nodes(const lm_pool *p, struct evbuffer *out);

@@ -4,6 +4,7 @@
  * scaled down, crashed, killed by the OOM killer, hung), recorded in the
  * results store. Stopping happens off the loop (reaper.c). */
 #include "platform/internal.h"
+#include "platform/link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,8 +306,21 @@ pool_inst *lm__inst_start(lm_service *s, lm_pool_req *r, char *err) {
         return NULL;
     }
     pi->idle = evtimer_new(p->base, on_idle_timeout, pi);
-    pi->conn =
-        lm_conn_new(p->base, &pi->inst, p->o.store, s->cfg.request_timeout_ms, on_ready, pi, err);
+    /* On a node with a link: its storage goes over the link's store, its
+     * frames through the link's model (link.h). */
+    lm_link *link = pi->node >= 0 && p->o.links ? p->o.links[pi->node] : NULL;
+    lm_store *store = link ? lm_link_store(link) : p->o.store;
+    pi->conn = lm_conn_new(p->base, &pi->inst, store, s->cfg.request_timeout_ms, on_ready, pi, err);
+    if (link && pi->conn) {
+        static uint64_t seq;
+        if (!(pi->link = lm_link_conn_new(link, seq++))) {
+            lm_conn_free(pi->conn);
+            pi->conn = NULL;
+            lm_errf(err, "out of memory");
+        } else {
+            lm_conn_set_link(pi->conn, lm_link_conn_frame, pi->link);
+        }
+    }
     if (!pi->conn || !pi->idle) {
         if (pi->idle) event_free(pi->idle);
         lm_conn_free(pi->conn);
@@ -339,6 +353,7 @@ void lm__inst_retire(pool_inst *pi, const char *reason, int grace_ms) {
     pi->head = pi->tail = NULL;
     pi->load = 0;
     lm_conn_free(pi->conn);
+    lm_link_conn_free(pi->link);
     if (pi->idle) event_free(pi->idle);
     if (p->sampler) lm_sampler_remove(p->sampler, pi->inst.id);
     lm_usage last;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/internal.h"
 #include "storage/storage.h"
 
 /* Both the connect and the command timeout, of both connections. */
@@ -107,8 +108,15 @@ static void redis_free(lm_store *s) {
 }
 
 lm_store *lm_store_redis(const char *host, int port, char *err) {
+    return lm_store_redis_netns(host, port, NULL, err);
+}
+
+lm_store *lm_store_redis_netns(const char *host, int port, const char *netns_path, char *err) {
     struct timeval tv = {REDIS_TIMEOUT_MS / 1000, 0};
+    int self = -1;
+    if (netns_path && lm__netns_enter(netns_path, &self, err) != LM_OK) return NULL;
     redisContext *c = redisConnectWithTimeout(host, port, tv);
+    if (netns_path) lm__netns_leave(self);
     if (!c || c->err) {
         lm_errf(err, "cannot connect to redis at %s:%d: %s (is redis-server running there?)", host,
                 port, c ? c->errstr : "out of memory");
@@ -131,6 +139,7 @@ lm_store *lm_store_redis(const char *host, int port, char *err) {
     freeReplyObject(rep);
     redis_store *r = calloc(1, sizeof(*r));
     lm_redis_async *a = lm_redis_async_new(host, port, REDIS_TIMEOUT_MS);
+    if (a && netns_path) lm_redis_async_set_netns(a, netns_path);
     if (!r || !a) {
         free(r);
         lm_redis_async_free(a);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/internal.h"
 #include "storage/storage.h"
 
 struct lm_store_call {
@@ -40,6 +41,7 @@ struct lm_redis_async {
     int users;             /* attachments */
     redisAsyncContext *ac; /* the current connection, NULL between connections */
     int outstanding;       /* commands sent on ac and not answered yet */
+    char netns[256];       /* connect from inside this network namespace; "" here */
 };
 
 /* The generic calls. */
@@ -186,7 +188,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
 /* Opens a connection on the loop; it completes there (commands sent
  * meanwhile wait in hiredis's buffer). */
 static int connect_now(lm_redis_async *a, char *err) {
+    int self = -1;
+    if (a->netns[0] && lm__netns_enter(a->netns, &self, err) != LM_OK) return LM_ERR;
     redisAsyncContext *ac = redisAsyncConnect(a->host, a->port);
+    if (a->netns[0]) lm__netns_leave(self);
     if (!ac) return lm_errf(err, "redis %s: out of memory", a->addr);
     if (ac->err) {
         lm_errf(err, "redis %s: cannot connect: %s (is redis-server running there?)", a->addr,
@@ -225,6 +230,10 @@ lm_redis_async *lm_redis_async_new(const char *host, int port, int timeout_ms) {
     snprintf(a->addr, sizeof(a->addr), "%s:%d", host, port);
     a->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
     return a;
+}
+
+void lm_redis_async_set_netns(lm_redis_async *a, const char *netns_path) {
+    snprintf(a->netns, sizeof(a->netns), "%s", netns_path ? netns_path : "");
 }
 
 int lm_redis_async_attach(lm_redis_async *a, struct event_base *base, char *err) {

@@ -53,6 +53,13 @@ struct lm_store {
  * cannot connect or PING fails. Its asynchronous side opens a second
  * connection on the first lm_store_attach(). */
 lm_store *lm_store_redis(const char *host, int port, char *err);
+/* The same, its connections made from inside the network namespace at
+ * netns_path ("/run/netns/NAME"; NULL: where the caller is), so that its
+ * traffic crosses that namespace's links (an emulated node's veth,
+ * docs/nodes.md). The calling thread enters the namespace only for each
+ * connect and comes back at once; a socket stays in the namespace it was
+ * made in. Needs CAP_SYS_ADMIN; NULL with err when it cannot enter. */
+lm_store *lm_store_redis_netns(const char *host, int port, const char *netns_path, char *err);
 /* An in-memory store (for benchmarks of the channel alone). */
 lm_store *lm_store_memory(void);
 /* Objects as files under dir (a key's '/' are subfolders). */
@@ -99,6 +106,9 @@ typedef struct lm_redis_async lm_redis_async;
  * answer for timeout_ms, they fail and the connection is dropped (the next
  * call reconnects). NULL when out of memory. */
 lm_redis_async *lm_redis_async_new(const char *host, int port, int timeout_ms);
+/* Makes every later connect of a happen inside the namespace at netns_path
+ * (NULL or "": where the caller is). */
+void lm_redis_async_set_netns(lm_redis_async *a, const char *netns_path);
 int lm_redis_async_attach(lm_redis_async *a, struct event_base *base, char *err);
 void lm_redis_async_detach(lm_redis_async *a);
 int lm_redis_async_get(lm_redis_async *a, const char *key, lm_store_cb cb, void *arg,

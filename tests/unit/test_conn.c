@@ -120,6 +120,108 @@ static void test_requests_and_storage(void **state) {
     lm_conn_free(NULL);
 }
 
+/* A link (lm_conn_set_link) for the test: each frame waits delay_ns, or
+ * is held while cut, or lost; it counts the frames it was asked about. */
+typedef struct {
+    uint64_t delay_ns;
+    int cut, lost, asked[2];
+    uint64_t handed[2];
+} fake_link;
+
+static uint64_t fake_frame(void *arg, int up, size_t bytes, uint64_t handed_ns, uint64_t now_ns) {
+    fake_link *l = arg;
+    assert_true(bytes >= LM_FRAME_HEADER);
+    assert_true(handed_ns <= now_ns);
+    l->asked[up]++;
+    l->handed[up] = handed_ns;
+    if (l->lost) return LM_CONN_LOST;
+    if (l->cut) return LM_CONN_HOLD;
+    return now_ns + l->delay_ns;
+}
+
+static void on_tick_flag(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    *(int *)arg = 1;
+}
+
+/* Frames through a link: both directions delayed (the request takes at
+ * least twice the delay and the conn is not idle while its RESULT is on
+ * the link), a cut holds the INVOKE until lm_conn_link_changed, a lost
+ * frame kills the conn with a message, and the request timeout runs while
+ * a RESULT is held. */
+static void test_link_frames(void **state) {
+    (void)state;
+    char err[LM_ERRLEN];
+    struct event_base *base = event_base_new();
+    lm_instance inst;
+    start("native", "noop", &inst);
+    outcome o = {0};
+    lm_conn *c = lm_conn_new(base, &inst, NULL, 20000, on_ready, &o, err);
+    assert_non_null(c);
+    fake_link l = {.delay_ns = 30000000};
+    lm_conn_set_link(c, fake_frame, &l);
+    run_until(base, &o.ready);
+    outcome r = {0};
+    uint64_t t0 = lm_now_ns();
+    assert_int_equal(lm_conn_invoke(c, "{}", 2, 20000, on_result, &r, err), LM_OK);
+    assert_false(lm_conn_idle(c));
+    run_until(base, &r.done);
+    assert_int_equal(r.status, 200);
+    assert_true(lm_now_ns() - t0 >= 2 * l.delay_ns);
+    assert_int_equal(l.asked[0], 1);
+    assert_int_equal(l.asked[1], 1);
+    assert_true(lm_conn_idle(c));
+
+    /* Cut: held until the link changes. */
+    l.cut = 1;
+    l.delay_ns = 0;
+    outcome h = {0};
+    assert_int_equal(lm_conn_invoke(c, "{}", 2, 20000, on_result, &h, err), LM_OK);
+    int ticked = 0;
+    struct event *tick = evtimer_new(base, on_tick_flag, &ticked);
+    struct timeval tv = {0, 200000};
+    evtimer_add(tick, &tv);
+    run_until(base, &ticked);
+    assert_false(h.done); /* nothing crossed the cut link */
+    uint64_t handed = l.handed[0];
+    l.cut = 0;
+    lm_conn_link_changed(c);
+    assert_int_equal(l.handed[0], handed); /* asked again with its first hand-over */
+    run_until(base, &h.done);
+    assert_int_equal(h.status, 200);
+
+    /* The RESULT held past the request's timeout: it fails in time. */
+    l.cut = 0;
+    outcome t = {0};
+    l.delay_ns = 0;
+    int before = l.asked[1];
+    assert_int_equal(lm_conn_invoke(c, "{}", 2, 300, on_result, &t, err), LM_OK);
+    l.cut = 1; /* from now on: the RESULT will be held */
+    run_until(base, &t.done);
+    assert_int_equal(l.asked[1], before + 1);
+    assert_non_null(strstr(t.err, "still on the node's link"));
+    event_free(tick);
+    lm_conn_free(c);
+    lm_instance_stop(&inst, 1000);
+
+    /* Lost for good: the conn dies with a message. */
+    start("native", "noop", &inst);
+    outcome o2 = {0};
+    c = lm_conn_new(base, &inst, NULL, 20000, on_ready, &o2, err);
+    assert_non_null(c);
+    fake_link gone = {.lost = 1};
+    lm_conn_set_link(c, fake_frame, &gone);
+    run_until(base, &o2.ready);
+    outcome x = {0};
+    assert_int_equal(lm_conn_invoke(c, "{}", 2, 20000, on_result, &x, err), LM_OK);
+    run_until(base, &x.done);
+    assert_non_null(strstr(x.err, "lost the INVOKE frame"));
+    lm_conn_free(c);
+    lm_instance_stop(&inst, 1000);
+    event_base_free(base);
+}
+
 static void test_two_instances_at_once(void **state) {
     (void)state;
     struct event_base *base = event_base_new();
@@ -631,6 +733,7 @@ static void test_redis_async_client(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_and_storage),
+        cmocka_unit_test(test_link_frames),
         cmocka_unit_test(test_two_instances_at_once),
         cmocka_unit_test(test_crash_and_hang),
         cmocka_unit_test(test_ready_timeout_and_missing),
