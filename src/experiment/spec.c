@@ -323,6 +323,12 @@ static int network_axis(json_t *v, json_t *presets, const char *file, lm_exp_spe
         snprintf(path, sizeof path, "network[%zu]", i);
         const char *w = json_string_value(e);
         if (!w) return fail(err, file, path, "must be a string%s%s", NULL, NULL);
+        /* It is part of every cell's name (an identity for --resume). */
+        if (strlen(w) > 80)
+            return fail(err, file, path,
+                        "at most 80 characters (name a longer condition in "
+                        "network_presets)%s%s",
+                        NULL, NULL);
         for (size_t j = 0; j < s->nnetworks; j++)
             if (strcmp(s->networks[j], w) == 0)
                 return fail(err, file, path, "\"%s\" is listed twice%s", w, NULL);

@@ -35,14 +35,12 @@ void lm__report_env_label(const lm__pool *p, char *out, size_t n) {
 }
 
 void lm__report_env_ref_label(const lm_report_doc *d, char *out, size_t n) {
-    snprintf(out, n, "%s/%s", d->ref_node ? d->ref_node : "host",
-             d->ref_net ? d->ref_net : "none");
+    snprintf(out, n, "%s/%s", d->ref_node ? d->ref_node : "host", d->ref_net ? d->ref_net : "none");
 }
 
 /* The twin of p (same function, runtime, payload, start and load) on node
  * and net, or -1. */
-static long env_twin(const lm_report_doc *d, const lm__pool *p, const char *node,
-                     const char *net) {
+static long env_twin(const lm_report_doc *d, const lm__pool *p, const char *node, const char *net) {
     for (size_t i = 0; i < d->npools; i++) {
         const lm__pool *q = &d->pools[i];
         if (same(q->function, p->function) && same(q->runtime, p->runtime) &&
@@ -79,8 +77,8 @@ static void pick_reference(lm_report_doc *d) {
     d->ref_net = net;
 }
 
-static void env_cmp(lm_report_doc *d, lm__cmp *c, const lm__pool *p, const lm__pool *r,
-                    int metric, const char *topic, const char *ref) {
+static void env_cmp(lm_report_doc *d, lm__cmp *c, const lm__pool *p, const lm__pool *r, int metric,
+                    const char *topic, const char *ref) {
     memset(c, 0, sizeof *c);
     c->topic = topic;
     c->function = p->function;
@@ -132,8 +130,7 @@ static const lm__cmp *row_cmp(const lm__env_row *r, int which) {
  * (fibonacci@native/group:s 2.30x [2.20x, 2.41x], p < 0.001, n 20/20; ...)". */
 static void env_findings(lm_report_doc *d) {
     static const char *const topic[] = {"env-compute", "env-io", "env-e2e"};
-    static const char *const what[] = {"compute time", "storage I/O time",
-                                       "end-to-end latency"};
+    static const char *const what[] = {"compute time", "storage I/O time", "end-to-end latency"};
     char ref[200];
     lm__report_env_ref_label(d, ref, sizeof ref);
     for (size_t i = 0; i < d->nenvr; i++) {
@@ -183,7 +180,9 @@ static void env_findings(lm_report_doc *d) {
                 f->hi = hi;
                 put(&t, "On %s, %s is %s%s%s %s's", label, what[w], a, lo == hi ? "" : " to ",
                     lo == hi ? "" : b, ref);
-                if (sig < n) put(&t, " in %zu of %zu cells, no significant difference in the others", sig, n);
+                if (sig < n)
+                    put(&t, " in %zu of %zu cells, no significant difference in the others", sig,
+                        n);
             } else {
                 put(&t, "On %s, no significant difference from %s in %s", label, ref, what[w]);
             }
@@ -210,8 +209,9 @@ static void env_findings(lm_report_doc *d) {
                     fmt_x(b, sizeof b, c->r.ci.hi);
                     put(&t, " [%s, %s]", a, b);
                 }
-                put(&t, ", %s%.3g, n %zu/%zu", c->u.p < 0.001 ? "p < " : "p = ",
-                    c->u.p < 0.001 ? 0.001 : c->u.p, c->na, c->nb);
+                put(&t, ", %s%.3g, n %zu/%zu",
+                    c->u.p < 0.001 ? "p < " : "p = ", c->u.p < 0.001 ? 0.001 : c->u.p, c->na,
+                    c->nb);
             }
             put(&t, ").");
             f->text = t.s;
@@ -247,7 +247,8 @@ int lm__report_env(lm_report_doc *d, char *err) {
             const lm__pool *rp = r->ref >= 0 ? &d->pools[r->ref] : NULL;
             double t = 0, tr = 0;
             for (int k = 0; k < LM__NPART; k++) {
-                r->add[k] = rp && q->part_n && rp->part_n ? q->part_mean[k] - rp->part_mean[k] : NAN;
+                r->add[k] =
+                    rp && q->part_n && rp->part_n ? q->part_mean[k] - rp->part_mean[k] : NAN;
                 t += q->part_mean[k];
                 tr += rp ? rp->part_mean[k] : NAN;
             }
@@ -258,8 +259,9 @@ int lm__report_env(lm_report_doc *d, char *err) {
             if (!rp && !is_ref(d, q)) {
                 char name[512];
                 lm__report_pool_name(q, name, sizeof name);
-                lm__report_note(d, "%s: no twin in the reference environment %s: nothing to "
-                                   "subtract",
+                lm__report_note(d,
+                                "%s: no twin in the reference environment %s: nothing to "
+                                "subtract",
                                 name, ref);
             }
         }
@@ -390,8 +392,8 @@ static json_t *cmp_obj(const lm__cmp *c) {
     json_object_set_new(o, "reference_median", jreal(c->b_median));
     json_object_set_new(o, "ratio", c->ok ? jreal(c->r.ratio) : json_null());
     json_object_set_new(o, "ratio_ci95",
-                        c->ok && c->r.ci.ok ? json_pack("{s:o, s:o}", "lo", jreal(c->r.ci.lo),
-                                                        "hi", jreal(c->r.ci.hi))
+                        c->ok && c->r.ci.ok ? json_pack("{s:o, s:o}", "lo", jreal(c->r.ci.lo), "hi",
+                                                        jreal(c->r.ci.hi))
                                             : json_null());
     json_object_set_new(o, "mann_whitney_p", c->ok ? jreal(c->u.p) : json_null());
     json_object_set_new(o, "significant", json_boolean(c->significant));
@@ -405,8 +407,7 @@ struct json_t *lm__report_env_json(const lm_report_doc *d) {
     if (!d->env) return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "reference_node", d->ref_node ? json_string(d->ref_node) : json_null());
-    json_object_set_new(o, "reference_network",
-                        d->ref_net ? json_string(d->ref_net) : json_null());
+    json_object_set_new(o, "reference_network", d->ref_net ? json_string(d->ref_net) : json_null());
     json_t *rows = json_array();
     for (size_t i = 0; i < d->nenvr; i++) {
         const lm__env_row *r = &d->envr[i];

@@ -34,7 +34,10 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    if (!getenv("KEEP")) lm_rmtree(dir); else printf("kept %s\n", dir);
+    if (!getenv("KEEP"))
+        lm_rmtree(dir);
+    else
+        printf("kept %s\n", dir);
     return 0;
 }
 
@@ -54,9 +57,9 @@ static void write_db(const char *path, const env_def *e, int n) {
     if (!r) fail_msg("%s", err);
     assert_int_equal(lm_results_set_meta(r, "experiment.name", "env-test", err), LM_OK);
     assert_int_equal(lm_results_set_meta(r, "experiment.network.none", "none", err), LM_OK);
-    assert_int_equal(lm_results_set_meta(r, "experiment.network.congested",
-                                         "rate=5mbit,delay=40ms", err),
-                     LM_OK);
+    assert_int_equal(
+        lm_results_set_meta(r, "experiment.network.congested", "rate=5mbit,delay=40ms", err),
+        LM_OK);
     int64_t id = 0;
     for (int i = 0; i < n; i++) {
         lm_results_service s;
