@@ -80,8 +80,8 @@ const char *lm_exp_quick_json(void);
 
 /* One measured combination. */
 typedef struct {
-    int64_t id; /* its place in the full matrix, 1-based: stable across --resume */
-    char name[256];
+    int64_t id;     /* its place in the full matrix, 1-based: stable across --resume */
+    char name[512]; /* with the environment: never truncated (lname and env are bounded) */
     const char *function, *runtime, *payload; /* point into the spec; NULL for a trace */
     int start;                                /* LM_EXP_* */
     const lm_exp_load *load;
