@@ -57,16 +57,51 @@ static int is_ref(const lm_report_doc *d, const lm__pool *p) {
     return same(p->node, d->ref_node) && same(p->network, d->ref_net);
 }
 
-/* The reference: a host node (or no node axis) when any cell ran there,
- * else the first node; the unshaped link when any ran so, else the first
- * network value. */
-static void pick_reference(lm_report_doc *d) {
+/* Does the pool's node (network) match want ("host": no node; "none":
+ * unshaped)? */
+static int node_is(const char *have, const char *want) {
+    return strcmp(want, "host") == 0 ? host_node(have) : same(have, want);
+}
+static int net_is(const lm_report_doc *d, const char *have, const char *want) {
+    return strcmp(want, "none") == 0 ? unshaped(d, have) : same(have, want);
+}
+
+/* The reference: --env-reference's, else a host node (or no node axis)
+ * when any cell ran there, else the first node; the unshaped link when any
+ * ran so on that node, else its first network value. */
+static int pick_reference(lm_report_doc *d, char *err) {
     const char *node = NULL, *net = NULL;
     int node_set = 0, net_set = 0;
+    if (d->o.env_reference) {
+        char want[200];
+        snprintf(want, sizeof want, "%s", d->o.env_reference);
+        char *slash = strchr(want, '/');
+        if (slash) *slash++ = 0;
+        for (size_t i = 0; i < d->npools && !net_set; i++) {
+            const lm__pool *p = &d->pools[i];
+            if (!node_is(p->node, want) || (slash && !net_is(d, p->network, slash))) continue;
+            node = p->node, node_set = 1;
+            if (slash || unshaped(d, p->network)) net = p->network, net_set = 1;
+        }
+        for (size_t i = 0; node_set && !net_set && i < d->npools; i++)
+            if (same(d->pools[i].node, node)) net = d->pools[i].network, net_set = 1;
+        if (!node_set)
+            return lm_errf(err,
+                           "--env-reference %s: no cell ran there (name a node of the "
+                           "cells, or NODE/NETWORK)",
+                           d->o.env_reference);
+        d->ref_node = node;
+        d->ref_net = net;
+        return LM_OK;
+    }
     for (size_t i = 0; i < d->npools; i++) {
         const lm__pool *p = &d->pools[i];
         if (!node_set && host_node(p->node)) node = p->node, node_set = 1;
-        if (!net_set && unshaped(d, p->network)) net = p->network, net_set = 1;
+    }
+    for (size_t i = 0; i < d->npools; i++) {
+        const lm__pool *p = &d->pools[i];
+        if (!net_set && (!node_set || same(p->node, node)) && unshaped(d, p->network))
+            net = p->network, net_set = 1;
     }
     for (size_t i = 0; i < d->npools && (!node_set || !net_set); i++) {
         const lm__pool *p = &d->pools[i];
@@ -75,6 +110,7 @@ static void pick_reference(lm_report_doc *d) {
     }
     d->ref_node = node;
     d->ref_net = net;
+    return LM_OK;
 }
 
 static void env_cmp(lm_report_doc *d, lm__cmp *c, const lm__pool *p, const lm__pool *r, int metric,
@@ -225,7 +261,7 @@ int lm__report_env(lm_report_doc *d, char *err) {
     for (size_t i = 1; i < d->npools && !d->env; i++)
         d->env = !same(d->pools[i].node, first->node) || !same(d->pools[i].network, first->network);
     if (!d->env) return LM_OK;
-    pick_reference(d);
+    if (pick_reference(d, err) != LM_OK) return LM_ERR;
     char ref[200];
     lm__report_env_ref_label(d, ref, sizeof ref);
     /* Rows in family order (function, runtime, payload, start, load), each

@@ -252,6 +252,24 @@ static void test_env_reference_without_host(void **state) {
     json_decref(root);
     free(js);
     lm_report_doc_free(d);
+    /* --env-reference: pi4 the reference, pi5 half its compute. */
+    o.env_reference = "pi4/none";
+    if (lm_report_doc_read(&o, &d, err) != LM_OK) fail_msg("%s", err);
+    js = print(d, 1);
+    root = json_loads(js, 0, NULL);
+    env = json_object_get(root, "environment");
+    assert_string_equal(json_string_value(json_object_get(env, "reference_node")), "pi4");
+    json_t *r0 = json_array_get(json_object_get(env, "rows"), 0);
+    near(json_real_value(json_object_get(json_object_get(r0, "compute"), "ratio")), 0.5, 1e-9);
+    near(json_real_value(json_object_get(json_object_get(r0, "added"), "compute_ms")), -12.24,
+         1e-6);
+    json_decref(root);
+    free(js);
+    lm_report_doc_free(d);
+    o.env_reference = "host";
+    assert_int_equal(lm_report_doc_read(&o, &d, err), LM_ERR);
+    assert_null(d);
+    assert_non_null(strstr(err, "--env-reference host: no cell ran there"));
 }
 
 /* One environment: no section, and the JSON says null. */
