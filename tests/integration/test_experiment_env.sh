@@ -45,14 +45,21 @@ contains "$OUT" "12 cells"
 contains "$OUT" "fibonacci@native/group:xs/warm/closed:1x3/node:pi4/net:edge/rep1"
 contains "$OUT" "node:host/net:rate=10mbit,delay=5ms/rep1"
 expect_exit 0 "$LUMOS" run experiments/edge.json --check
-contains "$OUT" "48 cells"
+contains "$OUT" "64 cells"
 
 if [[ $(id -u) -ne 0 ]] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then
   echo "SKIP: test_experiment_env.sh needs root and ip netns for the node runs"
   echo "PASS test_experiment_env.sh (checks only)"
   exit 0
 fi
-left_over() { ip netns list | grep -- "lumos-node-" | grep -v -- "-$$\$" || true; }
+# The namespaces of this run's gateways (their pids are in the instances'
+# groups, node-NAME-PID) must be gone; other processes' nodes are theirs.
+left_over() {
+  local pids
+  pids=$(sqlite3 "$db" "SELECT DISTINCT cgroup FROM instances WHERE node IS NOT NULL" |
+    sed -n 's|.*/node-[a-z0-9-]*-\([0-9]*\)/.*|\1|p' | sort -u)
+  for p in $pids; do ip netns list | grep -- "lumos-node-.*-$p\b" || true; done
+}
 
 # 3. A real run on the host and on pi4.
 spec nodes ', "node": ["host", "pi4"]'
@@ -72,6 +79,8 @@ q() { sqlite3 "$db" "$1"; }
   WHERE c.node = 'host' AND q.node IS NOT NULL") == 0 ]] || fail "a host cell's request on a node"
 [[ $(q "SELECT count(*) FROM instances WHERE node = 'pi4'") -ge 2 ]] || fail "pi4 instances"
 [[ -f $TMP/n/gateway.log && -f $TMP/n/gateway-pi4-none.log ]] || fail "gateway logs: $(ls "$TMP/n")"
+[[ -n $(sqlite3 "$db" "SELECT cgroup FROM instances WHERE node = 'pi4'" | grep -E '/node-pi4-[0-9]+/') ]] ||
+  fail "no node group in instances.cgroup (the left-over check would prove nothing)"
 [[ -z $(left_over) ]] || fail "nodes left: $(left_over)"
 # The report shows both side by side.
 expect_exit 0 "$LUMOS" report "$db" --format text
