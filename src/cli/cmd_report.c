@@ -41,6 +41,8 @@ static const char help[] =
     "  --slo-ms MS        the SLO the p99 findings are held against (default 100)\n"
     "  --baseline RT      the runtime every ratio is to (default: container, else native;\n"
     "                     native, else container, for storage I/O and serialization)\n"
+    "  --env-reference E  the environment the others are set against, NODE or\n"
+    "                     NODE/NETWORK (default: host, unshaped; docs/report.md)\n"
     "  --seed S           the bootstrap's seed (default 1)\n"
     "  --resamples B      the bootstrap's resamples (default 2000)\n"
     "  --gnuplot PROG     the program that draws the figures (default gnuplot on PATH)\n"
@@ -104,6 +106,7 @@ int lm_cmd_report(int argc, char **argv) {
                                          {"seed", required_argument, 0, 'S'},
                                          {"resamples", required_argument, 0, 'B'},
                                          {"gnuplot", required_argument, 0, 'g'},
+                                         {"env-reference", required_argument, 0, 'E'},
                                          {0, 0, 0, 0}};
     const char *out = NULL, *artifacts = NULL, *format = NULL;
     lm_report_doc_opts o = {0};
@@ -123,6 +126,7 @@ int lm_cmd_report(int argc, char **argv) {
                                     optarg);
             break;
         case 'b': o.baseline = optarg; break;
+        case 'E': o.env_reference = optarg; break;
         case 'S':
             if (lm_cli_parse_count(optarg, &n) != 0)
                 return lm_cli_usage("report", "--seed: '%s' is not a whole number", optarg);
@@ -172,6 +176,7 @@ int lm_cmd_report(int argc, char **argv) {
         rc = lm_cli_fail("report: %s", err);
         /* A bad --baseline is the user's to fix. */
         if (o.baseline && strstr(err, "--baseline")) rc = 2;
+        if (o.env_reference && strstr(err, "--env-reference")) rc = 2;
         goto done;
     }
     if (out) {

@@ -174,6 +174,8 @@ static int put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *st
             row.rate_rps = l->rate_rps; /* planned_requests: its schedule's, below */
         }
         row.repetition = c->repetition;
+        row.node = c->node;
+        row.network = c->network;
         row.started_ns = (int64_t)lm_now_ns();
     } else {
         row.finished_ns = (int64_t)lm_now_ns();

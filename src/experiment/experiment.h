@@ -48,7 +48,14 @@ typedef struct {
     long long seed;
     int file_storage;    /* "storage": "file" */
     char *platform_json; /* the `lumos serve --config` object, compact JSON */
-    char *text;          /* the whole spec, compact JSON (into meta) */
+    /* The environment axes (docs/experiments.md); 0 entries: no axis, the
+     * cells run on the host over unshaped paths. */
+    char **nodes; /* node profiles (`lumos serve --nodes N`), or "host": no node */
+    size_t nnodes;
+    char **networks;      /* as written: a preset's name or a condition */
+    char **network_conds; /* the condition each stands for, compact ("": unshaped) */
+    size_t nnetworks;
+    char *text; /* the whole spec, compact JSON (into meta) */
 } lm_exp_spec;
 
 /* Reads and checks the spec at path. Errors name the file, the field path
@@ -63,24 +70,34 @@ int lm_exp_spec_parse(const char *text, size_t len, const char *name, const char
 /* NULL is a harmless no-op. */
 void lm_exp_spec_free(lm_exp_spec *s);
 
+/* The condition of a built-in network preset ("lan", "wifi", "congested",
+ * "cellular", "none": ""), or NULL. Static string. */
+const char *lm_exp_network_preset(const char *name);
+
 /* The built-in spec `lumos run` uses without one (experiments/quick.json,
  * embedded at build time). */
 const char *lm_exp_quick_json(void);
 
 /* One measured combination. */
 typedef struct {
-    int64_t id; /* its place in the full matrix, 1-based: stable across --resume */
-    char name[256];
+    int64_t id;     /* its place in the full matrix, 1-based: stable across --resume */
+    char name[512]; /* with the environment: never truncated (lname and env are bounded) */
     const char *function, *runtime, *payload; /* point into the spec; NULL for a trace */
     int start;                                /* LM_EXP_* */
     const lm_exp_load *load;
     int repetition; /* 1-based */
+    /* Its environment (point into the spec): the node axis' value (NULL:
+     * no axis), the network axis' value as written and its condition
+     * (NULL: no axis; "" unshaped). */
+    const char *node, *network, *network_cond;
+    int env; /* 0-based index of (node, network) in the spec: cells of one env share a gateway */
 } lm_exp_cell;
 
 /* Expands the spec: repetitions outermost (every cell once, then every
- * cell again, so slow drift spreads over all), then loads, functions,
- * runtimes, payloads, starts; a trace load is one cell per repetition (its
- * rows name functions and runtimes). runtimes[] (n of them) are those to
+ * cell again, so slow drift spreads over all), then nodes, networks (each
+ * environment's cells together: one gateway each), loads, functions,
+ * runtimes, payloads, starts; a trace load is one cell per repetition and
+ * environment (its rows name functions and runtimes). runtimes[] (n of them) are those to
  * run here, a subset of the spec's. *out is malloc'd (caller frees). */
 int lm_exp_cells(const lm_exp_spec *s, char *const *runtimes, size_t n, lm_exp_cell **out,
                  size_t *ncells, char *err);

@@ -31,8 +31,36 @@ static void log_tail(const char *log, char *out, size_t n) {
         if (*p == '\n') *p = ' ';
 }
 
+int lm__gw_has_option(const char *exe, const char *option) {
+    char tmp[] = "/tmp/lumos-serve-help-XXXXXX";
+    int fd = mkstemp(tmp);
+    if (fd < 0) return 0;
+    unlink(tmp);
+    char *argv[] = {(char *)exe, "serve", "--help", NULL};
+    char err[LM_ERRLEN];
+    lm_child ch;
+    int status = 0, found = 0;
+    int spawned = lm_spawn(argv, NULL, NULL, 0, fd, &ch, err) == LM_OK;
+    if (spawned && lm_child_wait(&ch, 10000, &status) != LM_OK) {
+        lm_child_stop(&ch, 0);
+        spawned = 0;
+    }
+    if (spawned) {
+        static char help[65536];
+        ssize_t r = pread(fd, help, sizeof help - 1, 0);
+        help[r > 0 ? r : 0] = 0;
+        size_t l = strlen(option);
+        /* The option itself, not a longer one it begins ("--network-x"). */
+        for (const char *p = help; !found && (p = strstr(p, option)); p += l)
+            found = !(p[l] == '-' || (p[l] >= 'a' && p[l] <= 'z'));
+    }
+    close(fd);
+    return found;
+}
+
 int lm__gw_start(const char *exe, const char *db, const char *redis, const char *config,
-                 const char *data, const char *log, lm__gw_child *g, char *err) {
+                 const char *data, const lm__gw_env *env, const char *log, lm__gw_child *g,
+                 char *err) {
     memset(g, 0, sizeof *g);
     g->child.pid = -1;
     snprintf(g->log, sizeof g->log, "%s", log);
@@ -40,7 +68,7 @@ int lm__gw_start(const char *exe, const char *db, const char *redis, const char 
     if (fd < 0) return lm_errf(err, "cannot write the gateway's log %s: %s", log, strerror(errno));
     /* setsid: its own session, so a Ctrl-C at the terminal reaches the run
      * alone, which then stops the gateway in order. */
-    char *argv[16];
+    char *argv[20];
     int a = 0;
     argv[a++] = "setsid";
     argv[a++] = (char *)exe;
@@ -56,6 +84,14 @@ int lm__gw_start(const char *exe, const char *db, const char *redis, const char 
     if (data) {
         argv[a++] = "--data";
         argv[a++] = (char *)data;
+    }
+    if (env && env->node) {
+        argv[a++] = "--nodes";
+        argv[a++] = (char *)env->node;
+    }
+    if (env && env->network && *env->network) {
+        argv[a++] = "--network";
+        argv[a++] = (char *)env->network;
     }
     argv[a] = NULL;
     int rc = lm_spawn(argv, NULL, NULL, 0, fd, &g->child, err);

@@ -19,11 +19,21 @@ typedef struct {
     char log[2048]; /* its stdout and stderr */
 } lm__gw_child;
 
+/* Where a gateway runs its cells: on node (NULL: on the host, no node)
+ * with every link under network (a condition; NULL or "": unshaped). */
+typedef struct {
+    const char *node, *network;
+} lm__gw_env;
+
 /* Starts `exe serve --port 0 --results db --redis redis --config config
- * [--data data]` with its output in log and waits (up to 30 s) for it to
- * listen. LM_OK, or LM_ERR with err quoting the end of its log. */
+ * [--data data] [--nodes NODE] [--network COND]` with its output in log
+ * and waits (up to 30 s) for it to listen. env may be NULL (the host).
+ * LM_OK, or LM_ERR with err quoting the end of its log. */
 int lm__gw_start(const char *exe, const char *db, const char *redis, const char *config,
-                 const char *data, const char *log, lm__gw_child *g, char *err);
+                 const char *data, const lm__gw_env *env, const char *log, lm__gw_child *g,
+                 char *err);
+/* 1 when `exe serve --help` lists option (e.g. "--network"). */
+int lm__gw_has_option(const char *exe, const char *option);
 /* POST /results/flush: every row the gateway recorded is in the file when
  * it returns LM_OK. */
 int lm__gw_flush(const lm__gw_child *g, char *err);

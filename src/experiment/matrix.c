@@ -38,41 +38,61 @@ int lm_exp_cells(const lm_exp_spec *s, char *const *runtimes, size_t nrt, lm_exp
     size_t per_rep = 0;
     for (size_t l = 0; l < s->nloads; l++)
         per_rep += s->loads[l].kind == LM_EXP_TRACE ? 1 : per_load;
-    size_t max = per_rep * (size_t)s->repetitions;
+    size_t nn = s->nnodes ? s->nnodes : 1, nw = s->nnetworks ? s->nnetworks : 1;
+    size_t max = per_rep * nn * nw * (size_t)s->repetitions;
     lm_exp_cell *c = calloc(max ? max : 1, sizeof *c);
     if (!c) return lm_errf(err, "out of memory for %zu cells", max);
     size_t n = 0;
     int64_t id = 0;
     for (int rep = 1; rep <= s->repetitions; rep++)
-        for (size_t l = 0; l < s->nloads; l++) {
-            const lm_exp_load *ld = &s->loads[l];
-            char lname[128];
-            load_name(ld, lname, sizeof lname);
-            if (ld->kind == LM_EXP_TRACE) {
-                c[n] =
-                    (lm_exp_cell){.id = ++id, .start = LM_EXP_ANY, .load = ld, .repetition = rep};
-                snprintf(c[n].name, sizeof c[n].name, "%s/rep%d", lname, rep);
-                n++;
-                continue;
+        for (size_t e = 0; e < nn * nw; e++)
+            for (size_t l = 0; l < s->nloads; l++) {
+                const lm_exp_load *ld = &s->loads[l];
+                /* The environment: absent axes add nothing to the name, so a
+                 * spec without them names its cells as before. */
+                const char *node = s->nnodes ? s->nodes[e / nw] : NULL;
+                const char *net = s->nnetworks ? s->networks[e % nw] : NULL;
+                const char *cond = s->nnetworks ? s->network_conds[e % nw] : NULL;
+                char lname[128], env[128] = "";
+                load_name(ld, lname, sizeof lname);
+                if (node) snprintf(env, sizeof env, "/node:%s", node);
+                if (net) snprintf(env + strlen(env), sizeof env - strlen(env), "/net:%s", net);
+                if (ld->kind == LM_EXP_TRACE) {
+                    c[n] = (lm_exp_cell){.id = ++id,
+                                         .start = LM_EXP_ANY,
+                                         .load = ld,
+                                         .repetition = rep,
+                                         .node = node,
+                                         .network = net,
+                                         .network_cond = cond,
+                                         .env = (int)e};
+                    snprintf(c[n].name, sizeof c[n].name, "%s%s/rep%d", lname, env, rep);
+                    n++;
+                    continue;
+                }
+                for (size_t f = 0; f < s->nfunctions; f++)
+                    for (size_t r = 0; r < s->nruntimes; r++)
+                        for (size_t p = 0; p < s->npayloads; p++)
+                            for (size_t st = 0; st < s->nstarts; st++) {
+                                ++id;
+                                if (!wanted(s->runtimes[r], runtimes, nrt)) continue;
+                                lm_exp_cell *x = &c[n++];
+                                *x = (lm_exp_cell){.id = id,
+                                                   .function = s->functions[f],
+                                                   .runtime = s->runtimes[r],
+                                                   .payload = s->payloads[p],
+                                                   .start = s->starts[st],
+                                                   .load = ld,
+                                                   .repetition = rep,
+                                                   .node = node,
+                                                   .network = net,
+                                                   .network_cond = cond,
+                                                   .env = (int)e};
+                                snprintf(x->name, sizeof x->name, "%s@%s/%s/%s/%s%s/rep%d",
+                                         x->function, x->runtime, x->payload, start_name(x->start),
+                                         lname, env, rep);
+                            }
             }
-            for (size_t f = 0; f < s->nfunctions; f++)
-                for (size_t r = 0; r < s->nruntimes; r++)
-                    for (size_t p = 0; p < s->npayloads; p++)
-                        for (size_t st = 0; st < s->nstarts; st++) {
-                            ++id;
-                            if (!wanted(s->runtimes[r], runtimes, nrt)) continue;
-                            lm_exp_cell *x = &c[n++];
-                            *x = (lm_exp_cell){.id = id,
-                                               .function = s->functions[f],
-                                               .runtime = s->runtimes[r],
-                                               .payload = s->payloads[p],
-                                               .start = s->starts[st],
-                                               .load = ld,
-                                               .repetition = rep};
-                            snprintf(x->name, sizeof x->name, "%s@%s/%s/%s/%s/rep%d", x->function,
-                                     x->runtime, x->payload, start_name(x->start), lname, rep);
-                        }
-        }
     *out = c;
     *ncells = n;
     return LM_OK;

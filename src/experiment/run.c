@@ -171,16 +171,19 @@ static int artifact_rows(lm_results *db, const lm_exp_spec *s, char *const *rts,
 }
 
 typedef struct {
-    uint8_t *done; /* by cell id */
+    uint8_t *done;      /* by cell id */
+    const char **names; /* by cell id: the name this spec gives it (NULL: not run here) */
     size_t max;
     size_t ndone;
 } done_set;
 
 static int mark_done(void *arg, int64_t id, const char *name, const char *status, int64_t rows) {
     done_set *d = arg;
-    (void)name;
     (void)rows;
-    if (status && strcmp(status, "done") == 0 && id > 0 && (size_t)id <= d->max) {
+    /* A cell is its name too: function, runtime, ..., node and network. A
+     * row of the same id with another name is not this cell's. */
+    if (status && strcmp(status, "done") == 0 && id > 0 && (size_t)id <= d->max &&
+        d->names[id - 1] && name && strcmp(d->names[id - 1], name) == 0) {
         d->done[id - 1] = 1;
         d->ndone++;
     }
@@ -244,7 +247,55 @@ static lm_results *open_db(const lm_exp_run_opts *o, const lm_exp_spec *s, char 
         lm_results_close(db);
         return NULL;
     }
+    /* What each network value stands for, for the report. */
+    for (size_t i = 0; i < s->nnetworks; i++) {
+        char key[300];
+        snprintf(key, sizeof key, "experiment.network.%s", s->networks[i]);
+        if (lm_results_set_meta(db, key, s->network_conds[i][0] ? s->network_conds[i] : "none",
+                                err) != LM_OK) {
+            lm_results_close(db);
+            return NULL;
+        }
+    }
     return db;
+}
+
+/* The environment axes need what the host may lack: root for nodes (their
+ * namespaces and groups), and a `lumos serve` that shapes links. */
+static int check_env(const lm_exp_run_opts *o, const lm_exp_spec *s, char *err) {
+    for (size_t i = 0; i < s->nnodes; i++)
+        if (strcmp(s->nodes[i], "host") != 0 && geteuid() != 0)
+            return lm_errf(err,
+                           "%s: node: node %s needs root (its network namespace and control "
+                           "groups, docs/nodes.md): run as root, or leave it out",
+                           s->path, s->nodes[i]);
+    for (size_t i = 0; i < s->nnetworks; i++)
+        if (s->network_conds[i][0] && !lm__gw_has_option(o->lumos_exe, "--network"))
+            return lm_errf(err,
+                           "%s: network[%zu]: \"%s\" needs `lumos serve --network`, which %s "
+                           "does not have (see `%s serve --help`): leave the axis out or use "
+                           "\"none\"",
+                           s->path, i, s->networks[i], o->lumos_exe, o->lumos_exe);
+    return LM_OK;
+}
+
+/* The gateway's log of an environment: gateway.log for the host over
+ * unshaped paths (and every spec without the axes), else
+ * gateway-NODE-NETWORK.log with only [A-Za-z0-9.-] kept. */
+static void env_log(const char *dir, const lm_exp_cell *c, char *out, size_t n) {
+    int plain = (!c->node || !strcmp(c->node, "host")) && (!c->network_cond || !*c->network_cond);
+    if (plain) {
+        snprintf(out, n, "%s/gateway.log", dir);
+        return;
+    }
+    char tag[120];
+    snprintf(tag, sizeof tag, "%s-%s", c->node ? c->node : "host",
+             c->network ? c->network : "none");
+    for (char *p = tag; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '-'))
+            *p = '_';
+    snprintf(out, n, "%s/gateway-%s.log", dir, tag);
 }
 
 int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
@@ -254,6 +305,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     size_t nrt = 0;
     if (s->nruntimes > 64) return lm_errf(err, "%s: more than 64 runtimes", s->path);
     if (pick_runtimes(s, rts, &nrt, res->skipped, sizeof res->skipped, err) != LM_OK) return LM_ERR;
+    if (check_env(o, s, err) != LM_OK) return LM_ERR;
     /* Everything that can be wrong with the inputs is found before work;
      * the traces' payload groups are noted on the way (their data set is
      * loaded with the spec's). */
@@ -292,7 +344,10 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     snprintf(res->db, sizeof res->db, "%s", o->db);
     done.max = ncells ? (size_t)cells[ncells - 1].id : 0;
     done.done = calloc(done.max + 1, 1);
-    if (!done.done || lm_results_cells(db, mark_done, &done, err) != LM_OK) goto out;
+    done.names = calloc(done.max + 1, sizeof *done.names);
+    for (size_t i = 0; done.names && i < ncells; i++)
+        done.names[cells[i].id - 1] = cells[i].name;
+    if (!done.done || !done.names || lm_results_cells(db, mark_done, &done, err) != LM_OK) goto out;
     res->done_before = done.ndone;
     if (o->resume && o->notes) {
         size_t left = ncells - done.ndone, shown = 0;
@@ -327,7 +382,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
         json_decref(m);
         if (lm_dataset_load(gd->dir, store, gd->group, NULL, NULL, err) != LM_OK) goto out;
     }
-    char dir[2100], config[2200], log[2200];
+    char dir[2100], config[2200], log[2400];
     snprintf(dir, sizeof dir, "%s", o->db);
     snprintf(res->dir, sizeof res->dir, "%s", dirname(dir));
     snprintf(config, sizeof config, "%s/platform.json", res->dir);
@@ -336,9 +391,6 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     /* The gateway writes into the same file; this handle must not hold
      * rows it has not written when the gateway opens it. */
     if (lm_results_flush(db, err) != LM_OK) goto out;
-    if (lm__gw_start(o->lumos_exe, o->db, addr, config, s->file_storage ? data.groups[0].dir : NULL,
-                     log, &gw, err) != LM_OK)
-        goto out;
 
     lm__exp_ctx x = {.spec = s,
                      .url = gw.url,
@@ -349,10 +401,26 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
                      .stop = o->stop};
     uint64_t t0 = lm_now_ns();
     size_t ran = 0;
+    int env = -1; /* the environment of the gateway running (-1: none yet) */
     for (size_t i = 0; i < ncells; i++) {
         const lm_exp_cell *c = &cells[i];
         if (done.done[c->id - 1]) continue;
         if (o->stop && *o->stop) break;
+        /* A gateway per environment: `serve --nodes N` places every
+         * instance on N, `--network` shapes its links. Its rows are all in
+         * the file (each cell flushes them) before it stops. */
+        if (c->env != env) {
+            lm__gw_stop(&gw);
+            lm__gw_env ge = {.node = c->node && strcmp(c->node, "host") ? c->node : NULL,
+                             .network = c->network_cond};
+            env_log(res->dir, c, log, sizeof log);
+            if (lm_results_flush(db, err) != LM_OK ||
+                lm__gw_start(o->lumos_exe, o->db, addr, config,
+                             s->file_storage ? data.groups[0].dir : NULL, &ge, log, &gw,
+                             err) != LM_OK)
+                goto out;
+            env = c->env;
+        }
         progress_line(o, i, ncells, c, (double)(lm_now_ns() - t0) / 1e9, ran);
         lm__cell_outcome co;
         if (lm__exp_run_cell(&x, c, &co, why) != LM_OK) {
@@ -376,6 +444,7 @@ out:
     if (db) lm_results_close(db);
     run_data_free(&data);
     free(done.done);
+    free(done.names);
     free(cells);
     return rc;
 }

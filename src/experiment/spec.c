@@ -11,15 +11,36 @@
 
 #include "data/dataset.h"
 #include "functions/catalog.h"
+#include "node/node.h"
 #include "platform/service_config.h"
 #include "runtime/runtime.h"
+#include "shape/shape.h"
 
 #define SPEC_MAX_BYTES (1 << 20)
 
-static const char *const top_keys[] = {"name",     "functions",  "runtimes", "skip_unavailable",
-                                       "payloads", "starts",     "loads",    "repetitions",
-                                       "warmup",   "timeout_ms", "seed",     "storage",
-                                       "platform", NULL};
+static const char *const top_keys[] = {
+    "name",     "functions",   "runtimes", "skip_unavailable", "payloads", "starts",
+    "loads",    "repetitions", "warmup",   "timeout_ms",       "seed",     "storage",
+    "platform", "node",        "network",  "network_presets",  NULL};
+
+/* The named link conditions a spec's network axis may use besides its own
+ * (docs/experiments.md gives the reasons for each figure). */
+static const struct {
+    const char *name, *cond;
+} builtin_presets[] = {
+    {"none", ""},
+    {"lan", "rate=100mbit,delay=0.5ms,jitter=0.1ms"},
+    {"wifi", "rate=30mbit,delay=4ms,jitter=2ms,loss=0.1%"},
+    {"congested", "rate=5mbit,delay=40ms,jitter=10ms,loss=0.5%"},
+    {"cellular", "rate=10mbit,delay=30ms,jitter=8ms,loss=0.2%"},
+};
+#define NPRESETS (sizeof builtin_presets / sizeof builtin_presets[0])
+
+const char *lm_exp_network_preset(const char *name) {
+    for (size_t i = 0; i < NPRESETS; i++)
+        if (strcmp(builtin_presets[i].name, name) == 0) return builtin_presets[i].cond;
+    return NULL;
+}
 
 static int fail(char *err, const char *file, const char *path, const char *fmt, const char *a,
                 const char *b) {
@@ -195,6 +216,148 @@ static int load_one(json_t *v, const char *file, const char *path, const char *b
     return fail(err, file, path, "needs \"closed\", \"open_rps\" or \"trace\"%s%s", NULL, NULL);
 }
 
+/* The node axis: node profiles of the node config (docs/nodes.md; the one
+ * `lumos serve` will read: $LUMOS_NODES or the built-in), or "host". */
+static int node_axis(json_t *v, const char *file, lm_exp_spec *s, char *err) {
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(err, file, "node",
+                    "must be a non-empty array of node profile names (or \"host\")%s%s", NULL,
+                    NULL);
+    lm_node_config *cfg = calloc(1, sizeof *cfg);
+    char why[LM_ERRLEN];
+    if (!cfg) return lm_errf(err, "out of memory");
+    if (lm_node_config_load(NULL, cfg, why) != LM_OK) {
+        free(cfg);
+        return lm_errf(err, "%s: node: cannot read the node profiles: %s", file, why);
+    }
+    s->nodes = calloc(json_array_size(v), sizeof(char *));
+    int rc = s->nodes ? LM_OK : lm_errf(err, "out of memory");
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        if (rc != LM_OK) break;
+        char path[64];
+        snprintf(path, sizeof path, "node[%zu]", i);
+        const char *n = json_string_value(e);
+        if (!n) {
+            rc = fail(err, file, path, "must be a string%s%s", NULL, NULL);
+            break;
+        }
+        if (strcmp(n, "host") != 0 && !lm_node_profile_find(cfg, n, why)) {
+            char list[400] = "";
+            for (int k = 0; k < cfg->n; k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                         cfg->profiles[k].name);
+            rc = lm_errf(err,
+                         "%s: %s: unknown node profile \"%s\" (known: %s; or \"host\": no node)",
+                         file, path, n, list);
+            break;
+        }
+        for (size_t j = 0; j < s->nnodes && rc == LM_OK; j++)
+            if (strcmp(s->nodes[j], n) == 0)
+                rc = fail(err, file, path, "\"%s\" is listed twice%s", n, NULL);
+        if (rc == LM_OK && !(s->nodes[s->nnodes++] = strdup(n))) rc = lm_errf(err, "out of memory");
+    }
+    free(cfg);
+    return rc;
+}
+
+/* A condition string of src/shape's syntax into its compact form ("" for
+ * the unshaped link); LM_ERR with shape's reason in why. */
+static int condition(const char *text, char **out, char *why) {
+    lm_shape_cond c;
+    if (lm_shape_cond_parse(text, &c, why) != LM_OK) return LM_ERR;
+    char b[256];
+    *out = strdup(lm_shape_cond_is_none(&c) ? "" : lm_shape_cond_format(&c, b, sizeof b));
+    return *out ? LM_OK : lm_errf(why, "out of memory");
+}
+
+/* A preset's name: [a-z0-9-], 1 to 23 characters (no '=': never a
+ * condition). */
+static int preset_name_ok(const char *n) {
+    size_t l = strlen(n);
+    if (l == 0 || l > 23) return 0;
+    for (size_t i = 0; i < l; i++)
+        if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* The network axis: each value a preset (the spec's network_presets, then
+ * the built-in ones) or a condition (it has '='). */
+static int network_axis(json_t *v, json_t *presets, const char *file, lm_exp_spec *s, char *err) {
+    char why[LM_ERRLEN];
+    if (presets && !json_is_object(presets))
+        return fail(err, file, "network_presets",
+                    "must be an object of NAME: CONDITION (e.g. {\"edge\": "
+                    "\"rate=20mbit,delay=10ms\"})%s%s",
+                    NULL, NULL);
+    const char *k;
+    json_t *pv;
+    json_object_foreach(presets, k, pv) {
+        char path[96];
+        snprintf(path, sizeof path, "network_presets.%.60s", k);
+        if (!preset_name_ok(k) || strcmp(k, "none") == 0)
+            return fail(err, file, path,
+                        "a preset's name is 1-23 of [a-z0-9-] and not \"none\"%s%s", NULL, NULL);
+        char *c = NULL;
+        if (!json_is_string(pv))
+            return fail(err, file, path, "must be a condition string (docs/network.md)%s%s", NULL,
+                        NULL);
+        if (condition(json_string_value(pv), &c, why) != LM_OK)
+            return lm_errf(err, "%s: %s: bad condition \"%s\": %s", file, path,
+                           json_string_value(pv), why);
+        free(c);
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(err, file, "network",
+                    "must be a non-empty array of network presets or conditions%s%s", NULL, NULL);
+    size_t n = json_array_size(v);
+    s->networks = calloc(n, sizeof(char *));
+    s->network_conds = calloc(n, sizeof(char *));
+    if (!s->networks || !s->network_conds) return lm_errf(err, "out of memory");
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        char path[64];
+        snprintf(path, sizeof path, "network[%zu]", i);
+        const char *w = json_string_value(e);
+        if (!w) return fail(err, file, path, "must be a string%s%s", NULL, NULL);
+        /* It is part of every cell's name (an identity for --resume). */
+        if (strlen(w) > 80)
+            return fail(err, file, path,
+                        "at most 80 characters (name a longer condition in "
+                        "network_presets)%s%s",
+                        NULL, NULL);
+        for (size_t j = 0; j < s->nnetworks; j++)
+            if (strcmp(s->networks[j], w) == 0)
+                return fail(err, file, path, "\"%s\" is listed twice%s", w, NULL);
+        const char *text = w;
+        if (!strchr(w, '=')) {
+            json_t *own = json_object_get(presets, w);
+            text = own ? json_string_value(own) : lm_exp_network_preset(w);
+            if (!text) {
+                char list[300] = "";
+                json_object_foreach(presets, k, pv)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s, ", k);
+                for (size_t p = 0; p < NPRESETS; p++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p ? ", " : "",
+                             builtin_presets[p].name);
+                return lm_errf(err,
+                               "%s: %s: unknown network preset \"%s\" (known: %s; or a "
+                               "condition such as \"rate=10mbit,delay=20ms\")",
+                               file, path, w, list);
+            }
+        }
+        char *c = NULL;
+        if (condition(text, &c, why) != LM_OK)
+            return lm_errf(err, "%s: %s: bad condition \"%s\": %s", file, path, text, why);
+        s->network_conds[s->nnetworks] = c;
+        if (!(s->networks[s->nnetworks++] = strdup(w))) return lm_errf(err, "out of memory");
+    }
+    return LM_OK;
+}
+
 static int build(json_t *root, const char *file, const char *base_dir, lm_exp_spec *s, char *err) {
     if (!json_is_object(root)) return lm_errf(err, "%s: the spec must be a JSON object", file);
     if (only_keys(root, top_keys, file, "", err) != LM_OK) return LM_ERR;
@@ -292,6 +455,15 @@ static int build(json_t *root, const char *file, const char *base_dir, lm_exp_sp
     if (lm_serve_config_parse(s->platform_json, strlen(s->platform_json), NULL, &cfg, why) != LM_OK)
         return lm_errf(err, "%s: platform: %s", file, why);
     lm_serve_config_free(&cfg);
+
+    v = json_object_get(root, "node");
+    if (v && node_axis(v, file, s, err) != LM_OK) return LM_ERR;
+    v = json_object_get(root, "network");
+    json_t *presets = json_object_get(root, "network_presets");
+    if (presets && !v)
+        return fail(err, file, "network_presets", "given without a \"network\" axis%s%s", NULL,
+                    NULL);
+    if (v && network_axis(v, presets, file, s, err) != LM_OK) return LM_ERR;
     s->text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
     return LM_OK;
 }
@@ -334,9 +506,11 @@ int lm_exp_spec_load(const char *path, lm_exp_spec **out, char *err) {
 
 void lm_exp_spec_free(lm_exp_spec *s) {
     if (!s) return;
-    char **lists[] = {s->functions, s->runtimes, s->payloads};
-    size_t ns[] = {s->nfunctions, s->nruntimes, s->npayloads};
-    for (int l = 0; l < 3; l++) {
+    char **lists[] = {s->functions, s->runtimes, s->payloads,
+                      s->nodes,     s->networks, s->network_conds};
+    size_t ns[] = {s->nfunctions, s->nruntimes, s->npayloads,
+                   s->nnodes,     s->nnetworks, s->nnetworks};
+    for (int l = 0; l < 6; l++) {
         for (size_t i = 0; lists[l] && i < ns[l]; i++)
             free(lists[l][i]);
         free(lists[l]);

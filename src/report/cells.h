@@ -41,6 +41,7 @@ typedef struct {
     int64_t cell_id, service_id; /* LM_RESULTS_NULL when not that kind */
     char *name;                  /* the cell's name, or function@runtime */
     char *function, *runtime, *payload, *start, *load, *status;
+    char *node, *network; /* the cell's environment axes (NULL: none, or not a cell) */
     int64_t concurrency, repetition;
     double rate_rps;
     /* Counts: count = rows that count (not excluded), errors = those without

@@ -86,6 +86,8 @@ static int on_cell(void *arg, const lm_results_cell *c) {
     g->start = dup_or_null(c->start);
     g->load = dup_or_null(c->load);
     g->status = dup_or_null(c->status);
+    g->node = dup_or_null(c->node);
+    g->network = dup_or_null(c->network);
     g->concurrency = c->concurrency;
     g->rate_rps = c->rate_rps;
     g->repetition = c->repetition;
@@ -303,6 +305,7 @@ void lm_report_summary_free(lm_report_summary *s) {
         lm_report_group *g = &s->groups[i];
         free(g->name), free(g->function), free(g->runtime), free(g->payload);
         free(g->start), free(g->load), free(g->status);
+        free(g->node), free(g->network);
         for (int k = 0; k < LM_REPORT_SRC_COUNT; k++)
             free(g->src[k].v);
     }

@@ -54,11 +54,12 @@ static int same_str(const char *a, const char *b) {
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Equal in everything but the runtime. */
+/* Equal in everything but the runtime (the environment included). */
 static int twins(const lm_report_group *a, const lm_report_group *b, int by_cell) {
     if (!same_str(a->function, b->function) || !same_str(a->start, b->start)) return 0;
     if (!by_cell) return 1;
     return same_str(a->payload, b->payload) && same_str(a->load, b->load) &&
+           same_str(a->node, b->node) && same_str(a->network, b->network) &&
            a->concurrency == b->concurrency && a->repetition == b->repetition &&
            (a->rate_rps == b->rate_rps || (isnan(a->rate_rps) && isnan(b->rate_rps)));
 }

@@ -84,7 +84,7 @@ int lm_report_doc_read(const lm_report_doc_opts *o, lm_report_doc **out, char *e
     d->o = *o;
     d->slo_ms = o->slo_ms > 0 ? o->slo_ms : LM_REPORT_SLO_MS;
     if (lm__report_read(d, err) != LM_OK || lm__report_pools(d, err) != LM_OK ||
-        lm__report_findings(d, err) != LM_OK) {
+        lm__report_findings(d, err) != LM_OK || lm__report_env(d, err) != LM_OK) {
         lm_report_doc_free(d);
         return LM_ERR;
     }
@@ -98,6 +98,14 @@ int lm_report_doc_write_html(lm_report_doc *d, char *err) {
     if (!d->o.dir) return lm_errf(err, "the HTML report needs a folder (--out DIR)");
     if (lm_mkdirs(d->o.dir, err) != LM_OK) return LM_ERR;
     if (lm__report_figures(d, err) != LM_OK) return LM_ERR;
+    if (d->env) {
+        char path[2100];
+        snprintf(path, sizeof path, "%s/environment.csv", d->o.dir);
+        FILE *f = fopen(path, "w");
+        if (!f) return lm_errf(err, "cannot write %s", path);
+        lm__report_env_csv(d, f);
+        if (fclose(f) != 0) return lm_errf(err, "cannot write %s (disk full?)", path);
+    }
     return lm__report_html(d, err);
 }
 
@@ -162,6 +170,7 @@ void lm_report_doc_free(lm_report_doc *d) {
     }
     free(d->meta);
     free(d->cmp);
+    free(d->envr);
     for (size_t i = 0; i < d->nfnd; i++) {
         free(d->fnd[i].runtime);
         free(d->fnd[i].baseline);

@@ -32,6 +32,10 @@ typedef struct {
     uint64_t seed;        /* bootstrap seed (0: 1) */
     const char *gnuplot;  /* the program that draws the figures (NULL: gnuplot on PATH) */
     int progress;         /* 1: progress lines on stderr */
+    /* The environment the others are set against, "NODE" or "NODE/NETWORK"
+     * ("host", "none": no node, unshaped); NULL: the host, unshaped, else
+     * the first the cells name (docs/report.md). */
+    const char *env_reference;
 } lm_report_doc_opts;
 
 typedef struct lm_report_doc lm_report_doc;

@@ -36,9 +36,12 @@ void lm__report_pool_name(const lm__pool *p, char *out, size_t n) {
         snprintf(load, sizeof load, "/open:%grps", p->rate_rps);
     else if (p->load)
         snprintf(load, sizeof load, "/%s", p->load);
-    snprintf(out, n, "%s@%s%s%s/%s%s", p->function ? p->function : "?",
+    char env[160] = "";
+    if (p->node) snprintf(env, sizeof env, "/node:%s", p->node);
+    if (p->network) snprintf(env + strlen(env), sizeof env - strlen(env), "/net:%s", p->network);
+    snprintf(out, n, "%s@%s%s%s/%s%s%s", p->function ? p->function : "?",
              p->runtime ? p->runtime : "?", p->payload ? "/" : "", p->payload ? p->payload : "",
-             p->start ? p->start : "?", load);
+             p->start ? p->start : "?", load, env);
 }
 
 long lm__report_twin(const lm_report_doc *d, const lm__pool *p, const char *runtime) {
@@ -46,6 +49,7 @@ long lm__report_twin(const lm_report_doc *d, const lm__pool *p, const char *runt
         const lm__pool *q = &d->pools[i];
         if (same(q->runtime, runtime) && same(q->function, p->function) &&
             same(q->payload, p->payload) && same(q->start, p->start) && same(q->load, p->load) &&
+            same(q->node, p->node) && same(q->network, p->network) &&
             q->concurrency == p->concurrency && same_rate(q->rate_rps, p->rate_rps))
             return (long)i;
     }
@@ -164,6 +168,8 @@ int lm__report_pools(lm_report_doc *d, char *err) {
                         .payload = g->payload,
                         .start = g->start,
                         .load = g->load,
+                        .node = g->node,
+                        .network = g->network,
                         .concurrency = g->concurrency,
                         .rate_rps = g->rate_rps};
         long t = lm__report_twin(d, &key, g->runtime);

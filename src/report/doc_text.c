@@ -127,6 +127,8 @@ void lm_report_doc_print_text(const lm_report_doc *d, FILE *f) {
         fprintf(f, " %9s\n", b);
     }
 
+    lm__report_env_text(d, f);
+
     fputs("\nfindings:\n", f);
     if (d->nfnd == 0) fputs("- none: one runtime only, or no baseline in the file\n", f);
     for (size_t i = 0; i < d->nfnd; i++)
@@ -167,6 +169,8 @@ static json_t *group_json(const lm_report_doc *d, size_t i) {
     json_object_set_new(o, "payload", str(g->payload));
     json_object_set_new(o, "start", str(g->start));
     json_object_set_new(o, "load", str(g->load));
+    json_object_set_new(o, "node", str(g->node));
+    json_object_set_new(o, "network", str(g->network));
     json_object_set_new(o, "concurrency",
                         g->concurrency == LM_RESULTS_NULL ? json_null()
                                                           : json_integer(g->concurrency));
@@ -277,6 +281,7 @@ void lm_report_doc_print_json(const lm_report_doc *d, FILE *f) {
         json_array_append_new(pa, po);
     }
     json_object_set_new(o, "pools", pa);
+    json_object_set_new(o, "environment", lm__report_env_json(d));
     json_t *ca = json_array();
     for (size_t i = 0; i < d->ncmp; i++)
         json_array_append_new(ca, cmp_json(d, &d->cmp[i]));

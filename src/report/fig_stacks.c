@@ -99,9 +99,14 @@ static void pool_label(FILE *csv, const lm__pool *p, int with_function) {
     char t[512], l[512];
     const char *pay =
         p->payload && strncmp(p->payload, "group:", 6) == 0 ? p->payload + 6 : p->payload;
-    snprintf(t, sizeof t, "%s%s%s%s%s@%s", with_function && p->function ? p->function : "",
+    char env[160] = "";
+    if (p->node || p->network) {
+        env[0] = ' ';
+        lm__report_env_label(p, env + 1, sizeof env - 1);
+    }
+    snprintf(t, sizeof t, "%s%s%s%s%s@%s%s", with_function && p->function ? p->function : "",
              with_function ? " " : "", pay ? pay : "", pay ? " " : "", p->start ? p->start : "?",
-             p->runtime ? p->runtime : "?");
+             p->runtime ? p->runtime : "?", env);
     lm__fig_label(l, sizeof l, t);
     fputs(l, csv);
 }

@@ -13,8 +13,8 @@
 #include "report/internal.h"
 
 static int (*const makers[])(lm_report_doc *, char *) = {
-    lm__fig_sizes, lm__fig_latency,   lm__fig_cold,        lm__fig_breakdown,
-    lm__fig_cdf,   lm__fig_resources, lm__fig_concurrency, lm__fig_timeline,
+    lm__fig_sizes,     lm__fig_latency,     lm__fig_cold,     lm__fig_breakdown, lm__fig_cdf,
+    lm__fig_resources, lm__fig_concurrency, lm__fig_timeline, lm__fig_env,
 };
 
 void lm__fig_label(char *out, size_t n, const char *s) {

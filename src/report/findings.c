@@ -72,8 +72,8 @@ static int ratio_large(const double *a, size_t na, const double *b, size_t nb, l
     return LM_OK;
 }
 
-static void compare(lm_report_doc *d, lm__cmp *c, const double *a, size_t na, const double *b,
-                    size_t nb) {
+void lm__report_compare(lm_report_doc *d, lm__cmp *c, const double *a, size_t na, const double *b,
+                        size_t nb) {
     char err[LM_ERRLEN];
     c->na = na;
     c->nb = nb;
@@ -166,7 +166,8 @@ static int comparisons(lm_report_doc *d) {
                 continue;
             }
             const lm__pool *q = &d->pools[b];
-            compare(d, c, p->x[tp->metric], p->n[tp->metric], q->x[tp->metric], q->n[tp->metric]);
+            lm__report_compare(d, c, p->x[tp->metric], p->n[tp->metric], q->x[tp->metric],
+                               q->n[tp->metric]);
         }
     }
     return LM_OK;

@@ -420,14 +420,18 @@ int lm__report_html(lm_report_doc *d, char *err) {
     fprintf(f, "%d).</p>\n", d->sum[0].version);
     fputs("<p><a href=\"#method\">Method</a> · <a href=\"#machine\">Machine</a> · <a "
           "href=\"#runtimes\">Runtimes</a> · <a href=\"#findings\">Findings</a> · <a "
-          "href=\"#paper\">The paper</a> · <a href=\"#figures\">Figures</a> · <a "
-          "href=\"#cells\">Cells</a> · <a href=\"#notes\">Notes</a></p>\n",
+          "href=\"#paper\">The paper</a> · ",
+          f);
+    if (d->env) fputs("<a href=\"#environment\">Environment</a> · ", f);
+    fputs("<a href=\"#figures\">Figures</a> · <a href=\"#cells\">Cells</a> · <a "
+          "href=\"#notes\">Notes</a></p>\n",
           f);
     method(f, d);
     machine(f, d);
     runtimes(f, d);
     findings(f, d);
     paper(f, d);
+    lm__report_env_html(d, f);
     figures(f, d);
     cells(f, d);
     notes(f, d);

@@ -92,6 +92,7 @@ typedef struct {
 /* Groups equal in all but the repetition, their values pooled. */
 typedef struct {
     const char *function, *runtime, *payload, *start, *load; /* the first group's */
+    const char *node, *network; /* its environment (NULL: no such axis) */
     int64_t concurrency;
     double rate_rps;
     size_t *g; /* indexes into the E2E summary's groups */
@@ -154,6 +155,17 @@ typedef struct {
     int drawn; /* SVG and PNG exist */
 } lm__figure;
 
+/* A base pool beside its twin in the reference environment (env.c): what
+ * the environment adds to each part of the breakdown, and the ratios of
+ * the compute and storage I/O medians with their intervals. */
+typedef struct {
+    size_t pool;
+    long ref;                 /* the twin on the reference node and link (-1: none) */
+    double add[LM__NPART];    /* part_mean - the twin's (ms; NaN without one) */
+    double add_total;         /* of the mean end to end */
+    lm__cmp compute, io, e2e; /* pool / twin (ok 0 without a twin) */
+} lm__env_row;
+
 struct lm_report_doc {
     lm_report_doc_opts o;
     double slo_ms;
@@ -186,6 +198,12 @@ struct lm_report_doc {
     size_t nfig;
     char **notes;
     size_t nnotes;
+    /* The environment dimension (env.c): set when the cells have more than
+     * one node or network value. */
+    int env;
+    const char *ref_node, *ref_net; /* the reference environment (NULL: no such axis) */
+    lm__env_row *envr;
+    size_t nenvr;
     /* The rows' files while they are written. */
     struct lm__rowfile *rf;
     size_t nrf;
@@ -225,6 +243,26 @@ int lm__report_findings(lm_report_doc *d, char *err);
  * artifact kind it is; compressed: the compressed image when there is one. */
 int64_t lm__report_size(const lm_report_doc *d, const char *function, const char *runtime,
                         int compressed, const char **kind);
+
+/* One comparison of a (n values, sorted) against b: the ratio of the
+ * medians with its interval and the Mann-Whitney test, into c (whose
+ * runtime and baseline name the sides in its why). */
+void lm__report_compare(lm_report_doc *d, lm__cmp *c, const double *a, size_t na, const double *b,
+                        size_t nb);
+
+/* env.c: the environment dimension (docs/report.md). */
+int lm__report_env(lm_report_doc *d, char *err);
+/* "pi4/congested": the pool's node ("host" when none) and network ("none"
+ * when none). */
+void lm__report_env_label(const lm__pool *p, char *out, size_t n);
+/* The reference environment's label ("host/none"). */
+void lm__report_env_ref_label(const lm_report_doc *d, char *out, size_t n);
+void lm__report_env_text(const lm_report_doc *d, FILE *f);
+struct json_t;
+struct json_t *lm__report_env_json(const lm_report_doc *d);
+/* The table as CSV (DIR/environment.csv, and its columns in the JSON). */
+void lm__report_env_csv(const lm_report_doc *d, FILE *f);
+void lm__report_env_html(const lm_report_doc *d, FILE *f);
 
 /* paper.c */
 void lm__report_paper(lm_report_doc *d);
@@ -285,6 +323,7 @@ int lm__fig_cdf(lm_report_doc *d, char *err);
 int lm__fig_resources(lm_report_doc *d, char *err);
 int lm__fig_concurrency(lm_report_doc *d, char *err);
 int lm__fig_timeline(lm_report_doc *d, char *err);
+int lm__fig_env(lm_report_doc *d, char *err);
 
 /* The runtimes of the pools, in order of first sight; *n their number. */
 const char **lm__report_runtimes(const lm_report_doc *d, size_t *n);

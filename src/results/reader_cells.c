@@ -19,10 +19,14 @@ static const char *col_txt(sqlite3_stmt *st, int c) {
 
 int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_row_fn fn, void *arg, char *err) {
     if (r->version < 3) return LM_OK;
-    static const char sql[] =
-        "SELECT id, name, function, runtime, payload, start, load, concurrency, rate_rps,"
-        " repetition, service_id, planned_requests, status, started_ns, finished_ns, error"
-        " FROM cells ORDER BY id";
+    /* node and network came with version 5. */
+    const char *sql = r->version >= 5
+                          ? "SELECT id, name, function, runtime, payload, start, load, concurrency,"
+                            " rate_rps, repetition, service_id, planned_requests, status,"
+                            " started_ns, finished_ns, error, node, network FROM cells ORDER BY id"
+                          : "SELECT id, name, function, runtime, payload, start, load, concurrency,"
+                            " rate_rps, repetition, service_id, planned_requests, status,"
+                            " started_ns, finished_ns, error, NULL, NULL FROM cells ORDER BY id";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
         return lm_errf(err, "results database %s: reading cells failed (%s)", r->path,
@@ -46,6 +50,8 @@ int lm_results_reader_cells(lm_results_reader *r, lm_results_cell_row_fn fn, voi
         c.started_ns = col_i64(st, 13);
         c.finished_ns = col_i64(st, 14);
         c.error = col_txt(st, 15);
+        c.node = col_txt(st, 16);
+        c.network = col_txt(st, 17);
         if (fn(arg, &c) != LM_OK) {
             sqlite3_finalize(st);
             return LM_ERR;

@@ -17,7 +17,9 @@
 #include "data/dataset.h"
 #include "experiment/experiment.h"
 #include "functions/catalog.h"
+#include "node/node.h"
 #include "runtime/runtime.h"
+#include "shape/shape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -76,6 +78,31 @@ static void check(const lm_exp_spec *s) {
     if (!s->nfunctions || !s->nruntimes || !s->npayloads || !s->nstarts || !s->nloads)
         die("an empty list accepted", NULL);
     if (s->repetitions < 1 || s->warmup < 0 || s->timeout_ms < 1) die("a bad count", NULL);
+    /* The environment axes: known profiles (or host), conditions that
+     * read back to themselves, no value twice. */
+    lm_node_config cfg;
+    char why[LM_ERRLEN];
+    if (s->nnodes && lm_node_config_load(NULL, &cfg, why) != LM_OK) die("no node config", why);
+    for (size_t i = 0; i < s->nnodes; i++) {
+        if (strcmp(s->nodes[i], "host") && !lm_node_profile_find(&cfg, s->nodes[i], why))
+            die("unknown node accepted", s->nodes[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(s->nodes[i], s->nodes[j])) die("a node listed twice", s->nodes[i]);
+    }
+    for (size_t i = 0; i < s->nnetworks; i++) {
+        lm_shape_cond c;
+        char b[256];
+        if (!s->networks[i] || !s->network_conds[i]) die("a network without its condition", NULL);
+        if (lm_shape_cond_parse(s->network_conds[i], &c, why) != LM_OK)
+            die("a network condition that does not parse", s->network_conds[i]);
+        if (s->network_conds[i][0] &&
+            strcmp(lm_shape_cond_format(&c, b, sizeof b), s->network_conds[i]) != 0)
+            die("a network condition not in its compact form", s->network_conds[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(s->networks[i], s->networks[j]))
+                die("a network listed twice", s->networks[i]);
+    }
+    size_t envs = (s->nnodes ? s->nnodes : 1) * (s->nnetworks ? s->nnetworks : 1);
     size_t per_rep = 0;
     for (size_t l = 0; l < s->nloads; l++) {
         const lm_exp_load *x = &s->loads[l];
@@ -96,14 +123,25 @@ static void check(const lm_exp_spec *s) {
     if (strcmp(again->text, s->text) != 0) die("the text does not read back the same", s->text);
     lm_exp_spec_free(again);
     /* A matrix too large to hold is not this test's business. */
+    per_rep *= envs;
     if (per_rep * (size_t)s->repetitions > 100000) return;
     lm_exp_cell *cells = NULL;
     size_t n = 0;
     if (lm_exp_cells(s, s->runtimes, s->nruntimes, &cells, &n, err) != LM_OK)
         die("the matrix failed", err);
     if (n != per_rep * (size_t)s->repetitions) die("the matrix has the wrong size", NULL);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (cells[i].id != (int64_t)i + 1) die("cell ids are not 1..n in order", cells[i].name);
+        if (cells[i].env < 0 || (size_t)cells[i].env >= envs)
+            die("a cell's env out of range", NULL);
+        if ((s->nnodes != 0) != (cells[i].node != NULL) ||
+            (s->nnetworks != 0) != (cells[i].network != NULL))
+            die("a cell's environment does not match the axes", cells[i].name);
+        /* Names are identities (--resume): no two cells share one. */
+        for (size_t j = i + 1; j < n && j < i + 64; j++)
+            if (!strcmp(cells[i].name, cells[j].name))
+                die("two cells with one name", cells[i].name);
+    }
     free(cells);
 }
 
