@@ -173,10 +173,6 @@ int lm_cmd_run(int argc, char **argv) {
         return lm_cli_fail("run: cannot find the lumos binary (/proc/self/exe)");
     }
     exe[el] = 0;
-    /* The gateway program: this lumos, or for tests a stand-in that wraps
-     * it ($LUMOS_GATEWAY_EXE, docs/experiments.md). */
-    const char *gw_exe = getenv("LUMOS_GATEWAY_EXE");
-    if (gw_exe && *gw_exe) snprintf(exe, sizeof exe, "%s", gw_exe);
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
