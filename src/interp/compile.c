@@ -196,6 +196,8 @@ static const uint8_t single_type[256] = {
 /* The block type: params and results. */
 static void block_type(cc *c, ctrl *tmp, uint32_t *np, const uint8_t **pt, uint32_t *nr,
                        const uint8_t **rt) {
+    /* Peeked, not read: a type index is an s33 from this byte on. */
+    if (c->r->p >= c->r->end) lm__fail(c->r, 0, "unexpected end");
     uint8_t b = *c->r->p;
     if (b == 0x40) {
         c->r->p++;
