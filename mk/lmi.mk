@@ -1,7 +1,8 @@
 # lmi.mk -- Lumos' own interpreter (src/interp) as liblminterp.a; its helper program
 # lumos-interp (src/helpers/interp_main.c, the same command line as lumos-wasm-interp, with
-# Lumos' WASI host); and the spec test runner (tests/interp/spec_runner.c) that
-# tests/integration/test_interp_spec.sh runs on ../shared/wasm-spec-tests.
+# Lumos' WASI host); the spec test runner
+# (tests/interp/spec_runner.c) that tests/integration/test_interp_spec.sh runs on
+# ../shared/wasm-spec-tests; and bench/interp_load (load time and memory per module).
 
 LMI_SRC := $(wildcard src/interp/*.c)
 LMI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LMI_SRC))
@@ -28,3 +29,14 @@ $(LMI_SPEC): $(BUILD)/obj/tests/interp/spec_runner.o $(LMI_LIB)
 
 LIBEXEC += $(LMI_BIN)
 test-unit: $(LMI_SPEC)
+
+# bench/interp_load: decode+validate+translate time and memory per module (bench/runtimes
+# runs it on every built function module).
+LMI_LOAD_BENCH := $(BUILD)/bench/interp_load
+
+$(LMI_LOAD_BENCH): $(BUILD)/obj/bench/interp_load.o $(LMI_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+bench-tools: $(LMI_LOAD_BENCH)

@@ -1084,7 +1084,7 @@ void lm__compile_body(lm_interp_module *m, uint32_t fi, lm__reader *r) {
     }
     if (r->p != r->end) lm__fail(r, 0, "section size mismatch: code after the function's end");
     lm__code *code = &m->codes[fi];
-    code->code = malloc((c->ncode ? c->ncode : 1) * sizeof(lm__cell));
+    code->code = lm__code_alloc(m, (c->ncode ? c->ncode : 1) * sizeof(lm__cell));
     if (!code->code) lm__fail(r, 0, "out of memory");
     if (c->ncode) memcpy(code->code, c->code, c->ncode * sizeof(lm__cell));
     for (size_t i = 0; i < c->ntargets; i++) {
