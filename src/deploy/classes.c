@@ -22,6 +22,7 @@ static const lm_deploy_class builtin[] = {
     {"container-crun", "crun", "crun", "front-native", 0},
     {"container-slim", "runc", "runc", "front-native-slim", 0},
     {"container+wasm-aot", "runc", "runc", "front-wasm-aot", 0},
+    {"container+wasm-interp", "runc", "runc", "front-wasm-interp", 0},
     {"container+wasm-interp-wabt", "runc", "runc", "front-wasm-interp-wabt", 0},
     {"wasm-aot", "runc", "runc", "front-wasm-aot", 0},
     {"wasm-interp", "runc", "runc", "front-wasm-interp", 0},

@@ -196,6 +196,8 @@ static const uint8_t single_type[256] = {
 /* The block type: params and results. */
 static void block_type(cc *c, ctrl *tmp, uint32_t *np, const uint8_t **pt, uint32_t *nr,
                        const uint8_t **rt) {
+    /* Peeked, not read: a type index is an s33 from this byte on. */
+    if (c->r->p >= c->r->end) lm__fail(c->r, 0, "unexpected end");
     uint8_t b = *c->r->p;
     if (b == 0x40) {
         c->r->p++;
@@ -1082,7 +1084,7 @@ void lm__compile_body(lm_interp_module *m, uint32_t fi, lm__reader *r) {
     }
     if (r->p != r->end) lm__fail(r, 0, "section size mismatch: code after the function's end");
     lm__code *code = &m->codes[fi];
-    code->code = malloc((c->ncode ? c->ncode : 1) * sizeof(lm__cell));
+    code->code = lm__code_alloc(m, (c->ncode ? c->ncode : 1) * sizeof(lm__cell));
     if (!code->code) lm__fail(r, 0, "out of memory");
     if (c->ncode) memcpy(code->code, c->code, c->ncode * sizeof(lm__cell));
     for (size_t i = 0; i < c->ntargets; i++) {

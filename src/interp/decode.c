@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "interp/internal.h"
 
@@ -415,6 +416,7 @@ static void data_section(lm__reader *r, lm_interp_module *m) {
 static void code_section(lm__reader *r, lm_interp_module *m, uint32_t nfuncs_declared) {
     uint32_t n = vec_len(r, 1);
     if (n != nfuncs_declared) lm__fail(r, 0, "function and code section have inconsistent lengths");
+    lm__code_arena(m, (size_t)(r->end - r->p));
     for (uint32_t i = 0; i < n; i++) {
         uint32_t size = lm__u32(r);
         if (size > (uint64_t)(r->end - r->p))
@@ -426,6 +428,7 @@ static void code_section(lm__reader *r, lm_interp_module *m, uint32_t nfuncs_dec
         lm__compile_body(m, i, &body);
         r->p += size;
     }
+    lm__code_arena_trim(m);
 }
 
 /* Section order: custom sections anywhere, the others by this rank. */
@@ -537,8 +540,9 @@ void lm_interp_module_free(lm_interp_module *m) {
     free(m->func_types);
     if (m->codes)
         for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
-            free(m->codes[i].code);
+            lm__code_free(m, m->codes[i].code);
     free(m->codes);
+    if (m->arena) munmap(m->arena, m->arena_size);
     free(m->tables);
     free(m->globals);
     for (uint32_t i = 0; i < m->nexports; i++)

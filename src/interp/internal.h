@@ -100,7 +100,21 @@ struct lm_interp_module {
     int has_datacount;
     uint32_t datacount;
     uint8_t *declared_funcs; /* functions ref.func may name (C.refs) */
+    /* The translated code's arena (lm__code_alloc): one mapping made resident
+     * at once, so a cold process does not fault on each page it writes. */
+    uint8_t *arena;
+    size_t arena_size, arena_used;
 };
+
+/* Makes m's code arena for a code section of section_bytes (a guess of the
+ * translated size; none when the mapping fails: code then comes from malloc). */
+void lm__code_arena(lm_interp_module *m, size_t section_bytes);
+/* bytes (a multiple of 8) of translated code: from m's arena while it lasts,
+ * else from malloc; NULL when out of memory. lm__code_free releases either. */
+void *lm__code_alloc(lm_interp_module *m, size_t bytes);
+void lm__code_free(lm_interp_module *m, void *p);
+/* Returns the arena's untouched whole pages after the last body. */
+void lm__code_arena_trim(lm_interp_module *m);
 
 /* A function as a value: of a wasm instance, or the host's. */
 typedef struct lm__func {

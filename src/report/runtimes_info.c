@@ -44,6 +44,9 @@ static const struct {
     {"container+wasm-aot",
      "Kwasm: the AoT-compiled module in a scratch OCI image under runc, the container's start "
      "and the Wasm sandbox together."},
+    {"container+wasm-interp",
+     "Kwasm: Lumos' interpreter (lumos-interp, linked statically) and the module in a scratch "
+     "OCI image under runc."},
     {"container+wasm-interp-wabt",
      "Kwasm: the wabt interpreter and the module in a scratch OCI image under runc."},
     {"wasmtime", "Wasmtime's command line (Cranelift JIT), where installed: an external runtime "

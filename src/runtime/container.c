@@ -2,8 +2,8 @@
  * with umoci, src/builder/oci.h) run by runc with stdio passed through.
  * One adapter, four variants by data: `container` (the static executable on
  * scratch), `container-slim` (on debian-slim), and the Kwasm arrangement
- * `container+wasm-aot` / `container+wasm-interp-wabt` (a Wasm runtime's command
- * and the module on scratch). Every instance shares the image's unpacked
+ * `container+wasm-aot` / `container+wasm-interp` / `container+wasm-interp-wabt` (a
+ * Wasm runtime's command and the module on scratch). Every instance shares the image's unpacked
  * rootfs read-only and gets its own small bundle (a config.json), its own
  * cgroup /lumos/<cgroup_name>, and its own runc state under a private root. */
 #include <dirent.h>
@@ -406,6 +406,8 @@ static const container_kind scratch_crun = {"scratch", "scratch", NULL,       NU
                                             0,         "crun",    "container"};
 static const container_kind slim = {"debian-slim", "debian-slim", NULL, NULL, 0, NULL, NULL};
 static const container_kind kwasm_aot = {"wasm-aot", "scratch", "wasm-aot", "/fn", 0, NULL, NULL};
+static const container_kind kwasm_interp = {
+    "wasm-interp", "scratch", "wasm-interp", "/lumos-interp", 1, NULL, NULL};
 static const container_kind kwasm_interp_wabt = {
     "wasm-interp-wabt", "scratch", "wasm-interp-wabt", "/lumos-wasm-interp-wabt", 1, NULL, NULL};
 
@@ -444,6 +446,14 @@ const lm_runtime lm_runtime_container_wasm_aot = {
     .target = "wasm",
     .description = "Kwasm: the AoT-compiled module in a scratch OCI image under runc",
     .data = &kwasm_aot,
+    CONTAINER_OPS,
+};
+
+const lm_runtime lm_runtime_container_wasm_interp = {
+    .name = "container+wasm-interp",
+    .target = "wasm",
+    .description = "Kwasm: Lumos' interpreter and the module in a scratch OCI image under runc",
+    .data = &kwasm_interp,
     CONTAINER_OPS,
 };
 

@@ -20,7 +20,8 @@ extern const lm_runtime lm_runtime_wasm_baseline;
 extern const lm_runtime lm_runtime_wasm_interp, lm_runtime_wasm_interp_wabt;
 extern const lm_runtime lm_runtime_wasm_aot;
 extern const lm_runtime lm_runtime_container, lm_runtime_container_crun, lm_runtime_container_slim,
-    lm_runtime_container_wasm_aot, lm_runtime_container_wasm_interp_wabt;
+    lm_runtime_container_wasm_aot, lm_runtime_container_wasm_interp,
+    lm_runtime_container_wasm_interp_wabt;
 
 static const lm_runtime *const all[] = {&lm_runtime_native,
                                         &lm_runtime_wasm_jit,
@@ -32,6 +33,7 @@ static const lm_runtime *const all[] = {&lm_runtime_native,
                                         &lm_runtime_container_crun,
                                         &lm_runtime_container_slim,
                                         &lm_runtime_container_wasm_aot,
+                                        &lm_runtime_container_wasm_interp,
                                         &lm_runtime_container_wasm_interp_wabt,
                                         NULL};
 

@@ -187,7 +187,7 @@ cmp "$ROOTFS/fn" "$ART/native/fibonacci" || fail "rebuilt /fn is not the new exe
 # Kwasm: the interpreter helper and the module, or the AoT executable
 # alone, in a scratch image.
 avail() { [[ $(jq -r ".[] | select(.name==\"$1\") | .available" <<<"$rt_json") == true ]]; }
-if avail container+wasm-interp-wabt || avail container+wasm-aot; then
+if avail container+wasm-interp || avail container+wasm-interp-wabt || avail container+wasm-aot; then
   "$LUMOS" build --artifacts "$ART" --function fibonacci --target wasm --runtimes none --quiet
 fi
 if avail container+wasm-interp-wabt; then
@@ -197,6 +197,21 @@ if avail container+wasm-interp-wabt; then
   r=$ART/container/wasm-interp-wabt/fibonacci.bundle/rootfs
   [[ -x $r/lumos-wasm-interp-wabt ]] || fail "no interpreter in the image"
   cmp "$r/fibonacci.wasm" "$ART/wasm/fibonacci.wasm" || fail "no module in the image"
+fi
+if avail container+wasm-interp; then
+  expect_exit 0 inv fibonacci --runtime container+wasm-interp --body '{"n":93}'
+  contains "$OUT" '"runtime":"container+wasm-interp"'
+  same "$fib_native" "$OUT"
+  r=$ART/container/wasm-interp/fibonacci.bundle/rootfs
+  [[ -x $r/lumos-interp ]] || fail "no interpreter in the image"
+  cmp "$r/fibonacci.wasm" "$ART/wasm/fibonacci.wasm" || fail "no module in the image"
+  helper=${LUMOS_LIBEXEC:-$(dirname "$(readlink -f "$LUMOS")")/libexec}/lumos-interp
+  cmp "$r/lumos-interp" "$helper" || fail "the image's lumos-interp is not the build's"
+  # Static outside the sanitizer build: then the image holds the helper and the module alone.
+  if ! ldd "$helper" >/dev/null 2>&1; then
+    [[ $(cd "$r" && find . -mindepth 1 | sort | tr '\n' ' ') == "./data ./dev ./fibonacci.wasm ./lumos-interp ./proc ./sys " ]] ||
+      fail "container+wasm-interp rootfs: $(cd "$r" && find . | tr '\n' ' ')"
+  fi
 fi
 if avail container+wasm-aot; then
   expect_exit 0 inv fibonacci --runtime container+wasm-aot --body '{"n":93}'

@@ -87,6 +87,12 @@ expect_exit 3 "$HELPER" "$TMP/empty.wasm"
 head -c $(($(wc -c <"$echo_wasm") / 2)) "$echo_wasm" >"$TMP/truncated.wasm"
 expect_exit 3 "$HELPER" "$TMP/truncated.wasm"
 contains "$ERR" "malformed"
+# The module ends right after a body's last `loop` opcode, before its block type (found by
+# tests/fuzz/run_interp_load: the type was read past the end; the sanitizer build saw it).
+printf '\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x0b\x01\x09\x00\x03\x40\x0c\x00\x0b\x41\x01\x03' \
+  >"$TMP/cut-block-type.wasm"
+expect_exit 3 "$HELPER" "$TMP/cut-block-type.wasm"
+contains "$ERR" "malformed: unexpected end"
 # Bytes flipped in a real function module: a clear error or a run, never a crash.
 fib=$BUILD_DIR/artifacts/wasm/fibonacci.wasm
 [[ -f $fib ]] || fib=$ROOT/build/artifacts/wasm/fibonacci.wasm

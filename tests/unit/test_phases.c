@@ -246,6 +246,7 @@ static void test_every_runtime(void **state) {
                            "container",
                            "container-crun",
                            "container+wasm-aot",
+                           "container+wasm-interp",
                            "container+wasm-interp-wabt",
                            NULL};
     int ran = 0;
