@@ -12,8 +12,8 @@
 #include "load/load.h"
 #include "proto/clock.h"
 
-int lm_exp_expand(const char *tmpl, const char *function, const char *runtime,
-                  const char *service, char *out, size_t n, char *err) {
+int lm_exp_expand(const char *tmpl, const char *function, const char *runtime, const char *service,
+                  char *out, size_t n, char *err) {
     static const char *const names[] = {"function", "runtime", "service"};
     const char *vals[] = {function, runtime, service};
     size_t o = 0;

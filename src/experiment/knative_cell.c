@@ -102,8 +102,9 @@ static int put_request(kn_cell *k, const lm_load_record *r, const char *front, i
     json_error_t je;
     json_t *f = front ? json_loads(front, 0, &je) : NULL;
     if (r->status && !r->error && !f)
-        snprintf(why + strlen(why), sizeof why - strlen(why), "%sno X-Lumos-Front%s (is %.120s a lumos-front?)",
-                 why[0] ? "; " : "", front ? " that is JSON" : "", k->url);
+        snprintf(why + strlen(why), sizeof why - strlen(why),
+                 "%sno X-Lumos-Front%s (is %.120s a lumos-front?)", why[0] ? "; " : "",
+                 front ? " that is JSON" : "", k->url);
     q.error = why[0] ? why : NULL;
     int rc = LM_OK;
     const char *instance = f ? json_string_value(json_object_get(f, "instance")) : NULL;
@@ -152,7 +153,8 @@ static void agent_samples(kn_cell *k) {
     size_t n = 0;
     char why[LM_ERRLEN];
     if (lm__kn_agent_read(kn->agent_url, &pods, &n, why) != LM_OK) {
-        if (!k->first_error[0]) snprintf(k->first_error, sizeof k->first_error, "agent: %.180s", why);
+        if (!k->first_error[0])
+            snprintf(k->first_error, sizeof k->first_error, "agent: %.180s", why);
         return;
     }
     int64_t t = (int64_t)lm_now_ns();
@@ -185,9 +187,8 @@ static int drive(kn_cell *k, size_t n, const uint64_t *offsets, lm_load_mode mod
         return lm_errf(err, "out of memory for %zu requests", n);
     }
     for (size_t i = 0; i < n; i++)
-        reqs[i] = (lm_load_req){.offset_ns = offsets ? offsets[i] : 0,
-                                .body = body,
-                                .body_len = strlen(body)};
+        reqs[i] = (lm_load_req){
+            .offset_ns = offsets ? offsets[i] : 0, .body = body, .body_len = strlen(body)};
     char headers[64];
     snprintf(headers, sizeof headers, "X-Lumos-Cell: %lld\r\n", (long long)k->c->id);
     lm_load_opts lo = {.url = k->connect,
@@ -244,8 +245,8 @@ int lm__kn_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcome
     uint64_t t0 = lm_now_ns();
     kn_cell k = {.x = x, .c = c, .o = o};
     k.service_id = lm__kn_service_id(x->spec, c->function, c->runtime);
-    if (lm__kn_url(x->kn, c->function, c->runtime, k.url, sizeof k.url, k.service,
-                   sizeof k.service, err) != LM_OK ||
+    if (lm__kn_url(x->kn, c->function, c->runtime, k.url, sizeof k.url, k.service, sizeof k.service,
+                   err) != LM_OK ||
         lm__kn_target(x->kn, k.url, k.connect, sizeof k.connect, k.host, sizeof k.host, err) !=
             LM_OK)
         return LM_ERR;

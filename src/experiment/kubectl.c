@@ -109,14 +109,8 @@ int lm__kn_force_cold(const lm_exp_knative *kn, const char *service, volatile si
     char out[8192], why[LM_ERRLEN], label[300], prev[256] = "";
     snprintf(label, sizeof label, "serving.knative.dev/service=%s", service);
     char *pods[] = {(char *)k, "get", "pods", "-n", (char *)ns, "-l", label, "-o", "name", NULL};
-    char *rev[] = {(char *)k,
-                   "get",
-                   "ksvc",
-                   (char *)service,
-                   "-n",
-                   (char *)ns,
-                   "-o",
-                   "jsonpath={.status.latestReadyRevisionName}",
+    char *rev[] = {(char *)k, "get",      "ksvc", (char *)service,
+                   "-n",      (char *)ns, "-o",   "jsonpath={.status.latestReadyRevisionName}",
                    NULL};
     if (kn->cold == LM_EXP_COLD_REVISION) {
         int rc = capture(rev, out, sizeof out, 30000, why);
@@ -130,8 +124,8 @@ int lm__kn_force_cold(const lm_exp_knative *kn, const char *service, volatile si
                  "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"lumos.dev/"
                  "cold-start\":\"%llu\"}}}}}",
                  (unsigned long long)lm_wall_ns());
-        char *p[] = {(char *)k, "patch", "ksvc",  (char *)service, "-n", (char *)ns, "--type",
-                     "merge",   "-p",    patch, NULL};
+        char *p[] = {(char *)k, "patch", "ksvc", (char *)service, "-n", (char *)ns,
+                     "--type",  "merge", "-p",   patch,           NULL};
         rc = capture(p, out, sizeof out, 30000, why);
         w->calls++;
         if (rc != 0)

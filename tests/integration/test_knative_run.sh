@@ -86,6 +86,10 @@ pods=$(q "select count(*) from instances where pod like 'fibonacci-%-pod-%' and 
 [[ $(q "select count(*) from events where kind = 'cold-forced'") == 4 ]] || fail "cold-forced events"
 [[ -s $TMP/run1/index.html ]] || fail "no report"
 expect_exit 0 "$LUMOS" report "$DB" --out "$TMP/rep1"
+# The same readers as a local database's: summary by cell, a comparison.
+expect_exit 0 "$LUMOS" results summary "$DB" --json
+[[ $(echo "$OUT" | jq '.schema_version') == 6 ]] || fail "summary: $OUT"
+expect_exit 0 "$LUMOS" compare "$DB" "$DB" --json
 
 # 2. The template through an "ingress" (the front itself), the Host: its
 # host; warm cells only, no kubectl.
