@@ -90,9 +90,12 @@ static int add_pod(scan *s, const char *rel, const char *uid, const char *qos) {
         if (!is_dir(sub)) continue;
         lm_agent_container *c = &p->containers[p->ncontainers++];
         const char *id = e->d_name;
-        if (strncmp(id, "cri-containerd-", 15) == 0) id += 15;
-        else if (strncmp(id, "docker-", 7) == 0) id += 7;
-        else if (strncmp(id, "crio-", 5) == 0) id += 5;
+        if (strncmp(id, "cri-containerd-", 15) == 0)
+            id += 15;
+        else if (strncmp(id, "docker-", 7) == 0)
+            id += 7;
+        else if (strncmp(id, "crio-", 5) == 0)
+            id += 5;
         snprintf(c->id, sizeof c->id, "%.159s", id);
         size_t l = strlen(c->id);
         if (l > 6 && strcmp(c->id + l - 6, ".scope") == 0) c->id[l - 6] = 0;
@@ -133,8 +136,7 @@ static int walk(scan *s, const char *rel, int depth, const char *qos) {
     return rc;
 }
 
-int lm_agent_scan(const lm_agent_opts *o, lm_agent_pod **pods, size_t *n, int *version,
-                  char *err) {
+int lm_agent_scan(const lm_agent_opts *o, lm_agent_pod **pods, size_t *n, int *version, char *err) {
     *pods = NULL;
     *n = 0;
     scan s = {0};

@@ -23,7 +23,7 @@ typedef struct {
     /* Where the pods' groups begin, relative to each hierarchy (NULL: the
      * first of "kubepods", "kubepods.slice" that exists). */
     const char *kubepods;
-    int version; /* 1 or 2; 0: v2 when cgroup_root has cgroup.controllers */
+    int version;        /* 1 or 2; 0: v2 when cgroup_root has cgroup.controllers */
     const char *node;   /* the node's name in answers (NULL: "") */
     const char *listen; /* serve: the address (NULL: 0.0.0.0) */
     int port;           /* serve: 0 takes a free one */
@@ -52,8 +52,7 @@ typedef struct {
  * version read. LM_OK, or LM_ERR with err when the root or its
  * hierarchies are missing or no kubepods group exists (naming the paths
  * tried and --kubepods). */
-int lm_agent_scan(const lm_agent_opts *o, lm_agent_pod **pods, size_t *n, int *version,
-                  char *err);
+int lm_agent_scan(const lm_agent_opts *o, lm_agent_pod **pods, size_t *n, int *version, char *err);
 
 /* The scan as the JSON GET /pods answers (uid NULL: every pod; else that
  * pod only, and NULL with err "no pod UID" when it is not there):

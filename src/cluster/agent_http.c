@@ -74,13 +74,13 @@ char *lm_agent_metrics(const lm_agent_opts *o, char *err) {
     size_t n = 0;
     if (lm_agent_scan(o, &pods, &n, NULL, err) != LM_OK) return NULL;
     lm_buf b = {0};
-    int rc = lm_buf_printf(&b,
-                           "# HELP lumos_pod_cpu_seconds_total CPU time of the pod's cgroup.\n"
-                           "# TYPE lumos_pod_cpu_seconds_total counter\n"
-                           "# HELP lumos_pod_memory_bytes Memory of the pod's cgroup now.\n"
-                           "# TYPE lumos_pod_memory_bytes gauge\n"
-                           "# HELP lumos_pod_memory_peak_bytes Peak memory of the pod's cgroup.\n"
-                           "# TYPE lumos_pod_memory_peak_bytes gauge\n");
+    int rc =
+        lm_buf_printf(&b, "# HELP lumos_pod_cpu_seconds_total CPU time of the pod's cgroup.\n"
+                          "# TYPE lumos_pod_cpu_seconds_total counter\n"
+                          "# HELP lumos_pod_memory_bytes Memory of the pod's cgroup now.\n"
+                          "# TYPE lumos_pod_memory_bytes gauge\n"
+                          "# HELP lumos_pod_memory_peak_bytes Peak memory of the pod's cgroup.\n"
+                          "# TYPE lumos_pod_memory_peak_bytes gauge\n");
     for (size_t i = 0; rc == LM_OK && i < n; i++) {
         const lm_agent_pod *p = &pods[i];
         for (int c = -1; c < p->ncontainers; c++) {
@@ -195,8 +195,7 @@ int lm_agent_serve(const lm_agent_opts *o, char *err) {
     struct evhttp_bound_socket *sock =
         evhttp_bind_socket_with_handle(http, listen, (ev_uint16_t)o->port);
     if (!sock) {
-        lm_errf(err, "cannot listen on %s:%d (in use? --port 0 takes a free one)", listen,
-                o->port);
+        lm_errf(err, "cannot listen on %s:%d (in use? --port 0 takes a free one)", listen, o->port);
         goto out;
     }
     struct sockaddr_storage ss;
