@@ -184,7 +184,7 @@ expect_exit 1 "$LUMOS" results export "$TMP/other.db" --table meta
 cp "$db" "$TMP/newer.db"
 sqlite3 "$TMP/newer.db" 'pragma user_version = 99'
 expect_exit 1 "$LUMOS" results summary "$TMP/newer.db"
-contains "$ERR" "has schema version 99, newer than this Lumos knows (5)"
+contains "$ERR" "has schema version 99, newer than this Lumos knows (6)"
 expect_exit 2 "$LUMOS" results summary "$db" --metric latency
 [[ $ERR == "lumos results summary: unknown metric 'latency': use e2e, gateway, instance, compute, io, deser, ser, cpu or mem"* ]] || fail "$ERR"
 expect_exit 2 "$LUMOS" results summary "$db" --by runtime

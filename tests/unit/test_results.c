@@ -493,7 +493,10 @@ static void test_roundtrip(void **state) {
     sqlite3_finalize(s);
     /* Its phases, version 4's columns, last and in this order. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM instances", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 25);
+    assert_int_equal(sqlite3_column_count(s), 27);
+    assert_string_equal(sqlite3_column_name(s, 24), "node");
+    assert_string_equal(sqlite3_column_name(s, 25), "pod"); /* version 6's, last */
+    assert_string_equal(sqlite3_column_name(s, 26), "pod_uid");
     assert_string_equal(sqlite3_column_name(s, 13), "phase_placement_ns");
     assert_string_equal(sqlite3_column_name(s, 21), "phase_ready_ns");
     assert_string_equal(sqlite3_column_name(s, 22), "phase_clock");
