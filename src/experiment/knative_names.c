@@ -71,4 +71,3 @@ int lm_exp_service_name(const char *tmpl, const char *function, const char *runt
                        runtime);
     return LM_OK;
 }
-

@@ -72,9 +72,8 @@ static void test_urls(void **state) {
     assert_int_equal(lm__kn_url(&kn, "fibonacci", "native", url, sizeof url, svc, sizeof svc, err),
                      LM_OK);
     assert_string_equal(url, "http://127.0.0.1:9/x");
-    assert_int_equal(lm__kn_url(&kn, "fibonacci", "wasm-aot", url, sizeof url, svc, sizeof svc,
-                                err),
-                     LM_OK);
+    assert_int_equal(
+        lm__kn_url(&kn, "fibonacci", "wasm-aot", url, sizeof url, svc, sizeof svc, err), LM_OK);
     assert_string_equal(url, "http://fibonacci-wasm-aot.default.example.com/");
     /* A named host needs the ingress; with it, the host goes as Host:. */
     assert_int_equal(lm__kn_target(&kn, url, connect, sizeof connect, host, sizeof host, err),
