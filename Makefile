@@ -149,6 +149,7 @@ fuzz:
 	tests/fuzz/run_shape $(FUZZ_SECONDS)
 	tests/fuzz/run_nodes $(FUZZ_SECONDS)
 	tests/fuzz/run_interp_load $(FUZZ_SECONDS)
+	tests/fuzz/run_kn_names $(FUZZ_SECONDS)
 	tests/fuzz/run_interp_diff $(FUZZ_SECONDS) || [ $$? -eq 77 ]
 
 format:

@@ -29,6 +29,7 @@ int lm_cmd_results(int argc, char **argv);
 int lm_cmd_model(int argc, char **argv);
 int lm_cmd_compare(int argc, char **argv);
 int lm_cmd_deploy(int argc, char **argv); /* cmd_deploy.c: lumos deploy --platform knative */
+int lm_cmd_agent(int argc, char **argv);  /* cmd_agent.c: a node's pods' cgroups over HTTP */
 int lm_cmd_push(int argc, char **argv);   /* cmd_push.c: images to a registry (skopeo) */
 int lm_cmd_shape(int argc, char **argv);
 int lm_cmd_nodes(int argc, char **argv);

@@ -39,6 +39,27 @@ static const char help[] =
     "  --redis HOST:PORT  use this Redis instead of a private one\n"
     "  --artifacts DIR    artifact folder (default build/artifacts)\n"
     "  --check            check the spec and print its cells, run nothing\n"
+    "  --platform P       local (default: `lumos serve` here) or knative: every\n"
+    "                     cell's requests go to its Knative Service through the\n"
+    "                     cluster's ingress, whose pods run lumos-front\n"
+    "                     (docs/knative.md, docs/knative-front.md)\n"
+    "\n"
+    "--platform knative (needs --redis: the cluster's Redis, where the data go):\n"
+    "  --url-template T   each service's URL, with {service}, {function}, {runtime}\n"
+    "                     (e.g. http://{service}.default.example.com/)\n"
+    "  --service-url S=U  the URL of service S (repeatable; wins over the template)\n"
+    "  --service-template T  a service's name (default {function}-{runtime}, made a\n"
+    "                     DNS label, as `lumos deploy` names them)\n"
+    "  --ingress H:P      connect to this numeric address, sending the URL's host\n"
+    "                     as Host: (Kourier's or Istio's gateway)\n"
+    "  --cold MODE        how a cold cell's requests are made cold: zero (default:\n"
+    "                     wait until kubectl lists none of the service's pods),\n"
+    "                     revision (a new revision; needs initial-scale 0), none\n"
+    "  --cold-timeout S   the longest wait for one cold start (default 300)\n"
+    "  --kubectl PATH     the kubectl to run (default kubectl on PATH)\n"
+    "  --namespace NS     the services' namespace (default default)\n"
+    "  --agent URL        `lumos agent`'s http://HOST:PORT: each pod's cgroup CPU\n"
+    "                     and memory after every load run, into samples\n"
     "  --json             print the summary as JSON instead of a table\n"
     "  -h, --help         this text\n"
     "\n"
@@ -53,10 +74,55 @@ static void on_stop(int sig) {
     stop_flag = 1;
 }
 
+#define MAX_SERVICE_URLS 256
+
 typedef struct {
     const char *spec, *db, *redis, *artifacts;
     int resume, json, check;
+    int knative, knative_opts; /* --platform knative; some of its options given */
+    lm_exp_knative kn;
+    char *service_urls[MAX_SERVICE_URLS];
 } spec_opts;
+
+static int parse_knative(int c, spec_opts *o) {
+    lm_exp_knative *k = &o->kn;
+    o->knative_opts = 1;
+    switch (c) {
+    case 'U': k->url_template = optarg; break;
+    case 'S': k->service_template = optarg; break;
+    case 'I': k->ingress = optarg; break;
+    case 'K': k->kubectl = optarg; break;
+    case 'N': k->kube_namespace = optarg; break;
+    case 'A': k->agent_url = optarg; break;
+    case 'u':
+        if (k->nservice_urls == MAX_SERVICE_URLS)
+            return lm_cli_usage("run", "more than %d --service-url", MAX_SERVICE_URLS);
+        if (!strchr(optarg, '=') || optarg[0] == '=')
+            return lm_cli_usage("run", "--service-url '%s': expected SERVICE=URL", optarg);
+        o->service_urls[k->nservice_urls++] = optarg;
+        k->service_urls = o->service_urls;
+        break;
+    case 'c':
+        if (!strcmp(optarg, "zero"))
+            k->cold = LM_EXP_COLD_ZERO;
+        else if (!strcmp(optarg, "revision"))
+            k->cold = LM_EXP_COLD_REVISION;
+        else if (!strcmp(optarg, "none"))
+            k->cold = LM_EXP_COLD_NONE;
+        else
+            return lm_cli_usage("run", "--cold '%s': expected zero, revision or none", optarg);
+        break;
+    case 'T': {
+        char *end;
+        long v = strtol(optarg, &end, 10);
+        if (*end || v < 1 || v > 86400)
+            return lm_cli_usage("run", "--cold-timeout '%s': seconds from 1 to 86400", optarg);
+        k->cold_timeout_s = (int)v;
+        break;
+    }
+    }
+    return 0;
+}
 
 static int parse(int argc, char **argv, spec_opts *o) {
     static const struct option opts[] = {{"db", required_argument, 0, 'b'},
@@ -65,6 +131,16 @@ static int parse(int argc, char **argv, spec_opts *o) {
                                          {"artifacts", required_argument, 0, 'a'},
                                          {"json", no_argument, 0, 'J'},
                                          {"check", no_argument, 0, 'C'},
+                                         {"platform", required_argument, 0, 'P'},
+                                         {"url-template", required_argument, 0, 'U'},
+                                         {"service-url", required_argument, 0, 'u'},
+                                         {"service-template", required_argument, 0, 'S'},
+                                         {"ingress", required_argument, 0, 'I'},
+                                         {"cold", required_argument, 0, 'c'},
+                                         {"cold-timeout", required_argument, 0, 'T'},
+                                         {"kubectl", required_argument, 0, 'K'},
+                                         {"namespace", required_argument, 0, 'N'},
+                                         {"agent", required_argument, 0, 'A'},
                                          {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
@@ -77,6 +153,25 @@ static int parse(int argc, char **argv, spec_opts *o) {
         case 'a': o->artifacts = optarg; break;
         case 'J': o->json = 1; break;
         case 'C': o->check = 1; break;
+        case 'P':
+            if (!strcmp(optarg, "knative"))
+                o->knative = 1;
+            else if (strcmp(optarg, "local") != 0)
+                return lm_cli_usage("run", "--platform '%s': expected local or knative", optarg);
+            break;
+        case 'U':
+        case 'u':
+        case 'S':
+        case 'I':
+        case 'c':
+        case 'T':
+        case 'K':
+        case 'N':
+        case 'A': {
+            int r = parse_knative(c, o);
+            if (r) return r;
+            break;
+        }
         default:
             return lm_cli_usage("run",
                                 "unknown option '%s' (options of the runner without the "
@@ -87,8 +182,27 @@ static int parse(int argc, char **argv, spec_opts *o) {
     if (optind < argc) o->spec = argv[optind++];
     if (optind < argc) return lm_cli_usage("run", "unexpected argument '%s'", argv[optind]);
     if (o->resume && !o->db) return lm_cli_usage("run", "--resume needs --db FILE");
+    if (o->knative_opts && !o->knative)
+        return lm_cli_usage("run", "--url-template, --service-url, --ingress, --cold, --agent "
+                                   "... need --platform knative");
+    if (o->knative && !o->kn.url_template && !o->kn.nservice_urls)
+        return lm_cli_usage("run", "--platform knative needs --url-template TEMPLATE or "
+                                   "--service-url SERVICE=URL");
+    char e[LM_ERRLEN], out[2048];
+    if (o->kn.url_template &&
+        lm_exp_expand(o->kn.url_template, "f", "r", "s", out, sizeof out, e) != LM_OK)
+        return lm_cli_usage("run", "--url-template: %s", e);
+    if (o->kn.service_template &&
+        lm_exp_expand(o->kn.service_template, "f", "r", "s", out, sizeof out, e) != LM_OK)
+        return lm_cli_usage("run", "--service-template: %s", e);
+    if (o->kn.ingress) {
+        char host[256];
+        int port;
+        if (lm_parse_hostport(o->kn.ingress, host, sizeof(host), &port, e) != LM_OK)
+            return lm_cli_usage("run", "--ingress: %s", e);
+    }
     if (o->redis) {
-        char host[256], e[LM_ERRLEN];
+        char host[256];
         int port;
         if (lm_parse_hostport(o->redis, host, sizeof(host), &port, e) != LM_OK)
             return lm_cli_usage("run", "--redis: %s", e);
@@ -143,7 +257,8 @@ int lm_cmd_run(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--direct") == 0) return lm_cmd_run_direct(argc, argv);
     if (lm_cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
-    spec_opts o = {0};
+    static spec_opts o; /* its service URL table is large */
+    memset(&o, 0, sizeof o);
     int prc = parse(argc, argv, &o);
     if (prc) return prc;
     char err[LM_ERRLEN];
@@ -186,7 +301,8 @@ int lm_cmd_run(int argc, char **argv) {
                           .lumos_version = LM_CLI_VERSION,
                           .progress = lm_progress_enabled(),
                           .notes = stderr,
-                          .stop = &stop_flag};
+                          .stop = &stop_flag,
+                          .knative = o.knative ? &o.kn : NULL};
     lm_exp_run_result res;
     rc = lm_exp_run(&ro, &res, err);
     lm_exp_spec_free(spec);

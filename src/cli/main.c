@@ -24,6 +24,7 @@ static const char usage[] =
     "  build       compile every function for every target, print artifact sizes\n"
     "  push        build the images a cluster pulls and copy them to a registry\n"
     "  deploy      write (and apply) the manifests for a Kubernetes cluster with Knative\n"
+    "  agent       serve every pod's cgroup CPU and memory on a cluster's node (DaemonSet)\n"
     "  invoke      start one instance of a function and send it one request\n"
     "  exec        run any WASI command module under a Wasm runtime\n"
     "  data        generate benchmark inputs (data gen) and load them (data load)\n"
@@ -98,7 +99,8 @@ int main(int argc, char **argv) {
         {"serve", lm_cmd_serve},       {"data", lm_cmd_data},       {"functions", lm_cmd_functions},
         {"runtimes", lm_cmd_runtimes}, {"load", lm_cmd_load},       {"trace", lm_cmd_trace},
         {"model", lm_cmd_model},       {"compare", lm_cmd_compare}, {"deploy", lm_cmd_deploy},
-        {"push", lm_cmd_push},         {"shape", lm_cmd_shape},     {"nodes", lm_cmd_nodes},
+        {"agent", lm_cmd_agent},       {"push", lm_cmd_push},       {"shape", lm_cmd_shape},
+        {"nodes", lm_cmd_nodes},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

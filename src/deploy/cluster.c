@@ -93,22 +93,22 @@ json_t *lm__deploy_agent(const lm_deploy_opts *o, char *err) {
     char image[512];
     if (lm_deploy_image_ref(o->registry, "", "agent", o->tag, image, sizeof(image), err) != LM_OK)
         return NULL;
-    char redis[256];
-    lm__deploy_redis_addr(o, redis, sizeof(redis));
     json_t *sel = json_pack("{s:s}", "app.kubernetes.io/name", "lumos-agent");
-    /* Every node's cgroup tree, read-only, where the agent reads each
-     * pod's CPU and memory; the node's name from the downward API. */
-    json_t *env =
-        json_pack("[{s:s,s:{s:{s:s}}},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "LUMOS_NODE",
-                  "valueFrom", "fieldRef", "fieldPath", "spec.nodeName", "name",
-                  "LUMOS_AGENT_CGROUP_ROOT", "value", "/host/sys/fs/cgroup", "name",
-                  "LUMOS_AGENT_PORT", "value", "9464", "name", "LUMOS_REDIS", "value", redis);
-    json_t *container =
-        json_pack("{s:s,s:s,s:[s],s:o,s:[{s:s,s:i}],s:[{s:s,s:s,s:b}],s:{s:{s:s,s:s},s:{s:s}}}",
-                  "name", "agent", "image", image, "args", "agent", "env", env, "ports", "name",
-                  "metrics", "containerPort", AGENT_PORT, "volumeMounts", "name", "cgroup",
-                  "mountPath", "/host/sys/fs/cgroup", "readOnly", 1, "resources", "requests", "cpu",
-                  "50m", "memory", "64Mi", "limits", "memory", "128Mi");
+    /* `lumos agent`'s own command line (cmd_agent.c): every node's cgroup
+     * tree, read-only, where it reads each pod's CPU and memory; the
+     * node's name from the downward API. */
+    char port[16];
+    snprintf(port, sizeof(port), "%d", AGENT_PORT);
+    json_t *env = json_pack("[{s:s,s:{s:{s:s}}}]", "name", "LUMOS_NODE", "valueFrom", "fieldRef",
+                            "fieldPath", "spec.nodeName");
+    json_t *container = json_pack(
+        "{s:s,s:s,s:[s,s,s,s,s],s:o,s:[{s:s,s:i}],s:{s:{s:s,s:s}},s:[{s:s,s:s,s:b}],"
+        "s:{s:{s:s,s:s},s:{s:s}}}",
+        "name", "agent", "image", image, "args", "agent", "--port", port, "--cgroup-root",
+        "/host/sys/fs/cgroup", "env", env, "ports", "name", "metrics", "containerPort", AGENT_PORT,
+        "readinessProbe", "httpGet", "path", "/healthz", "port", "metrics", "volumeMounts", "name",
+        "cgroup", "mountPath", "/host/sys/fs/cgroup", "readOnly", 1, "resources", "requests", "cpu",
+        "50m", "memory", "64Mi", "limits", "memory", "128Mi");
     json_t *ds = json_pack(
         "{s:s,s:s,s:{s:s,s:s,s:o},s:{s:{s:O},s:{s:{s:o},s:{s:[o],s:[{s:s}],s:[{s:s,s:{s:s,s:s}}]}"
         "}}}",

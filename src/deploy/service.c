@@ -51,11 +51,18 @@ json_t *lm__deploy_service(const lm_deploy_opts *o, const lm_service_spec *s,
     json_array_append_new(env, env_var("LUMOS_FUNCTION", s->function));
     json_array_append_new(env, env_var("LUMOS_RUNTIME", s->runtime));
     json_array_append_new(env, env_var("LUMOS_SERVICE", s->name));
-    json_array_append_new(env, env_var("LUMOS_REDIS", redis));
-    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "LUMOS_POD", "valueFrom",
+    /* What lumos-front reads (src/helpers/front_main.c): its Redis and the
+     * pod's name, uid (the key `lumos agent` reads its cgroup by) and node
+     * from the downward API. */
+    char redis_url[300];
+    snprintf(redis_url, sizeof(redis_url), "redis://%s", redis);
+    json_array_append_new(env, env_var("REDIS_URL", redis_url));
+    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "POD_NAME", "valueFrom",
                                          "fieldRef", "fieldPath", "metadata.name"));
-    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "LUMOS_NODE", "valueFrom",
-                                         "fieldRef", "fieldPath", "spec.nodeName"));
+    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "POD_UID", "valueFrom",
+                                         "fieldRef", "fieldPath", "metadata.uid"));
+    json_array_append_new(env, json_pack("{s:s,s:{s:{s:s}}}", "name", "NODE_IP", "valueFrom",
+                                         "fieldRef", "fieldPath", "status.hostIP"));
 
     json_t *req = json_object(), *lim = json_object();
     if (o->cpu_request) json_object_set_new(req, "cpu", json_string(o->cpu_request));

@@ -68,7 +68,7 @@ static int same_requests(const lm__exp_ctx *x, const lm_exp_cell *c, size_t n, b
  * constant pattern (docs/trace.md) for the cell's function, runtime and
  * payload, seeded by the spec's seed and the cell's id, so every run (and
  * a resumed one) sends the same schedule. */
-static int open_trace(const lm__exp_ctx *x, const lm_exp_cell *c, lm_trace **t, char *err) {
+int lm__exp_open_trace(const lm__exp_ctx *x, const lm_exp_cell *c, lm_trace **t, char *err) {
     lm_trace_gen_opts g;
     lm_trace_gen_defaults(&g);
     g.pattern = c->load->poisson ? "poisson" : "constant";
@@ -152,8 +152,8 @@ static int drive(const lm__exp_ctx *x, const batch *b, lm_load_mode mode, unsign
     return LM_OK;
 }
 
-static int put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *status,
-                      const char *error, char *err) {
+int lm__exp_put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *status,
+                       const char *error, char *err) {
     lm_results_cell row;
     lm_results_cell_init(&row);
     row.id = c->id;
@@ -185,7 +185,7 @@ static int put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *st
 }
 
 /* The requests an open-loop cell sends: as many as its schedule has. */
-static int put_planned(const lm__exp_ctx *x, const lm_exp_cell *c, int64_t n, char *err) {
+int lm__exp_put_planned(const lm__exp_ctx *x, const lm_exp_cell *c, int64_t n, char *err) {
     lm_results_cell row;
     lm_results_cell_init(&row);
     row.id = c->id;
@@ -197,7 +197,7 @@ int lm__exp_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcom
     memset(o, 0, sizeof *o);
     uint64_t t0 = lm_now_ns();
     if (lm_results_clear_cell(x->db, c->id, err) != LM_OK ||
-        put_status(x, c, "running", NULL, err) != LM_OK)
+        lm__exp_put_status(x, c, "running", NULL, err) != LM_OK)
         return LM_ERR;
     char headers[96];
     snprintf(headers, sizeof headers, "X-Lumos-Cell: %lld\r\n%s", (long long)c->id,
@@ -224,9 +224,9 @@ int lm__exp_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcom
         if (rc == LM_OK && l->kind == LM_EXP_CLOSED)
             rc = same_requests(x, c, (size_t)l->requests, &b, err);
         if (rc == LM_OK && l->kind == LM_EXP_OPEN) {
-            rc = open_trace(x, c, &t, err);
+            rc = lm__exp_open_trace(x, c, &t, err);
             if (rc == LM_OK) rc = trace_requests(x, t, &b, err);
-            if (rc == LM_OK) rc = put_planned(x, c, (int64_t)t->nrows, err);
+            if (rc == LM_OK) rc = lm__exp_put_planned(x, c, (int64_t)t->nrows, err);
         }
         if (rc == LM_OK)
             rc = drive(x, &b, l->kind == LM_EXP_CLOSED ? LM_LOAD_CLOSED : LM_LOAD_OPEN, clients,
@@ -251,5 +251,5 @@ int lm__exp_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcom
         snprintf(problem, sizeof problem, "%llu rows for %llu requests sent",
                  (unsigned long long)o->rows, (unsigned long long)o->sent);
     o->seconds = (double)(lm_now_ns() - t0) / 1e9;
-    return put_status(x, c, "done", problem[0] ? problem : NULL, err);
+    return lm__exp_put_status(x, c, "done", problem[0] ? problem : NULL, err);
 }

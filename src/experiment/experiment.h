@@ -102,6 +102,37 @@ typedef struct {
 int lm_exp_cells(const lm_exp_spec *s, char *const *runtimes, size_t n, lm_exp_cell **out,
                  size_t *ncells, char *err);
 
+/* `lumos run SPEC --platform knative` (knative.c, docs/knative-front.md):
+ * every cell is sent to its service's URL on a cluster, whose pods run
+ * lumos-front; the rows are made from the answers' X-Lumos-Front. */
+enum { LM_EXP_COLD_ZERO = 0, LM_EXP_COLD_REVISION = 1, LM_EXP_COLD_NONE = 2 };
+
+typedef struct {
+    const char *url_template;     /* "http://{service}.default.127.0.0.1.sslip.io/", or NULL */
+    const char *service_template; /* a service's name (NULL: "{function}-{runtime}") */
+    char *const *service_urls;    /* "SERVICE=URL", winning over the template */
+    size_t nservice_urls;
+    const char *ingress;        /* "HOST:PORT" to connect to, the URL's host sent as Host:
+                                   (NULL: the URL's host, resolved) */
+    int cold;                   /* LM_EXP_COLD_*: how a cold request is made cold */
+    int cold_timeout_s;         /* waiting for zero pods or a new revision (0: 300) */
+    const char *kubectl;        /* NULL: "kubectl" on PATH */
+    const char *kube_namespace; /* NULL: "default" */
+    const char *agent_url;      /* `lumos agent`'s "http://HOST:PORT", read after every load run
+                                   into samples (NULL: none) */
+} lm_exp_knative;
+
+/* Expands tmpl's tokens {function}, {runtime} and {service} into out (n
+ * bytes). LM_OK, or LM_ERR with err naming an unknown or unclosed token. */
+int lm_exp_expand(const char *tmpl, const char *function, const char *runtime, const char *service,
+                  char *out, size_t n, char *err);
+/* The Knative service name of function on runtime: tmpl (NULL:
+ * "{function}-{runtime}") expanded, lower-cased, every character that a
+ * DNS label may not hold made '-' ("container+wasm-aot" ->
+ * "container-wasm-aot"). LM_OK or LM_ERR (too long, empty). */
+int lm_exp_service_name(const char *tmpl, const char *function, const char *runtime, char *out,
+                        size_t n, char *err);
+
 /* What `lumos run SPEC` takes. */
 typedef struct {
     const lm_exp_spec *spec;
@@ -111,9 +142,10 @@ typedef struct {
     const char *artifacts; /* NULL: lm_artifacts_dir's default */
     const char *lumos_exe; /* the lumos binary, run as the gateway (`lumos serve`) */
     const char *lumos_version;
-    int progress;                /* 1: a progress line with an ETA on stderr */
-    FILE *notes;                 /* where --resume says which cells it runs (NULL: nowhere) */
-    volatile sig_atomic_t *stop; /* set (by a signal handler) to stop after the cell */
+    int progress;                  /* 1: a progress line with an ETA on stderr */
+    FILE *notes;                   /* where --resume says which cells it runs (NULL: nowhere) */
+    volatile sig_atomic_t *stop;   /* set (by a signal handler) to stop after the cell */
+    const lm_exp_knative *knative; /* NULL: the platform here (a `lumos serve` child) */
 } lm_exp_run_opts;
 
 typedef struct {

@@ -8,6 +8,7 @@
 
 #include "experiment/experiment.h"
 #include "results/results.h"
+#include "trace/trace.h"
 
 /* `lumos serve` as a child of the run, on a free loopback port, in its own
  * session (a Ctrl-C reaches the run, which stops it in order) and ended by
@@ -56,6 +57,9 @@ typedef struct {
     const char *(*body)(void *arg, const char *fn, const char *payload, char *err);
     void *body_arg;
     volatile sig_atomic_t *stop;
+    const lm_exp_knative *kn; /* --platform knative, or NULL */
+    int64_t *next_request_id; /* knative: the ids the run gives its rows */
+    struct lm__kn_seen *seen; /* knative: instances already in the database */
 } lm__exp_ctx;
 
 /* What one cell did. */
@@ -69,5 +73,71 @@ typedef struct {
  * times joined, start types checked, its row `done`. LM_OK when it is
  * done; LM_ERR with err when it could not be (stopped: err says so). */
 int lm__exp_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcome *o, char *err);
+
+/* cell.c's steps, shared with the knative cell driver: the cell's row
+ * (`running` with its description, or another status with finished_ns,
+ * flushed); an open-loop cell's planned requests; its schedule (the trace
+ * generator's, seeded by the spec and the cell: *t is the caller's). */
+int lm__exp_put_status(const lm__exp_ctx *x, const lm_exp_cell *c, const char *status,
+                       const char *error, char *err);
+int lm__exp_put_planned(const lm__exp_ctx *x, const lm_exp_cell *c, int64_t n, char *err);
+int lm__exp_open_trace(const lm__exp_ctx *x, const lm_exp_cell *c, lm_trace **t, char *err);
+
+/* ---- --platform knative (knative.c) ---------------------------------- */
+
+/* The instances a knative run has written rows for. */
+typedef struct lm__kn_seen lm__kn_seen;
+lm__kn_seen *lm__kn_seen_new(void);
+void lm__kn_seen_free(lm__kn_seen *s); /* NULL is a harmless no-op */
+/* 1 when instance id (of the pod with pod_uid, NULL or "": none) is new
+ * (now kept), 0 when seen before, -1 out of memory. */
+int lm__kn_seen_add(lm__kn_seen *s, const char *id, const char *pod_uid);
+/* The latest instance seen in the pod with pod_uid (owned by s), or NULL. */
+const char *lm__kn_instance_of(const lm__kn_seen *s, const char *pod_uid);
+
+/* The URL of function on runtime (its --service-url, else the template
+ * expanded) into out, its service name into service. LM_OK or LM_ERR. */
+int lm__kn_url(const lm_exp_knative *kn, const char *function, const char *runtime, char *out,
+               size_t n, char *service, size_t sn, char *err);
+/* Where the load client connects for url (connect: url itself, or with
+ * --ingress the ingress with url's path) and the Host: to send ("" : the
+ * URL's). LM_ERR when url is not one the load client can reach. */
+int lm__kn_target(const lm_exp_knative *kn, const char *url, char *connect, size_t cn, char *host,
+                  size_t hn, char *err);
+
+/* What forcing one cold start took (kubectl.c). */
+typedef struct {
+    uint64_t waited_ns; /* until zero pods or the new revision */
+    int calls;          /* kubectl runs */
+} lm__kn_cold_wait;
+/* Makes the next request to service cold as kn->cold says: waits for
+ * `kubectl get pods -l serving.knative.dev/service=SERVICE` to list none
+ * (zero), or patches an annotation and waits for a new ready revision
+ * (revision); nothing for none. LM_OK, or LM_ERR with err quoting kubectl
+ * or saying the wait ran out (kn->cold_timeout_s). */
+int lm__kn_force_cold(const lm_exp_knative *kn, const char *service, volatile sig_atomic_t *stop,
+                      lm__kn_cold_wait *w, char *err);
+
+/* One reading of a pod by `lumos agent` (knative_agent.c). */
+typedef struct {
+    char pod_uid[80];
+    uint64_t cpu_user_ns, cpu_system_ns, mem_current_bytes, mem_peak_bytes;
+} lm__kn_pod_usage;
+/* GET url (the agent's /pods, "http://HOST:PORT[/pods]") and parse its
+ * pods into *out (malloc'd, *n of them; the caller frees). LM_OK, or
+ * LM_ERR with err naming the agent and what went wrong. */
+int lm__kn_agent_read(const char *url, lm__kn_pod_usage **out, size_t *n, char *err);
+
+/* Checks kn before any work: the template's tokens, the service URLs,
+ * kubectl when the spec has cold cells and kn->cold needs it. */
+int lm__kn_check(const lm_exp_knative *kn, const lm_exp_spec *s, char *err);
+/* The service id the run gives function on runtime (1-based, spec order). */
+int64_t lm__kn_service_id(const lm_exp_spec *s, const char *function, const char *runtime);
+/* Writes a services row for every function on every runtime. */
+int lm__kn_services(const lm_exp_spec *s, const lm_exp_knative *kn, lm_results *db, char *err);
+/* lm__exp_run_cell for a cluster: its requests to the service's URL (cold
+ * ones after forcing a cold start as kn->cold says), every answer's row
+ * made from its X-Lumos-Front and the client's times, then checked. */
+int lm__kn_run_cell(const lm__exp_ctx *x, const lm_exp_cell *c, lm__cell_outcome *o, char *err);
 
 #endif

@@ -304,8 +304,37 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     char *rts[64];
     size_t nrt = 0;
     if (s->nruntimes > 64) return lm_errf(err, "%s: more than 64 runtimes", s->path);
-    if (pick_runtimes(s, rts, &nrt, res->skipped, sizeof res->skipped, err) != LM_OK) return LM_ERR;
-    if (check_env(o, s, err) != LM_OK) return LM_ERR;
+    const lm_exp_knative *kn = o->knative;
+    if (kn) {
+        /* A cluster's runtimes are its RuntimeClasses', not this machine's. */
+        for (size_t i = 0; i < s->nruntimes; i++)
+            rts[nrt++] = s->runtimes[i];
+        if (lm__kn_check(kn, s, err) != LM_OK) return LM_ERR;
+        /* The environment is the cluster's own: no emulated nodes or links. */
+        for (size_t i = 0; i < s->nnodes; i++)
+            if (strcmp(s->nodes[i], "host") != 0)
+                return lm_errf(err,
+                               "%s: node: %s is an emulated node of lumos serve; "
+                               "--platform knative runs on the cluster's nodes: leave the "
+                               "axis out",
+                               s->path, s->nodes[i]);
+        for (size_t i = 0; i < s->nnetworks; i++)
+            if (s->network_conds[i][0])
+                return lm_errf(err,
+                               "%s: network[%zu]: \"%s\" shapes lumos serve's links; "
+                               "--platform knative uses the cluster's network: leave the "
+                               "axis out or use \"none\"",
+                               s->path, i, s->networks[i]);
+        if (!o->redis)
+            return lm_errf(err,
+                           "--platform knative needs --redis HOST:PORT: the cluster's Redis, "
+                           "reachable from here (e.g. kubectl -n lumos port-forward "
+                           "svc/lumos-redis 6379:6379, then --redis 127.0.0.1:6379), where the "
+                           "data set is loaded");
+    } else if (pick_runtimes(s, rts, &nrt, res->skipped, sizeof res->skipped, err) != LM_OK) {
+        return LM_ERR;
+    }
+    if (!kn && check_env(o, s, err) != LM_OK) return LM_ERR;
     /* Everything that can be wrong with the inputs is found before work;
      * the traces' payload groups are noted on the way (their data set is
      * loaded with the spec's). */
@@ -329,7 +358,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     size_t ncells = 0;
     if (lm_exp_cells(s, rts, nrt, &cells, &ncells, err) != LM_OK) return LM_ERR;
     res->cells = ncells;
-    if (ensure_artifacts(s, rts, nrt, o->artifacts, err) != LM_OK) {
+    if (!kn && ensure_artifacts(s, rts, nrt, o->artifacts, err) != LM_OK) {
         free(cells);
         return LM_ERR;
     }
@@ -340,6 +369,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     lm_results *db = NULL;
     lm__gw_child gw = {.child.pid = -1};
     done_set done = {0};
+    lm__kn_seen *seen = NULL;
     if (!(db = open_db(o, s, err))) goto out;
     snprintf(res->db, sizeof res->db, "%s", o->db);
     done.max = ncells ? (size_t)cells[ncells - 1].id : 0;
@@ -360,8 +390,24 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
             }
         if (left > shown) fprintf(o->notes, "  ... and %zu more\n", left - shown);
     }
-    if (!o->resume) {
+    if (!o->resume && kn) {
+        /* The machine is the client's; the runtimes are the cluster's. */
+        if (lm__exp_machine_meta(db, rts, 0, err) != LM_OK ||
+            lm_results_set_meta(db, "platform", "knative", err) != LM_OK ||
+            (kn->url_template &&
+             lm_results_set_meta(db, "knative.url_template", kn->url_template, err) != LM_OK) ||
+            (kn->ingress &&
+             lm_results_set_meta(db, "knative.ingress", kn->ingress, err) != LM_OK) ||
+            lm_results_set_meta(db, "knative.cold",
+                                kn->cold == LM_EXP_COLD_REVISION ? "revision"
+                                : kn->cold == LM_EXP_COLD_NONE   ? "none"
+                                                                 : "zero",
+                                err) != LM_OK ||
+            lm__kn_services(s, kn, db, err) != LM_OK)
+            goto out;
+    } else if (!o->resume) {
         if (lm__exp_machine_meta(db, rts, nrt, err) != LM_OK ||
+            lm_results_set_meta(db, "platform", "local", err) != LM_OK ||
             artifact_rows(db, s, rts, nrt, o->artifacts, err) != LM_OK ||
             lm_results_flush(db, err) != LM_OK)
             goto out;
@@ -391,6 +437,12 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
     /* The gateway writes into the same file; this handle must not hold
      * rows it has not written when the gateway opens it. */
     if (lm_results_flush(db, err) != LM_OK) goto out;
+    lm_results_ids used = {0};
+    if (kn && (!(seen = lm__kn_seen_new()) || lm_results_used_ids(db, &used, err) != LM_OK)) {
+        if (!seen) lm_errf(err, "out of memory");
+        goto out;
+    }
+    int64_t next_request_id = used.request + 1;
 
     lm__exp_ctx x = {.spec = s,
                      .url = gw.url,
@@ -398,7 +450,10 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
                      .gw = &gw,
                      .body = body_of,
                      .body_arg = &data,
-                     .stop = o->stop};
+                     .stop = o->stop,
+                     .kn = kn,
+                     .next_request_id = &next_request_id,
+                     .seen = seen};
     uint64_t t0 = lm_now_ns();
     size_t ran = 0;
     int env = -1; /* the environment of the gateway running (-1: none yet) */
@@ -409,7 +464,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
         /* A gateway per environment: `serve --nodes N` places every
          * instance on N, `--network` shapes its links. Its rows are all in
          * the file (each cell flushes them) before it stops. */
-        if (c->env != env) {
+        if (!kn && c->env != env) {
             lm__gw_stop(&gw);
             lm__gw_env ge = {.node = c->node && strcmp(c->node, "host") ? c->node : NULL,
                              .network = c->network_cond};
@@ -423,7 +478,7 @@ int lm_exp_run(const lm_exp_run_opts *o, lm_exp_run_result *res, char *err) {
         }
         progress_line(o, i, ncells, c, (double)(lm_now_ns() - t0) / 1e9, ran);
         lm__cell_outcome co;
-        if (lm__exp_run_cell(&x, c, &co, why) != LM_OK) {
+        if ((kn ? lm__kn_run_cell(&x, c, &co, why) : lm__exp_run_cell(&x, c, &co, why)) != LM_OK) {
             if (o->stop && *o->stop) break;
             lm_errf(err, "cell %s: %s", c->name, why);
             goto out;
@@ -445,6 +500,7 @@ out:
     run_data_free(&data);
     free(done.done);
     free(done.names);
+    lm__kn_seen_free(seen);
     free(cells);
     return rc;
 }

@@ -132,7 +132,8 @@ static int build_head(lm__run *r, lm__conn *c, const lm_load_req *q) {
     size_t nn = utoa(num, q->body_len);
     if (lm_buf_append(b, method, strlen(method)) || lm_buf_append(b, " ", 1) ||
         lm_buf_append(b, path, strlen(path)) || lm_buf_append(b, " HTTP/1.1\r\nHost: ", 17) ||
-        lm_buf_append(b, r->target.hostport, strlen(r->target.hostport)) ||
+        lm_buf_append(b, r->o.host ? r->o.host : r->target.hostport,
+                      strlen(r->o.host ? r->o.host : r->target.hostport)) ||
         lm_buf_append(b, "\r\n", 2))
         return LM_ERR;
     if (cl && (lm_buf_append(b, "Content-Length: ", 16) || lm_buf_append(b, num, nn) ||
@@ -195,6 +196,7 @@ void lm__conn_assign(lm__run *r, lm__conn *c, size_t rec) {
     }
     const char *m = q->method ? q->method : "POST";
     lm__http_resp_init(&c->resp, m[0] == 'H' && strcmp(m, "HEAD") == 0);
+    c->resp.capture = r->o.capture_header;
     c->deadline = lm_now_ns() + r->o.timeout_ns;
     c->prev = r->tail;
     c->next = NULL;
@@ -218,6 +220,8 @@ static void finish(lm__run *r, lm__conn *c, uint64_t now, int extra) {
     rec->bytes = c->resp.bytes;
     rec->request_id = c->resp.request_id;
     r->st->completed++;
+    if (r->o.on_answer)
+        r->o.on_answer(r->o.answer_arg, rec, c->resp.captured, c->resp.captured_len);
     if (rec->status >= 200 && rec->status < 300)
         r->st->status_2xx++;
     else

@@ -32,6 +32,10 @@ void lm__http_resp_init(lm__http_resp *p, int no_body) {
     p->chunked = p->has_te = p->has_length = 0;
     p->length = p->left = p->request_id = p->bytes = p->body_bytes = 0;
     p->head_bytes = p->linelen = 0;
+    p->capture = NULL;
+    p->captured_len = 0;
+    p->captured_seen = 0;
+    p->captured[0] = 0;
     p->err[0] = 0;
 }
 
@@ -149,6 +153,12 @@ static void header_line(lm__http_resp *p, const char *l, size_t n, int trailer) 
         uint64_t id;
         p->request_id = parse_dec(v, vn, &id) == LM_OK ? id : 0;
     }
+    if (p->capture && !p->captured_seen && is_name(l, c, p->capture)) {
+        p->captured_seen = 1;
+        p->captured_len = vn < LM_LOAD_CAPTURE_MAX ? vn : LM_LOAD_CAPTURE_MAX;
+        memcpy(p->captured, v, p->captured_len);
+        p->captured[p->captured_len] = 0;
+    }
 }
 
 /* The empty line after the fields: what delimits the body. */
@@ -156,8 +166,10 @@ static void end_of_head(lm__http_resp *p) {
     if (p->status < 200) { /* interim: the real answer follows */
         int no_body = p->no_body;
         uint64_t bytes = p->bytes;
+        const char *capture = p->capture;
         lm__http_resp_init(p, no_body);
         p->bytes = bytes;
+        p->capture = capture;
         return;
     }
     if (p->minor == 0 && !p->keep_alive) p->close = 1;

@@ -41,12 +41,17 @@ typedef struct {
     uint64_t bytes;      /* bytes of the answer consumed, head and body */
     uint64_t body_bytes;
     size_t head_bytes;
-    size_t linelen; /* a line split across reads, kept in line */
+    size_t linelen;      /* a line split across reads, kept in line */
+    const char *capture; /* the field whose value to keep (NULL: none) */
+    size_t captured_len; /* bytes of captured (0: not seen) */
+    int captured_seen;
+    char captured[LM_LOAD_CAPTURE_MAX + 1];
     char err[160];
     char line[LM__HTTP_LINE_MAX];
 } lm__http_resp;
 
-/* Starts a new answer (no_body: it answers a HEAD request). */
+/* Starts a new answer (no_body: it answers a HEAD request), capturing no
+ * field: set p->capture after it to keep that field's value in captured. */
 void lm__http_resp_init(lm__http_resp *p, int no_body);
 /* Consumes bytes of buf[0..n) and returns how many it took: all of them
  * unless the answer ended (state DONE: the rest is not this answer's) or

@@ -49,6 +49,8 @@ typedef enum { LM_LOAD_OPEN = 0, LM_LOAD_CLOSED = 1 } lm_load_mode;
 
 /* What the stats' progress snapshot and the final stats hold. */
 typedef struct lm_load_stats lm_load_stats;
+/* One request's record (below). */
+typedef struct lm_load_record lm_load_record;
 
 typedef struct {
     const char *url; /* "http://127.0.0.1:8080[/path]" or "HOST:PORT"; HOST is a numeric
@@ -67,7 +69,16 @@ typedef struct {
     int64_t spin_ns;          /* open: busy-wait the last spin_ns before each send time
                                  (0: 50 us; negative: never) */
     const char *headers;      /* header lines added to every request ("K: V\r\n"...) */
-    int hist_digits;          /* the histograms' significant digits (0: 3) */
+    const char *host;         /* sent as Host: instead of the URL's HOST:PORT (a cluster's
+                                 ingress routes by it); NULL: the URL's */
+    /* When not NULL, called once for each whole answer (the record
+     * finished) with the value of its header field capture_header (the
+     * first, at most LM_LOAD_CAPTURE_MAX bytes; "" and 0 when it had none).
+     * The value is only valid during the call. */
+    const char *capture_header;
+    void (*on_answer)(void *arg, const lm_load_record *rec, const char *value, size_t len);
+    void *answer_arg;
+    int hist_digits; /* the histograms' significant digits (0: 3) */
     /* Called about every progress_ms (0: 250) with the counts so far. */
     void (*progress)(void *arg, const lm_load_stats *so_far);
     void *progress_arg;
@@ -91,8 +102,10 @@ typedef enum {
     LM_LOAD_E_COUNT
 } lm_load_error;
 
+#define LM_LOAD_CAPTURE_MAX 4096
+
 /* One request's record. */
-typedef struct {
+struct lm_load_record {
     uint64_t intended_ns; /* when it was meant to be sent */
     uint64_t send_ns;     /* first byte written (0: never sent) */
     uint64_t receive_ns;  /* last byte of the answer read (0: no whole answer) */
@@ -104,7 +117,7 @@ typedef struct {
     uint8_t error;        /* lm_load_error */
     uint8_t waited;       /* 1: it waited for a free connection (open loop, pool at its cap) */
     int32_t sys_errno;    /* errno of a connect or I/O error, else 0 */
-} lm_load_record;
+};
 
 struct lm_load_stats {
     uint64_t requests;  /* records: requests meant to be sent */

@@ -78,6 +78,7 @@ void lm_record_service(lm_results *db, int64_t id, const char *name, const char 
     row.function = function;
     row.runtime = runtime;
     row.config_json = config_json;
+    row.platform = "local";
     row.created_ns = (int64_t)lm_now_ns();
     lm_results_add_service(db, &row, NULL);
 }

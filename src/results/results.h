@@ -38,10 +38,12 @@
 
 /* The schema this code writes (PRAGMA user_version and meta.schema_version).
  * 1: the first. 2: adds requests.cpu_ns. 3: adds cells, artifacts,
- * requests.cell_id and requests.excluded (experiments).
+ * requests.cell_id and requests.excluded (experiments). 4: cold-start
+ * phases. 5: node profiles. 6: services.platform, instances.pod and
+ * instances.pod_uid (a cluster's runs).
  * A database with a newer version is refused; an older one is migrated in
  * place when opened (lm_results_open). */
-#define LM_RESULTS_SCHEMA_VERSION 5
+#define LM_RESULTS_SCHEMA_VERSION 6
 
 /* The NULL sentinel of integer fields. */
 #define LM_RESULTS_NULL INT64_MIN
@@ -68,6 +70,9 @@ typedef struct {
     const char *runtime;     /* "wasm-aot" */
     const char *config_json; /* the service's settings as JSON */
     int64_t created_ns;      /* when it was deployed */
+    /* Where it was deployed (since version 6): "local" (`lumos serve`),
+     * "knative" (a cluster, `lumos run --platform knative`). */
+    const char *platform;
 } lm_results_service;
 
 /* The phases of one cold start (since version 4; docs/cold-start.md):
@@ -109,6 +114,9 @@ typedef struct {
      * the cold start); NULL when the instance was placed during its start. */
     int64_t placement_ahead_ns;
     const char *node; /* the node profile it ran on (since version 5), NULL: the host */
+    /* The Kubernetes pod it ran in, its name and metadata.uid (since
+     * version 6); NULL on the one-machine platform. */
+    const char *pod, *pod_uid;
 } lm_results_instance;
 
 /* requests: one row per request, the whole life of it. */

@@ -105,6 +105,15 @@ static const struct {
      "ALTER TABLE cells ADD COLUMN node TEXT;"
      "ALTER TABLE cells ADD COLUMN network TEXT;",
      ""},
+    /* 6: the platform (docs/knative-front.md): which platform each service
+     * was deployed on ("local": `lumos serve` on one machine, "knative": a
+     * cluster), and the Kubernetes pod each instance ran in (its name and
+     * uid, the key `lumos agent` reads its cgroup by). Every older row is
+     * the one machine's, without a pod. */
+    {"ALTER TABLE services ADD COLUMN platform TEXT;"
+     "ALTER TABLE instances ADD COLUMN pod TEXT;"
+     "ALTER TABLE instances ADD COLUMN pod_uid TEXT;",
+     "UPDATE services SET platform = 'local';"},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == LM_RESULTS_SCHEMA_VERSION - 1,
                "one migration per schema version after the first");
@@ -113,15 +122,15 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == LM_RESULTS_SCHEMA_VER
  * a NULL keeps what is stored (lm_results_update_instance). */
 static const char *const insert_sql[LM_RK_COUNT] = {
     [LM_RK_SERVICE] = "INSERT INTO services(id, name, function, runtime, config_json,"
-                      " created_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                      " created_ns, platform) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [LM_RK_INSTANCE] =
         "INSERT INTO instances(id, service_id, runtime, pid, cgroup, start_ns, spawn_ns,"
         " ready_ns, stop_ns, end_reason, exit_status, placement_ms, cold_start_ms,"
         " phase_placement_ns, phase_spawn_ns, phase_create_ns, phase_start_ns,"
         " phase_runtime_ns, phase_load_ns, phase_instantiate_ns, phase_init_ns,"
-        " phase_ready_ns, phase_clock, placement_ahead_ns, node)"
+        " phase_ready_ns, phase_clock, placement_ahead_ns, node, pod, pod_uid)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+        " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
         " ON CONFLICT(id) DO UPDATE SET"
         " service_id = coalesce(excluded.service_id, service_id),"
         " runtime = coalesce(excluded.runtime, runtime), pid = coalesce(excluded.pid, pid),"
@@ -145,7 +154,8 @@ static const char *const insert_sql[LM_RK_COUNT] = {
         " phase_ready_ns = coalesce(excluded.phase_ready_ns, phase_ready_ns),"
         " phase_clock = coalesce(excluded.phase_clock, phase_clock),"
         " placement_ahead_ns = coalesce(excluded.placement_ahead_ns, placement_ahead_ns),"
-        " node = coalesce(excluded.node, node)",
+        " node = coalesce(excluded.node, node), pod = coalesce(excluded.pod, pod),"
+        " pod_uid = coalesce(excluded.pod_uid, pod_uid)",
     [LM_RK_REQUEST] =
         "INSERT INTO requests(id, service_id, instance_id, status_http, cold, intended_send_ns,"
         " send_ns, ingress_ns, queued_ns, acquired_ns, cold_begin_ns, cold_ready_ns,"

@@ -33,18 +33,20 @@ typedef struct {
 
 static const kind_desc kinds[LM_RK_COUNT] = {
     [LM_RK_SERVICE] = {sizeof(lm_results_service),
-                       4,
+                       5,
                        {offsetof(lm_results_service, name), offsetof(lm_results_service, function),
                         offsetof(lm_results_service, runtime),
-                        offsetof(lm_results_service, config_json)},
+                        offsetof(lm_results_service, config_json),
+                        offsetof(lm_results_service, platform)},
                        "services"},
     [LM_RK_INSTANCE] = {sizeof(lm_results_instance),
-                        6,
+                        8,
                         {offsetof(lm_results_instance, id), offsetof(lm_results_instance, runtime),
                          offsetof(lm_results_instance, cgroup),
                          offsetof(lm_results_instance, end_reason),
                          offsetof(lm_results_instance, phases.clock),
-                         offsetof(lm_results_instance, node)},
+                         offsetof(lm_results_instance, node), offsetof(lm_results_instance, pod),
+                         offsetof(lm_results_instance, pod_uid)},
                         "instances"},
     [LM_RK_REQUEST] = {sizeof(lm_results_request),
                        5,
@@ -325,6 +327,7 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         b_txt(st, 4, s->runtime);
         b_txt(st, 5, s->config_json);
         b_i64(st, 6, s->created_ns);
+        b_txt(st, 7, s->platform);
         break;
     }
     case LM_RK_INSTANCE: {
@@ -345,6 +348,8 @@ static void bind_row(sqlite3_stmt *st, int kind, const void *row) {
         bind_phases(st, 13, &x->phases);
         b_i64(st, 24, x->placement_ahead_ns);
         b_txt(st, 25, x->node);
+        b_txt(st, 26, x->pod);
+        b_txt(st, 27, x->pod_uid);
         break;
     }
     case LM_RK_REQUEST: bind_request(st, 0, row); break;

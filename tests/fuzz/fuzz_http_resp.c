@@ -33,6 +33,8 @@ static lm__http_resp p; /* large (its line buffer): not on the stack */
 
 static outcome parse(const char *text, size_t n, int no_body, size_t step, int eof) {
     lm__http_resp_init(&p, no_body);
+    /* The knative run keeps one field's value (load.h capture_header). */
+    p.capture = "X-Lumos-Front";
     size_t off = 0;
     while (off < n && p.state != LM__HTTP_DONE && p.state != LM__HTTP_ERROR) {
         size_t k = step && step < n - off ? step : n - off;
@@ -57,6 +59,8 @@ static outcome parse(const char *text, size_t n, int no_body, size_t step, int e
     if (p.state == LM__HTTP_ERROR && !p.err[0]) die("refused without a message");
     if (p.state == LM__HTTP_DONE && p.bytes != off) die("bytes differ from what it took");
     if (p.body_bytes > p.bytes) die("more body than bytes");
+    if (p.captured_len > LM_LOAD_CAPTURE_MAX || p.captured[p.captured_len] != 0)
+        die("the captured value is not a string of at most LM_LOAD_CAPTURE_MAX bytes");
     outcome o = {p.state, p.status, p.close, p.request_id, p.body_bytes, p.bytes, off, ""};
     memcpy(o.err, p.err, sizeof(o.err));
     return o;

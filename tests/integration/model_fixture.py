@@ -26,7 +26,7 @@ rid = 0
 
 
 def service(sid, function, runtime):
-    out.append("INSERT INTO services VALUES(%d, '%s@%s', '%s', '%s', '{}', 1000);"
+    out.append("INSERT INTO services VALUES(%d, '%s@%s', '%s', '%s', '{}', 1000, 'local');"
                % (sid, function, runtime, function, runtime))
 
 

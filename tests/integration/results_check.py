@@ -36,7 +36,7 @@ def fixture():
     services = [(1, "fibonacci", "native"), (2, "fibonacci", "wasm-aot"),
                 (3, "fibonacci", "wasm-interp")]
     for sid, f, rt in services:
-        out.append("INSERT INTO services VALUES(%d, '%s@%s', '%s', '%s', '{}', 1000);"
+        out.append("INSERT INTO services VALUES(%d, '%s@%s', '%s', '%s', '{}', 1000, 'local');"
                    % (sid, f, rt, f, rt))
     # id, runtime, service, start, repetition, status, n ok, client times, ms scale
     cells = [(1, "native", 1, "warm", 1, "done", 30, True, 1.0),

@@ -87,9 +87,9 @@ expect_exit 0 "$LUMOS" compare "$TMP/a.db" "$TMP/a.db" --json
 expect_exit 1 "$LUMOS" compare "$empty" "$TMP/a.db"
 [[ $ERR == "lumos: compare: $empty holds no request: nothing to compare" ]] || fail "empty: $ERR"
 cp "$TMP/a.db" "$TMP/newer.db"
-sqlite3 "$TMP/newer.db" 'PRAGMA user_version = 6'
+sqlite3 "$TMP/newer.db" 'PRAGMA user_version = 7'
 expect_exit 1 "$LUMOS" compare "$TMP/a.db" "$TMP/newer.db"
-contains "$ERR" "lumos: compare: results database $TMP/newer.db has schema version 6, newer than this Lumos knows (5)"
+contains "$ERR" "lumos: compare: results database $TMP/newer.db has schema version 7, newer than this Lumos knows (6)"
 expect_exit 1 "$LUMOS" compare "$TMP/a.db" "$TMP/none.db"
 contains "$ERR" "lumos: compare: results database $TMP/none.db: cannot open it"
 expect_exit 1 "$LUMOS" compare "$TMP/a.db" "$TMP/b.db" --html "$TMP/no/such/dir/x.html"

@@ -87,7 +87,7 @@ expect_exit 0 "$LUMOS" model "$TMP/line.db" --predict 'fibonacci@native,payload=
 contains "$OUT" "fibonacci@native: size fit, warm, closed loop of 1: x = payload group:2: n = 100000"
 contains "$OUT" "measured; trust"
 expect_exit 0 "$LUMOS" model "$TMP/line.db"
-contains "$OUT" "$TMP/line.db: 80 answered requests (schema 5, by cell); 1 series"
+contains "$OUT" "$TMP/line.db: 80 answered requests (schema 6, by cell); 1 series"
 contains "$OUT" "fibonacci@native, warm, closed loop of 1: against size (x = n, the payload's nominal size for the function)"
 echo "$OUT" | grep -Eq '^  compute +linear +80 ' || fail "the table's compute row: $OUT"
 expect_exit 0 "$LUMOS" model "$TMP/line.db" --fit loglog --json

@@ -26,7 +26,7 @@ $check fixture | sqlite3 "$db"
 expect_exit 0 "$LUMOS" results summary "$db" --json
 echo "$OUT" >"$TMP/cells.json"
 $check summary "$db" "$TMP/cells.json" cell native >/dev/null || fail "summary by cell differs"
-[[ $(echo "$OUT" | jq -r '.by, .metric, .unit, .level, .schema_version, .unassigned_requests' | tr '\n' ' ') == "cell e2e ms 0.95 5 2 " ]] ||
+[[ $(echo "$OUT" | jq -r '.by, .metric, .unit, .level, .schema_version, .unassigned_requests' | tr '\n' ' ') == "cell e2e ms 0.95 6 2 " ]] ||
   fail "summary header: $(echo "$OUT" | jq -c 'del(.groups, .ratios)')"
 [[ $(echo "$OUT" | jq -r '.ratios | .baseline, .statistic, .method, .resamples, .seed' | tr '\n' ' ') == "native median percentile bootstrap 2000 1 " ]] ||
   fail "ratios header: $(echo "$OUT" | jq -c '.ratios | del(.rows)')"
@@ -184,7 +184,7 @@ expect_exit 1 "$LUMOS" results export "$TMP/other.db" --table meta
 cp "$db" "$TMP/newer.db"
 sqlite3 "$TMP/newer.db" 'pragma user_version = 99'
 expect_exit 1 "$LUMOS" results summary "$TMP/newer.db"
-contains "$ERR" "has schema version 99, newer than this Lumos knows (5)"
+contains "$ERR" "has schema version 99, newer than this Lumos knows (6)"
 expect_exit 2 "$LUMOS" results summary "$db" --metric latency
 [[ $ERR == "lumos results summary: unknown metric 'latency': use e2e, gateway, instance, compute, io, deser, ser, cpu or mem"* ]] || fail "$ERR"
 expect_exit 2 "$LUMOS" results summary "$db" --by runtime

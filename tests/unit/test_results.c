@@ -164,6 +164,7 @@ static void write_known(lm_results *r) {
     s.runtime = "native";
     s.config_json = "{\"min_scale\":0, \"note\":\"a,b\\nc\"}";
     s.created_ns = 123;
+    s.platform = "knative"; /* schema 6 */
     assert_int_equal(lm_results_add_service(r, &s, err), LM_OK);
 
     lm_results_instance in;
@@ -179,6 +180,8 @@ static void write_known(lm_results *r) {
     in.placement_ms = 0.125;
     in.cold_start_ms = 1.0 / 3.0;
     in.node = "pi4"; /* schema 5: the node it ran on, kept by the updates below */
+    in.pod = "fib-00001-deployment-7d9f";
+    in.pod_uid = "0c6f-uid"; /* schema 6: its pod, kept by the updates too */
     assert_int_equal(lm_results_add_instance(r, &in, err), LM_OK);
     /* The phases come with READY, as an update (lm_record_instance_ready). */
     lm_results_instance ph;
@@ -426,12 +429,16 @@ static void test_roundtrip(void **state) {
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
     sqlite3_finalize(s);
-    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 5);
+    assert_int_equal(LM_RESULTS_SCHEMA_VERSION, 6);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE node = 'pi4'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE pod = "
+                                 "'fib-00001-deployment-7d9f' AND pod_uid = '0c6f-uid'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM services WHERE platform = 'knative'"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE node = 'pi4' AND id = 1"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests WHERE node IS NULL"), NTRICKY);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 5);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 6);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM meta WHERE key='migrated_from'"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_table_info('requests') WHERE "
                                  "name='cpu_ns' AND type='INTEGER'"),
@@ -486,7 +493,10 @@ static void test_roundtrip(void **state) {
     sqlite3_finalize(s);
     /* Its phases, version 4's columns, last and in this order. */
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM instances", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_column_count(s), 25);
+    assert_int_equal(sqlite3_column_count(s), 27);
+    assert_string_equal(sqlite3_column_name(s, 24), "node");
+    assert_string_equal(sqlite3_column_name(s, 25), "pod"); /* version 6's, last */
+    assert_string_equal(sqlite3_column_name(s, 26), "pod_uid");
     assert_string_equal(sqlite3_column_name(s, 13), "phase_placement_ns");
     assert_string_equal(sqlite3_column_name(s, 21), "phase_ready_ns");
     assert_string_equal(sqlite3_column_name(s, 22), "phase_clock");
@@ -607,11 +617,11 @@ static void test_refuses(void **state) {
 
     /* The next version, which this code does not know. */
     sqlite3 *db = raw_open(dbpath);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_null(lm_results_open(dbpath, NULL, err));
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "schema version 6, newer than this Lumos knows (5)"));
+    assert_non_null(strstr(err, "schema version 7, newer than this Lumos knows (6)"));
     assert_null(strstr(err, "migrat"));
 
     db = raw_open(dbpath);
@@ -758,7 +768,7 @@ static char *dump(sqlite3 *db, const char *sql) {
  * meta rows it rewrites. */
 static const char *const kept[] = {
     "SELECT " V1_REQUEST_COLUMNS " FROM requests ORDER BY id",
-    "SELECT * FROM services ORDER BY rowid",
+    "SELECT id, name, function, runtime, config_json, created_ns FROM services ORDER BY rowid",
     "SELECT " V1_INSTANCE_COLUMNS " FROM instances ORDER BY rowid",
     "SELECT * FROM samples ORDER BY rowid",
     "SELECT * FROM events ORDER BY rowid",
@@ -780,8 +790,11 @@ static char *schema_text(const char *path) {
  * the phase columns NULL in old rows. */
 static void assert_migrated(const char *path) {
     sqlite3 *db = raw_open(path);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 5);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 6);
+    /* 6: an old file's services were the one machine's, without pods. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM services WHERE platform = 'local'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE pod IS NULL"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM instances WHERE phase_spawn_ns IS NULL AND "
                                  "phase_clock IS NULL AND placement_ahead_ns IS NULL"),
                      1);
@@ -844,7 +857,7 @@ static void test_migrate_v1(void **state) {
     assert_non_null(r);
     lm_results_close(r);
     db = raw_open(dbpath);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 1);
     assert_int_equal(raw_int(db, "SELECT cpu_ns FROM requests WHERE id=1"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM requests"), 4);
@@ -913,8 +926,8 @@ static void test_migrate_v3(void **state) {
     if (!r) print_error("%s\n", err);
     assert_non_null(r);
     db = raw_open(dbpath);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 5);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 6);
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key='migrated_from'"), 3);
     for (int i = 0; i < 4; i++) {
         char *after = dump(db, v3_kept[i]);
@@ -987,7 +1000,7 @@ static void test_migrate_fails_whole(void **state) {
     assert_null(lm_results_open(dbpath, NULL, err));
     print_message("broken v1 file: %s\n", err);
     assert_non_null(strstr(err, dbpath));
-    assert_non_null(strstr(err, "migrating it from schema version 1 to 5 failed"));
+    assert_non_null(strstr(err, "migrating it from schema version 1 to 6 failed"));
     assert_non_null(strstr(err, "cpu_user_ns"));
     db = raw_open(dbpath);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 1);
