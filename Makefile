@@ -52,7 +52,7 @@ CLI_SRC := $(wildcard src/cli/*.c)
 HOST_SRC := $(filter-out $(GUEST_SRC),$(foreach r,$(HOST_ROOMS),$(wildcard src/$(r)/*.c)))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_SRC:$(GEN)/%=gen/%))
-HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC))
+HOST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_SRC)) $(BUILD)/obj/gen/lang_words.o
 TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 EMBED := $(GEN)/node_wasi_host.h $(GEN)/runtimes_json.h $(GEN)/quick_json.h $(GEN)/nodes_json.h
@@ -89,15 +89,26 @@ $(BUILD)/obj/%.o: %.c | $(EMBED)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(PATHS) $(CFLAGS) -c -o $@ $<
 
-# Generated sources.
-$(GEN)/lang_profiles.c: $(BUILD)/lang_profiles_gen
+# Generated sources. The language profiles (and the data generator's word
+# lists) are rebuilt only when the generator, the sources list or one of the
+# catalogs it names changes: the generator writes that list of catalogs as a
+# make fragment (lang_profiles.d).
+$(GEN)/lang_profiles.c: $(BUILD)/lang_profiles_gen tools/lang_sources.txt
 	@mkdir -p $(GEN)
-	$(BUILD)/lang_profiles_gen > $@.tmp && mv $@.tmp $@
+	@echo "  GEN     $@"
+	$(Q)$(BUILD)/lang_profiles_gen tools/lang_sources.txt $@.tmp $(GEN)/lang_words.c.tmp \
+	  $(GEN)/lang_profiles.d.tmp && mv $(GEN)/lang_words.c.tmp $(GEN)/lang_words.c && \
+	  mv $(GEN)/lang_profiles.d.tmp $(GEN)/lang_profiles.d && mv $@.tmp $@
 
-$(BUILD)/lang_profiles_gen: tools/lang_profiles_gen.c src/sdk/text.c src/functions/lang_profiles.h
+$(GEN)/lang_words.c: $(GEN)/lang_profiles.c ;
+
+-include $(GEN)/lang_profiles.d
+
+LANG_GEN_SRC := tools/lang_profiles_gen.c tools/lang_catalog.c src/sdk/text.c
+$(BUILD)/lang_profiles_gen: $(LANG_GEN_SRC) tools/lang_catalog.h src/functions/lang_profiles.h
 	@mkdir -p $(BUILD)
 	@echo "  CC      $@"
-	$(Q)$(CC) -std=c11 $(WARN) -O2 -D_GNU_SOURCE -Isrc/sdk -Isrc/functions -o $@ $(filter %.c,$^)
+	$(Q)$(CC) -std=c11 $(WARN) -O2 -D_GNU_SOURCE -Isrc/sdk -Isrc/functions -Itools -o $@ $(LANG_GEN_SRC)
 
 $(GEN)/node_wasi_host.h: src/runtime/node_wasi_host.mjs scripts/embed.sh
 	@mkdir -p $(GEN)
@@ -114,6 +125,16 @@ $(GEN)/nodes_json.h: config/nodes.json scripts/embed.sh
 $(GEN)/runtimes_json.h: config/runtimes.json scripts/embed.sh
 	@mkdir -p $(GEN)
 	scripts/embed.sh lm_runtimes_json $< > $@.tmp && mv $@.tmp $@
+
+# Language detection's held-out test set: passages from the manpages-*
+# packages and held-out catalogs that tools/lang_sources.txt names (never
+# trained on); the unit test reads it.
+$(GEN)/lang_heldout.tsv: tools/lang_heldout.py tools/lang_sources.txt
+	@mkdir -p $(GEN)
+	@echo "  GEN     $@"
+	$(Q)python3 tools/lang_heldout.py tools/lang_sources.txt $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/test_language_detection: | $(GEN)/lang_heldout.tsv
 
 # Tests: every tests/unit/test_*.c is one cmocka program.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(HOST_OBJ) $(BUILD)/libguest.a

@@ -1,33 +1,32 @@
 /* lang_profiles_gen.c -- builds the language-detection trigram profiles from
- * Debian's word lists and prints them as C source (build/gen/lang_profiles.c).
+ * the translated message catalogs Debian ships and writes them as C source.
  *
- * Run by the Makefile as `build/lang_profiles_gen > build/gen/lang_profiles.c`;
- * it takes no arguments. The languages, their word lists and the text model
- * (words, trigrams, the held-out rule, the weighting) are defined in
- * src/functions/lang_profiles.h. All arithmetic is on integers and every
- * ordering has a tie-break, so the same word lists give the same bytes. A
- * missing word list, or one that does not decode as declared, ends the program
- * with a message naming the package and exit status 1. */
+ * Usage: lang_profiles_gen SOURCES PROFILES_C WORDS_C DEPS
+ *   SOURCES     tools/lang_sources.txt: the languages and their catalogs
+ *   PROFILES_C  build/gen/lang_profiles.c (format: src/functions/lang_profiles.h)
+ *   WORDS_C     build/gen/lang_words.c: each language's most frequent words, for
+ *               the data generator (format: src/data/lang_words.h)
+ *   DEPS        a make fragment naming every catalog read as a prerequisite of
+ *               PROFILES_C (less a trailing ".tmp"), so the profiles are rebuilt
+ *               only when a catalog changes
+ *
+ * The text model is in lang_profiles.h, the held-out rule in lang_catalog.h.
+ * All arithmetic is on integers and every ordering has a tie-break, so the
+ * same packages give the same bytes. A missing catalog ends the program,
+ * before anything is written, with a message naming its Debian package and
+ * exit status 1. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang_catalog.h"
 #include "lang_profiles.h"
 
 #define PROG "lang_profiles_gen"
-
-typedef struct {
-    const char *code, *name, *script;
-    int script_id;
-    const char *package, *dict;
-    int encoding;
-} lang_def;
-
-#define LANG_DEF(code, name, script, sid, pkg, dict, enc) {code, name, script, sid, pkg, dict, enc},
-static const lang_def defs[] = {LM_LANG_LIST(LANG_DEF)};
-#define NLANG (sizeof(defs) / sizeof(defs[0]))
+/* Words per language in the data generator's table. */
+#define WORDS_KEPT 1000
 
 /* One kept trigram of a language: its code points packed 21 bits apiece. */
 typedef struct {
@@ -37,7 +36,7 @@ typedef struct {
 } kept_tri;
 
 typedef struct {
-    uint32_t words, held_out, ntri;
+    uint32_t ntri;
     uint16_t cost[LM_LANG_LEVELS];
     kept_tri *tri;
 } lang_result;
@@ -67,128 +66,6 @@ static void *xrealloc(void *p, size_t n) {
         exit(1);
     }
     return p;
-}
-
-/* ---- reading a word list ------------------------------------------------- */
-
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) buf = xrealloc(buf, cap *= 2);
-        size_t got = fread(buf + n, 1, cap - n, f);
-        if (got == 0) break;
-        n += got;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
-/* Checks that a list decodes as declared. A UTF-8 list must be valid UTF-8;
- * an ISO-8859-1 list must not be valid UTF-8 with multi-byte sequences (that
- * would mean the package now ships UTF-8). Returns 0 or -1 with a message. */
-static int check_encoding(const lang_def *d, const uint8_t *s, size_t n) {
-    size_t line = 1, multi = 0;
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t k = lm_utf8_next(s + i, n - i, &cp);
-        if (k == 1 && s[i] >= 0x80) {
-            if (d->encoding == LM_LANG_LATIN1) return 0;
-            fprintf(stderr,
-                    "%s: %s (package %s) is not valid UTF-8 at line %zu; lang_profiles.h declares "
-                    "it UTF-8: check the package's encoding and update LM_LANG_LIST\n",
-                    PROG, d->dict, d->package, line);
-            return -1;
-        }
-        if (k > 1) multi++;
-        if (s[i] == '\n') line++;
-        i += k;
-    }
-    if (d->encoding == LM_LANG_LATIN1 && multi > 0) {
-        fprintf(stderr,
-                "%s: %s (package %s) is valid UTF-8, but lang_profiles.h declares it ISO-8859-1: "
-                "update LM_LANG_LIST\n",
-                PROG, d->dict, d->package);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- a set of words ------------------------------------------------------ */
-
-typedef struct {
-    uint32_t hash; /* FNV-1a of the word; 0 marks an empty slot (hash 0 is stored as 1) */
-    uint32_t len;
-    uint64_t off; /* into the arena */
-} slot;
-
-typedef struct {
-    slot *tab;
-    size_t cap, n;
-    uint8_t *arena;
-    size_t alen, acap;
-} word_set;
-
-static uint32_t slot_hash(uint32_t h) { return h ? h : 1; }
-
-static void set_grow(word_set *s) {
-    size_t ncap = s->cap ? s->cap * 2 : 1 << 16;
-    slot *nt = xcalloc(ncap, sizeof(slot));
-    for (size_t i = 0; i < s->cap; i++) {
-        if (!s->tab[i].hash) continue;
-        size_t j = s->tab[i].hash & (ncap - 1);
-        while (nt[j].hash)
-            j = (j + 1) & (ncap - 1);
-        nt[j] = s->tab[i];
-    }
-    free(s->tab);
-    s->tab = nt;
-    s->cap = ncap;
-}
-
-/* Adds a word (UTF-8 bytes) unless it is already in the set. */
-static void set_add(word_set *s, const uint8_t *w, size_t n) {
-    if ((s->n + 1) * 2 > s->cap) set_grow(s);
-    uint32_t h = slot_hash(lm_lang_fnv1a(w, n));
-    size_t j = h & (s->cap - 1);
-    while (s->tab[j].hash) {
-        if (s->tab[j].hash == h && s->tab[j].len == n &&
-            memcmp(s->arena + s->tab[j].off, w, n) == 0)
-            return;
-        j = (j + 1) & (s->cap - 1);
-    }
-    if (s->alen + n > s->acap) {
-        s->acap = s->acap ? s->acap * 2 : 1 << 20;
-        while (s->alen + n > s->acap)
-            s->acap *= 2;
-        s->arena = xrealloc(s->arena, s->acap);
-    }
-    memcpy(s->arena + s->alen, w, n);
-    s->tab[j] = (slot){h, (uint32_t)n, s->alen};
-    s->alen += n;
-    s->n++;
-}
-
-static void set_free(word_set *s) {
-    free(s->tab);
-    free(s->arena);
-}
-
-/* Adds every word of a list to the set; words longer than LM_LANG_MAX_WORD
- * are skipped. */
-static void collect_words(const lang_def *d, const uint8_t *s, size_t n, word_set *set) {
-    uint8_t word[LM_LANG_WORD_BYTES];
-    size_t pos = 0, len, bytes;
-    while ((len = lm_lang_next_word(s, n, &pos, (lm_lang_encoding)d->encoding, word, &bytes)) > 0)
-        if (len <= LM_LANG_MAX_WORD) set_add(set, word, bytes);
 }
 
 /* ---- trigram counts ------------------------------------------------------ */
@@ -258,56 +135,139 @@ static int cmp_kept(const void *a, const void *b) {
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* Builds one language's profile from its word set into r. */
-static void build_profile(const word_set *set, lang_result *r) {
-    static const uint32_t share[LM_LANG_LENGTH_CAP + 1] = LM_LANG_LENGTH_SHARE;
-    uint64_t hist[LM_LANG_LENGTH_CAP + 1] = {0};
-    r->words = (uint32_t)set->n;
-    r->held_out = 0;
-    for (size_t i = 0; i < set->cap; i++) {
-        const slot *s = &set->tab[i];
-        if (!s->hash) continue;
-        const uint8_t *w = set->arena + s->off;
-        if (lm_lang_held_out(w, s->len)) {
-            r->held_out++;
-            continue;
+static void *tri_find(tri_map *m, uint64_t key) {
+    if (!m->cap) return NULL;
+    size_t j = mix64(key) & (m->cap - 1);
+    while (m->tab[j].key && m->tab[j].key != key)
+        j = (j + 1) & (m->cap - 1);
+    return m->tab[j].key ? &m->tab[j] : NULL;
+}
+
+/* ---- counting one language's text --------------------------------------- */
+
+/* A counted word: its bytes live in an arena. */
+typedef struct {
+    uint64_t off, count;
+    uint32_t len;
+} word_rec;
+
+typedef struct {
+    int script_id; /* the language's script: only its words count */
+    int english;   /* trained on the msgids */
+    tri_map tri;   /* trigram -> occurrences */
+    tri_map seen;  /* FNV-1a 64 of each text already counted (| 1) -> 1 */
+    tri_map widx;  /* FNV-1a 64 of a word (| 1) -> index + 1 in words */
+    word_rec *words;
+    size_t nwords, wcap;
+    uint8_t *arena;
+    size_t alen, acap;
+    uint32_t messages, held_out;
+    uint64_t letters;
+} lang_acc;
+
+static uint64_t fnv64(const uint8_t *s, size_t n) {
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int script_matches(int lang_script, int word_script) {
+    /* Japanese is written in kana and Han together. */
+    return word_script == lang_script ||
+           (lang_script == LM_SCRIPT_KANA && word_script == LM_SCRIPT_HAN);
+}
+
+static void count_word(lang_acc *a, const uint8_t *w, size_t n) {
+    uint64_t h = fnv64(w, n) | 1;
+    tri_slot *s = tri_find(&a->widx, h);
+    /* A 64-bit hash collision between two words would merge them; the words
+     * are compared to make that an error instead of a silent merge. */
+    if (s) {
+        word_rec *r = &a->words[s->weight - 1];
+        if (r->len != n || memcmp(a->arena + r->off, w, n) != 0) {
+            fprintf(stderr, "%s: FNV-1a 64 collision between two words\n", PROG);
+            exit(1);
         }
-        size_t cps = 0;
-        for (size_t k = 0; k < s->len; k++)
-            cps += (w[k] & 0xC0) != 0x80;
-        hist[cps < LM_LANG_LENGTH_CAP ? cps : LM_LANG_LENGTH_CAP]++;
+        r->count++;
+        return;
     }
+    if (a->nwords == a->wcap) {
+        a->wcap = a->wcap ? a->wcap * 2 : 4096;
+        a->words = xrealloc(a->words, a->wcap * sizeof(word_rec));
+    }
+    if (a->alen + n > a->acap) {
+        a->acap = a->acap ? a->acap * 2 : 1 << 16;
+        while (a->alen + n > a->acap)
+            a->acap *= 2;
+        a->arena = xrealloc(a->arena, a->acap);
+    }
+    memcpy(a->arena + a->alen, w, n);
+    a->words[a->nwords] = (word_rec){a->alen, 1, (uint32_t)n};
+    a->alen += n;
+    tri_add(&a->widx, h, ++a->nwords);
+}
 
-    tri_map m = {0};
+static void count_text(lang_acc *a, const uint8_t *s, size_t n) {
+    uint8_t word[LM_LANG_WORD_BYTES];
+    size_t pos = 0, len, bytes;
+    int script = 0;
     uint32_t cp[LM_LANG_MAX_WORD + 2];
-    for (size_t i = 0; i < set->cap; i++) {
-        const slot *s = &set->tab[i];
-        if (!s->hash) continue;
-        const uint8_t *w = set->arena + s->off;
-        if (lm_lang_held_out(w, s->len)) continue;
-        size_t n = 0;
-        cp[n++] = ' ';
-        for (size_t k = 0; k < s->len;)
-            k += lm_utf8_next(w + k, s->len - k, &cp[n++]);
-        cp[n++] = ' ';
-        size_t len = n - 2;
-        size_t b = len < LM_LANG_LENGTH_CAP ? len : LM_LANG_LENGTH_CAP;
-        /* Every length class gets its share of the total weight, split evenly
-         * among its words; 2^40 keeps the quotient exact enough. */
-        uint64_t w8 = ((uint64_t)share[b] << 40) / hist[b];
-        for (size_t k = 0; k + 2 < n; k++)
-            tri_add(&m, PACK3(cp[k], cp[k + 1], cp[k + 2]), w8);
+    while ((len = lm_lang_next_word(s, n, &pos, word, &bytes, &script)) > 0) {
+        if (len > LM_LANG_MAX_WORD || !script_matches(a->script_id, script)) continue;
+        a->letters += len;
+        count_word(a, word, bytes);
+        size_t k = 0;
+        cp[k++] = ' ';
+        for (size_t i = 0; i < bytes;)
+            i += lm_utf8_next(word + i, bytes - i, &cp[k++]);
+        cp[k++] = ' ';
+        for (size_t i = 0; i + 2 < k; i++)
+            tri_add(&a->tri, PACK3(cp[i], cp[i + 1], cp[i + 2]), 1);
     }
+}
 
-    kept_tri *all = xmalloc(m.n * sizeof(kept_tri));
+static void on_message(void *arg, const uint8_t *id, size_t idn, const uint8_t *str, size_t sn) {
+    lang_acc *a = arg;
+    if (lm_cat_held_out(id, idn)) {
+        a->held_out++;
+        return;
+    }
+    const uint8_t *text = a->english ? id : str;
+    size_t n = a->english ? idn : sn;
+    /* A translation equal to its msgid is left untranslated: not this
+     * language's text. */
+    if (!a->english && idn == sn && memcmp(id, str, sn) == 0) return;
+    uint64_t h = fnv64(text, n) | 1;
+    if (tri_find(&a->seen, h)) return;
+    tri_add(&a->seen, h, 1);
+    a->messages++;
+    uint8_t *clean = xmalloc(n);
+    size_t cn = lm_cat_clean(text, n, clean);
+    count_text(a, clean, cn);
+    free(clean);
+}
+
+static void acc_free(lang_acc *a) {
+    free(a->tri.tab);
+    free(a->seen.tab);
+    free(a->widx.tab);
+    free(a->words);
+    free(a->arena);
+}
+
+/* Builds one language's profile from its trigram counts into r. */
+static void build_profile(const tri_map *m, lang_result *r) {
+    kept_tri *all = xmalloc(m->n * sizeof(kept_tri));
     size_t na = 0;
     uint64_t total = 0;
-    for (size_t i = 0; i < m.cap; i++) {
-        if (!m.tab[i].key) continue;
-        all[na++] = (kept_tri){m.tab[i].key, m.tab[i].weight, 0};
-        total += m.tab[i].weight;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->tab[i].key) continue;
+        all[na++] = (kept_tri){m->tab[i].key, m->tab[i].weight, 0};
+        total += m->tab[i].weight;
     }
-    free(m.tab);
     qsort(all, na, sizeof(kept_tri), cmp_kept);
     size_t keep = na < LM_LANG_TOP ? na : LM_LANG_TOP;
 
@@ -322,7 +282,7 @@ static void build_profile(const word_set *set, lang_result *r) {
     }
     for (uint32_t k = 1; k < LM_LANG_LEVELS; k++)
         r->cost[k] = (uint16_t)(lo + ((k - 1) * span + steps / 2) / steps);
-    r->cost[0] = (uint16_t)(hi + 16); /* absent: one bit rarer than the rarest kept */
+    r->cost[0] = (uint16_t)(hi + 16 * LM_LANG_ABSENT_BITS);
     r->ntri = (uint32_t)keep;
     r->tri = all;
 }
@@ -346,66 +306,212 @@ static int cmp_entry(const void *a, const void *b) {
     return x->lang < y->lang ? -1 : x->lang > y->lang;
 }
 
-static void print_u32s(const char *decl, const uint32_t *v, size_t n) {
-    printf("%s = {", decl);
+static void print_u32s(FILE *o, const char *decl, const uint32_t *v, size_t n) {
+    fprintf(o, "%s = {", decl);
     for (size_t i = 0; i < n; i++)
-        printf("%s%u,", i % 12 ? " " : "\n    ", v[i]);
-    printf("\n};\n");
+        fprintf(o, "%s%u,", i % 12 ? " " : "\n    ", v[i]);
+    fprintf(o, "\n};\n");
 }
 
-static void print_u8s(const char *decl, const uint8_t *v, size_t n) {
-    printf("%s = {", decl);
+static void print_u8s(FILE *o, const char *decl, const uint8_t *v, size_t n) {
+    fprintf(o, "%s = {", decl);
     for (size_t i = 0; i < n; i++)
-        printf("%s0x%02x,", i % 16 ? " " : "\n    ", v[i]);
-    printf("\n};\n");
+        fprintf(o, "%s0x%02x,", i % 16 ? " " : "\n    ", v[i]);
+    fprintf(o, "\n};\n");
 }
 
-int main(void) {
+static void print_u16s(FILE *o, const char *decl, const uint16_t *v, size_t n) {
+    fprintf(o, "%s = {", decl);
+    for (size_t i = 0; i < n; i++)
+        fprintf(o, "%s%u,", i % 16 ? " " : "\n    ", v[i]);
+    fprintf(o, "\n};\n");
+}
+
+/* Prints bytes as the body of a C string literal (octal escapes: a hex escape
+ * would swallow a following hex digit). */
+static void print_cstr(FILE *o, const uint8_t *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= 0x20 && s[i] < 0x7F && s[i] != '"' && s[i] != '\\' && s[i] != '?')
+            fputc(s[i], o);
+        else
+            fprintf(o, "\\%03o", s[i]);
+    }
+}
+
+static const char *const script_names[LM_SCRIPT_COUNT] = {
+    "none",       "Latin", "Cyrillic", "Greek",  "Armenian", "Hebrew", "Arabic",
+    "Devanagari", "Thai",  "Georgian", "Hangul", "Kana",     "Han"};
+
+static int script_id_of(const char *name) {
+    for (int s = 1; s < LM_SCRIPT_COUNT; s++)
+        if (strcmp(script_names[s], name) == 0) return s;
+    return -1;
+}
+
+/* The #include that finds a header of src/ from build/gen whichever include
+ * path the build gives. */
+static void print_include(FILE *o, const char *room, const char *header) {
+    fprintf(o,
+            "#if defined(__has_include)\n#if __has_include(\"%s\")\n#include \"%s\"\n"
+            "#elif __has_include(\"%s/%s\")\n#include \"%s/%s\"\n#else\n"
+            "#include \"../../src/%s/%s\"\n#endif\n#else\n#include \"%s/%s\"\n#endif\n\n",
+            header, header, room, header, room, header, room, header, room, header);
+}
+
+static FILE *open_out(const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", PROG, path, strerror(errno));
+        exit(1);
+    }
+    return f;
+}
+
+static void close_out(FILE *f, const char *path) {
+    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", PROG, path, strerror(errno));
+        exit(1);
+    }
+}
+
+typedef struct {
+    const word_rec *w;
+    const uint8_t *arena;
+} word_ref;
+
+static int cmp_word(const void *a, const void *b) {
+    const word_ref *x = a, *y = b;
+    if (x->w->count != y->w->count) return x->w->count > y->w->count ? -1 : 1;
+    size_t n = x->w->len < y->w->len ? x->w->len : y->w->len;
+    int c = memcmp(x->arena + x->w->off, y->arena + y->w->off, n);
+    if (c) return c;
+    return x->w->len < y->w->len ? -1 : x->w->len > y->w->len;
+}
+
+/* The language's most frequent words (two letters or more, except in scripts
+ * written without spaces), space-separated; returns how many. */
+static size_t print_words(FILE *o, const lang_acc *a) {
+    word_ref *refs = xmalloc(a->nwords * sizeof(word_ref));
+    size_t n = 0;
+    int cjk = a->script_id == LM_SCRIPT_HAN || a->script_id == LM_SCRIPT_KANA ||
+              a->script_id == LM_SCRIPT_THAI;
+    for (size_t i = 0; i < a->nwords; i++) {
+        size_t cps = 0;
+        for (size_t k = 0; k < a->words[i].len; k++)
+            cps += (a->arena[a->words[i].off + k] & 0xC0) != 0x80;
+        if ((cps >= 2 || cjk) && cps <= 16) refs[n++] = (word_ref){&a->words[i], a->arena};
+    }
+    qsort(refs, n, sizeof(word_ref), cmp_word);
+    size_t keep = n < WORDS_KEPT ? n : WORDS_KEPT;
+    fprintf(o, "\"");
+    for (size_t i = 0; i < keep; i++) {
+        if (i) fprintf(o, " ");
+        if (i % 16 == 15) fprintf(o, "\"\n     \"");
+        print_cstr(o, a->arena + refs[i].w->off, refs[i].w->len);
+    }
+    fprintf(o, "\"");
+    free(refs);
+    return keep;
+}
+
+static int cmp_cstr(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The distinct packages of a language's catalogs, sorted, comma-separated
+ * (caller frees). */
+static char *package_list(const lm_cat_lang *l) {
+    char **p = xmalloc(l->nfiles * sizeof(char *));
+    size_t total = 1;
+    for (size_t i = 0; i < l->nfiles; i++) {
+        p[i] = l->files[i].package;
+        total += strlen(p[i]) + 2;
+    }
+    qsort(p, l->nfiles, sizeof(char *), cmp_cstr);
+    char *s = xmalloc(total);
+    size_t k = 0;
+    for (size_t i = 0; i < l->nfiles; i++) {
+        if (i && strcmp(p[i], p[i - 1]) == 0) continue;
+        k += (size_t)sprintf(s + k, "%s%s", k ? ", " : "", p[i]);
+    }
+    s[k] = 0;
+    free(p);
+    return s;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s SOURCES PROFILES_C WORDS_C DEPS\n", PROG);
+        return 2;
+    }
+    static lm_cat_sources src;
+    if (lm_cat_sources_read(argv[1], &src) != 0) return 1;
+    size_t nl = src.nlangs;
+    int sid[LM_CAT_MAX_LANGS];
     int missing = 0;
-    for (size_t i = 0; i < NLANG; i++) {
-        FILE *f = fopen(defs[i].dict, "rb");
-        if (f) {
-            fclose(f);
-            continue;
+    for (size_t i = 0; i < nl; i++) {
+        const lm_cat_lang *l = &src.langs[i];
+        sid[i] = script_id_of(l->script);
+        if (sid[i] < 0) {
+            fprintf(stderr, "%s: %s: unknown script '%s' for %s\n", PROG, argv[1], l->script,
+                    l->code);
+            return 1;
         }
-        fprintf(stderr,
-                "%s: cannot read the %s word list %s (%s): install the Debian package %s "
-                "(scripts/setup does)\n",
-                PROG, defs[i].name, defs[i].dict, strerror(errno), defs[i].package);
-        missing = 1;
+        if (l->nfiles == 0) {
+            fprintf(stderr, "%s: %s: no catalogs for %s\n", PROG, argv[1], l->code);
+            return 1;
+        }
+        for (size_t j = 0; j < l->nfiles; j++) {
+            FILE *f = fopen(l->files[j].path, "rb");
+            if (f) {
+                fclose(f);
+                continue;
+            }
+            fprintf(stderr,
+                    "%s: cannot read %s (%s, %s): install the Debian package %s "
+                    "(scripts/setup does)\n",
+                    PROG, l->files[j].path, l->name, strerror(errno), l->files[j].package);
+            missing = 1;
+        }
     }
     if (missing) return 1;
 
-    static lang_result res[NLANG];
-    for (size_t i = 0; i < NLANG; i++) {
-        size_t n;
-        uint8_t *buf = read_file(defs[i].dict, &n);
-        if (!buf) {
-            fprintf(stderr, "%s: cannot read %s (%s): reinstall the Debian package %s\n", PROG,
-                    defs[i].dict, strerror(errno), defs[i].package);
+    /* Count every language's text; languages whose script has no other
+     * language need no profile. */
+    static lang_acc acc[LM_CAT_MAX_LANGS];
+    static lang_result res[LM_CAT_MAX_LANGS];
+    int profiled[LM_CAT_MAX_LANGS];
+    for (size_t i = 0; i < nl; i++) {
+        profiled[i] = 0;
+        for (size_t k = 0; k < nl; k++)
+            if (k != i && sid[k] == sid[i]) profiled[i] = 1;
+        lang_acc *a = &acc[i];
+        a->script_id = sid[i];
+        a->english = strcmp(src.langs[i].code, "eng") == 0;
+        for (size_t j = 0; j < src.langs[i].nfiles; j++)
+            if (lm_cat_read_mo(src.langs[i].files[j].path, on_message, a) != 0) {
+                fprintf(stderr, "%s: %s is no readable message catalog: reinstall %s\n", PROG,
+                        src.langs[i].files[j].path, src.langs[i].files[j].package);
+                return 1;
+            }
+        /* Enough text for a profile and the data generator's word list (Hebrew, whose
+         * held-out domains leave it the least, has 12k letters and needs no profile). */
+        if (a->letters < 10000) {
+            fprintf(stderr, "%s: %s has only %llu letters of text in its catalogs\n", PROG,
+                    src.langs[i].code, (unsigned long long)a->letters);
             return 1;
         }
-        if (check_encoding(&defs[i], buf, n) != 0) return 1;
-        word_set set = {0};
-        collect_words(&defs[i], buf, n, &set);
-        free(buf);
-        if (set.n < 1000) {
-            fprintf(stderr, "%s: %s (package %s) has only %zu words; is it damaged?\n", PROG,
-                    defs[i].dict, defs[i].package, set.n);
-            return 1;
-        }
-        build_profile(&set, &res[i]);
-        set_free(&set);
+        if (profiled[i]) build_profile(&a->tri, &res[i]);
     }
 
     /* The alphabet: every code point of every kept trigram (the padding space
      * sorts first, so it is symbol 0). */
     size_t ncp = 0;
-    for (size_t i = 0; i < NLANG; i++)
+    for (size_t i = 0; i < nl; i++)
         ncp += 3 * (size_t)res[i].ntri;
     uint32_t *cps = xmalloc(ncp * sizeof(uint32_t));
     ncp = 0;
-    for (size_t i = 0; i < NLANG; i++)
+    for (size_t i = 0; i < nl; i++)
         for (uint32_t t = 0; t < res[i].ntri; t++)
             for (int k = 0; k < 3; k++)
                 cps[ncp++] = (uint32_t)(res[i].tri[t].key >> (21 * (2 - k))) & 0x1FFFFF;
@@ -413,57 +519,54 @@ int main(void) {
     size_t nalpha = 0;
     for (size_t i = 0; i < ncp; i++)
         if (nalpha == 0 || cps[i] != cps[nalpha - 1]) cps[nalpha++] = cps[i];
-    if (cps[0] != ' ' || nalpha + 1 > 255) {
-        fprintf(stderr, "%s: unexpected alphabet (%zu symbols, first U+%04X)\n", PROG, nalpha,
-                cps[0]);
+    uint64_t radix = (uint64_t)nalpha + 1;
+    if (nalpha == 0 || cps[0] != ' ' || radix * radix * radix > UINT32_MAX) {
+        fprintf(stderr, "%s: unexpected alphabet (%zu symbols)\n", PROG, nalpha);
         return 1;
     }
     uint32_t limit = cps[nalpha - 1] + 1;
-    uint8_t *symbol = xmalloc(limit);
-    memset(symbol, (int)nalpha, limit);
+    uint16_t *symbol = xmalloc(limit * sizeof(uint16_t));
+    for (uint32_t c = 0; c < limit; c++)
+        symbol[c] = (uint16_t)nalpha;
     for (size_t i = 0; i < nalpha; i++)
-        symbol[cps[i]] = (uint8_t)i;
-    uint32_t radix = (uint32_t)nalpha + 1;
+        symbol[cps[i]] = (uint16_t)i;
 
-    printf(
-        "/* lang_profiles.c -- generated by tools/lang_profiles_gen.c from Debian's word "
-        "lists;\n * do not edit. The format is described in src/functions/lang_profiles.h. */\n");
-    /* The header sits in src/functions: find it whichever include path the
-     * build gives (the generated file lives in build/gen). */
-    printf("#if defined(__has_include)\n#if __has_include(\"lang_profiles.h\")\n"
-           "#include \"lang_profiles.h\"\n#elif __has_include(\"functions/lang_profiles.h\")\n"
-           "#include \"functions/lang_profiles.h\"\n#else\n"
-           "#include \"../../src/functions/lang_profiles.h\"\n#endif\n#else\n"
-           "#include \"functions/lang_profiles.h\"\n#endif\n\n");
-
-    printf("const lm_lang_profile lm_lang_profiles[] = {\n");
-    for (size_t i = 0; i < NLANG; i++) {
-        const lang_def *d = &defs[i];
-        printf("    {\"%s\", \"%s\", \"%s\", %d, \"%s\", \"%s\", %d, %u, %u, %u,\n     {", d->code,
-               d->name, d->script, d->script_id, d->package, d->dict, d->encoding, res[i].words,
-               res[i].held_out, res[i].ntri);
+    FILE *o = open_out(argv[2]);
+    fprintf(o, "/* lang_profiles.c -- generated by tools/lang_profiles_gen.c from the message "
+               "catalogs\n * in tools/lang_sources.txt; do not edit. The format is described in "
+               "src/functions/lang_profiles.h. */\n");
+    print_include(o, "functions", "lang_profiles.h");
+    fprintf(o, "const lm_lang_profile lm_lang_profiles[] = {\n");
+    for (size_t i = 0; i < nl; i++) {
+        const lm_cat_lang *l = &src.langs[i];
+        char *pk = package_list(l);
+        fprintf(o, "    {\"%s\", \"%s\", \"%s\", %d, \"%s\", %zu, %u, %u, %llu, %u,\n     {",
+                l->code, l->name, l->script, sid[i], pk, l->nfiles, acc[i].messages,
+                acc[i].held_out, (unsigned long long)acc[i].letters, res[i].ntri);
+        free(pk);
         for (int k = 0; k < LM_LANG_LEVELS; k++)
-            printf("%s%u", k ? ", " : "", res[i].cost[k]);
-        printf("}},\n");
+            fprintf(o, "%s%u", k ? ", " : "", res[i].cost[k]);
+        fprintf(o, "}},\n");
     }
-    printf("};\nconst unsigned lm_lang_count = %zu;\n\n", NLANG);
+    fprintf(o, "};\nconst unsigned lm_lang_count = %zu;\n\n", nl);
 
-    /* One table per script, in the order the scripts first appear. */
-    int table_of[NLANG];
-    int nt = 0, table_sid[NLANG];
-    for (size_t i = 0; i < NLANG; i++) {
+    /* One table per profiled script, in the order the scripts first appear. */
+    int table_of[LM_CAT_MAX_LANGS], table_sid[LM_CAT_MAX_LANGS], nt = 0;
+    for (size_t i = 0; i < nl; i++) {
+        table_of[i] = -1;
+        if (!profiled[i]) continue;
         int t = 0;
-        while (t < nt && table_sid[t] != defs[i].script_id)
+        while (t < nt && table_sid[t] != sid[i])
             t++;
-        if (t == nt) table_sid[nt++] = defs[i].script_id;
+        if (t == nt) table_sid[nt++] = sid[i];
         table_of[i] = t;
     }
-    uint32_t t_nlang[NLANG], t_rows[NLANG], t_rb[NLANG];
-    uint8_t t_langs[NLANG][LM_LANG_MAX_PER_TABLE];
+    uint32_t t_nlang[LM_CAT_MAX_LANGS], t_rows[LM_CAT_MAX_LANGS], t_rb[LM_CAT_MAX_LANGS];
+    uint8_t t_langs[LM_CAT_MAX_LANGS][LM_LANG_MAX_PER_TABLE];
     for (int t = 0; t < nt; t++) {
         size_t ne = 0;
         t_nlang[t] = 0;
-        for (size_t i = 0; i < NLANG; i++) {
+        for (size_t i = 0; i < nl; i++) {
             if (table_of[i] != t) continue;
             if (t_nlang[t] == LM_LANG_MAX_PER_TABLE) {
                 fprintf(stderr, "%s: more than %d languages in one script\n", PROG,
@@ -481,7 +584,8 @@ int main(void) {
                 uint64_t key = r->tri[k].key;
                 uint32_t a = symbol[(key >> 42) & 0x1FFFFF], b = symbol[(key >> 21) & 0x1FFFFF],
                          c = symbol[key & 0x1FFFFF];
-                e[ne++] = (table_entry){(a * radix + b) * radix + c, (uint8_t)j, r->tri[k].code};
+                e[ne++] = (table_entry){(uint32_t)((a * radix + b) * radix + c), (uint8_t)j,
+                                        r->tri[k].code};
             }
         }
         qsort(e, ne, sizeof(table_entry), cmp_entry);
@@ -496,37 +600,66 @@ int main(void) {
         }
         char decl[64];
         snprintf(decl, sizeof(decl), "static const uint32_t keys_%d[%u]", t, rows);
-        print_u32s(decl, keys, rows);
+        print_u32s(o, decl, keys, rows);
         snprintf(decl, sizeof(decl), "static const uint8_t levels_%d[%u]", t, rows * rb);
-        print_u8s(decl, levels, (size_t)rows * rb);
-        printf("\n");
+        print_u8s(o, decl, levels, (size_t)rows * rb);
+        fprintf(o, "\n");
         t_rows[t] = rows;
         t_rb[t] = rb;
         free(keys);
         free(levels);
         free(e);
     }
-    printf("const lm_lang_table lm_lang_tables[] = {\n");
+    fprintf(o, "const lm_lang_table lm_lang_tables[] = {\n");
     for (int t = 0; t < nt; t++) {
-        printf("    {%d, \"%s\", %u, {", table_sid[t], defs[t_langs[t][0]].script, t_nlang[t]);
+        fprintf(o, "    {%d, \"%s\", %u, {", table_sid[t], script_names[table_sid[t]], t_nlang[t]);
         for (uint32_t j = 0; j < t_nlang[t]; j++)
-            printf("%s%u", j ? ", " : "", t_langs[t][j]);
-        printf("}, %u, %u, keys_%d, levels_%d},\n", t_rows[t], t_rb[t], t, t);
+            fprintf(o, "%s%u", j ? ", " : "", t_langs[t][j]);
+        fprintf(o, "}, %u, %u, keys_%d, levels_%d},\n", t_rows[t], t_rb[t], t, t);
     }
-    printf("};\nconst unsigned lm_lang_table_count = %d;\n\n", nt);
+    fprintf(o, "};\nconst unsigned lm_lang_table_count = %d;\n\n", nt);
+    print_u32s(o, "const uint32_t lm_lang_alphabet[]", cps, nalpha);
+    fprintf(o, "const uint32_t lm_lang_alphabet_size = %zu;\n", nalpha);
+    print_u16s(o, "const uint16_t lm_lang_symbol[]", symbol, limit);
+    fprintf(o, "const uint32_t lm_lang_symbol_limit = %u;\n", limit);
+    close_out(o, argv[2]);
 
-    print_u32s("const uint32_t lm_lang_alphabet[]", cps, nalpha);
-    printf("const uint32_t lm_lang_alphabet_size = %zu;\n", nalpha);
-    print_u8s("const uint8_t lm_lang_symbol[]", symbol, limit);
-    printf("const uint32_t lm_lang_symbol_limit = %u;\n", limit);
+    o = open_out(argv[3]);
+    fprintf(o, "/* lang_words.c -- generated by tools/lang_profiles_gen.c: the most frequent "
+               "words of\n * each language's catalogs; do not edit (src/data/lang_words.h). */\n");
+    print_include(o, "data", "lang_words.h");
+    fprintf(o, "const lm_lang_words lm_lang_word_lists[] = {\n");
+    for (size_t i = 0; i < nl; i++) {
+        fprintf(o, "    {\"%s\", \"%s\", \"%s\",\n     ", src.langs[i].code, src.langs[i].name,
+                src.langs[i].script);
+        size_t n = print_words(o, &acc[i]);
+        fprintf(o, ", %zu},\n", n);
+    }
+    fprintf(o, "};\nconst unsigned lm_lang_word_list_count = %zu;\n", nl);
+    close_out(o, argv[3]);
 
-    for (size_t i = 0; i < NLANG; i++)
+    /* The catalogs as make prerequisites, each with an empty rule of its own
+     * so that a removed one reruns this program (which names its package)
+     * instead of stopping make. */
+    o = open_out(argv[4]);
+    size_t tl = strlen(argv[2]);
+    if (tl > 4 && strcmp(argv[2] + tl - 4, ".tmp") == 0) tl -= 4;
+    fprintf(o, "%.*s:", (int)tl, argv[2]);
+    for (size_t i = 0; i < nl; i++)
+        for (size_t j = 0; j < src.langs[i].nfiles; j++)
+            fprintf(o, " \\\n  %s", src.langs[i].files[j].path);
+    fprintf(o, "\n");
+    for (size_t i = 0; i < nl; i++)
+        for (size_t j = 0; j < src.langs[i].nfiles; j++)
+            fprintf(o, "%s:\n", src.langs[i].files[j].path);
+    close_out(o, argv[4]);
+
+    for (size_t i = 0; i < nl; i++) {
         free(res[i].tri);
+        acc_free(&acc[i]);
+    }
+    lm_cat_sources_free(&src);
     free(cps);
     free(symbol);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "%s: cannot write the output: %s\n", PROG, strerror(errno));
-        return 1;
-    }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* dataset.c -- deterministic benchmark inputs: texts from Debian's word
  * lists, the encrypted text, the manifest with the benchmark requests. */
 #include "dataset.h"
+#include "lang_words.h"
 #include "util/hash.h"
 
 #include <math.h>
@@ -164,6 +165,41 @@ static int wordlist_load(const word_source *src, int lower_only, wordlist *wl, c
     wl->text = raw;
     wl->words = words;
     wl->n = n;
+    return LM_OK;
+}
+
+/* The embedded word list of a language without a Debian word list
+ * (lang_words.h): the first list of that code (Serbian: its Latin one). */
+static int wordlist_embedded(const char *code, wordlist *wl, char *err) {
+    const lm_lang_words *lw = NULL;
+    for (unsigned i = 0; i < lm_lang_word_list_count && !lw; i++)
+        if (strcmp(lm_lang_word_lists[i].code, code) == 0) lw = &lm_lang_word_lists[i];
+    if (!lw) {
+        char codes[1024];
+        size_t k = 0;
+        for (unsigned i = 0; i < lm_lang_word_list_count && k + 8 < sizeof(codes); i++)
+            if (!i || strcmp(lm_lang_word_lists[i].code, lm_lang_word_lists[i - 1].code))
+                k += (size_t)snprintf(codes + k, sizeof(codes) - k, "%s%s", i ? " " : "",
+                                      lm_lang_word_lists[i].code);
+        return lm_errf(err, "no word list for language '%s' (languages: %s)", code, codes);
+    }
+    wl->text = strdup(lw->words);
+    wl->words = malloc((lw->n ? lw->n : 1) * sizeof(char *));
+    if (!wl->text || !wl->words) {
+        free(wl->text);
+        free(wl->words);
+        return lm_errf(err, "out of memory");
+    }
+    size_t n = 0;
+    for (char *save, *t = strtok_r(wl->text, " ", &save); t && n < lw->n;
+         t = strtok_r(NULL, " ", &save))
+        wl->words[n++] = t;
+    wl->n = n;
+    if (n < 10) {
+        free(wl->text);
+        free(wl->words);
+        return lm_errf(err, "the word list of '%s' has too few words", code);
+    }
     return LM_OK;
 }
 
@@ -336,8 +372,11 @@ int lm_datagen(const lm_datagen_opts *o, char *err) {
     const word_source *ls = NULL;
     for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
         if (strcmp(sources[i].code, lang) == 0) ls = &sources[i];
-    if (!ls)
-        return lm_errf(err, "no word list for language '%s' (try eng, deu, fra, spa, ...)", lang);
+    wordlist probe;
+    if (!ls) { /* a language without a Debian word list: its embedded words */
+        if (wordlist_embedded(lang, &probe, err) != LM_OK) return LM_ERR;
+        wordlist_free(&probe);
+    }
     size_t ng;
     const lm_group *gs = lm_groups(&ng);
     const lm_group *chosen[8];
@@ -357,7 +396,7 @@ int lm_datagen(const lm_datagen_opts *o, char *err) {
     if (lm_mkdirs(o->out, err) != LM_OK) return LM_ERR;
     wordlist eng, other;
     if (wordlist_load(&sources[0], 1, &eng, err) != LM_OK) return LM_ERR;
-    if (wordlist_load(ls, 0, &other, err) != LM_OK) {
+    if ((ls ? wordlist_load(ls, 0, &other, err) : wordlist_embedded(lang, &other, err)) != LM_OK) {
         wordlist_free(&eng);
         return LM_ERR;
     }

@@ -1,18 +1,16 @@
-/* lang_profiles.h -- the contract of language detection: which languages exist,
- * which Debian word list each comes from, how text becomes words and
- * trigrams, which words are held out of training, and the profile tables that
- * tools/lang_profiles_gen.c writes at build time into build/gen/lang_profiles.c.
+/* lang_profiles.h -- the contract of language detection: how text becomes
+ * words and trigrams, and the profile tables that tools/lang_profiles_gen.c
+ * writes at build time into build/gen/lang_profiles.c from the translated
+ * message catalogs that tools/lang_sources.txt names.
  *
  * Users: the generator (a host program: it includes only this header), the
- * language-detection function (guest code), its unit test, and the data
- * generator that builds benchmark texts from the same word lists. Everything
+ * language-detection function (guest code) and its unit test. Everything
  * here links nothing but libc; the helpers are static inline so that each user
  * gets the same definition without linking anything.
  *
  * Text model, shared by training and detection:
  *   - Text is decoded as UTF-8 (a byte that does not start a valid sequence
- *     becomes U+FFFD, which is not a letter). Word lists declared ISO-8859-1
- *     are decoded byte by byte (each byte is its own code point).
+ *     becomes U+FFFD, which is not a letter).
  *   - lm_lang_class() sorts each code point into a script (a letter), a
  *     combining mark (skipped: it neither breaks a word nor joins one) or a
  *     separator (everything else: space, digits, punctuation, apostrophes,
@@ -21,22 +19,19 @@
  *   - The trigrams of a word w are those of " w " (padded with one space on
  *     each side): a word of n letters has n trigrams.
  *
- * Held-out rule: a word (lowercased, as UTF-8 bytes) is HELD OUT when its
- * 32-bit FNV-1a hash is 0 modulo 5 (lm_lang_held_out()). The generator trains
- * only on the other words; because the rule looks at the word alone, a held-out
- * word is held out of every language's profile. Tests build "unseen" sentences
- * from held-out words only; benchmark data may use any words.
- *
- * Profiles: for each language the generator counts the trigrams of its
- * training words, each word weighted so that every word length contributes a
- * fixed share (LM_LANG_LENGTH_SHARE: dictionaries hold every inflected form
- * once, running text is mostly short words, and this weighting brings the
- * profile closer to running text). It keeps the LM_LANG_TOP most frequent
- * trigrams (ranked by weight, ties by key), turns each one's relative
+ * Training (tools/lang_profiles_gen.c): the running text of a language is the
+ * translations in its catalogs, less the held-out messages (see
+ * tools/lang_catalog.h) and each distinct translation counted once; only words
+ * written wholly in the language's script count. The generator keeps the
+ * LM_LANG_TOP most frequent trigrams (ties by key), turns each one's relative
  * frequency p into a cost -log2(p) and quantizes that cost into one of 15
  * levels (codes 1..15); code 0 means "not among the language's top trigrams"
- * and costs one bit more than the rarest kept trigram. lm_lang_profile.cost
- * maps codes to costs in 1/16 bit.
+ * and costs LM_LANG_ABSENT_BITS more than the rarest kept trigram.
+ * lm_lang_profile.cost maps codes to costs in 1/16 bit.
+ *
+ * Script-first dispatch: only the languages of the text's dominant script are
+ * scored; a script written for one language only (Greek, Hebrew, Hangul...)
+ * names it without scoring and has no table.
  *
  * Trigram keys: every code point that occurs in a kept trigram is a symbol
  * (lm_lang_alphabet; symbol 0 is the padding space). Any other letter maps to
@@ -51,25 +46,16 @@
 
 #include "text.h"
 
-/* Trigrams kept per language. */
-#define LM_LANG_TOP 6000
+/* Trigrams kept per language: bounded, so the profiles stay compact. */
+#define LM_LANG_TOP 3000
 /* Level codes 0..15 (code 0: trigram not in the profile). */
 #define LM_LANG_LEVELS 16
-/* A word is held out when lm_lang_fnv1a(word) % LM_LANG_HOLDOUT_MOD == 0. */
-#define LM_LANG_HOLDOUT_MOD 5u
+/* Extra cost of a trigram absent from a profile, in bits. */
+#define LM_LANG_ABSENT_BITS 2
 /* Most languages one profile table (script) may hold. */
-#define LM_LANG_MAX_PER_TABLE 16
+#define LM_LANG_MAX_PER_TABLE 48
 /* Words longer than this (in code points) are not used for training. */
 #define LM_LANG_MAX_WORD 64
-
-/* Share of the training weight (parts per 1000) given to words of length
- * 1, 2, ... 19 and 20-or-more code points: the rough shape of word lengths in
- * running European text (chosen by hand, not measured on any corpus). */
-#define LM_LANG_LENGTH_SHARE                                                                       \
-    { 0, 40, 170, 190, 150, 110, 90, 70, 50, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1 }
-#define LM_LANG_LENGTH_CAP 20
-
-typedef enum { LM_LANG_UTF8, LM_LANG_LATIN1 } lm_lang_encoding;
 
 /* Scripts that lm_lang_class() recognises. LM_SCRIPT_NONE is a separator,
  * LM_SCRIPT_MARK a combining mark (skipped inside words). */
@@ -91,51 +77,18 @@ typedef enum {
     LM_SCRIPT_MARK = 255
 } lm_lang_script;
 
-/* The languages with trigram profiles, in table order:
- * X(code, name, script, script id, Debian package, word list, encoding).
- * The encodings are checked by the generator, which fails when a list does
- * not decode as declared. */
-#define LM_LANG_LIST(X)                                                                            \
-    X("eng", "English", "Latin", LM_SCRIPT_LATIN, "wamerican", "/usr/share/dict/american-english", \
-      LM_LANG_UTF8)                                                                                \
-    X("deu", "German", "Latin", LM_SCRIPT_LATIN, "wngerman", "/usr/share/dict/ngerman",            \
-      LM_LANG_UTF8)                                                                                \
-    X("fra", "French", "Latin", LM_SCRIPT_LATIN, "wfrench", "/usr/share/dict/french",              \
-      LM_LANG_UTF8)                                                                                \
-    X("ita", "Italian", "Latin", LM_SCRIPT_LATIN, "witalian", "/usr/share/dict/italian",           \
-      LM_LANG_UTF8)                                                                                \
-    X("spa", "Spanish", "Latin", LM_SCRIPT_LATIN, "wspanish", "/usr/share/dict/spanish",           \
-      LM_LANG_UTF8)                                                                                \
-    X("por", "Portuguese", "Latin", LM_SCRIPT_LATIN, "wportuguese", "/usr/share/dict/portuguese",  \
-      LM_LANG_UTF8)                                                                                \
-    X("cat", "Catalan", "Latin", LM_SCRIPT_LATIN, "wcatalan", "/usr/share/dict/catalan",           \
-      LM_LANG_UTF8)                                                                                \
-    X("nld", "Dutch", "Latin", LM_SCRIPT_LATIN, "wdutch", "/usr/share/dict/dutch", LM_LANG_UTF8)   \
-    X("swe", "Swedish", "Latin", LM_SCRIPT_LATIN, "wswedish", "/usr/share/dict/swedish",           \
-      LM_LANG_LATIN1)                                                                              \
-    X("dan", "Danish", "Latin", LM_SCRIPT_LATIN, "wdanish", "/usr/share/dict/danish",              \
-      LM_LANG_UTF8)                                                                                \
-    X("nob", "Norwegian Bokmal", "Latin", LM_SCRIPT_LATIN, "wnorwegian",                           \
-      "/usr/share/dict/bokmaal", LM_LANG_LATIN1)                                                   \
-    X("pol", "Polish", "Latin", LM_SCRIPT_LATIN, "wpolish", "/usr/share/dict/polish",              \
-      LM_LANG_UTF8)                                                                                \
-    X("bul", "Bulgarian", "Cyrillic", LM_SCRIPT_CYRILLIC, "wbulgarian",                            \
-      "/usr/share/dict/bulgarian", LM_LANG_UTF8)                                                   \
-    X("ukr", "Ukrainian", "Cyrillic", LM_SCRIPT_CYRILLIC, "wukrainian",                            \
-      "/usr/share/dict/ukrainian", LM_LANG_UTF8)
-
-/* One language. The first seven members come from LM_LANG_LIST; the rest are
- * computed by the generator. */
+/* One language, as tools/lang_sources.txt lists it, with what the generator
+ * measured. Languages of one-language scripts have no trigrams. */
 typedef struct {
     const char *code;              /* ISO 639-3, e.g. "deu" */
     const char *name;              /* English name */
-    const char *script;            /* "Latin", "Cyrillic" */
+    const char *script;            /* "Latin", "Cyrillic", ... */
     uint8_t script_id;             /* lm_lang_script */
-    const char *package;           /* Debian package that installs the word list */
-    const char *dict;              /* path of the word list */
-    uint8_t encoding;              /* lm_lang_encoding of the word list */
-    uint32_t words;                /* distinct words (as defined above) in the list */
-    uint32_t held_out;             /* of them, held out of training */
+    const char *packages;          /* Debian packages of its catalogs, comma-separated */
+    uint32_t catalogs;             /* catalogs read */
+    uint32_t messages;             /* distinct translations trained on */
+    uint32_t held_out;             /* translated messages held out of training */
+    uint32_t letters;              /* letters of the training text in its script */
     uint32_t trigrams;             /* trigrams in the profile (at most LM_LANG_TOP) */
     uint16_t cost[LM_LANG_LEVELS]; /* cost of each level code, 1/16 bit */
 } lm_lang_profile;
@@ -164,7 +117,7 @@ extern const uint32_t lm_lang_alphabet_size;
 /* Symbol of each code point below lm_lang_symbol_limit (lm_lang_alphabet_size
  * where the code point is no symbol); code points at or above the limit are
  * no symbol either. */
-extern const uint8_t lm_lang_symbol[];
+extern const uint16_t lm_lang_symbol[];
 extern const uint32_t lm_lang_symbol_limit;
 
 /* ---- shared helpers ----------------------------------------------------- */
@@ -273,29 +226,28 @@ static inline uint32_t lm_lang_lower(uint32_t c) {
 /* Room for one word's UTF-8 bytes in lm_lang_next_word(). */
 #define LM_LANG_WORD_BYTES (LM_LANG_MAX_WORD * 4)
 
-/* Reads the next word from s[*pos..n) (a word list or any text in encoding
- * enc): skips separators, then takes the letters of one word, lowercased,
- * skipping combining marks. Writes at most the first LM_LANG_MAX_WORD code
+/* Reads the next word from s[*pos..n) (any UTF-8 text): skips separators, then takes the letters of
+ * one word, lowercased, skipping combining marks. Writes at most the first LM_LANG_MAX_WORD code
  * points as UTF-8 into word and their byte count into *bytes, advances *pos,
  * and returns the word's full length in code points: more than
  * LM_LANG_MAX_WORD means the word was cut (the generator skips such words).
- * Returns 0 at the end of the input. */
+ * *script gets the word's script, or LM_SCRIPT_MARK when its letters are of
+ * several scripts. Returns 0 at the end of the input. */
 static inline size_t lm_lang_next_word(const uint8_t *s, size_t n, size_t *pos,
-                                       lm_lang_encoding enc, uint8_t word[LM_LANG_WORD_BYTES],
-                                       size_t *bytes) {
+                                       uint8_t word[LM_LANG_WORD_BYTES], size_t *bytes,
+                                       int *script) {
     size_t i = *pos, len = 0, nb = 0;
     while (i < n) {
         uint32_t cp;
-        if (enc == LM_LANG_LATIN1)
-            cp = s[i++];
-        else
-            i += lm_utf8_next(s + i, n - i, &cp);
+        i += lm_utf8_next(s + i, n - i, &cp);
         int cls = lm_lang_class(cp);
         if (cls == LM_SCRIPT_MARK) continue;
         if (cls == LM_SCRIPT_NONE) {
             if (len > 0) break;
             continue;
         }
+        if (len == 0) *script = cls;
+        if (cls != *script) *script = LM_SCRIPT_MARK; /* a word of mixed scripts */
         if (len < LM_LANG_MAX_WORD) nb += lm_utf8_put(lm_lang_lower(cp), word + nb);
         len++;
     }
@@ -312,11 +264,6 @@ static inline uint32_t lm_lang_fnv1a(const uint8_t *s, size_t n) {
         h *= 16777619u;
     }
     return h;
-}
-
-/* Whether a word (lowercased, as UTF-8 bytes) is held out of training. */
-static inline int lm_lang_held_out(const uint8_t *word, size_t n) {
-    return lm_lang_fnv1a(word, n) % LM_LANG_HOLDOUT_MOD == 0;
 }
 
 #endif

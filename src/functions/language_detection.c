@@ -40,18 +40,13 @@ static const char *const script_names[LM_SCRIPT_COUNT] = {
     "none",       "Latin", "Cyrillic", "Greek",  "Armenian", "Hebrew", "Arabic",
     "Devanagari", "Thai",  "Georgian", "Hangul", "Kana",     "Han"};
 
-/* Scripts without profiles that name one language by themselves. Arabic and
- * Devanagari are written for several languages and answer "und". */
-typedef struct {
-    int script;
-    const char *code, *name;
-} script_lang;
-
-static const script_lang script_langs[] = {
-    {LM_SCRIPT_GREEK, "ell", "Greek"},       {LM_SCRIPT_ARMENIAN, "hye", "Armenian"},
-    {LM_SCRIPT_HEBREW, "heb", "Hebrew"},     {LM_SCRIPT_THAI, "tha", "Thai"},
-    {LM_SCRIPT_GEORGIAN, "kat", "Georgian"}, {LM_SCRIPT_HANGUL, "kor", "Korean"},
-};
+/* An answer is "und" (with the candidates) when the chosen script has fewer
+ * letters than this, when fewer than UND_SHARE_PERCENT of the letters are in
+ * it (mixed text), or when a profiled script's confidence is below
+ * UND_CONFIDENCE: a short or mixed text gets no confident wrong guess. */
+#define UND_MIN_LETTERS 4u
+#define UND_SHARE_PERCENT 60u
+#define UND_CONFIDENCE 0.1
 
 /* ---- the text's trigram counts ------------------------------------------- */
 
@@ -323,29 +318,33 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
     if (script == LM_SCRIPT_HAN) in_script += a.letters[LM_SCRIPT_KANA];
     double share = a.total_letters ? (double)in_script / (double)a.total_letters : 0.0;
     const char *sname = script_names[script];
+    int settled =
+        in_script >= UND_MIN_LETTERS && in_script * 100 >= a.total_letters * UND_SHARE_PERCENT;
     if (a.table) {
         const lm_lang_table *tab = a.table;
         const lm_lang_profile *best = &lm_lang_profiles[tab->langs[a.order[0]]];
-        double margin = 1.0;
-        if (tab->nlang > 1) {
-            uint64_t d = a.score[a.order[1]] - a.score[a.order[0]];
-            margin = (double)d / (double)(d + (uint64_t)MARGIN_HALF_BITS * COST_UNIT);
-        }
-        write_answer(data, best->code, best->name, best->script, share * margin);
-    } else if (script == LM_SCRIPT_HAN) {
-        /* Han with a tenth or more of kana is Japanese, Han alone Chinese. */
-        uint64_t kana = a.letters[LM_SCRIPT_KANA], cjk = in_script;
-        if (kana * 10 >= cjk)
-            write_answer(data, "jpn", "Japanese", kana > a.letters[LM_SCRIPT_HAN] ? "Kana" : "Han",
-                         share);
+        uint64_t d = a.score[a.order[1]] - a.score[a.order[0]];
+        double margin = (double)d / (double)(d + (uint64_t)MARGIN_HALF_BITS * COST_UNIT);
+        if (settled && share * margin >= UND_CONFIDENCE)
+            write_answer(data, best->code, best->name, best->script, share * margin);
         else
-            write_answer(data, "cmn", "Mandarin Chinese", "Han", share);
+            write_answer(data, "und", "Undetermined", sname, 0.0);
     } else {
-        const script_lang *sl = NULL;
-        for (size_t i = 0; i < sizeof(script_langs) / sizeof(script_langs[0]); i++)
-            if (script_langs[i].script == script) sl = &script_langs[i];
-        if (sl)
-            write_answer(data, sl->code, sl->name, sname, share);
+        /* A script of one language names it. Han with a tenth or more of kana
+         * is Japanese, Han alone Chinese. */
+        int want = script;
+        if (script == LM_SCRIPT_HAN && a.letters[LM_SCRIPT_KANA] * 10 >= in_script)
+            want = LM_SCRIPT_KANA;
+        const lm_lang_profile *p = NULL;
+        for (unsigned i = 0; i < lm_lang_count && !p; i++)
+            if (lm_lang_profiles[i].script_id == want) p = &lm_lang_profiles[i];
+        if (p && settled)
+            write_answer(data, p->code, p->name,
+                         want == LM_SCRIPT_KANA &&
+                                 a.letters[LM_SCRIPT_KANA] <= a.letters[LM_SCRIPT_HAN]
+                             ? "Han"
+                             : script_names[want],
+                         share);
         else
             write_answer(data, "und", "Undetermined", sname, 0.0);
     }

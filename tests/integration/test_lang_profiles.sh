@@ -1,0 +1,40 @@
+# Language detection's generated sources are deterministic: the generator run
+# twice on the same packages writes the same bytes (and the same bytes as the
+# build's copy), and so does the held-out set builder; a missing source
+# package stops both with a message naming it.
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/../.."
+build=$(dirname "$LUMOS")
+gen=$build/lang_profiles_gen
+[[ -x $gen ]] || fail "$gen is not built (make)"
+for i in 1 2; do
+  "$gen" tools/lang_sources.txt "$TMP/p$i.c" "$TMP/w$i.c" "$TMP/d$i" || fail "generator run $i failed"
+done
+cmp -s "$TMP/p1.c" "$TMP/p2.c" || fail "two generator runs wrote different profiles"
+cmp -s "$TMP/w1.c" "$TMP/w2.c" || fail "two generator runs wrote different word lists"
+cmp -s "$TMP/p1.c" "$build/gen/lang_profiles.c" || fail "profiles differ from the build's copy"
+# The held-out builder is Python and the same for both builds: checked once.
+if [[ $build != *asan* ]]; then
+  python3 tools/lang_heldout.py tools/lang_sources.txt "$TMP/h.tsv" || fail "held-out builder failed"
+  cmp -s "$TMP/h.tsv" "$build/gen/lang_heldout.tsv" || fail "held-out set differs from the build's copy"
+fi
+
+# A catalog that is not installed: the message names its package, exit 1.
+{
+  echo "lang deu Latin German"
+  echo "cat lumos-no-such-package /usr/share/locale/de/LC_MESSAGES/lumos-no-such.mo"
+} >"$TMP/missing.txt"
+if "$gen" "$TMP/missing.txt" "$TMP/m.c" "$TMP/mw.c" "$TMP/md" 2>"$TMP/err"; then
+  fail "generator accepted a missing catalog"
+fi
+grep -q lumos-no-such-package "$TMP/err" || fail "generator's message lacks the package: $(cat "$TMP/err")"
+[[ ! -e $TMP/m.c ]] || fail "generator wrote output despite the missing catalog"
+{
+  echo "lang deu Latin German"
+  echo "man manpages-lumos-no-such"
+} >"$TMP/missing-man.txt"
+if python3 tools/lang_heldout.py "$TMP/missing-man.txt" "$TMP/mh.tsv" 2>"$TMP/err"; then
+  fail "held-out builder accepted a missing manpages package"
+fi
+grep -q manpages-lumos-no-such "$TMP/err" || fail "held-out builder's message lacks the package: $(cat "$TMP/err")"
+echo "ok: profiles, word lists and held-out set are reproducible; missing packages are named"
