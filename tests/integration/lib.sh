@@ -54,3 +54,23 @@ expect_exit() {
 contains() {
   [[ $1 == *"$2"* ]] || fail "expected to find '$2' in: ${1:0:400}"
 }
+
+# runner_cli_checks RUNNER USAGE_NAME VERSION_TEXT MODULE: what every Wasm
+# runner under libexec/ (lumos-interp, lumos-wasm-interp-wabt) does with a
+# bad command line: a missing --dir host folder exits 3 naming it; no
+# module, a bad --env, an unknown option and a --dir without its value exit
+# 2 with usage; --version names the engine.
+runner_cli_checks() {
+  local runner=$1 usage=$2 version=$3 module=$4
+  expect_exit 3 "$runner" --dir "$TMP/no-such-dir::/data" "$module"
+  contains "$ERR" "$TMP/no-such-dir"
+  expect_exit 2 "$runner"
+  contains "$ERR" "usage: $usage"
+  expect_exit 2 "$runner" --env NOEQUALS "$module"
+  contains "$ERR" "K=V"
+  expect_exit 2 "$runner" --bogus x "$module"
+  contains "$ERR" "unknown option --bogus"
+  expect_exit 2 "$runner" --dir
+  expect_exit 0 "$runner" --version
+  contains "$OUT" "$version"
+}

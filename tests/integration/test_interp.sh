@@ -108,19 +108,8 @@ for at in 8 9 10 11 20 40 80 200 400 1000 3000 $((size / 2)) $((size - 3)); do
     host_ok
   done
 done
-expect_exit 3 "$HELPER" --dir "$TMP/no-such-dir::/data" "$echo_wasm"
-contains "$ERR" "$TMP/no-such-dir"
-
-# Bad command lines: exit 2 with usage.
-expect_exit 2 "$HELPER"
-contains "$ERR" "usage: lumos-interp"
-expect_exit 2 "$HELPER" --env NOEQUALS "$echo_wasm"
-contains "$ERR" "K=V"
-expect_exit 2 "$HELPER" --bogus x "$echo_wasm"
-contains "$ERR" "unknown option --bogus"
-expect_exit 2 "$HELPER" --dir
-expect_exit 0 "$HELPER" --version
-contains "$OUT" "Lumos interpreter"
+# Bad command lines: exit 2 with usage (3 for a missing --dir folder).
+runner_cli_checks "$HELPER" lumos-interp "Lumos interpreter" "$echo_wasm"
 expect_exit 0 "$HELPER" --help
 contains "$OUT" "--fuzz-exec"
 

@@ -104,19 +104,8 @@ for at in 8 9 10 20 40 80 200 400 $((size - 3)); do
   [[ $rc == 3 || $rc == 7 || $rc == 134 ]] || fail "byte $at flipped: exit $rc: $ERR"
   host_ok
 done
-expect_exit 3 "$HELPER" --dir "$TMP/no-such-dir::/data" "$echo_wasm"
-contains "$ERR" "$TMP/no-such-dir"
-
-# Bad command lines: exit 2 with usage.
-expect_exit 2 "$HELPER"
-contains "$ERR" "usage: lumos-wasm-interp-wabt"
-expect_exit 2 "$HELPER" --env NOEQUALS "$echo_wasm"
-contains "$ERR" "K=V"
-expect_exit 2 "$HELPER" --bogus x "$echo_wasm"
-contains "$ERR" "unknown option --bogus"
-expect_exit 2 "$HELPER" --dir
-expect_exit 0 "$HELPER" --version
-contains "$OUT" "wabt 1.0.32 interpreter"
+# Bad command lines: exit 2 with usage (3 for a missing --dir folder).
+runner_cli_checks "$HELPER" lumos-wasm-interp-wabt "wabt 1.0.32 interpreter" "$echo_wasm"
 expect_exit 2 "$HELPER" --fuzz-exec
 contains "$ERR" "--fuzz-exec takes one module"
 expect_exit 3 "$HELPER" --fuzz-exec "$TMP/corrupt.wasm"
