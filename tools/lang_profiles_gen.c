@@ -560,6 +560,23 @@ static size_t print_group(FILE *o, int g, const lang_acc *acc, const size_t *m, 
     return nw;
 }
 
+static const char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Whether every member of a group has a catalog named name. */
+static int in_every_member(const lm_cat_sources *src, const size_t *m, size_t k, const char *name) {
+    for (size_t j = 0; j < k; j++) {
+        const lm_cat_lang *l = &src->langs[m[j]];
+        size_t f = 0;
+        while (f < l->nfiles && strcmp(base_name(l->files[f].path), name) != 0)
+            f++;
+        if (f == l->nfiles) return 0;
+    }
+    return 1;
+}
+
 /* Every close group's words; a member missing from SOURCES is an error. */
 static void print_groups(FILE *o, const lm_cat_sources *src, const lang_acc *acc) {
     size_t ng = sizeof(close_groups) / sizeof(close_groups[0]);
@@ -580,7 +597,31 @@ static void print_groups(FILE *o, const lm_cat_sources *src, const lang_acc *acc
             }
             members[g][nmem[g]++] = i;
         }
-        nwords[g] = print_group(o, (int)g, acc, members[g], nmem[g]);
+        /* Each member's words are counted again from its catalogs of the
+         * domains every member has, so that the words tell the languages
+         * apart rather than the domains (Croatian has 26 catalogs, Serbian in
+         * Latin script 8). */
+        static lang_acc shared[LM_CAT_MAX_LANGS];
+        size_t idx[LM_LANG_GROUP_MAX];
+        for (size_t j = 0; j < nmem[g]; j++) {
+            const lm_cat_lang *l = &src->langs[members[g][j]];
+            lang_acc *a = &shared[j];
+            memset(a, 0, sizeof(*a));
+            a->script_id = acc[members[g][j]].script_id;
+            for (size_t f = 0; f < l->nfiles; f++) {
+                if (!in_every_member(src, members[g], nmem[g], base_name(l->files[f].path)))
+                    continue;
+                if (lm_cat_read_mo(l->files[f].path, on_message, a) != 0) {
+                    fprintf(stderr, "%s: %s is no readable message catalog\n", PROG,
+                            l->files[f].path);
+                    exit(1);
+                }
+            }
+            idx[j] = j;
+        }
+        nwords[g] = print_group(o, (int)g, shared, idx, nmem[g]);
+        for (size_t j = 0; j < nmem[g]; j++)
+            acc_free(&shared[j]);
     }
     fprintf(o, "const lm_lang_group lm_lang_groups[] = {\n");
     for (size_t g = 0; g < ng; g++) {

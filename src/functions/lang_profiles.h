@@ -123,9 +123,12 @@ extern const uint32_t lm_lang_symbol_limit;
 /* The second stage, for close groups of one script (Croatian, Serbian and
  * Bosnian in Latin script; Indonesian and Malay; Galician, Portuguese and
  * Spanish): when the trigram stage's best language is a member of a group,
- * the group's members are compared again on whole words. The generator keeps,
- * per member, the words of its training catalogs with the highest log-odds
- * against the other members (LM_LANG_GROUP_WORDS at most), and for each kept
+ * the group's members are compared again on whole words. The generator
+ * counts each member's words in its training catalogs of the domains every
+ * member has (so the words tell languages apart, not domains), keeps per
+ * member the words seen 3 times or more that are at least twice as frequent
+ * as in the other members, the LM_LANG_GROUP_WORDS with the highest log-odds
+ * times log2 of their count, and for each kept
  * word each member's cost: -log2 of its smoothed relative frequency in that
  * member's catalogs, in 1/16 bit, capped at LM_LANG_GROUP_CAP_BITS above the
  * cheapest member so one word cannot outvote a text. Words are
