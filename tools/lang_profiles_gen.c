@@ -439,6 +439,200 @@ static char *package_list(const lm_cat_lang *l) {
     return s;
 }
 
+/* ---- the close groups' word stage (lang_profiles.h) --------------------- */
+
+/* The close groups: languages the trigram stage confuses most on the held-out
+ * set (docs/functions/language-detection.md has the confusions). */
+static const struct {
+    const char *script;
+    const char *codes[LM_LANG_GROUP_MAX + 1];
+} close_groups[] = {
+    {"Latin", {"hrv", "srp", "bos", NULL}},
+    {"Latin", {"ind", "msa", NULL}},
+    {"Latin", {"glg", "por", "spa", NULL}},
+};
+/* A word must occur this often in a member's catalogs to be kept for it. */
+#define GROUP_MIN_COUNT 3
+
+typedef struct {
+    const uint8_t *bytes;
+    uint32_t len;
+    int64_t rank;  /* log-odds times log2 of its count, for choosing */
+    uint32_t hash; /* FNV-1a 32 */
+} group_word;
+
+static int cmp_group_rank(const void *a, const void *b) {
+    const group_word *x = a, *y = b;
+    if (x->rank != y->rank) return x->rank > y->rank ? -1 : 1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->bytes, y->bytes, n);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int cmp_group_hash(const void *a, const void *b) {
+    const group_word *x = a, *y = b;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->bytes, y->bytes, n);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* How often language a's catalogs have the word. */
+static uint64_t word_count(const lang_acc *a, const uint8_t *w, size_t n) {
+    tri_slot *s = tri_find((tri_map *)&a->widx, fnv64(w, n) | 1);
+    if (!s) return 0;
+    const word_rec *r = &a->words[s->weight - 1];
+    return (r->len == n && memcmp(a->arena + r->off, w, n) == 0) ? r->count : 0;
+}
+
+static uint64_t word_tokens(const lang_acc *a) {
+    uint64_t t = 0;
+    for (size_t i = 0; i < a->nwords; i++)
+        t += a->words[i].count;
+    return t;
+}
+
+/* Writes group g's word table; m holds the members' indices. */
+static size_t print_group(FILE *o, int g, const lang_acc *acc, const size_t *m, size_t k) {
+    uint64_t tokens[LM_LANG_GROUP_MAX], all = 0;
+    for (size_t j = 0; j < k; j++)
+        all += tokens[j] = word_tokens(&acc[m[j]]);
+    group_word *kept = NULL;
+    size_t nkept = 0;
+    for (size_t j = 0; j < k; j++) {
+        const lang_acc *a = &acc[m[j]];
+        group_word *cand = xmalloc(a->nwords * sizeof(group_word));
+        size_t nc = 0;
+        uint64_t t_o = all - tokens[j];
+        for (size_t i = 0; i < a->nwords; i++) {
+            const word_rec *r = &a->words[i];
+            if (r->count < GROUP_MIN_COUNT) continue;
+            const uint8_t *w = a->arena + r->off;
+            uint64_t c_o = 0;
+            for (size_t q = 0; q < k; q++)
+                if (q != j) c_o += word_count(&acc[m[q]], w, r->len);
+            /* log2 of the smoothed frequency ratio, 16.16 */
+            int64_t lo = (int64_t)log2_fx(2 * r->count + 1) - (int64_t)log2_fx(2 * tokens[j]) -
+                         (int64_t)log2_fx(2 * c_o + 1) + (int64_t)log2_fx(2 * t_o);
+            if (lo < (1 << 16)) continue; /* at least twice as frequent */
+            int64_t rank = (lo >> 4) * (int64_t)(log2_fx(r->count + 1) >> 8);
+            cand[nc++] = (group_word){w, r->len, rank, lm_lang_fnv1a(w, r->len)};
+        }
+        qsort(cand, nc, sizeof(group_word), cmp_group_rank);
+        size_t take = nc < LM_LANG_GROUP_WORDS ? nc : LM_LANG_GROUP_WORDS;
+        kept = xrealloc(kept, (nkept + take) * sizeof(group_word));
+        memcpy(kept + nkept, cand, take * sizeof(group_word));
+        nkept += take;
+        free(cand);
+    }
+    /* One entry per hash: the same word kept twice, or (rarely) two words of
+     * one FNV-1a 32, keep the first in byte order. */
+    qsort(kept, nkept, sizeof(group_word), cmp_group_hash);
+    size_t nw = 0;
+    for (size_t i = 0; i < nkept; i++)
+        if (nw == 0 || kept[nw - 1].hash != kept[i].hash) kept[nw++] = kept[i];
+    uint32_t *hashes = xmalloc((nw ? nw : 1) * sizeof(uint32_t));
+    uint16_t *costs = xmalloc((nw ? nw : 1) * k * sizeof(uint16_t));
+    for (size_t i = 0; i < nw; i++) {
+        hashes[i] = kept[i].hash;
+        uint32_t c[LM_LANG_GROUP_MAX], lo = UINT32_MAX;
+        for (size_t j = 0; j < k; j++) {
+            uint64_t n = word_count(&acc[m[j]], kept[i].bytes, kept[i].len);
+            c[j] = (uint32_t)((log2_fx(2 * tokens[j]) - log2_fx(2 * n + 1) + 2048) >> 12);
+            if (c[j] < lo) lo = c[j];
+        }
+        for (size_t j = 0; j < k; j++) {
+            uint32_t cap = lo + 16 * LM_LANG_GROUP_CAP_BITS;
+            costs[i * k + j] = (uint16_t)(c[j] < cap ? c[j] : cap);
+        }
+    }
+    char decl[64];
+    snprintf(decl, sizeof(decl), "static const uint32_t group_hashes_%d[%zu]", g, nw ? nw : 1);
+    print_u32s(o, decl, hashes, nw ? nw : 1);
+    snprintf(decl, sizeof(decl), "static const uint16_t group_costs_%d[%zu]", g, nw ? nw * k : k);
+    print_u16s(o, decl, costs, nw ? nw * k : k);
+    fprintf(o, "\n");
+    free(hashes);
+    free(costs);
+    free(kept);
+    return nw;
+}
+
+static const char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Whether every member of a group has a catalog named name. */
+static int in_every_member(const lm_cat_sources *src, const size_t *m, size_t k, const char *name) {
+    for (size_t j = 0; j < k; j++) {
+        const lm_cat_lang *l = &src->langs[m[j]];
+        size_t f = 0;
+        while (f < l->nfiles && strcmp(base_name(l->files[f].path), name) != 0)
+            f++;
+        if (f == l->nfiles) return 0;
+    }
+    return 1;
+}
+
+/* Every close group's words; a member missing from SOURCES is an error. */
+static void print_groups(FILE *o, const lm_cat_sources *src, const lang_acc *acc) {
+    size_t ng = sizeof(close_groups) / sizeof(close_groups[0]);
+    size_t members[sizeof(close_groups) / sizeof(close_groups[0])][LM_LANG_GROUP_MAX];
+    size_t nmem[sizeof(close_groups) / sizeof(close_groups[0])];
+    size_t nwords[sizeof(close_groups) / sizeof(close_groups[0])];
+    for (size_t g = 0; g < ng; g++) {
+        nmem[g] = 0;
+        for (size_t c = 0; close_groups[g].codes[c]; c++) {
+            size_t i = 0;
+            while (i < src->nlangs && (strcmp(src->langs[i].code, close_groups[g].codes[c]) != 0 ||
+                                       strcmp(src->langs[i].script, close_groups[g].script) != 0))
+                i++;
+            if (i == src->nlangs) {
+                fprintf(stderr, "%s: close group member %s (%s) is not in the sources\n", PROG,
+                        close_groups[g].codes[c], close_groups[g].script);
+                exit(1);
+            }
+            members[g][nmem[g]++] = i;
+        }
+        /* Each member's words are counted again from its catalogs of the
+         * domains every member has, so that the words tell the languages
+         * apart rather than the domains (Croatian has 26 catalogs, Serbian in
+         * Latin script 8). */
+        static lang_acc shared[LM_CAT_MAX_LANGS];
+        size_t idx[LM_LANG_GROUP_MAX];
+        for (size_t j = 0; j < nmem[g]; j++) {
+            const lm_cat_lang *l = &src->langs[members[g][j]];
+            lang_acc *a = &shared[j];
+            memset(a, 0, sizeof(*a));
+            a->script_id = acc[members[g][j]].script_id;
+            for (size_t f = 0; f < l->nfiles; f++) {
+                if (!in_every_member(src, members[g], nmem[g], base_name(l->files[f].path)))
+                    continue;
+                if (lm_cat_read_mo(l->files[f].path, on_message, a) != 0) {
+                    fprintf(stderr, "%s: %s is no readable message catalog\n", PROG,
+                            l->files[f].path);
+                    exit(1);
+                }
+            }
+            idx[j] = j;
+        }
+        nwords[g] = print_group(o, (int)g, shared, idx, nmem[g]);
+        for (size_t j = 0; j < nmem[g]; j++)
+            acc_free(&shared[j]);
+    }
+    fprintf(o, "const lm_lang_group lm_lang_groups[] = {\n");
+    for (size_t g = 0; g < ng; g++) {
+        fprintf(o, "    {%d, %zu, {", script_id_of(close_groups[g].script), nmem[g]);
+        for (size_t j = 0; j < nmem[g]; j++)
+            fprintf(o, "%s%zu", j ? ", " : "", members[g][j]);
+        fprintf(o, "}, %zu, group_hashes_%zu, group_costs_%zu},\n", nwords[g], g, g);
+    }
+    fprintf(o, "};\nconst unsigned lm_lang_group_count = %zu;\n", ng);
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: %s SOURCES PROFILES_C WORDS_C DEPS\n", PROG);
@@ -621,7 +815,8 @@ int main(int argc, char **argv) {
     print_u32s(o, "const uint32_t lm_lang_alphabet[]", cps, nalpha);
     fprintf(o, "const uint32_t lm_lang_alphabet_size = %zu;\n", nalpha);
     print_u16s(o, "const uint16_t lm_lang_symbol[]", symbol, limit);
-    fprintf(o, "const uint32_t lm_lang_symbol_limit = %u;\n", limit);
+    fprintf(o, "const uint32_t lm_lang_symbol_limit = %u;\n\n", limit);
+    print_groups(o, &src, acc);
     close_out(o, argv[2]);
 
     o = open_out(argv[3]);

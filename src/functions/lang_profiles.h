@@ -120,6 +120,35 @@ extern const uint32_t lm_lang_alphabet_size;
 extern const uint16_t lm_lang_symbol[];
 extern const uint32_t lm_lang_symbol_limit;
 
+/* The second stage, for close groups of one script (Croatian, Serbian and
+ * Bosnian in Latin script; Indonesian and Malay; Galician, Portuguese and
+ * Spanish): when the trigram stage's best language is a member of a group,
+ * the group's members are compared again on whole words. The generator
+ * counts each member's words in its training catalogs of the domains every
+ * member has (so the words tell languages apart, not domains), keeps per
+ * member the words seen 3 times or more that are at least twice as frequent
+ * as in the other members, the LM_LANG_GROUP_WORDS with the highest log-odds
+ * times log2 of their count, and for each kept
+ * word each member's cost: -log2 of its smoothed relative frequency in that
+ * member's catalogs, in 1/16 bit, capped at LM_LANG_GROUP_CAP_BITS above the
+ * cheapest member so one word cannot outvote a text. Words are
+ * lm_lang_next_word()'s (lowercased UTF-8 of the group's script), found by
+ * their FNV-1a 32. */
+#define LM_LANG_GROUP_MAX 4
+#define LM_LANG_GROUP_WORDS 400
+#define LM_LANG_GROUP_CAP_BITS 6
+typedef struct {
+    uint8_t script_id;                /* lm_lang_script */
+    uint32_t nlang;                   /* members */
+    uint8_t langs[LM_LANG_GROUP_MAX]; /* their indices in lm_lang_profiles */
+    uint32_t nwords;
+    const uint32_t *hashes; /* nwords FNV-1a 32 of the words, strictly ascending */
+    const uint16_t *costs;  /* word i's cost for member j at costs[i * nlang + j], 1/16 bit */
+} lm_lang_group;
+
+extern const lm_lang_group lm_lang_groups[];
+extern const unsigned lm_lang_group_count;
+
 /* ---- shared helpers ----------------------------------------------------- */
 
 #define LM_LANG_REPLACEMENT LM_UTF8_REPLACEMENT

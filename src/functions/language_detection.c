@@ -15,6 +15,13 @@
  * table, so each distinct trigram is looked up in the profiles once; the work
  * is linear in the text with no allocation per trigram.
  *
+ * Close groups (lang_profiles.h: hrv/srp/bos, ind/msa, glg/por/spa): when
+ * the best language is in one, its members are compared again, each on
+ * GROUP_WORD_WEIGHT times its cost of the group's discriminative words found
+ * in the text plus its trigram score; the best of that wins, and its margin
+ * over the second member is the margin below. Texts with none of the group's
+ * words keep the trigram answer.
+ *
  * Confidence (0..1): for a profiled script, share * m / (m + 16), where m is
  * the margin in bits between the best and the second-best score and share is
  * the fraction of the text's letters that are in the chosen script; a margin
@@ -35,6 +42,9 @@
 /* Margin (in bits) at which the margin factor of the confidence is 0.5. */
 #define MARGIN_HALF_BITS 16u
 #define COST_UNIT 16u /* profile costs are in 1/16 bit */
+/* Weight of the word stage against the trigrams (tuned on the held-out set:
+ * 3 gave lower accuracy on every group, 16 the same as 8). */
+#define GROUP_WORD_WEIGHT 8u
 
 static const char *const script_names[LM_SCRIPT_COUNT] = {
     "none",       "Latin", "Cyrillic", "Greek",  "Armenian", "Hebrew", "Arabic",
@@ -229,6 +239,63 @@ static int score_table(const uint32_t *cps, size_t n, analysis *a) {
     return LM_OK;
 }
 
+/* ---- the close groups' word stage ---------------------------------------- */
+
+/* The group whose members include profile index lang, or NULL. */
+static const lm_lang_group *group_of(uint32_t lang) {
+    for (unsigned g = 0; g < lm_lang_group_count; g++)
+        for (uint32_t j = 0; j < lm_lang_groups[g].nlang; j++)
+            if (lm_lang_groups[g].langs[j] == lang) return &lm_lang_groups[g];
+    return NULL;
+}
+
+static int64_t find_word(const lm_lang_group *g, uint32_t h) {
+    uint32_t lo = 0, hi = g->nwords;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->hashes[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < g->nwords && g->hashes[lo] == h) ? (int64_t)lo : -1;
+}
+
+/* Scores the group's members on the text's words (the words of
+ * lm_lang_next_word(), read from the code points): score[j] is the sum of
+ * member j's costs of the group's words found; returns how many were found. */
+static uint64_t score_group(const uint32_t *cps, size_t n, const lm_lang_group *g,
+                            uint64_t score[LM_LANG_GROUP_MAX]) {
+    uint8_t word[LM_LANG_WORD_BYTES];
+    size_t nb = 0, len = 0;
+    int script = LM_SCRIPT_NONE;
+    uint64_t found = 0;
+    for (uint32_t j = 0; j < g->nlang; j++)
+        score[j] = 0;
+    for (size_t i = 0; i <= n; i++) {
+        int cls = i < n ? lm_lang_class(cps[i]) : LM_SCRIPT_NONE;
+        if (cls == LM_SCRIPT_MARK) continue;
+        if (cls != LM_SCRIPT_NONE) {
+            if (len == 0) script = cls;
+            if (cls != script) script = LM_SCRIPT_MARK;
+            if (len < LM_LANG_MAX_WORD) nb += lm_utf8_put(lm_lang_lower(cps[i]), word + nb);
+            len++;
+            continue;
+        }
+        if (len == 0) continue;
+        if (len <= LM_LANG_MAX_WORD && script == g->script_id) {
+            int64_t row = find_word(g, lm_lang_fnv1a(word, nb));
+            if (row >= 0) {
+                found++;
+                for (uint32_t j = 0; j < g->nlang; j++)
+                    score[j] += g->costs[(size_t)row * g->nlang + j];
+            }
+        }
+        len = nb = 0;
+    }
+    return found;
+}
+
 /* The dominant script: most letters, Han and Kana counted together (Japanese
  * mixes them). Ties go to the lower script number. */
 static int dominant_script(const analysis *a) {
@@ -324,6 +391,25 @@ static int handler(lm_ctx *ctx, const lm_json *req, lm_jw *data) {
         const lm_lang_table *tab = a.table;
         const lm_lang_profile *best = &lm_lang_profiles[tab->langs[a.order[0]]];
         uint64_t d = a.score[a.order[1]] - a.score[a.order[0]];
+        /* A close group's member is decided among the group on its words;
+         * the confidence's margin is then the word stage's. */
+        const lm_lang_group *g = group_of(tab->langs[a.order[0]]);
+        uint64_t gs[LM_LANG_GROUP_MAX];
+        if (g && score_group(cps, ncp, g, gs) > 0) {
+            /* Each member's word cost plus its trigram score. */
+            for (uint32_t j = 0; j < g->nlang; j++)
+                for (uint32_t k = 0; k < tab->nlang; k++)
+                    if (tab->langs[k] == g->langs[j])
+                        gs[j] = gs[j] * GROUP_WORD_WEIGHT + a.score[k];
+            uint32_t b1 = 0, b2 = 1;
+            for (uint32_t j = 1; j < g->nlang; j++)
+                if (gs[j] < gs[b1]) b1 = j;
+            if (b2 == b1) b2 = 0;
+            for (uint32_t j = 0; j < g->nlang; j++)
+                if (j != b1 && gs[j] < gs[b2]) b2 = j;
+            best = &lm_lang_profiles[g->langs[b1]];
+            d = gs[b2] - gs[b1];
+        }
         double margin = (double)d / (double)(d + (uint64_t)MARGIN_HALF_BITS * COST_UNIT);
         if (settled && share * margin >= UND_CONFIDENCE)
             write_answer(data, best->code, best->name, best->script, share * margin);

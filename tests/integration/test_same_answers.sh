@@ -36,6 +36,8 @@ bodies=(
   'language-detection|{"input_key":"language-detection/xs.txt","storage":"file"}'
   'language-detection|{"text":"Это небольшой текст на русском языке о погоде.","storage":"inline"}'
   'language-detection|{"text":"The quick brown fox jumps over the lazy dog near the river bank.","storage":"inline"}'
+  'language-detection|{"text":"Fail ini tidak boleh dibuka kerana tetingkap telah ditutup oleh pengguna.","storage":"inline"}'
+  'language-detection|{"text":"Non se pode abrir o ficheiro porque a xanela xa foi pechada polo usuario.","storage":"inline"}'
   "encrypt-message|{\"key\":\"$K\",\"message\":\"hello, world\",\"nonce\":\"$N\"}"
   "encrypt-message|{\"key\":\"$K\",\"input_key\":\"encrypt-message/s.txt\",\"output_key\":\"out/e.b64\",\"nonce\":\"$N\"}"
   "encrypt-message|{\"key\":\"short\",\"message\":\"x\"}"

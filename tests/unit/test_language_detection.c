@@ -225,6 +225,18 @@ static void test_tables(void **state) {
     for (unsigned i = 0; i < lm_lang_count; i++)
         profiled += lm_lang_profiles[i].trigrams > 0;
     assert_int_equal(seen, profiled);
+    /* The close groups' word tables: a few hundred words per member at most,
+     * sorted by hash, members of the group's script. */
+    assert_true(lm_lang_group_count >= 3);
+    for (unsigned g = 0; g < lm_lang_group_count; g++) {
+        const lm_lang_group *gr = &lm_lang_groups[g];
+        assert_true(gr->nlang >= 2 && gr->nlang <= LM_LANG_GROUP_MAX);
+        assert_true(gr->nwords > 0 && gr->nwords <= gr->nlang * LM_LANG_GROUP_WORDS);
+        for (uint32_t j = 0; j < gr->nlang; j++)
+            assert_int_equal(lm_lang_profiles[gr->langs[j]].script_id, gr->script_id);
+        for (uint32_t i = 1; i < gr->nwords; i++)
+            assert_true(gr->hashes[i - 1] < gr->hashes[i]);
+    }
     /* The alphabet starts with the padding space and maps back to itself. */
     assert_int_equal(lm_lang_alphabet[0], ' ');
     for (uint32_t i = 0; i < lm_lang_alphabet_size; i++) {
@@ -298,28 +310,26 @@ static void test_helpers(void **state) {
 /* Held-out accuracy on the independent held-out set (load_held), per
  * language, with what each miss was taken for and the confusion among the
  * close groups the issue names. Issue 11 asks for 95% on every language and
- * 98% on average. Not reached yet (docs/functions/language-detection.md has
- * the figures): the languages in below_floor are held to their measured level
- * less a few points, and the mean to HELD_MEAN_PERMILLE; every other language
- * must reach HELD_MIN_PERCENT. */
+ * 98% on average. An "und" answer is counted as a miss (it is never correct),
+ * and printed apart: each line has correct, und and wrong. Not reached yet
+ * (docs/functions/language-detection.md has the figures): the languages in
+ * below_floor are held to their measured level less a few points, and the
+ * mean to HELD_MEAN_PERMILLE; every other language must reach
+ * HELD_MIN_PERCENT. */
 #define HELD_MIN_PERCENT 95
-#define HELD_MEAN_PERMILLE 955
+#define HELD_MEAN_PERMILLE 973
 #define HELD_MIN_PASSAGES 10
 static const struct {
     const char *code, *script;
     unsigned min_percent;
 } below_floor[] = {
     /* Croatian, Bosnian and Serbian in Latin script share most of their
-     * vocabulary; trigram profiles of the GNOME catalogs tell them apart
-     * on 45-72% of the passages. */
-    {"hrv", "Latin", 60},
-    {"bos", "Latin", 35},
-    {"srp", "Latin", 60},
-    /* Indonesian and Malay: the same standard language in two spellings. */
-    {"ind", "Latin", 85},
-    {"msa", "Latin", 70},
-    /* Galician, taken for Spanish or Portuguese on GTK's property texts. */
-    {"glg", "Latin", 80},
+     * vocabulary; with the close group's word stage the GNOME catalogs tell
+     * Croatian (81.6%) and Serbian (90.0%) apart, but Bosnian (46.6%, its
+     * catalogs largely follow Croatian and Serbian wording) not. */
+    {"hrv", "Latin", 78},
+    {"bos", "Latin", 42},
+    {"srp", "Latin", 86},
 };
 
 static unsigned floor_of(const lm_lang_profile *p) {
@@ -364,8 +374,10 @@ static void test_held_out_paragraphs(void **state) {
         unsigned permille = (unsigned)(right * 1000 / h->n);
         sum_permille += permille;
         if (permille < worst) worst = permille;
-        fprintf(stderr, "held-out %s (%s): %u/%zu = %u.%u%%%s%s\n", p->code, p->script, right, h->n,
-                permille / 10, permille % 10, wk ? ", missed as" : "", wrong_as);
+        unsigned und = conf[li][LANGS_MAX];
+        fprintf(stderr, "held-out %s (%s): %u/%zu = %u.%u%% (correct %u, und %u, wrong %zu)%s%s\n",
+                p->code, p->script, right, h->n, permille / 10, permille % 10, right, und,
+                h->n - right - und, wk ? ", missed as" : "", wrong_as);
         if (permille < HELD_MIN_PERCENT * 10)
             fprintf(stderr, "  below %d%%: %s\n", HELD_MIN_PERCENT, p->code);
         if (permille < floor_of(p) * 10) {
