@@ -415,6 +415,17 @@ static void binop(cc *c, const uint8_t b) {
         c->last_op = (int64_t)at, c->last_kind = imm_of[o];
         return;
     }
+    /* (a + k) + b or b + (a + k) with a + k just made: one add of three. */
+    if (o == LM__OP_i32_add && c->last_kind == LM__OP_i32_add_imm &&
+        (last_made(c, y) || last_made(c, x)) && x.slot != y.slot) {
+        int64_t a = c->code[c->last_op + 2].i, k = c->code[c->last_op + 3].i;
+        int64_t other = last_made(c, y) ? x.slot : y.slot;
+        c->ncode = (size_t)c->last_op;
+        size_t at = op(c, LM__OP_i32_add3_imm);
+        imm(c, d), imm(c, a), imm(c, other), imm(c, k);
+        c->last_op = (int64_t)at, c->last_kind = LM__OP_i32_add3_imm;
+        return;
+    }
     size_t at = op(c, o);
     imm(c, d), imm(c, x.slot), imm(c, y.slot);
     c->last_op = (int64_t)at, c->last_kind = o;
@@ -463,6 +474,16 @@ static void load(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
     vent a = pop(c, LM_INTERP_I32);
     int32_t d = push(c, type);
     if (!live(c)) return;
+    /* An address an i32.add just made: the load adds it itself. */
+    if (c->last_kind == LM__OP_i32_add && last_made(c, a)) {
+        int64_t x = c->code[c->last_op + 2].i, y = c->code[c->last_op + 3].i;
+        c->ncode = (size_t)c->last_op;
+        enum lm__op fo = (enum lm__op)(o - LM__OP_ld32 + LM__OP_ld32_add);
+        size_t at = op(c, fo);
+        imm(c, d), imm(c, x), imm(c, y), imm(c, off);
+        c->last_op = (int64_t)at, c->last_kind = fo;
+        return;
+    }
     size_t at = op(c, o);
     imm(c, d), imm(c, a.slot), imm(c, off);
     c->last_op = (int64_t)at, c->last_kind = o;
@@ -473,6 +494,13 @@ static void store(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
     memarg(c, natural, &off);
     vent v = pop(c, type), a = pop(c, LM_INTERP_I32);
     if (!live(c)) return;
+    if (c->last_kind == LM__OP_i32_add && last_made(c, a)) {
+        int64_t x = c->code[c->last_op + 2].i, y = c->code[c->last_op + 3].i;
+        c->ncode = (size_t)c->last_op;
+        op(c, (enum lm__op)(o - LM__OP_ld32 + LM__OP_ld32_add));
+        imm(c, x), imm(c, y), imm(c, v.slot), imm(c, off);
+        return;
+    }
     op(c, o);
     imm(c, a.slot), imm(c, v.slot), imm(c, off);
 }

@@ -393,6 +393,20 @@ const char *lm__trap_text(lm_interp_trap t);
     X(st16)                                                                                        \
     X(st32)                                                                                        \
     X(st64)                                                                                        \
+    X(ld32_add)                                                                                    \
+    X(ld64_add)                                                                                    \
+    X(ld8s32_add)                                                                                  \
+    X(ld8u_add)                                                                                    \
+    X(ld16s32_add)                                                                                 \
+    X(ld16u_add)                                                                                   \
+    X(ld8s64_add)                                                                                  \
+    X(ld16s64_add)                                                                                 \
+    X(ld32s64_add)                                                                                 \
+    X(st8_add)                                                                                     \
+    X(st16_add)                                                                                    \
+    X(st32_add)                                                                                    \
+    X(st64_add)                                                                                    \
+    X(i32_add3_imm)                                                                                \
     X(memory_size)                                                                                 \
     X(memory_grow)                                                                                 \
     X(memory_init)                                                                                 \
