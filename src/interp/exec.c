@@ -377,6 +377,8 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     IMM32(i32_shl, a << (b & 31))
     IMM32(i32_shr_s, (uint32_t)((int32_t)a >> (b & 31)))
     IMM32(i32_shr_u, a >> (b & 31))
+    IMM32(i32_rotl, rotl32(a, b))
+    IMM32(i32_rotr, rotr32(a, b))
     BIN64(i64_add, a + b)
     BIN64(i64_sub, a - b)
     BIN64(i64_mul, a * b)
@@ -400,6 +402,10 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
 
 L_i32_add3_imm: /* d = x + y + k: (x + k) + y with x + k just made */
     fp[O1] = (uint32_t)(U32(O2) + U32(O3) + (uint32_t)pc[4].u);
+    pc += 5;
+    NEXT();
+L_i32_shr_and_imm: /* d = (x >> s) & m: a bit field (a byte of a word, a table index) */
+    fp[O1] = (U32(O2) >> (pc[3].u & 31)) & (uint32_t)pc[4].u;
     pc += 5;
     NEXT();
 L_i32_div_s : {

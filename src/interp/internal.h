@@ -351,6 +351,8 @@ const char *lm__trap_text(lm_interp_trap t);
     X(i32_shl)                                                                                     \
     X(i32_shr_s)                                                                                   \
     X(i32_shr_u)                                                                                   \
+    X(i32_rotl)                                                                                    \
+    X(i32_rotr)                                                                                    \
     X(i64_add)                                                                                     \
     X(i64_sub)                                                                                     \
     X(i64_mul)                                                                                     \
@@ -407,6 +409,7 @@ const char *lm__trap_text(lm_interp_trap t);
     X(st32_add)                                                                                    \
     X(st64_add)                                                                                    \
     X(i32_add3_imm)                                                                                \
+    X(i32_shr_and_imm)                                                                             \
     X(memory_size)                                                                                 \
     X(memory_grow)                                                                                 \
     X(memory_init)                                                                                 \
