@@ -56,6 +56,8 @@ typedef struct {
     size_t capdepths;
     int64_t last_op; /* start of the last op, while its result is the newest entry */
     int last_kind;
+    int64_t before_const_op; /* last_op and last_kind as the newest i32.const found them */
+    int before_const_kind;
     const void *const *h;
 } cc;
 
@@ -409,10 +411,33 @@ static void binop(cc *c, const uint8_t b) {
     /* A constant second operand just emitted: fold it in as an immediate. */
     if (imm_of[o] >= 0 && c->last_kind == LM__OP_const && last_made(c, y) && x.slot != y.slot) {
         int64_t k = c->code[c->last_op + 2].i;
+        int64_t sh = c->before_const_op;
         c->ncode = (size_t)c->last_op;
+        /* (a >> s) & m with a >> s made just before the constant: one op. */
+        if (o == LM__OP_i32_and && sh >= 0 && c->before_const_kind == LM__OP_i32_shr_u_imm &&
+            c->ncode == (size_t)sh + 4 && c->code[sh + 1].i == x.slot &&
+            x.slot >= (int32_t)c->nlocals) {
+            int64_t a = c->code[sh + 2].i, s = c->code[sh + 3].i;
+            c->ncode = (size_t)sh;
+            size_t at = op(c, LM__OP_i32_shr_and_imm);
+            imm(c, d), imm(c, a), imm(c, s), imm(c, k);
+            c->last_op = (int64_t)at, c->last_kind = LM__OP_i32_shr_and_imm;
+            return;
+        }
         size_t at = op(c, (enum lm__op)imm_of[o]);
         imm(c, d), imm(c, x.slot), imm(c, k);
         c->last_op = (int64_t)at, c->last_kind = imm_of[o];
+        return;
+    }
+    /* (a + k) + b or b + (a + k) with a + k just made: one add of three. */
+    if (o == LM__OP_i32_add && c->last_kind == LM__OP_i32_add_imm &&
+        (last_made(c, y) || last_made(c, x)) && x.slot != y.slot) {
+        int64_t a = c->code[c->last_op + 2].i, k = c->code[c->last_op + 3].i;
+        int64_t other = last_made(c, y) ? x.slot : y.slot;
+        c->ncode = (size_t)c->last_op;
+        size_t at = op(c, LM__OP_i32_add3_imm);
+        imm(c, d), imm(c, a), imm(c, other), imm(c, k);
+        c->last_op = (int64_t)at, c->last_kind = LM__OP_i32_add3_imm;
         return;
     }
     size_t at = op(c, o);
@@ -463,6 +488,16 @@ static void load(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
     vent a = pop(c, LM_INTERP_I32);
     int32_t d = push(c, type);
     if (!live(c)) return;
+    /* An address an i32.add just made: the load adds it itself. */
+    if (c->last_kind == LM__OP_i32_add && last_made(c, a)) {
+        int64_t x = c->code[c->last_op + 2].i, y = c->code[c->last_op + 3].i;
+        c->ncode = (size_t)c->last_op;
+        enum lm__op fo = (enum lm__op)(o - LM__OP_ld32 + LM__OP_ld32_add);
+        size_t at = op(c, fo);
+        imm(c, d), imm(c, x), imm(c, y), imm(c, off);
+        c->last_op = (int64_t)at, c->last_kind = fo;
+        return;
+    }
     size_t at = op(c, o);
     imm(c, d), imm(c, a.slot), imm(c, off);
     c->last_op = (int64_t)at, c->last_kind = o;
@@ -473,6 +508,13 @@ static void store(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
     memarg(c, natural, &off);
     vent v = pop(c, type), a = pop(c, LM_INTERP_I32);
     if (!live(c)) return;
+    if (c->last_kind == LM__OP_i32_add && last_made(c, a)) {
+        int64_t x = c->code[c->last_op + 2].i, y = c->code[c->last_op + 3].i;
+        c->ncode = (size_t)c->last_op;
+        op(c, (enum lm__op)(o - LM__OP_ld32 + LM__OP_ld32_add));
+        imm(c, x), imm(c, y), imm(c, v.slot), imm(c, off);
+        return;
+    }
     op(c, o);
     imm(c, a.slot), imm(c, v.slot), imm(c, off);
 }
@@ -999,6 +1041,7 @@ static int instr(cc *c) {
         }
         int32_t d = push(c, t);
         if (!live(c)) break;
+        c->before_const_op = c->last_op, c->before_const_kind = c->last_kind;
         size_t at = op(c, LM__OP_const);
         imm(c, d), imm(c, (int64_t)v);
         c->last_op = (int64_t)at, c->last_kind = LM__OP_const;
@@ -1059,6 +1102,7 @@ void lm__compile_body(lm_interp_module *m, uint32_t fi, lm__reader *r) {
     c->m = m, c->r = r, c->h = lm__handlers();
     c->ncode = c->ntargets = c->nvs = c->ncs = 0;
     c->maxh = 0, c->last_op = -1, c->last_kind = -1;
+    c->before_const_op = -1, c->before_const_kind = -1;
     const lm_interp_functype *ft = &m->types[m->func_types[m->nfunc_imports + fi]];
     /* Locals: the params, then the declared ones. */
     uint64_t n = ft->nparams;

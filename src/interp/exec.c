@@ -285,6 +285,28 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+/* The same with the address an i32.add of slots x and y just made (fused at
+ * translation): d, x, y, offset for a load; x, y, value, offset for a store. */
+#define EA2(x, y, off, n)                                                                          \
+    uint64_t ea = (uint64_t)(uint32_t)(U32(x) + U32(y)) + (uint64_t)(off);                         \
+    if (ea + (n) > ms) TRAP(MEMORY_OOB);
+#define LOAD_ADD(name, T, PUT)                                                                     \
+    L_##name##_add : {                                                                             \
+        EA2(O2, O3, pc[4].u, sizeof(T));                                                           \
+        T v;                                                                                       \
+        memcpy(&v, mb + ea, sizeof(T));                                                            \
+        fp[O1] = PUT;                                                                              \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define STORE_ADD(name, T)                                                                         \
+    L_##name##_add : {                                                                             \
+        EA2(O1, O2, pc[4].u, sizeof(T));                                                           \
+        T v = (T)fp[O3];                                                                           \
+        memcpy(mb + ea, &v, sizeof(T));                                                            \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
 
 lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *fp) {
 #define LABEL_BIN(code, name, in, out) [LM__OP_##name] = &&L_##name,
@@ -355,6 +377,8 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     IMM32(i32_shl, a << (b & 31))
     IMM32(i32_shr_s, (uint32_t)((int32_t)a >> (b & 31)))
     IMM32(i32_shr_u, a >> (b & 31))
+    IMM32(i32_rotl, rotl32(a, b))
+    IMM32(i32_rotr, rotr32(a, b))
     BIN64(i64_add, a + b)
     BIN64(i64_sub, a - b)
     BIN64(i64_mul, a * b)
@@ -376,6 +400,14 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     IMM64(i64_shr_s, (uint64_t)((int64_t)a >> (b & 63)))
     IMM64(i64_shr_u, a >> (b & 63))
 
+L_i32_add3_imm: /* d = x + y + k: (x + k) + y with x + k just made */
+    fp[O1] = (uint32_t)(U32(O2) + U32(O3) + (uint32_t)pc[4].u);
+    pc += 5;
+    NEXT();
+L_i32_shr_and_imm: /* d = (x >> s) & m: a bit field (a byte of a word, a table index) */
+    fp[O1] = (U32(O2) >> (pc[3].u & 31)) & (uint32_t)pc[4].u;
+    pc += 5;
+    NEXT();
 L_i32_div_s : {
     int32_t a = S32(O2), b = S32(O3);
     if (b == 0) TRAP(DIV_ZERO);
@@ -547,6 +579,20 @@ L_f64_copysign : {
     STORE(st16, uint16_t)
     STORE(st32, uint32_t)
     STORE(st64, uint64_t)
+
+    LOAD_ADD(ld32, uint32_t, v)
+    LOAD_ADD(ld64, uint64_t, v)
+    LOAD_ADD(ld8s32, int8_t, (uint32_t)(int32_t)v)
+    LOAD_ADD(ld8u, uint8_t, v)
+    LOAD_ADD(ld16s32, int16_t, (uint32_t)(int32_t)v)
+    LOAD_ADD(ld16u, uint16_t, v)
+    LOAD_ADD(ld8s64, int8_t, (uint64_t)(int64_t)v)
+    LOAD_ADD(ld16s64, int16_t, (uint64_t)(int64_t)v)
+    LOAD_ADD(ld32s64, int32_t, (uint64_t)(int64_t)v)
+    STORE_ADD(st8, uint8_t)
+    STORE_ADD(st16, uint16_t)
+    STORE_ADD(st32, uint32_t)
+    STORE_ADD(st64, uint64_t)
 
 L_memory_size:
     fp[O1] = inst->mem->pages;

@@ -351,6 +351,8 @@ const char *lm__trap_text(lm_interp_trap t);
     X(i32_shl)                                                                                     \
     X(i32_shr_s)                                                                                   \
     X(i32_shr_u)                                                                                   \
+    X(i32_rotl)                                                                                    \
+    X(i32_rotr)                                                                                    \
     X(i64_add)                                                                                     \
     X(i64_sub)                                                                                     \
     X(i64_mul)                                                                                     \
@@ -393,6 +395,21 @@ const char *lm__trap_text(lm_interp_trap t);
     X(st16)                                                                                        \
     X(st32)                                                                                        \
     X(st64)                                                                                        \
+    X(ld32_add)                                                                                    \
+    X(ld64_add)                                                                                    \
+    X(ld8s32_add)                                                                                  \
+    X(ld8u_add)                                                                                    \
+    X(ld16s32_add)                                                                                 \
+    X(ld16u_add)                                                                                   \
+    X(ld8s64_add)                                                                                  \
+    X(ld16s64_add)                                                                                 \
+    X(ld32s64_add)                                                                                 \
+    X(st8_add)                                                                                     \
+    X(st16_add)                                                                                    \
+    X(st32_add)                                                                                    \
+    X(st64_add)                                                                                    \
+    X(i32_add3_imm)                                                                                \
+    X(i32_shr_and_imm)                                                                             \
     X(memory_size)                                                                                 \
     X(memory_grow)                                                                                 \
     X(memory_init)                                                                                 \
