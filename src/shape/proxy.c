@@ -4,7 +4,9 @@
  * model: it gets a delivery time from its direction's lm_shape_model (a
  * byte stream: fifo, loss as retransmit delay) and waits in the
  * direction's queue until then. A read due at once with nothing queued is
- * written straight away, so an unshaped link costs one read and one write. */
+ * written straight away. A direction whose condition is none and that
+ * holds nothing skips the model altogether: its bytes go socket -> pipe ->
+ * socket with splice(), never copied to userspace. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -23,8 +25,11 @@
 
 #define RBUF (64 * 1024)          /* the largest read */
 #define CHUNK_DEFAULT (16 * 1024) /* the largest shaped message by default */
+#define CHUNK_LIMIT (64 * 1024)   /* and at most */
 #define QUEUE_BASE (8u << 20)     /* bytes a direction may hold before it stops reading */
 #define QUEUE_MAX (64u << 20)
+#define PIPE_SIZE (1u << 20) /* an unshaped direction's pipe (capped by pipe-max-size) */
+#define PASS_BATCH 16        /* full splices per wake-up before yielding to the loop */
 
 typedef struct chunk {
     struct chunk *next;
@@ -44,6 +49,11 @@ typedef struct {
     chunk *head, *tail;
     size_t queued;
     int reading, eof, shut;
+    /* The unshaped pass-through: a pipe (made on first use; -1: none yet,
+     * and no_pipe once making one failed) and the bytes it holds, which go
+     * out before anything queued after them. */
+    int pipe_rd, pipe_wr, no_pipe;
+    size_t pipe_sz, piped;
 } dir;
 
 typedef struct conn {
@@ -97,6 +107,7 @@ static void conn_close(conn *c) {
         if (d->tm) event_free(d->tm);
         for (chunk *k = d->head, *n; k; k = n)
             n = k->next, free(k);
+        if (d->pipe_rd >= 0) close(d->pipe_rd), close(d->pipe_wr);
     }
     close(c->cfd);
     close(c->ufd);
@@ -133,12 +144,99 @@ static void arm_timer(dir *d, uint64_t now) {
     event_add(d->tm, &tv);
 }
 
+static void stat_bytes(lm_shape_proxy *p, int idx, uint64_t n) {
+    if (!n) return;
+    pthread_mutex_lock(&p->mu);
+    dstats(p, idx)->bytes += n;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Makes the direction's pipe; returns 0, or -1 (then the copy path). */
+static int pipe_ready(dir *d) {
+    if (d->pipe_rd >= 0) return 0;
+    if (d->no_pipe) return -1;
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+        d->no_pipe = 1;
+        return -1;
+    }
+    /* A bigger pipe moves a large value in fewer splices; refused above
+     * pipe-max-size (or the user's pipe quota), then the default stays. */
+    int sz = fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE);
+    if (sz < 0) sz = fcntl(fds[1], F_GETPIPE_SZ);
+    d->pipe_rd = fds[0], d->pipe_wr = fds[1];
+    d->pipe_sz = sz > 0 ? (size_t)sz : 65536;
+    return 0;
+}
+
+/* Writes what the pipe holds; returns -1 when the connection was closed.
+ * A full socket leaves the rest in the pipe and waits until writable. */
+static int drain_pipe(dir *d) {
+    uint64_t sent = 0;
+    while (d->piped) {
+        ssize_t w =
+            splice(d->pipe_rd, NULL, d->to, NULL, d->piped, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(d->wr, NULL);
+            break;
+        }
+        if (w <= 0) {
+            conn_close(d->conn);
+            return -1;
+        }
+        d->piped -= (size_t)w;
+        sent += (uint64_t)w;
+    }
+    stat_bytes(d->conn->p, d->idx, sent);
+    return 0;
+}
+
+static int flush(dir *d);
+
+/* The unshaped path: from -> pipe -> to in the kernel, no model and no
+ * queue. Reads again while a read fills the pipe (a large value), up to
+ * PASS_BATCH; a socket that cannot take it all stops the reading until
+ * on_writable has drained the pipe. */
+static void pass_through(dir *d) {
+    for (int i = 0; i < PASS_BATCH; i++) {
+        ssize_t n =
+            splice(d->from, NULL, d->pipe_wr, NULL, d->pipe_sz, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0) {
+            conn_close(d->conn);
+            return;
+        }
+        if (n == 0) {
+            d->eof = 1;
+            event_del(d->rd);
+            d->reading = 0;
+            flush(d);
+            return;
+        }
+        d->piped = (size_t)n;
+        if (drain_pipe(d) < 0) return;
+        if (d->piped) {
+            event_del(d->rd);
+            d->reading = 0;
+            return;
+        }
+        if ((size_t)n < d->pipe_sz) return; /* drained for now, most likely */
+    }
+}
+
 /* Writes what is due; returns -1 when the connection was closed. */
 static int flush(dir *d) {
     conn *c = d->conn;
     lm_shape_proxy *p = c->p;
     if (d->idx == 0 && !c->connected) return 0;
     uint64_t now = lm_now_ns(), sent = 0;
+    if (d->piped) {
+        int rc = drain_pipe(d);
+        if (rc < 0) return -1;
+        if (d->piped) return 0; /* still full: on_writable comes back */
+    }
     while (d->head && d->head->at_ns <= now) {
         chunk *k = d->head;
         ssize_t w = send(d->to, k->data + k->off, k->len - k->off, MSG_NOSIGNAL);
@@ -205,7 +303,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
     uint64_t now = lm_now_ns();
     const lm_shape_cond *cond = lm_shape_sched_at(d->model.sched, now - d->model.start_ns);
     size_t max = RBUF;
-    if (!lm_shape_cond_is_none(cond)) {
+    int none = lm_shape_cond_is_none(cond);
+    /* Nothing held and nothing to shape: skip the model (a none condition
+     * draws nothing from the stream and delays nothing, so the messages
+     * after it get the same times). */
+    if (none && !d->head && (d->idx == 1 || c->connected) && pipe_ready(d) == 0) {
+        pass_through(d);
+        return;
+    }
+    if (!none) {
         max = p->chunk_max;
         if (cond->rate_bps) {
             size_t ms = (size_t)(cond->rate_bps / 8 / 1000);
@@ -226,14 +332,19 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
         flush(d);
         return;
     }
-    lm_shape_fate f = lm_shape_deliver(&d->model, (size_t)n, now);
-    pthread_mutex_lock(&p->mu);
+    /* Unshaped bytes that must wait (behind a queue, or for the upstream's
+     * connect) are due now and are no message of the model. */
+    lm_shape_fate f = {.at_ns = now};
     lm_shape_dir_stats *s = dstats(p, d->idx);
-    s->chunks++;
-    s->retransmits += f.retransmits;
-    s->reordered += (uint64_t)f.reordered;
-    s->drops += (uint64_t)f.dropped;
-    pthread_mutex_unlock(&p->mu);
+    if (!none) {
+        f = lm_shape_deliver(&d->model, (size_t)n, now);
+        pthread_mutex_lock(&p->mu);
+        s->chunks++;
+        s->retransmits += f.retransmits;
+        s->reordered += (uint64_t)f.reordered;
+        s->drops += (uint64_t)f.dropped;
+        pthread_mutex_unlock(&p->mu);
+    }
     if (f.dropped) {
         /* 15 retransmits lost: TCP would give up the connection. */
         conn_close(c);
@@ -322,6 +433,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg) {
         for (int j = 0; j < 2; j++) {
             dir *d = &c->d[j];
             d->conn = c, d->idx = j;
+            d->pipe_rd = d->pipe_wr = -1;
             d->from = j ? ufd : cfd;
             d->to = j ? cfd : ufd;
             d->rd = event_new(p->base, d->from, EV_READ | EV_PERSIST, on_read, d);
@@ -428,7 +540,7 @@ lm_shape_proxy *lm_shape_proxy_start(const lm_shape_proxy_opts *o, char *err) {
     pthread_mutex_init(&p->mu, NULL);
     p->seed = o->seed;
     p->chunk_max = o->chunk_max ? o->chunk_max : CHUNK_DEFAULT;
-    if (p->chunk_max > RBUF) p->chunk_max = RBUF;
+    if (p->chunk_max > CHUNK_LIMIT) p->chunk_max = CHUNK_LIMIT;
     if (lm__shape_addr_parse(o->upstream, &p->up, &p->uplen, err) != LM_OK) goto fail;
     if (lm__shape_sched_copy(o->up, &p->sched[0], err) != LM_OK ||
         lm__shape_sched_copy(o->down ? o->down : o->up, &p->sched[1], err) != LM_OK)
