@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ typedef struct {
     int idx; /* 0: up (client -> upstream), 1: down */
     int from, to;
     struct event *rd, *wr, *tm;
+    int tfd; /* tm's timerfd: armed only while a chunk waits for its time */
     lm_shape_model model;
     chunk *head, *tail;
     size_t queued;
@@ -105,6 +107,7 @@ static void conn_close(conn *c) {
         if (d->rd) event_free(d->rd);
         if (d->wr) event_free(d->wr);
         if (d->tm) event_free(d->tm);
+        if (d->tfd >= 0) close(d->tfd);
         for (chunk *k = d->head, *n; k; k = n)
             n = k->next, free(k);
         if (d->pipe_rd >= 0) close(d->pipe_rd), close(d->pipe_wr);
@@ -136,12 +139,15 @@ static size_t queue_limit(const lm_shape_cond *c) {
     return lim > QUEUE_MAX ? QUEUE_MAX : (size_t)lim;
 }
 
+/* The direction's own timerfd at the head's time (absolute, CLOCK_MONOTONIC
+ * like lm_now_ns): microsecond precision without libevent's precise-timer
+ * mode, which re-arms its timerfd on every wake-up even when nothing waits. */
 static void arm_timer(dir *d, uint64_t now) {
-    uint64_t rel = d->head->at_ns > now ? d->head->at_ns - now : 0;
-    struct timeval tv = {(time_t)(rel / 1000000000ull),
-                         (suseconds_t)((rel % 1000000000ull + 999) / 1000)};
-    if (tv.tv_usec >= 1000000) tv.tv_sec++, tv.tv_usec -= 1000000;
-    event_add(d->tm, &tv);
+    (void)now;
+    uint64_t at = d->head->at_ns ? d->head->at_ns : 1; /* 0 would disarm */
+    struct itimerspec its = {
+        .it_value = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)}};
+    timerfd_settime(d->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 static void stat_bytes(lm_shape_proxy *p, int idx, uint64_t n) {
@@ -384,7 +390,11 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
     }
 }
 
-static void on_due(evutil_socket_t fd, short what, void *arg) { flush(arg); }
+static void on_due(evutil_socket_t fd, short what, void *arg) {
+    uint64_t expirations;
+    if (read(fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN) return;
+    flush(arg);
+}
 
 static void on_writable(evutil_socket_t fd, short what, void *arg) {
     dir *d = arg;
@@ -433,12 +443,15 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg) {
         for (int j = 0; j < 2; j++) {
             dir *d = &c->d[j];
             d->conn = c, d->idx = j;
-            d->pipe_rd = d->pipe_wr = -1;
+            d->pipe_rd = d->pipe_wr = d->tfd = -1;
             d->from = j ? ufd : cfd;
             d->to = j ? cfd : ufd;
             d->rd = event_new(p->base, d->from, EV_READ | EV_PERSIST, on_read, d);
             d->wr = event_new(p->base, d->to, EV_WRITE, on_writable, d);
-            d->tm = evtimer_new(p->base, on_due, d);
+            d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+            d->tm =
+                d->tfd >= 0 ? event_new(p->base, d->tfd, EV_READ | EV_PERSIST, on_due, d) : NULL;
+            if (d->tm) event_add(d->tm, NULL);
             lm_shape_model_init(&d->model, &p->sched[j], p->start_ns, p->seed + 2 * k + (uint64_t)j,
                                 1, LM_SHAPE_RETRANSMIT);
         }
@@ -562,11 +575,8 @@ lm_shape_proxy *lm_shape_proxy_start(const lm_shape_proxy_opts *o, char *err) {
         lm_errf(err, "shape proxy: out of memory or file descriptors");
         goto fail;
     }
-    /* A precise timer (timerfd) so deliveries keep microsecond time. */
-    struct event_config *cfg = event_config_new();
-    if (cfg) event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-    p->base = cfg ? event_base_new_with_config(cfg) : NULL;
-    if (cfg) event_config_free(cfg);
+    /* No precise-timer mode: each direction has its own timerfd (arm_timer). */
+    p->base = event_base_new();
     if (p->base) {
         p->ctl_ev = event_new(p->base, p->ctl[0], EV_READ | EV_PERSIST, on_ctl, p);
         p->accept_ev = event_new(p->base, p->lfd, EV_READ | EV_PERSIST, on_accept, p);
