@@ -5,7 +5,8 @@
  * (KS), the token bucket gives the rate within 10 % for 2 MiB, losses
  * counted by the counters fall in their binomial interval and match the
  * retransmit delays the client sees, a schedule step and a live change
- * take effect at their time; bad addresses are refused; stop(NULL) is a
+ * take effect at their time, also on a connection whose bytes crossed
+ * the unshaped pass-through until then; bad addresses are refused; stop(NULL) is a
  * harmless no-op. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -342,6 +343,97 @@ static void test_schedule_and_set(void **state) {
     server_stop(&s);
 }
 
+/* ---- unshaped, then shaped on the same connection ----------------------- */
+
+enum { STREAM_BYTES = 3 << 20 };
+
+static unsigned char pattern(size_t i) { return (unsigned char)(i % 251); }
+
+typedef struct {
+    int fd;
+    int go[2]; /* a byte here: the condition is set, write the rest */
+} stream;
+
+/* Writes a third and 256 KiB of the pattern (so some are in flight when
+ * the condition changes), waits for the go, then writes the rest. */
+static void *stream_writer(void *arg) {
+    stream *st = arg;
+    int fd = st->fd;
+    static unsigned char b[32768];
+    for (size_t off = 0, paused = 0; off < STREAM_BYTES;) {
+        if (!paused && off >= STREAM_BYTES / 3 + (256 << 10)) {
+            char g;
+            if (read(st->go[0], &g, 1) != 1) break;
+            paused = 1;
+        }
+        size_t n = sizeof b < STREAM_BYTES - off ? sizeof b : STREAM_BYTES - off;
+        for (size_t i = 0; i < n; i++)
+            b[i] = pattern(off + i);
+        ssize_t w = write(fd, b, n);
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    return NULL;
+}
+
+/* A stream crosses the unshaped pass-through (no messages shaped), the
+ * condition becomes delay=5ms both ways mid-stream: every byte arrives in
+ * order, the rest is shaped (messages counted) and a ping after it gains
+ * the 10 ms, judged against the direct path. */
+static void test_unshaped_then_shaped(void **state) {
+    server s;
+    server_start(&s);
+    lm_shape_proxy *p = proxy("none", NULL, s.addr, 5);
+    int direct = dial(s.addr), shaped = dial(lm_shape_proxy_addr(p));
+    pthread_t th;
+    stream sw = {.fd = shaped};
+    assert_int_equal(pipe(sw.go), 0);
+    pthread_create(&th, NULL, stream_writer, &sw);
+    static unsigned char b[65536];
+    size_t got = 0, bad = 0;
+    int set = 0;
+    lm_shape_stats before = {0};
+    char err[LM_ERRLEN];
+    while (got < STREAM_BYTES) {
+        ssize_t r = read(shaped, b, sizeof b);
+        if (r <= 0) fail_msg("stream ended at %zu of %d bytes", got, STREAM_BYTES);
+        for (ssize_t i = 0; i < r; i++)
+            bad += b[i] != pattern(got + (size_t)i);
+        got += (size_t)r;
+        if (!set && got >= STREAM_BYTES / 3) {
+            lm_shape_proxy_stats(p, &before);
+            lm_shape_sched c;
+            assert_int_equal(lm_shape_sched_parse("delay=5ms", &c, err), LM_OK);
+            assert_int_equal(lm_shape_proxy_set(p, &c, NULL, err), LM_OK);
+            lm_shape_sched_free(&c);
+            set = 1;
+            usleep(2000); /* the proxy's thread applies it */
+            assert_int_equal(write(sw.go[1], "g", 1), 1);
+        }
+    }
+    pthread_join(th, NULL);
+    close(sw.go[0]), close(sw.go[1]);
+    if (bad) fail_msg("%zu of %d bytes out of order or wrong", bad, STREAM_BYTES);
+    /* Unshaped: the bytes moved, no message went through the model. */
+    assert_true(before.up.bytes >= STREAM_BYTES / 3);
+    assert_int_equal(before.up.chunks, 0);
+    assert_int_equal(before.down.chunks, 0);
+    enum { K = 20 };
+    uint64_t d[K], x[K];
+    for (int i = 0; i < K; i++)
+        d[i] = ping(direct), x[i] = ping(shaped);
+    double added = median_ms(x, K) - median_ms(d, K);
+    if (fabs(added - 10.0) > 1.0) fail_msg("after set: added %.2f ms, want 10", added);
+    close(direct), close(shaped);
+    lm_shape_stats st = wait_idle(p);
+    assert_int_equal(st.up.bytes, (uint64_t)STREAM_BYTES + K);
+    assert_int_equal(st.down.bytes, (uint64_t)STREAM_BYTES + K);
+    assert_true(st.up.chunks > (uint64_t)K);
+    assert_true(st.down.chunks > (uint64_t)K);
+    lm_shape_proxy_stop(p);
+    server_stop(&s);
+}
+
 static void test_bad_and_null(void **state) {
     char err[LM_ERRLEN] = "";
     lm_shape_proxy_opts o = {
@@ -397,6 +489,7 @@ int main(void) {
         cmocka_unit_test(test_rate),
         cmocka_unit_test(test_loss),
         cmocka_unit_test(test_schedule_and_set),
+        cmocka_unit_test(test_unshaped_then_shaped),
         cmocka_unit_test(test_bad_and_null),
         cmocka_unit_test(test_listen_fd),
     };
