@@ -178,17 +178,22 @@ static int count_trigrams(const uint32_t *cps, size_t n, tri_table *t, uint64_t 
     return LM_OK;
 }
 
-/* The row of key in a profile table, or -1. */
-static int64_t find_row(const lm_lang_table *tab, uint32_t key) {
-    uint32_t lo = 0, hi = tab->ntrigrams;
+/* The index of key in the sorted keys[0..n), or -1. */
+static int64_t find_sorted(const uint32_t *keys, uint32_t n, uint32_t key) {
+    uint32_t lo = 0, hi = n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (tab->keys[mid] < key)
+        if (keys[mid] < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return (lo < tab->ntrigrams && tab->keys[lo] == key) ? (int64_t)lo : -1;
+    return (lo < n && keys[lo] == key) ? (int64_t)lo : -1;
+}
+
+/* The row of key in a profile table, or -1. */
+static int64_t find_row(const lm_lang_table *tab, uint32_t key) {
+    return find_sorted(tab->keys, tab->ntrigrams, key);
 }
 
 static int score_table(const uint32_t *cps, size_t n, analysis *a) {
@@ -250,15 +255,7 @@ static const lm_lang_group *group_of(uint32_t lang) {
 }
 
 static int64_t find_word(const lm_lang_group *g, uint32_t h) {
-    uint32_t lo = 0, hi = g->nwords;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (g->hashes[mid] < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (lo < g->nwords && g->hashes[lo] == h) ? (int64_t)lo : -1;
+    return find_sorted(g->hashes, g->nwords, h);
 }
 
 /* Scores the group's members on the text's words (the words of

@@ -152,6 +152,15 @@ static void stat_bytes(lm_shape_proxy *p, int idx, uint64_t n) {
 static int flush(dir *d);
 static int enqueue(dir *d, const char *data, size_t n, uint64_t at);
 
+/* The sender closed its side: stop reading, and pass the end on once
+ * what is queued has gone (flush). */
+static void read_eof(dir *d) {
+    d->eof = 1;
+    event_del(d->rd);
+    d->reading = 0;
+    flush(d);
+}
+
 /* The unshaped path: no model, no queue, reads of up to RBUF (256 KiB)
  * written at once; reads again while a read fills the buffer (a large
  * value), up to PASS_BATCH. What a full socket does not take waits in the
@@ -170,10 +179,7 @@ static void pass_through(dir *d) {
             return;
         }
         if (n == 0) {
-            d->eof = 1;
-            event_del(d->rd);
-            d->reading = 0;
-            flush(d);
+            read_eof(d);
             return;
         }
         ssize_t w;
@@ -293,10 +299,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     if (n == 0) {
-        d->eof = 1;
-        event_del(d->rd);
-        d->reading = 0;
-        flush(d);
+        read_eof(d);
         return;
     }
     /* Unshaped bytes that must wait (behind a queue, or for the upstream's
