@@ -611,7 +611,7 @@ static void print_groups(FILE *o, const lm_cat_sources *src, const lang_acc *acc
             for (size_t f = 0; f < l->nfiles; f++) {
                 if (!in_every_member(src, members[g], nmem[g], base_name(l->files[f].path)))
                     continue;
-                if (lm_cat_read_mo(l->files[f].path, on_message, a) != 0) {
+                if (lm_cat_read_file(&l->files[f], on_message, a) != 0) {
                     fprintf(stderr, "%s: %s is no readable message catalog\n", PROG,
                             l->files[f].path);
                     exit(1);
@@ -663,7 +663,7 @@ int main(int argc, char **argv) {
             }
             fprintf(stderr,
                     "%s: cannot read %s (%s, %s): install the Debian package %s "
-                    "(scripts/setup does)\n",
+                    "(scripts/setup does; a Firefox langpack it downloads and unpacks)\n",
                     PROG, l->files[j].path, l->name, strerror(errno), l->files[j].package);
             missing = 1;
         }
@@ -683,7 +683,7 @@ int main(int argc, char **argv) {
         a->script_id = sid[i];
         a->english = strcmp(src.langs[i].code, "eng") == 0;
         for (size_t j = 0; j < src.langs[i].nfiles; j++)
-            if (lm_cat_read_mo(src.langs[i].files[j].path, on_message, a) != 0) {
+            if (lm_cat_read_file(&src.langs[i].files[j], on_message, a) != 0) {
                 fprintf(stderr, "%s: %s is no readable message catalog: reinstall %s\n", PROG,
                         src.langs[i].files[j].path, src.langs[i].files[j].package);
                 return 1;
