@@ -45,8 +45,8 @@ static uint8_t *slurp(const char *path, size_t *n) {
 static int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 static int is_ident(uint8_t c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 /* Calls fn for a Fluent message (or attribute) whose value is v: its

@@ -9,11 +9,11 @@
  * one-to-one mapping Serbian is written in both scripts by. NULL: no Serbian
  * letter, left as it is. */
 static const char *sr_latin(unsigned u) {
-    static const char *low[32] = {"a", "b", "v", "g", "d", "e", "ž", "z", "i", NULL, "k",
-                                  "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "h",
+    static const char *low[32] = {"a", "b", "v", "g",  "d",  "e",  "ž",  "z",  "i",  NULL, "k",
+                                  "l", "m", "n", "o",  "p",  "r",  "s",  "t",  "u",  "f",  "h",
                                   "c", "č", "š", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    static const char *cap[32] = {"A", "B", "V", "G", "D", "E", "Ž", "Z", "I", NULL, "K",
-                                  "L", "M", "N", "O", "P", "R", "S", "T", "U", "F", "H",
+    static const char *cap[32] = {"A", "B", "V", "G",  "D",  "E",  "Ž",  "Z",  "I",  NULL, "K",
+                                  "L", "M", "N", "O",  "P",  "R",  "S",  "T",  "U",  "F",  "H",
                                   "C", "Č", "Š", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     if (u >= 0x430 && u <= 0x44f) return low[u - 0x430];
     if (u >= 0x410 && u <= 0x42f) return cap[u - 0x410];
