@@ -104,7 +104,7 @@ $(GEN)/lang_words.c: $(GEN)/lang_profiles.c ;
 
 -include $(GEN)/lang_profiles.d
 
-LANG_GEN_SRC := tools/lang_profiles_gen.c tools/lang_catalog.c src/sdk/text.c
+LANG_GEN_SRC := tools/lang_profiles_gen.c tools/lang_catalog.c tools/lang_l10n.c tools/lang_translit.c src/sdk/text.c
 $(BUILD)/lang_profiles_gen: $(LANG_GEN_SRC) tools/lang_catalog.h src/functions/lang_profiles.h
 	@mkdir -p $(BUILD)
 	@echo "  CC      $@"

@@ -47,7 +47,9 @@ int lm_cat_sources_read(const char *path, lm_cat_sources *s) {
             memcpy(l->script, b, strlen(b) + 1);
             memcpy(l->name, line + off, strlen(line + off) + 1);
             cap = 0;
-        } else if (sscanf(line, "cat %63s %2047s", a, b) == 2 && s->nlangs > 0) {
+        } else if ((sscanf(line, "cat %63s %2047s", a, b) == 2 ||
+                    sscanf(line, "lat %63s %2047s", a, b) == 2) &&
+                   s->nlangs > 0) {
             lm_cat_lang *l = &s->langs[s->nlangs - 1];
             if (l->nfiles == cap) {
                 cap = cap ? cap * 2 : 32;
@@ -58,11 +60,11 @@ int lm_cat_sources_read(const char *path, lm_cat_sources *s) {
                 }
                 l->files = nf;
             }
-            l->files[l->nfiles++] = (lm_cat_file){dup_str(a), dup_str(b)};
+            l->files[l->nfiles++] = (lm_cat_file){dup_str(a), dup_str(b), line[0] == 'l'};
         } else {
             fprintf(stderr,
-                    "%s:%zu: expected 'lang CODE SCRIPT NAME', 'cat PACKAGE PATH', 'test PACKAGE "
-                    "PATH' or 'man PACKAGE'\n",
+                    "%s:%zu: expected 'lang CODE SCRIPT NAME', 'cat PACKAGE PATH', 'lat PACKAGE "
+                    "PATH', 'test PACKAGE PATH' or 'man PACKAGE'\n",
                     path, lineno);
             rc = -1;
         }

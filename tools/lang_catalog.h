@@ -5,6 +5,10 @@
  * tools/lang_sources.txt has one record a line ('#' starts a comment):
  *   lang CODE SCRIPT NAME...   a language (ISO 639-3 code, script name, English name)
  *   cat PACKAGE PATH           a catalog of the language above and its Debian package
+ *                              (a .mo file, or a Firefox langpack's .ftl or .properties
+ *                              file, unpacked by scripts/setup, lang_l10n.c)
+ *   lat PACKAGE PATH           a catalog in Serbian Cyrillic of the language above (Serbian
+ *                              in Latin script), read transliterated (lang_translit.c)
  *   test PACKAGE PATH          a catalog held out of training (skipped here)
  *   man PACKAGE                a manpages-* package, the held-out set (skipped here)
  *
@@ -28,6 +32,7 @@
 
 typedef struct {
     char *package, *path;
+    int sr_latin; /* a lat line: transliterate from Serbian Cyrillic */
 } lm_cat_file;
 
 typedef struct {
@@ -55,6 +60,20 @@ typedef void (*lm_cat_message_fn)(void *arg, const uint8_t *msgid, size_t idlen,
  * (the header entry and empty translations are skipped), in file order.
  * Returns 0, or -1 when the file cannot be read or is no catalog. */
 int lm_cat_read_mo(const char *path, lm_cat_message_fn fn, void *arg);
+
+/* As lm_cat_read_mo for any catalog of the sources list: a path ending in
+ * .ftl (Fluent) or .properties is one of Firefox's translated files, whose
+ * message keys stand for msgids (lang_l10n.c); any other path is a .mo file. */
+int lm_cat_read(const char *path, lm_cat_message_fn fn, void *arg);
+
+/* As lm_cat_read for a file of the sources list: the messages of a lat line
+ * are transliterated (lm_cat_sr_latin) before fn sees them. */
+int lm_cat_read_file(const lm_cat_file *f, lm_cat_message_fn fn, void *arg);
+
+/* Copies s into out (room for n * 3 / 2 bytes) with each Serbian Cyrillic
+ * letter in Latin script (ђ đ, љ lj, њ nj, ћ ć, џ dž, ...); anything else
+ * stays. Returns the length. */
+size_t lm_cat_sr_latin(const uint8_t *s, size_t n, uint8_t *out);
 
 /* Whether the message with this msgid is held out of training. */
 int lm_cat_held_out(const uint8_t *msgid, size_t n);

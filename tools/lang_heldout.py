@@ -56,6 +56,8 @@ def read_sources(path):
             langs.append({"code": f[1], "script": f[2], "cat": [], "test": [], "man": []})
         elif f[0] in ("cat", "test") and langs:
             langs[-1][f[0]].append((f[1], f[2]))
+        elif f[0] == "lat" and langs:  # trained on, transliterated (lang_catalog.h)
+            langs[-1]["cat"].append((f[1], f[2], True))
         elif f[0] == "man" and langs:
             langs[-1]["man"].append(f[1])
         else:
@@ -63,12 +65,122 @@ def read_sources(path):
     return langs
 
 
+FTL_ID = re.compile(r"^(-?[A-Za-z0-9_-]+)[ \t]*=[ \t]*(.*)$")
+FTL_ATTR = re.compile(r"^[ \t]+\.([A-Za-z0-9_-]+)[ \t]*=[ \t]*(.*)$")
+
+
+def unplace(v):
+    """A Fluent value with each placeable (nested braces) replaced by a space."""
+    out, depth = [], 0
+    for c in v:
+        if c == "{":
+            if depth == 0:
+                out.append(" ")
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(c)
+    return "".join(out).strip(" \t\r")
+
+
+def read_ftl(text):
+    """As tools/lang_l10n.c: (key, value) of each Fluent message and attribute
+    (terms skipped), continuation lines joined with a space."""
+    out, ident, key, val = [], None, None, None
+
+    def emit():
+        if key and not key.startswith("-") and val:
+            v = unplace(val)
+            if v:
+                out.append((key, v))
+
+    for line in text.split("\n"):
+        body = line.strip(" \t\r")
+        m = FTL_ID.match(line.rstrip(" \t\r"))
+        if body and line[0] not in " \t\r" and (body[0] == "#" or m or re.match(r"[A-Za-z0-9_-]", body)):
+            emit()
+            ident = key = val = None
+            if body[0] != "#" and m:
+                ident, key, val = m.group(1), m.group(1), m.group(2)
+            continue
+        a = FTL_ATTR.match(line.rstrip(" \t\r"))
+        if a and ident:
+            emit()
+            key, val = ident + "." + a.group(1), a.group(2)
+        elif body and line[0] in " \t\r" and key:
+            val += " " + body
+    emit()
+    return out
+
+
+def read_properties(text):
+    """As tools/lang_l10n.c: (key, value) of each line, escapes decoded."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i >= n:
+            break
+        if text[i] in "#!":
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        k = i
+        while i < n and text[i] not in "=:\n \t\r":
+            i += 1
+        key = text[k:i]
+        while i < n and text[i] in " \t\r":
+            i += 1
+        if i < n and text[i] in "=:":
+            i += 1
+        while i < n and text[i] in " \t\r":
+            i += 1
+        val = []
+        while i < n and text[i] != "\n":
+            if text[i] != "\\" or i + 1 >= n:
+                val.append(text[i])
+                i += 1
+                continue
+            c = text[i + 1]
+            i += 2
+            if c in "\r\n":
+                while i < n and text[i] in " \t\r\n":
+                    i += 1
+            elif c == "u" and re.match(r"[0-9A-Fa-f]{4}$", text[i:i + 4]):
+                val.append(chr(int(text[i:i + 4], 16)))
+                i += 4
+            else:
+                val.append(" " if c in "nt" else c)
+        v = "".join(val).rstrip(" \t\r")
+        if key and v:
+            out.append((key, v))
+    return out
+
+
+SR_LATIN = dict(zip("абвгдђежзијклљмнњопрстћуфхцчџш",
+                    "a b v g d đ e ž z i j k l lj m n nj o p r s t ć u f h c č dž š".split()))
+SR_LATIN.update({k.upper(): v[0].upper() + v[1:] for k, v in SR_LATIN.items()})
+
+
+def sr_latin(s):
+    """As lm_cat_sr_latin: Serbian Cyrillic letters in Latin script."""
+    return "".join(SR_LATIN.get(c, c) for c in s)
+
+
 def read_mo(path, package):
-    """The (msgid, msgstr) pairs of a .mo file, singular forms, in file order."""
+    """The (msgid, msgstr) pairs of a catalog, singular forms, in file order:
+    a .mo file, or a Firefox langpack's .ftl or .properties file (keys stand
+    for msgids)."""
     try:
         b = open(path, "rb").read()
     except OSError:
-        fail("%s is missing: install the Debian package %s (scripts/setup)" % (path, package))
+        fail("%s is missing: install the Debian package %s (scripts/setup; a Firefox langpack "
+             "it downloads and unpacks)" % (path, package))
+    if path.endswith(".ftl"):
+        return read_ftl(b.decode("utf-8", "replace"))
+    if path.endswith(".properties"):
+        return read_properties(b.decode("utf-8", "replace"))
     magic = struct.unpack("<I", b[:4])[0]
     e = "<" if magic == 0x950412DE else ">"
     count, ids, strs = struct.unpack(e + "III", b[8:20])
@@ -196,9 +308,9 @@ def pick(passages):
 def training_messages(lang):
     english = lang["code"] == "eng"
     seen = set()
-    for pkg, path in lang["cat"]:
+    for pkg, path, *lat in lang["cat"]:
         for mid, mstr in read_mo(path, pkg):
-            seen.update(sentences(clean_message(mid if english else mstr)))
+            seen.update(sentences(clean_message(mid if english else sr_latin(mstr) if lat else mstr)))
     return seen
 
 
@@ -259,12 +371,23 @@ def man_passages(lang, pkg):
     return out
 
 
+_trained = {}
+
+
 def catalog_passages(lang, pkg, path):
     english = lang["code"] == "eng"
     seen, chunks = set(), []
+    # A langpack repeats some strings across its files: a held-out message
+    # equal to a sentence trained on is dropped (as for man pages).
+    firefox = path.endswith((".ftl", ".properties"))
+    if firefox and id(lang) not in _trained:
+        _trained[id(lang)] = {norm(x) for x in training_messages(lang)}
+    trained = _trained.get(id(lang), set())
     for mid, mstr in read_mo(path, pkg):
         if not english and mid == mstr:
             continue  # untranslated
+        if firefox and norm(" ".join(clean_message(mstr).split())) in trained:
+            continue
         t = " ".join(clean_message(mid if english else mstr).split())
         if t and t not in seen:
             seen.add(t)

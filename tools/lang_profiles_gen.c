@@ -496,26 +496,32 @@ static uint64_t word_tokens(const lang_acc *a) {
 
 /* Writes group g's word table; m holds the members' indices. */
 static size_t print_group(FILE *o, int g, const lang_acc *acc, const size_t *m, size_t k) {
-    uint64_t tokens[LM_LANG_GROUP_MAX], all = 0;
+    uint64_t tokens[LM_LANG_GROUP_MAX];
     for (size_t j = 0; j < k; j++)
-        all += tokens[j] = word_tokens(&acc[m[j]]);
+        tokens[j] = word_tokens(&acc[m[j]]);
     group_word *kept = NULL;
     size_t nkept = 0;
     for (size_t j = 0; j < k; j++) {
         const lang_acc *a = &acc[m[j]];
         group_word *cand = xmalloc(a->nwords * sizeof(group_word));
         size_t nc = 0;
-        uint64_t t_o = all - tokens[j];
         for (size_t i = 0; i < a->nwords; i++) {
             const word_rec *r = &a->words[i];
             if (r->count < GROUP_MIN_COUNT) continue;
             const uint8_t *w = a->arena + r->off;
-            uint64_t c_o = 0;
-            for (size_t q = 0; q < k; q++)
-                if (q != j) c_o += word_count(&acc[m[q]], w, r->len);
-            /* log2 of the smoothed frequency ratio, 16.16 */
-            int64_t lo = (int64_t)log2_fx(2 * r->count + 1) - (int64_t)log2_fx(2 * tokens[j]) -
-                         (int64_t)log2_fx(2 * c_o + 1) + (int64_t)log2_fx(2 * t_o);
+            /* The largest log2 of the smoothed frequency ratio against one
+             * other member (16.16): a word two members share and the third
+             * lacks tells them from the third (ijekavian "vrijeme" in
+             * Croatian and Bosnian, "dugme" in Serbian and Bosnian), which
+             * Bosnian, between its neighbours, is told apart by. */
+            int64_t lo = INT64_MIN;
+            for (size_t q = 0; q < k; q++) {
+                if (q == j) continue;
+                uint64_t c_q = word_count(&acc[m[q]], w, r->len);
+                int64_t l = (int64_t)log2_fx(2 * r->count + 1) - (int64_t)log2_fx(2 * tokens[j]) -
+                            (int64_t)log2_fx(2 * c_q + 1) + (int64_t)log2_fx(2 * tokens[q]);
+                if (l > lo) lo = l;
+            }
             if (lo < (1 << 16)) continue; /* at least twice as frequent */
             int64_t rank = (lo >> 4) * (int64_t)(log2_fx(r->count + 1) >> 8);
             cand[nc++] = (group_word){w, r->len, rank, lm_lang_fnv1a(w, r->len)};
@@ -611,7 +617,7 @@ static void print_groups(FILE *o, const lm_cat_sources *src, const lang_acc *acc
             for (size_t f = 0; f < l->nfiles; f++) {
                 if (!in_every_member(src, members[g], nmem[g], base_name(l->files[f].path)))
                     continue;
-                if (lm_cat_read_mo(l->files[f].path, on_message, a) != 0) {
+                if (lm_cat_read_file(&l->files[f], on_message, a) != 0) {
                     fprintf(stderr, "%s: %s is no readable message catalog\n", PROG,
                             l->files[f].path);
                     exit(1);
@@ -663,7 +669,7 @@ int main(int argc, char **argv) {
             }
             fprintf(stderr,
                     "%s: cannot read %s (%s, %s): install the Debian package %s "
-                    "(scripts/setup does)\n",
+                    "(scripts/setup does; a Firefox langpack it downloads and unpacks)\n",
                     PROG, l->files[j].path, l->name, strerror(errno), l->files[j].package);
             missing = 1;
         }
@@ -683,7 +689,7 @@ int main(int argc, char **argv) {
         a->script_id = sid[i];
         a->english = strcmp(src.langs[i].code, "eng") == 0;
         for (size_t j = 0; j < src.langs[i].nfiles; j++)
-            if (lm_cat_read_mo(src.langs[i].files[j].path, on_message, a) != 0) {
+            if (lm_cat_read_file(&src.langs[i].files[j], on_message, a) != 0) {
                 fprintf(stderr, "%s: %s is no readable message catalog: reinstall %s\n", PROG,
                         src.langs[i].files[j].path, src.langs[i].files[j].package);
                 return 1;

@@ -135,7 +135,7 @@ extern const uint32_t lm_lang_symbol_limit;
  * lm_lang_next_word()'s (lowercased UTF-8 of the group's script), found by
  * their FNV-1a 32. */
 #define LM_LANG_GROUP_MAX 4
-#define LM_LANG_GROUP_WORDS 400
+#define LM_LANG_GROUP_WORDS 800
 #define LM_LANG_GROUP_CAP_BITS 6
 typedef struct {
     uint8_t script_id;                /* lm_lang_script */

@@ -40,4 +40,18 @@ if python3 tools/lang_heldout.py "$TMP/missing-man.txt" "$TMP/mh.tsv" 2>"$TMP/er
   fail "held-out builder accepted a missing manpages package"
 fi
 grep -q manpages-lumos-no-such "$TMP/err" || fail "held-out builder's message lacks the package: $(cat "$TMP/err")"
+# A Firefox langpack file that scripts/setup has not unpacked: named too.
+{
+  echo "lang urd Arabic Urdu"
+  echo "cat firefox-esr-l10n-lumos-no-such /var/cache/lumos/l10n/firefox-esr-l10n-lumos-no-such/a.ftl"
+  echo "test firefox-esr-l10n-lumos-no-such /var/cache/lumos/l10n/firefox-esr-l10n-lumos-no-such/b.ftl"
+} >"$TMP/missing-l10n.txt"
+if "$gen" "$TMP/missing-l10n.txt" "$TMP/l.c" "$TMP/lw.c" "$TMP/ld" 2>"$TMP/err"; then
+  fail "generator accepted a missing langpack file"
+fi
+grep -q firefox-esr-l10n-lumos-no-such "$TMP/err" || fail "generator's message lacks the langpack: $(cat "$TMP/err")"
+if python3 tools/lang_heldout.py "$TMP/missing-l10n.txt" "$TMP/lh.tsv" 2>"$TMP/err"; then
+  fail "held-out builder accepted a missing langpack file"
+fi
+grep -q firefox-esr-l10n-lumos-no-such "$TMP/err" || fail "held-out builder's message lacks the langpack: $(cat "$TMP/err")"
 echo "ok: profiles, word lists and held-out set are reproducible; missing packages are named"

@@ -317,18 +317,19 @@ static void test_helpers(void **state) {
  * mean to HELD_MEAN_PERMILLE; every other language must reach
  * HELD_MIN_PERCENT. */
 #define HELD_MIN_PERCENT 95
-#define HELD_MEAN_PERMILLE 973
+#define HELD_MEAN_PERMILLE 977
 #define HELD_MIN_PASSAGES 10
 static const struct {
     const char *code, *script;
     unsigned min_percent;
 } below_floor[] = {
     /* Croatian, Bosnian and Serbian in Latin script share most of their
-     * vocabulary; with the close group's word stage the GNOME catalogs tell
-     * Croatian (81.6%) and Serbian (90.0%) apart, but Bosnian (46.6%, its
-     * catalogs largely follow Croatian and Serbian wording) not. */
-    {"hrv", "Latin", 78},
-    {"bos", "Latin", 42},
+     * vocabulary; with the close group's word stage (words chosen against
+     * each other member) Croatian reaches 80.0%, Serbian 90.0%, Bosnian
+     * 66.6%: its held-out GNOME texts are ijekavian like Croatian with
+     * Serbian vocabulary, often both within one passage. */
+    {"hrv", "Latin", 76},
+    {"bos", "Latin", 62},
     {"srp", "Latin", 86},
 };
 
