@@ -13,12 +13,15 @@
  * differential fuzzer (docs/interp.md has its output format); it exits 0 once every export
  * was called, 3 when the module cannot be loaded or linked. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -48,25 +51,53 @@ static __attribute__((noreturn)) void usage(const char *why) {
     exit(EXIT_USAGE);
 }
 
-static uint8_t *read_module(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) die(EXIT_LOAD, "cannot read %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0, got;
-    uint8_t *data = malloc(cap);
-    if (!data) die(EXIT_LOAD, "cannot read %s: out of memory", path);
-    while ((got = fread(data + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *d = realloc(data, cap *= 2);
-            if (!d) die(EXIT_LOAD, "cannot read %s: out of memory", path);
-            data = d;
+/* A module's bytes: mapped from a regular file (the interpreter borrows them,
+ * so the data section is neither read nor copied up front), else read. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    int mapped;
+} module_bytes;
+
+static module_bytes read_module(const char *path) {
+    module_bytes b = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(EXIT_LOAD, "cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            close(fd);
+            b.data = p, b.len = (size_t)st.st_size, b.mapped = 1;
+            return b;
         }
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) die(EXIT_LOAD, "cannot read %s: %s", path, strerror(errno));
-    *len = n;
-    return data;
+    size_t cap = 1 << 16;
+    ssize_t got;
+    b.data = malloc(cap);
+    if (!b.data) die(EXIT_LOAD, "cannot read %s: out of memory", path);
+    while ((got = read(fd, b.data + b.len, cap - b.len)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            die(EXIT_LOAD, "cannot read %s: %s", path, strerror(errno));
+        }
+        b.len += (size_t)got;
+        if (b.len == cap) {
+            uint8_t *d = realloc(b.data, cap *= 2);
+            if (!d) die(EXIT_LOAD, "cannot read %s: out of memory", path);
+            b.data = d;
+        }
+    }
+    close(fd);
+    return b;
+}
+
+static void release_module(module_bytes *b) {
+    if (b->mapped)
+        munmap(b->data, b->len);
+    else
+        free(b->data);
+    b->data = NULL;
 }
 
 static const char *type_name(uint8_t t) {
@@ -273,11 +304,10 @@ static int run_wasi(int argc, char **argv) {
     const char *path = argv[i];
 
     uint64_t load_ns = lm_mark_now();
-    size_t len;
-    uint8_t *bytes = read_module(path, &len);
+    lm_interp_warm_heap(LM_INTERP_WARM_HEAP_BYTES);
+    module_bytes bytes = read_module(path);
     char err[LM_INTERP_ERRLEN];
-    lm_interp_module *m = lm_interp_load(bytes, len, err);
-    free(bytes);
+    lm_interp_module *m = lm_interp_load_borrowing(bytes.data, bytes.len, err);
     if (!m) die(EXIT_LOAD, "cannot load %s: not a valid WebAssembly module:\n  %s", path, err);
     if (marks) {
         uint64_t kinds[2] = {LM_MARK_LOAD_BEGIN, LM_MARK_LOADED}, ts[2] = {load_ns, lm_mark_now()};
@@ -326,6 +356,7 @@ static int run_wasi(int argc, char **argv) {
     lm_interp_instance_free(inst);
     lm_interp_release_failed();
     lm_interp_module_free(m);
+    release_module(&bytes);
     free(env);
     return status;
 }
@@ -411,11 +442,9 @@ static const char *trap_kind(lm_interp_trap t) {
 #define FUZZ_FUEL 100000000
 
 static int run_fuzz(const char *path) {
-    size_t len;
-    uint8_t *bytes = read_module(path, &len);
+    module_bytes bytes = read_module(path);
     char err[LM_INTERP_ERRLEN];
-    lm_interp_module *m = lm_interp_load(bytes, len, err);
-    free(bytes);
+    lm_interp_module *m = lm_interp_load_borrowing(bytes.data, bytes.len, err);
     if (!m) die(EXIT_LOAD, "cannot load %s: not a valid WebAssembly module:\n  %s", path, err);
     lm_interp_trap trap;
     lm_interp_instance *inst = lm_interp_instantiate(m, resolve_fuzz, NULL, err, &trap);
@@ -459,6 +488,7 @@ static int run_fuzz(const char *path) {
     lm_interp_instance_free(inst);
     lm_interp_release_failed();
     lm_interp_module_free(m);
+    release_module(&bytes);
     return 0;
 }
 

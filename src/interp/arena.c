@@ -6,6 +6,7 @@
  * from one mapping made resident up front (MAP_POPULATE: one call, no fault
  * per page), sized from the code section, with malloc behind it when the
  * guess was short. */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -68,4 +69,30 @@ void lm__code_arena_trim(lm_interp_module *m) {
     if (keep == 0) keep = page;
     if (keep < m->arena_size && munmap(m->arena + keep, m->arena_size - keep) == 0)
         m->arena_size = keep;
+}
+
+void lm__populate(void *p, size_t len) {
+#ifdef MADV_POPULATE_WRITE
+    if (!len) return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+    (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE); /* a hint: failure is harmless */
+#else
+    (void)p, (void)len;
+#endif
+}
+
+void lm_interp_warm_heap(size_t bytes) {
+#if !NO_ARENA
+    /* Keep what is freed (the default trims the heap's top above 128 KiB),
+     * and take this one block from the heap, not from a mapping of its own. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, (int)bytes + (1 << 20));
+    void *p = malloc(bytes);
+    if (p) lm__populate(p, bytes);
+    free(p);
+    mallopt(M_MMAP_THRESHOLD, 128 << 10); /* glibc's default */
+#else
+    (void)bytes;
+#endif
 }

@@ -170,7 +170,9 @@ static void global_type(lm__reader *r, uint8_t *type, uint8_t *mut) {
 }
 
 /* A constant expression of the given type (0: any, returned in c->type). */
-static void const_expr(lm__reader *r, lm_interp_module *m, lm__const *c, uint8_t want) {
+/* m is const but for declared_funcs, which ref.func marks (a data segment's
+ * offset, read again at instantiation, cannot hold one). */
+static void const_expr(lm__reader *r, const lm_interp_module *m, lm__const *c, uint8_t want) {
     uint8_t op = lm__u8(r);
     c->op = op;
     switch (op) {
@@ -390,27 +392,78 @@ static void elem_section(lm__reader *r, lm_interp_module *m) {
     }
 }
 
+/* One data segment at r: its mode, offset and bytes (pointing into r's buffer). */
+static void data_segment(lm__reader *r, const lm_interp_module *m, lm__data *d) {
+    uint32_t flags = lm__u32(r);
+    if (flags > 2) lm__fail(r, 0, "malformed data segment kind %u", flags);
+    d->mode = flags == 1 ? LM__SEG_PASSIVE : LM__SEG_ACTIVE;
+    if (d->mode == LM__SEG_ACTIVE) {
+        uint32_t mem = flags == 2 ? lm__u32(r) : 0;
+        if (mem >= m->nmems) lm__fail(r, 1, "unknown memory %u", mem);
+        const_expr(r, m, &d->offset, LM_INTERP_I32);
+    }
+    d->len = vec_len(r, 1);
+    d->bytes = r->p;
+    r->p += d->len;
+}
+
+/* Validates every segment, then keeps the section's bytes whole (borrowed, or
+ * one copy) rather than a record and a copy per segment: clang puts every
+ * constant in a segment of its own (language-detection.wasm has 14257), and
+ * a record each is half a megabyte that a cold process must fault in. Active
+ * segments are read again at instantiation (lm__data_each); only a module with
+ * passive ones, which memory.init names by index, gets the datas[] table. */
 static void data_section(lm__reader *r, lm_interp_module *m) {
     uint32_t n = vec_len(r, 1);
     if (m->has_datacount && n != m->datacount)
         lm__fail(r, 0, "data count and data section have inconsistent lengths");
-    m->datas = xcalloc(r, n, sizeof(*m->datas));
-    m->ndatas = n;
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        lm__data *d = &m->datas[i];
-        uint32_t flags = lm__u32(r);
-        if (flags > 2) lm__fail(r, 0, "malformed data segment kind %u", flags);
-        d->mode = flags == 1 ? LM__SEG_PASSIVE : LM__SEG_ACTIVE;
-        if (d->mode == LM__SEG_ACTIVE) {
-            uint32_t mem = flags == 2 ? lm__u32(r) : 0;
-            if (mem >= m->nmems) lm__fail(r, 1, "unknown memory %u", mem);
-            const_expr(r, m, &d->offset, LM_INTERP_I32);
+    const uint8_t *start = r->p;
+    m->data_lo = UINT64_MAX;
+    int all_const = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        lm__data d;
+        data_segment(r, m, &d);
+        if (d.mode == LM__SEG_PASSIVE) {
+            m->npassive_datas++;
+        } else if (d.offset.op != 0x41) {
+            all_const = 0;
+        } else if (d.len) {
+            uint64_t off = (uint32_t)d.offset.value;
+            if (off < m->data_lo) m->data_lo = off;
+            if (off + d.len > m->data_hi) m->data_hi = off + d.len;
         }
-        d->len = vec_len(r, 1);
-        d->bytes = xcalloc(r, d->len, 1);
-        memcpy(d->bytes, r->p, d->len);
-        r->p += d->len;
     }
+    if (!all_const || m->data_lo > m->data_hi) m->data_lo = m->data_hi = 0;
+    m->ndatas = n;
+    m->has_data_section = 1;
+    size_t size = (size_t)(r->p - start);
+    if (m->borrowing || !size) {
+        m->data_sec = start;
+    } else {
+        m->data_bytes = xcalloc(r, size, 1);
+        memcpy(m->data_bytes, start, size);
+        m->data_sec = m->data_bytes;
+    }
+    m->data_end = m->data_sec + size;
+    if (!m->npassive_datas) return;
+    m->datas = xcalloc(r, n, sizeof(*m->datas));
+    lm__reader again = *r;
+    again.base = again.p = m->data_sec, again.end = m->data_end;
+    for (uint32_t i = 0; i < n; i++)
+        data_segment(&again, m, &m->datas[i]);
+}
+
+int lm__data_each(const lm_interp_module *m, lm__data_fn fn, void *arg) {
+    char err[LM_INTERP_ERRLEN];
+    lm__reader r = {.base = m->data_sec, .p = m->data_sec, .end = m->data_end, .err = err};
+    if (setjmp(r.fail)) return -1; /* validated at load: cannot happen */
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        lm__data d;
+        data_segment(&r, m, &d);
+        int rc = fn(arg, i, &d);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 static void code_section(lm__reader *r, lm_interp_module *m, uint32_t nfuncs_declared) {
@@ -502,17 +555,18 @@ static void module(lm__reader *r, lm_interp_module *m) {
     }
     if (nfuncs_declared && !have_code)
         lm__fail(r, 0, "function and code section have inconsistent lengths");
-    if (m->has_datacount && !m->datas && m->datacount)
+    if (m->has_datacount && !m->has_data_section && m->datacount)
         lm__fail(r, 0, "data count and data section have inconsistent lengths");
 }
 
-lm_interp_module *lm_interp_load(const uint8_t *bytes, size_t len, char *err) {
+static lm_interp_module *load(const uint8_t *bytes, size_t len, int borrowing, char *err) {
     lm_interp_module *volatile m = calloc(1, sizeof(*m));
     if (!m) {
         snprintf(err, LM_INTERP_ERRLEN, "out of memory");
         return NULL;
     }
     m->start = -1;
+    m->borrowing = borrowing;
     lm__reader r = {.base = bytes, .p = bytes, .end = bytes + len, .err = err};
     if (setjmp(r.fail)) {
         lm__compile_done();
@@ -522,6 +576,14 @@ lm_interp_module *lm_interp_load(const uint8_t *bytes, size_t len, char *err) {
     module(&r, m);
     lm__compile_done();
     return m;
+}
+
+lm_interp_module *lm_interp_load(const uint8_t *bytes, size_t len, char *err) {
+    return load(bytes, len, 0, err);
+}
+
+lm_interp_module *lm_interp_load_borrowing(const uint8_t *bytes, size_t len, char *err) {
+    return load(bytes, len, 1, err);
 }
 
 void lm_interp_module_free(lm_interp_module *m) {
@@ -551,9 +613,8 @@ void lm_interp_module_free(lm_interp_module *m) {
     for (uint32_t i = 0; i < m->nelems; i++)
         free(m->elems[i].items);
     free(m->elems);
-    for (uint32_t i = 0; i < m->ndatas; i++)
-        free(m->datas[i].bytes);
     free(m->datas);
+    free(m->data_bytes);
     free(m->declared_funcs);
     free(m);
 }

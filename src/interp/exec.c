@@ -618,9 +618,11 @@ L_memory_grow : {
     NEXT();
 }
 L_memory_init : {
-    const lm__data *seg = &inst->mod->datas[O1];
+    /* No datas[]: the module has only active segments, dropped once placed. */
+    const lm__data *seg =
+        inst->data_dropped[O1] || !inst->mod->datas ? NULL : &inst->mod->datas[O1];
     uint64_t d = U32(O2), s = U32(O3), n = U32(O4);
-    uint64_t len = inst->data_dropped[O1] ? 0 : seg->len;
+    uint64_t len = seg ? seg->len : 0;
     if (s + n > len || d + n > ms) TRAP(MEMORY_OOB);
     if (n) memcpy(mb + d, seg->bytes + s, (size_t)n);
     pc += 5;

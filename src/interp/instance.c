@@ -57,6 +57,18 @@ static uint64_t eval(const lm_interp_instance *inst, const lm__const *c) {
 }
 
 /* Binds import i; returns 0 or writes why. */
+/* An active data segment copied to its place (lm__data_each's callback);
+ * non-zero when it does not fit. */
+static int init_data(void *arg, uint32_t i, const lm__data *d) {
+    lm_interp_instance *inst = arg;
+    if (d->mode != LM__SEG_ACTIVE) return 0;
+    inst->data_dropped[i] = 1;
+    uint64_t off = (uint32_t)eval(inst, &d->offset);
+    if (off + d->len > inst->mem->size) return 1;
+    if (d->len) memcpy(inst->mem->data + off, d->bytes, d->len);
+    return 0;
+}
+
 static int bind(lm_interp_instance *inst, uint32_t i, const lm_interp_binding *b, char *why) {
     const lm_interp_module *m = inst->mod;
     const lm_interp_import *im = &m->imports[i];
@@ -205,17 +217,9 @@ lm_interp_instance *lm_interp_instantiate(const lm_interp_module *m, lm_interp_r
         for (uint32_t k = 0; k < e->n; k++)
             tab->elems[off + k] = eval(inst, &e->items[k]);
     }
-    for (uint32_t i = 0; i < m->ndatas && !t; i++) {
-        const lm__data *d = &m->datas[i];
-        if (d->mode != LM__SEG_ACTIVE) continue;
-        inst->data_dropped[i] = 1;
-        uint64_t off = (uint32_t)eval(inst, &d->offset);
-        if (off + d->len > inst->mem->size) {
-            t = LM_INTERP_TRAP_MEMORY_OOB;
-            break;
-        }
-        if (d->len) memcpy(inst->mem->data + off, d->bytes, d->len);
-    }
+    if (!t && m->data_hi && m->data_hi <= inst->mem->size)
+        lm__populate(inst->mem->data + m->data_lo, (size_t)(m->data_hi - m->data_lo));
+    if (!t && m->ndatas && lm__data_each(m, init_data, inst)) t = LM_INTERP_TRAP_MEMORY_OOB;
     if (!t && m->start >= 0) {
         lm__stack *st = lm__thread_stack();
         t = st ? lm__call(inst, inst->funcs[m->start], st->base) : LM_INTERP_TRAP_EXHAUSTION;

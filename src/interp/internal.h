@@ -65,7 +65,7 @@ typedef struct {
     uint8_t mode;
     lm__const offset;
     uint32_t len;
-    uint8_t *bytes;
+    const uint8_t *bytes;
 } lm__data;
 
 typedef struct {
@@ -95,8 +95,17 @@ struct lm_interp_module {
     int64_t start; /* -1: none */
     uint32_t nelems;
     lm__elem *elems;
-    uint32_t ndatas;
+    /* Data segments: the section's bytes [data_sec, data_end), the caller's
+     * (borrowing) or data_bytes, a copy; datas[] only when some segment is
+     * passive (decode.c's data_section says why). */
+    uint32_t ndatas, npassive_datas;
     lm__data *datas;
+    const uint8_t *data_sec, *data_end;
+    uint8_t *data_bytes;
+    int borrowing, has_data_section;
+    /* [data_lo, data_hi): the bytes active segments with constant offsets
+     * write, made resident in one call at instantiation (0, 0: unknown). */
+    uint64_t data_lo, data_hi;
     int has_datacount;
     uint32_t datacount;
     uint8_t *declared_funcs; /* functions ref.func may name (C.refs) */
@@ -115,6 +124,9 @@ void *lm__code_alloc(lm_interp_module *m, size_t bytes);
 void lm__code_free(lm_interp_module *m, void *p);
 /* Returns the arena's untouched whole pages after the last body. */
 void lm__code_arena_trim(lm_interp_module *m);
+/* Makes [p, p + len) resident in one call where the kernel can (pages
+ * rounded outward; a no-op elsewhere): a first touch costs a fault per page. */
+void lm__populate(void *p, size_t len);
 
 /* A function as a value: of a wasm instance, or the host's. */
 typedef struct lm__func {
@@ -454,6 +466,11 @@ int64_t lm__s64(lm__reader *r);
 /* A valtype byte; fails as malformed on anything else. */
 uint8_t lm__valtype(lm__reader *r);
 int lm__is_ref(uint8_t t);
+
+/* Calls fn for each data segment in order, its bytes in the module's buffer;
+ * stops at fn's first non-zero result and returns it (0 when all ran). */
+typedef int (*lm__data_fn)(void *arg, uint32_t index, const lm__data *d);
+int lm__data_each(const lm_interp_module *m, lm__data_fn fn, void *arg);
 
 /* Translates body [r->p, r->end) of defined function fi of m into m->codes. */
 void lm__compile_body(lm_interp_module *m, uint32_t fi, lm__reader *r);

@@ -35,6 +35,12 @@ tail -c +$(($(wc -c <"$TMP/big.out") - $(wc -c <"$TMP/big") + 1)) "$TMP/big.out"
   fail "stdin did not come back unchanged"
 expect_exit 0 "$HELPER" "$(wasm interp_grow)"
 [[ $OUT == grown ]] || fail "grow: $OUT"
+# A module from a pipe is read, not mapped (a regular file is mapped): the same run.
+expect_exit 7 "$HELPER" --env A=1 --env 'B=x=y' -- <(cat "$echo_wasm") one 'two words' --dashed \
+  <"$TMP/in"
+[[ ${OUT#*$'\n'} == "${want#*$'\n'}" ]] || fail "echo from a pipe: got '$OUT'"
+expect_exit 3 "$HELPER" "$TMP"
+contains "$ERR" "cannot read $TMP: Is a directory"
 
 # Traps: the wasm-aot words, exit 134, output before the trap kept.
 expect_exit 134 "$HELPER" "$(wasm interp_trap_unreachable)"
