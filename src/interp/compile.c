@@ -403,6 +403,13 @@ static int last_made(cc *c, vent v) {
     return c->last_op >= 0 && v.slot >= (int32_t)c->nlocals && c->code[c->last_op + 1].i == v.slot;
 }
 
+/* The last op wrote v's slot (a stack slot or, through local.set or tee, a
+ * local) and nothing was emitted since, so the slot holds what it wrote. A
+ * fusion on this must keep the op's write. */
+static int last_wrote(cc *c, vent v) {
+    return c->last_op >= 0 && c->code[c->last_op + 1].i == v.slot;
+}
+
 static void binop(cc *c, const uint8_t b) {
     vent y = pop(c, bin_of[b].in), x = pop(c, bin_of[b].in);
     int32_t d = push(c, bin_of[b].out);
@@ -458,9 +465,12 @@ static void set_local(cc *c, uint32_t x, vent v, int tee) {
     int refs = 0;
     for (size_t i = 0; i < c->nvs; i++)
         if (c->vs[i].slot == (int32_t)x) refs = 1;
+    int64_t wrote = -1;
     if (live(c) && !refs && last_made(c, v) && v.slot != (int32_t)x) {
-        /* The op that made v writes the local instead. */
+        /* The op that made v writes the local instead (and stays the last op,
+         * for last_wrote). */
         c->code[c->last_op + 1].i = x;
+        wrote = c->last_op;
     } else {
         if (refs)
             for (size_t i = 0; i < c->nvs; i++)
@@ -470,7 +480,7 @@ static void set_local(cc *c, uint32_t x, vent v, int tee) {
             imm(c, x), imm(c, v.slot);
         }
     }
-    c->last_op = -1;
+    c->last_op = wrote;
     if (tee) push_at(c, v.type, (int32_t)x);
 }
 
@@ -495,6 +505,29 @@ static void load(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
         enum lm__op fo = (enum lm__op)(o - LM__OP_ld32 + LM__OP_ld32_add);
         size_t at = op(c, fo);
         imm(c, d), imm(c, x), imm(c, y), imm(c, off);
+        c->last_op = (int64_t)at, c->last_kind = fo;
+        return;
+    }
+    /* An address x + k or x + y (+ k) just written, kept in a local by a
+     * local.tee or meant for a stack slot: one op makes it, writes it and
+     * loads (clang's stack arrays: sp + k + index, tee'd for a store). */
+    int kind = c->last_kind;
+    int addk = kind == LM__OP_i32_add_imm || kind == LM__OP_i32_sub_imm;
+    int add3 = kind == LM__OP_i32_add3_imm || kind == LM__OP_i32_add;
+    if ((addk || add3) && last_wrote(c, a)) {
+        lm__cell *k = &c->code[c->last_op];
+        int64_t at_slot = k[1].i, x = k[2].i, y = k[3].i;
+        uint32_t kk = kind == LM__OP_i32_add3_imm  ? (uint32_t)k[4].u
+                      : kind == LM__OP_i32_add     ? 0
+                      : kind == LM__OP_i32_sub_imm ? 0u - (uint32_t)k[3].u
+                                                   : (uint32_t)k[3].u;
+        c->ncode = (size_t)c->last_op;
+        enum lm__op fo =
+            (enum lm__op)(o - LM__OP_ld32 + (addk ? LM__OP_ld32_addk : LM__OP_ld32_add3));
+        size_t at = op(c, fo);
+        imm(c, d), imm(c, at_slot), imm(c, x);
+        if (add3) imm(c, y);
+        imm(c, kk), imm(c, off);
         c->last_op = (int64_t)at, c->last_kind = fo;
         return;
     }

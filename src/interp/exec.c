@@ -308,6 +308,32 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         NEXT();                                                                                    \
     }
 
+/* A load whose address an i32.add_imm (x + k) or an add of three (x + y + k)
+ * just wrote to slot a, a stack slot or (local.tee) a local: the load makes
+ * the address itself and still writes a, which later code may read. d, a, x,
+ * k, offset; d, a, x, y, k, offset. a is written before d: they may be one
+ * slot. */
+#define LOAD_AT(T, PUT, addr, off)                                                                 \
+    uint32_t at = (addr);                                                                          \
+    fp[O2] = at;                                                                                   \
+    uint64_t ea = (uint64_t)at + (uint64_t)(off);                                                  \
+    if (ea + sizeof(T) > ms) TRAP(MEMORY_OOB);                                                     \
+    T v;                                                                                           \
+    memcpy(&v, mb + ea, sizeof(T));                                                                \
+    fp[O1] = PUT;
+#define LOAD_ADDK(name, T, PUT)                                                                    \
+    L_##name##_addk : {                                                                            \
+        LOAD_AT(T, PUT, U32(O3) + (uint32_t)pc[4].u, pc[5].u)                                      \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define LOAD_ADD3(name, T, PUT)                                                                    \
+    L_##name##_add3 : {                                                                            \
+        LOAD_AT(T, PUT, U32(O3) + U32(O4) + (uint32_t)pc[5].u, pc[6].u)                            \
+        pc += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
 lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *fp) {
 #define LABEL_BIN(code, name, in, out) [LM__OP_##name] = &&L_##name,
 #define LABEL_BR(name, ctype, cop) [LM__OP_br_##name] = &&L_br_##name,
@@ -593,6 +619,25 @@ L_f64_copysign : {
     STORE_ADD(st16, uint16_t)
     STORE_ADD(st32, uint32_t)
     STORE_ADD(st64, uint64_t)
+
+    LOAD_ADDK(ld32, uint32_t, v)
+    LOAD_ADDK(ld64, uint64_t, v)
+    LOAD_ADDK(ld8s32, int8_t, (uint32_t)(int32_t)v)
+    LOAD_ADDK(ld8u, uint8_t, v)
+    LOAD_ADDK(ld16s32, int16_t, (uint32_t)(int32_t)v)
+    LOAD_ADDK(ld16u, uint16_t, v)
+    LOAD_ADDK(ld8s64, int8_t, (uint64_t)(int64_t)v)
+    LOAD_ADDK(ld16s64, int16_t, (uint64_t)(int64_t)v)
+    LOAD_ADDK(ld32s64, int32_t, (uint64_t)(int64_t)v)
+    LOAD_ADD3(ld32, uint32_t, v)
+    LOAD_ADD3(ld64, uint64_t, v)
+    LOAD_ADD3(ld8s32, int8_t, (uint32_t)(int32_t)v)
+    LOAD_ADD3(ld8u, uint8_t, v)
+    LOAD_ADD3(ld16s32, int16_t, (uint32_t)(int32_t)v)
+    LOAD_ADD3(ld16u, uint16_t, v)
+    LOAD_ADD3(ld8s64, int8_t, (uint64_t)(int64_t)v)
+    LOAD_ADD3(ld16s64, int16_t, (uint64_t)(int64_t)v)
+    LOAD_ADD3(ld32s64, int32_t, (uint64_t)(int64_t)v)
 
 L_memory_size:
     fp[O1] = inst->mem->pages;

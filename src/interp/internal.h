@@ -420,6 +420,24 @@ const char *lm__trap_text(lm_interp_trap t);
     X(st16_add)                                                                                    \
     X(st32_add)                                                                                    \
     X(st64_add)                                                                                    \
+    X(ld32_addk)                                                                                   \
+    X(ld64_addk)                                                                                   \
+    X(ld8s32_addk)                                                                                 \
+    X(ld8u_addk)                                                                                   \
+    X(ld16s32_addk)                                                                                \
+    X(ld16u_addk)                                                                                  \
+    X(ld8s64_addk)                                                                                 \
+    X(ld16s64_addk)                                                                                \
+    X(ld32s64_addk)                                                                                \
+    X(ld32_add3)                                                                                   \
+    X(ld64_add3)                                                                                   \
+    X(ld8s32_add3)                                                                                 \
+    X(ld8u_add3)                                                                                   \
+    X(ld16s32_add3)                                                                                \
+    X(ld16u_add3)                                                                                  \
+    X(ld8s64_add3)                                                                                 \
+    X(ld16s64_add3)                                                                                \
+    X(ld32s64_add3)                                                                                \
     X(i32_add3_imm)                                                                                \
     X(i32_shr_and_imm)                                                                             \
     X(memory_size)                                                                                 \
