@@ -346,7 +346,9 @@ static const int16_t imm_of_init[][2] = {
 #undef IMM_PAIR
 };
 static int16_t imm_of[LM__NOPS];
-static int16_t brcmp_of[LM__NOPS], brcmp_not[LM__NOPS];
+/* A compare's compare-and-branch (brcmp_of) and its negation's (brcmp_not,
+ * for if), immediate forms included; brimm_of: a br_cmp's immediate form. */
+static int16_t brcmp_of[LM__NOPS], brcmp_not[LM__NOPS], brimm_of[LM__NOPS];
 
 static void init_tables(void) {
     static int done;
@@ -373,10 +375,12 @@ static void init_tables(void) {
 #undef F32
 #undef F64
     for (int i = 0; i < LM__NOPS; i++)
-        imm_of[i] = brcmp_of[i] = brcmp_not[i] = -1;
+        imm_of[i] = brcmp_of[i] = brcmp_not[i] = brimm_of[i] = -1;
     for (size_t i = 0; i < sizeof(imm_of_init) / sizeof(imm_of_init[0]); i++)
         imm_of[imm_of_init[i][0]] = imm_of_init[i][1];
-#define SET_BR(name, ctype, cop) brcmp_of[LM__OP_##name] = LM__OP_br_##name;
+#define SET_BR(name, ctype, cop)                                                                   \
+    brcmp_of[LM__OP_##name] = LM__OP_br_##name;                                                    \
+    brcmp_of[LM__OP_##name##_imm] = brimm_of[LM__OP_br_##name] = LM__OP_br_##name##_imm;
     LM__BRCMPS(SET_BR)
 #undef SET_BR
     /* The negation of each compare, for if (branch to the else when false). */
@@ -392,8 +396,10 @@ static void init_tables(void) {
         {LM__OP_i64_le_s, LM__OP_br_i64_gt_s}, {LM__OP_i64_le_u, LM__OP_br_i64_gt_u},
         {LM__OP_i64_ge_s, LM__OP_br_i64_lt_s}, {LM__OP_i64_ge_u, LM__OP_br_i64_lt_u},
     };
-    for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++)
+    for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++) {
         brcmp_not[neg[i][0]] = neg[i][1];
+        brcmp_not[imm_of[neg[i][0]]] = brimm_of[neg[i][1]];
+    }
     done = 1;
 }
 

@@ -264,6 +264,15 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+#define BRCMPI(name, ctype, cop)                                                                   \
+    L_br_##name##_imm : {                                                                          \
+        if ((ctype)fp[O1] cop(ctype) pc[2].u) {                                                    \
+            pc = pc[3].t;                                                                          \
+            NEXT();                                                                                \
+        }                                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
 /* Memory access at the address in slot s plus the offset imm, n bytes. */
 #define EA(s, off, n)                                                                              \
     uint64_t ea = (uint64_t)U32(s) + (uint64_t)(off);                                              \
@@ -337,10 +346,12 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
 lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *fp) {
 #define LABEL_BIN(code, name, in, out) [LM__OP_##name] = &&L_##name,
 #define LABEL_BR(name, ctype, cop) [LM__OP_br_##name] = &&L_br_##name,
+#define LABEL_BRI(name, ctype, cop) [LM__OP_br_##name##_imm] = &&L_br_##name##_imm,
 #define LABEL_IMM(name) [LM__OP_##name##_imm] = &&L_##name##_imm,
 #define LABEL_MISC(name) [LM__OP_##name] = &&L_##name,
-    static const void *const labels[LM__NOPS] = {LM__BINOPS(LABEL_BIN) LM__UNOPS(
-        LABEL_BIN) LM__BRCMPS(LABEL_BR) LM__IMMOPS(LABEL_IMM) LM__MISCOPS(LABEL_MISC)};
+    static const void *const labels[LM__NOPS] = {
+        LM__BINOPS(LABEL_BIN) LM__UNOPS(LABEL_BIN) LM__BRCMPS(LABEL_BR) LM__BRCMPS(LABEL_BRI)
+            LM__IMMOPS(LABEL_IMM) LM__MISCOPS(LABEL_MISC)};
     if (!inst) {
         handler_table = labels;
         return LM_INTERP_TRAP_NONE;
@@ -394,6 +405,16 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     BIN32(i32_shr_u, a >> (b & 31))
     BIN32(i32_rotl, rotl32(a, b))
     BIN32(i32_rotr, rotr32(a, b))
+    IMM32(i32_eq, a == b)
+    IMM32(i32_ne, a != b)
+    IMM32(i32_lt_s, (int32_t)a < (int32_t)b)
+    IMM32(i32_lt_u, a < b)
+    IMM32(i32_gt_s, (int32_t)a > (int32_t)b)
+    IMM32(i32_gt_u, a > b)
+    IMM32(i32_le_s, (int32_t)a <= (int32_t)b)
+    IMM32(i32_le_u, a <= b)
+    IMM32(i32_ge_s, (int32_t)a >= (int32_t)b)
+    IMM32(i32_ge_u, a >= b)
     IMM32(i32_add, a + b)
     IMM32(i32_sub, a - b)
     IMM32(i32_mul, a * b)
@@ -416,6 +437,16 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     BIN64(i64_shr_u, a >> (b & 63))
     BIN64(i64_rotl, rotl64(a, b))
     BIN64(i64_rotr, rotr64(a, b))
+    IMM64(i64_eq, a == b)
+    IMM64(i64_ne, a != b)
+    IMM64(i64_lt_s, (int64_t)a < (int64_t)b)
+    IMM64(i64_lt_u, a < b)
+    IMM64(i64_gt_s, (int64_t)a > (int64_t)b)
+    IMM64(i64_gt_u, a > b)
+    IMM64(i64_le_s, (int64_t)a <= (int64_t)b)
+    IMM64(i64_le_u, a <= b)
+    IMM64(i64_ge_s, (int64_t)a >= (int64_t)b)
+    IMM64(i64_ge_u, a >= b)
     IMM64(i64_add, a + b)
     IMM64(i64_sub, a - b)
     IMM64(i64_mul, a * b)
@@ -590,6 +621,7 @@ L_f64_copysign : {
 
     /* ---- compare and branch ---- */
     LM__BRCMPS(BRCMP)
+    LM__BRCMPS(BRCMPI)
 
     /* ---- memory ---- */
     LOAD(ld32, uint32_t, v)
