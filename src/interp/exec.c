@@ -222,6 +222,20 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+#define CMPF64I(name, expr)                                                                        \
+    L_##name##_imm : {                                                                             \
+        double a = F64(O2), b = f64_of(pc[3].u);                                                   \
+        fp[O1] = (uint32_t)(expr);                                                                 \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define ARF64I(name, expr)                                                                         \
+    L_##name##_imm : {                                                                             \
+        double a = F64(O2), b = f64_of(pc[3].u);                                                   \
+        fp[O1] = of_f64(expr);                                                                     \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
 #define ARF32(name, expr)                                                                          \
     L_##name : {                                                                                   \
         float a = F32(O2), b = F32(O3);                                                            \
@@ -553,6 +567,12 @@ L_i64_rem_u : {
     CMPF64(f64_gt, a > b)
     CMPF64(f64_le, a <= b)
     CMPF64(f64_ge, a >= b)
+    CMPF64I(f64_eq, a == b)
+    CMPF64I(f64_ne, a != b)
+    CMPF64I(f64_lt, a < b)
+    CMPF64I(f64_gt, a > b)
+    CMPF64I(f64_le, a <= b)
+    CMPF64I(f64_ge, a >= b)
     ARF32(f32_add, a + b)
     ARF32(f32_sub, a - b)
     ARF32(f32_mul, a * b)
@@ -565,6 +585,10 @@ L_i64_rem_u : {
     ARF64(f64_div, a / b)
     ARF64(f64_min, f64_min(a, b))
     ARF64(f64_max, f64_max(a, b))
+    ARF64I(f64_add, a + b)
+    ARF64I(f64_sub, a - b)
+    ARF64I(f64_mul, a * b)
+    ARF64I(f64_div, a / b)
 L_f32_copysign : {
     uint64_t a = U32(O2), b = U32(O3);
     fp[O1] = (a & 0x7fffffffu) | (b & 0x80000000u);

@@ -353,7 +353,8 @@ const char *lm__trap_text(lm_interp_trap t);
     X(i64_ge_s, int64_t, >=)                                                                       \
     X(i64_ge_u, uint64_t, >=)
 
-/* Binary ops with an immediate second operand: X(name) (integer compares
+/* Binary ops with an immediate second operand: X(name) (f64 ones with the
+ * constant's bits; integer compares
  * included: with br_if or if they become LM__BRCMPS' _imm forms). */
 #define LM__IMMOPS(X)                                                                              \
     X(i32_eq)                                                                                      \
@@ -395,7 +396,17 @@ const char *lm__trap_text(lm_interp_trap t);
     X(i64_xor)                                                                                     \
     X(i64_shl)                                                                                     \
     X(i64_shr_s)                                                                                   \
-    X(i64_shr_u)
+    X(i64_shr_u)                                                                                   \
+    X(f64_eq)                                                                                      \
+    X(f64_ne)                                                                                      \
+    X(f64_lt)                                                                                      \
+    X(f64_gt)                                                                                      \
+    X(f64_le)                                                                                      \
+    X(f64_ge)                                                                                      \
+    X(f64_add)                                                                                     \
+    X(f64_sub)                                                                                     \
+    X(f64_mul)                                                                                     \
+    X(f64_div)
 
 /* Every other op: X(name). */
 #define LM__MISCOPS(X)                                                                             \
