@@ -554,6 +554,21 @@ static void store(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
         imm(c, x), imm(c, y), imm(c, v.slot), imm(c, off);
         return;
     }
+    /* A value an f64 add, sub or mul just wrote (through a local.tee, mostly):
+     * one op computes, writes and stores it (mandelbrot's z and t arrays). */
+    int kind = c->last_kind;
+    if (o == LM__OP_st64 &&
+        (kind == LM__OP_f64_add || kind == LM__OP_f64_sub || kind == LM__OP_f64_mul) &&
+        last_wrote(c, v)) {
+        lm__cell *k = &c->code[c->last_op];
+        int64_t d = k[1].i, x = k[2].i, y = k[3].i;
+        c->ncode = (size_t)c->last_op;
+        op(c, kind == LM__OP_f64_add   ? LM__OP_f64_add_st64
+              : kind == LM__OP_f64_sub ? LM__OP_f64_sub_st64
+                                       : LM__OP_f64_mul_st64);
+        imm(c, d), imm(c, x), imm(c, y), imm(c, a.slot), imm(c, off);
+        return;
+    }
     op(c, o);
     imm(c, a.slot), imm(c, v.slot), imm(c, off);
 }

@@ -357,6 +357,20 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         NEXT();                                                                                    \
     }
 
+/* An f64 op whose result a store takes: d, x, y as the op's, then the
+ * store's address slot and offset. The result is still written to d (a
+ * local.tee's local, mostly); the address is read before. */
+#define ARF64_ST(name, expr)                                                                       \
+    L_##name##_st64 : {                                                                            \
+        double a = F64(O2), b = F64(O3);                                                           \
+        uint64_t r = of_f64(expr);                                                                 \
+        EA(O4, pc[5].u, 8);                                                                        \
+        fp[O1] = r;                                                                                \
+        memcpy(mb + ea, &r, 8);                                                                    \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
 lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *fp) {
 #define LABEL_BIN(code, name, in, out) [LM__OP_##name] = &&L_##name,
 #define LABEL_BR(name, ctype, cop) [LM__OP_br_##name] = &&L_br_##name,
@@ -585,6 +599,9 @@ L_i64_rem_u : {
     ARF64(f64_div, a / b)
     ARF64(f64_min, f64_min(a, b))
     ARF64(f64_max, f64_max(a, b))
+    ARF64_ST(f64_add, a + b)
+    ARF64_ST(f64_sub, a - b)
+    ARF64_ST(f64_mul, a * b)
     ARF64I(f64_add, a + b)
     ARF64I(f64_sub, a - b)
     ARF64I(f64_mul, a * b)

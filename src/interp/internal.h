@@ -471,6 +471,9 @@ const char *lm__trap_text(lm_interp_trap t);
     X(ld8s64_add3)                                                                                 \
     X(ld16s64_add3)                                                                                \
     X(ld32s64_add3)                                                                                \
+    X(f64_add_st64)                                                                                \
+    X(f64_sub_st64)                                                                                \
+    X(f64_mul_st64)                                                                                \
     X(i32_add3_imm)                                                                                \
     X(i32_shr_and_imm)                                                                             \
     X(memory_size)                                                                                 \

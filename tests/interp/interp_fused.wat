@@ -1,7 +1,8 @@
 ;; interp_fused.wat -- the translator's fusions on their edges: an address an
 ;; add with a constant or a tee'd add made (32-bit wrap before the offset, the
 ;; tee'd local still written), compares against immediates in br_if and if
-;; (signed, unsigned, i64), f64 ops with a constant (NaN included); any wrong
+;; (signed, unsigned, i64), f64 ops with a constant (NaN included), an f64
+;; op's result stored (and tee'd); any wrong
 ;; answer is an unreachable trap. Then a fused load just past the memory's end:
 ;; the run must end with an out-of-bounds trap.
 (module
@@ -62,6 +63,12 @@
     (call $check (f64.ne (local.get $x) (f64.const nan)))
     (call $check (i32.eqz (f64.ge (local.get $x) (f64.const nan))))
     (call $check (f64.ne (f64.add (local.get $x) (f64.const nan)) (f64.const nan)))
+    ;; an f64 op's result tee'd and stored: both the local and the memory hold it
+    (f64.store offset=8 (i32.const 200) (local.tee $x (f64.mul (local.get $x) (local.get $x))))
+    (call $check (f64.eq (local.get $x) (f64.const 9)))
+    (call $check (f64.eq (f64.load (i32.const 208)) (f64.const 9)))
+    (f64.store (i32.const 216) (f64.sub (local.get $x) (f64.load (i32.const 208))))
+    (call $check (i64.eq (i64.load (i32.const 216)) (i64.const 0)))
     ;; a fused load 2 bytes past the end: out of bounds
     (local.set $p (i32.const 65530))
     (drop (i32.load (local.tee $q (i32.add (local.get $p) (i32.const 4)))))))
