@@ -346,7 +346,9 @@ static const int16_t imm_of_init[][2] = {
 #undef IMM_PAIR
 };
 static int16_t imm_of[LM__NOPS];
-static int16_t brcmp_of[LM__NOPS], brcmp_not[LM__NOPS];
+/* A compare's compare-and-branch (brcmp_of) and its negation's (brcmp_not,
+ * for if), immediate forms included; brimm_of: a br_cmp's immediate form. */
+static int16_t brcmp_of[LM__NOPS], brcmp_not[LM__NOPS], brimm_of[LM__NOPS];
 
 static void init_tables(void) {
     static int done;
@@ -373,10 +375,12 @@ static void init_tables(void) {
 #undef F32
 #undef F64
     for (int i = 0; i < LM__NOPS; i++)
-        imm_of[i] = brcmp_of[i] = brcmp_not[i] = -1;
+        imm_of[i] = brcmp_of[i] = brcmp_not[i] = brimm_of[i] = -1;
     for (size_t i = 0; i < sizeof(imm_of_init) / sizeof(imm_of_init[0]); i++)
         imm_of[imm_of_init[i][0]] = imm_of_init[i][1];
-#define SET_BR(name, ctype, cop) brcmp_of[LM__OP_##name] = LM__OP_br_##name;
+#define SET_BR(name, ctype, cop)                                                                   \
+    brcmp_of[LM__OP_##name] = LM__OP_br_##name;                                                    \
+    brcmp_of[LM__OP_##name##_imm] = brimm_of[LM__OP_br_##name] = LM__OP_br_##name##_imm;
     LM__BRCMPS(SET_BR)
 #undef SET_BR
     /* The negation of each compare, for if (branch to the else when false). */
@@ -392,8 +396,10 @@ static void init_tables(void) {
         {LM__OP_i64_le_s, LM__OP_br_i64_gt_s}, {LM__OP_i64_le_u, LM__OP_br_i64_gt_u},
         {LM__OP_i64_ge_s, LM__OP_br_i64_lt_s}, {LM__OP_i64_ge_u, LM__OP_br_i64_lt_u},
     };
-    for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++)
+    for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++) {
         brcmp_not[neg[i][0]] = neg[i][1];
+        brcmp_not[imm_of[neg[i][0]]] = brimm_of[neg[i][1]];
+    }
     done = 1;
 }
 
@@ -401,6 +407,13 @@ static void init_tables(void) {
  * and nothing was emitted since. */
 static int last_made(cc *c, vent v) {
     return c->last_op >= 0 && v.slot >= (int32_t)c->nlocals && c->code[c->last_op + 1].i == v.slot;
+}
+
+/* The last op wrote v's slot (a stack slot or, through local.set or tee, a
+ * local) and nothing was emitted since, so the slot holds what it wrote. A
+ * fusion on this must keep the op's write. */
+static int last_wrote(cc *c, vent v) {
+    return c->last_op >= 0 && c->code[c->last_op + 1].i == v.slot;
 }
 
 static void binop(cc *c, const uint8_t b) {
@@ -458,9 +471,12 @@ static void set_local(cc *c, uint32_t x, vent v, int tee) {
     int refs = 0;
     for (size_t i = 0; i < c->nvs; i++)
         if (c->vs[i].slot == (int32_t)x) refs = 1;
+    int64_t wrote = -1;
     if (live(c) && !refs && last_made(c, v) && v.slot != (int32_t)x) {
-        /* The op that made v writes the local instead. */
+        /* The op that made v writes the local instead (and stays the last op,
+         * for last_wrote). */
         c->code[c->last_op + 1].i = x;
+        wrote = c->last_op;
     } else {
         if (refs)
             for (size_t i = 0; i < c->nvs; i++)
@@ -470,7 +486,7 @@ static void set_local(cc *c, uint32_t x, vent v, int tee) {
             imm(c, x), imm(c, v.slot);
         }
     }
-    c->last_op = -1;
+    c->last_op = wrote;
     if (tee) push_at(c, v.type, (int32_t)x);
 }
 
@@ -498,6 +514,29 @@ static void load(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
         c->last_op = (int64_t)at, c->last_kind = fo;
         return;
     }
+    /* An address x + k or x + y (+ k) just written, kept in a local by a
+     * local.tee or meant for a stack slot: one op makes it, writes it and
+     * loads (clang's stack arrays: sp + k + index, tee'd for a store). */
+    int kind = c->last_kind;
+    int addk = kind == LM__OP_i32_add_imm || kind == LM__OP_i32_sub_imm;
+    int add3 = kind == LM__OP_i32_add3_imm || kind == LM__OP_i32_add;
+    if ((addk || add3) && last_wrote(c, a)) {
+        lm__cell *k = &c->code[c->last_op];
+        int64_t at_slot = k[1].i, x = k[2].i, y = k[3].i;
+        uint32_t kk = kind == LM__OP_i32_add3_imm  ? (uint32_t)k[4].u
+                      : kind == LM__OP_i32_add     ? 0
+                      : kind == LM__OP_i32_sub_imm ? 0u - (uint32_t)k[3].u
+                                                   : (uint32_t)k[3].u;
+        c->ncode = (size_t)c->last_op;
+        enum lm__op fo =
+            (enum lm__op)(o - LM__OP_ld32 + (addk ? LM__OP_ld32_addk : LM__OP_ld32_add3));
+        size_t at = op(c, fo);
+        imm(c, d), imm(c, at_slot), imm(c, x);
+        if (add3) imm(c, y);
+        imm(c, kk), imm(c, off);
+        c->last_op = (int64_t)at, c->last_kind = fo;
+        return;
+    }
     size_t at = op(c, o);
     imm(c, d), imm(c, a.slot), imm(c, off);
     c->last_op = (int64_t)at, c->last_kind = o;
@@ -513,6 +552,21 @@ static void store(cc *c, enum lm__op o, uint8_t type, uint32_t natural) {
         c->ncode = (size_t)c->last_op;
         op(c, (enum lm__op)(o - LM__OP_ld32 + LM__OP_ld32_add));
         imm(c, x), imm(c, y), imm(c, v.slot), imm(c, off);
+        return;
+    }
+    /* A value an f64 add, sub or mul just wrote (through a local.tee, mostly):
+     * one op computes, writes and stores it (mandelbrot's z and t arrays). */
+    int kind = c->last_kind;
+    if (o == LM__OP_st64 &&
+        (kind == LM__OP_f64_add || kind == LM__OP_f64_sub || kind == LM__OP_f64_mul) &&
+        last_wrote(c, v)) {
+        lm__cell *k = &c->code[c->last_op];
+        int64_t d = k[1].i, x = k[2].i, y = k[3].i;
+        c->ncode = (size_t)c->last_op;
+        op(c, kind == LM__OP_f64_add   ? LM__OP_f64_add_st64
+              : kind == LM__OP_f64_sub ? LM__OP_f64_sub_st64
+                                       : LM__OP_f64_mul_st64);
+        imm(c, d), imm(c, x), imm(c, y), imm(c, a.slot), imm(c, off);
         return;
     }
     op(c, o);

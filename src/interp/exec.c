@@ -222,6 +222,20 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+#define CMPF64I(name, expr)                                                                        \
+    L_##name##_imm : {                                                                             \
+        double a = F64(O2), b = f64_of(pc[3].u);                                                   \
+        fp[O1] = (uint32_t)(expr);                                                                 \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define ARF64I(name, expr)                                                                         \
+    L_##name##_imm : {                                                                             \
+        double a = F64(O2), b = f64_of(pc[3].u);                                                   \
+        fp[O1] = of_f64(expr);                                                                     \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
 #define ARF32(name, expr)                                                                          \
     L_##name : {                                                                                   \
         float a = F32(O2), b = F32(O3);                                                            \
@@ -258,6 +272,15 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
 #define BRCMP(name, ctype, cop)                                                                    \
     L_br_##name : {                                                                                \
         if ((ctype)fp[O1] cop(ctype) fp[O2]) {                                                     \
+            pc = pc[3].t;                                                                          \
+            NEXT();                                                                                \
+        }                                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BRCMPI(name, ctype, cop)                                                                   \
+    L_br_##name##_imm : {                                                                          \
+        if ((ctype)fp[O1] cop(ctype) pc[2].u) {                                                    \
             pc = pc[3].t;                                                                          \
             NEXT();                                                                                \
         }                                                                                          \
@@ -308,13 +331,55 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         NEXT();                                                                                    \
     }
 
+/* A load whose address an i32.add_imm (x + k) or an add of three (x + y + k)
+ * just wrote to slot a, a stack slot or (local.tee) a local: the load makes
+ * the address itself and still writes a, which later code may read. d, a, x,
+ * k, offset; d, a, x, y, k, offset. a is written before d: they may be one
+ * slot. */
+#define LOAD_AT(T, PUT, addr, off)                                                                 \
+    uint32_t at = (addr);                                                                          \
+    fp[O2] = at;                                                                                   \
+    uint64_t ea = (uint64_t)at + (uint64_t)(off);                                                  \
+    if (ea + sizeof(T) > ms) TRAP(MEMORY_OOB);                                                     \
+    T v;                                                                                           \
+    memcpy(&v, mb + ea, sizeof(T));                                                                \
+    fp[O1] = PUT;
+#define LOAD_ADDK(name, T, PUT)                                                                    \
+    L_##name##_addk : {                                                                            \
+        LOAD_AT(T, PUT, U32(O3) + (uint32_t)pc[4].u, pc[5].u)                                      \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define LOAD_ADD3(name, T, PUT)                                                                    \
+    L_##name##_add3 : {                                                                            \
+        LOAD_AT(T, PUT, U32(O3) + U32(O4) + (uint32_t)pc[5].u, pc[6].u)                            \
+        pc += 7;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* An f64 op whose result a store takes: d, x, y as the op's, then the
+ * store's address slot and offset. The result is still written to d (a
+ * local.tee's local, mostly); the address is read before. */
+#define ARF64_ST(name, expr)                                                                       \
+    L_##name##_st64 : {                                                                            \
+        double a = F64(O2), b = F64(O3);                                                           \
+        uint64_t r = of_f64(expr);                                                                 \
+        EA(O4, pc[5].u, 8);                                                                        \
+        fp[O1] = r;                                                                                \
+        memcpy(mb + ea, &r, 8);                                                                    \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
 lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *fp) {
 #define LABEL_BIN(code, name, in, out) [LM__OP_##name] = &&L_##name,
 #define LABEL_BR(name, ctype, cop) [LM__OP_br_##name] = &&L_br_##name,
+#define LABEL_BRI(name, ctype, cop) [LM__OP_br_##name##_imm] = &&L_br_##name##_imm,
 #define LABEL_IMM(name) [LM__OP_##name##_imm] = &&L_##name##_imm,
 #define LABEL_MISC(name) [LM__OP_##name] = &&L_##name,
-    static const void *const labels[LM__NOPS] = {LM__BINOPS(LABEL_BIN) LM__UNOPS(
-        LABEL_BIN) LM__BRCMPS(LABEL_BR) LM__IMMOPS(LABEL_IMM) LM__MISCOPS(LABEL_MISC)};
+    static const void *const labels[LM__NOPS] = {
+        LM__BINOPS(LABEL_BIN) LM__UNOPS(LABEL_BIN) LM__BRCMPS(LABEL_BR) LM__BRCMPS(LABEL_BRI)
+            LM__IMMOPS(LABEL_IMM) LM__MISCOPS(LABEL_MISC)};
     if (!inst) {
         handler_table = labels;
         return LM_INTERP_TRAP_NONE;
@@ -368,6 +433,16 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     BIN32(i32_shr_u, a >> (b & 31))
     BIN32(i32_rotl, rotl32(a, b))
     BIN32(i32_rotr, rotr32(a, b))
+    IMM32(i32_eq, a == b)
+    IMM32(i32_ne, a != b)
+    IMM32(i32_lt_s, (int32_t)a < (int32_t)b)
+    IMM32(i32_lt_u, a < b)
+    IMM32(i32_gt_s, (int32_t)a > (int32_t)b)
+    IMM32(i32_gt_u, a > b)
+    IMM32(i32_le_s, (int32_t)a <= (int32_t)b)
+    IMM32(i32_le_u, a <= b)
+    IMM32(i32_ge_s, (int32_t)a >= (int32_t)b)
+    IMM32(i32_ge_u, a >= b)
     IMM32(i32_add, a + b)
     IMM32(i32_sub, a - b)
     IMM32(i32_mul, a * b)
@@ -390,6 +465,16 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     BIN64(i64_shr_u, a >> (b & 63))
     BIN64(i64_rotl, rotl64(a, b))
     BIN64(i64_rotr, rotr64(a, b))
+    IMM64(i64_eq, a == b)
+    IMM64(i64_ne, a != b)
+    IMM64(i64_lt_s, (int64_t)a < (int64_t)b)
+    IMM64(i64_lt_u, a < b)
+    IMM64(i64_gt_s, (int64_t)a > (int64_t)b)
+    IMM64(i64_gt_u, a > b)
+    IMM64(i64_le_s, (int64_t)a <= (int64_t)b)
+    IMM64(i64_le_u, a <= b)
+    IMM64(i64_ge_s, (int64_t)a >= (int64_t)b)
+    IMM64(i64_ge_u, a >= b)
     IMM64(i64_add, a + b)
     IMM64(i64_sub, a - b)
     IMM64(i64_mul, a * b)
@@ -496,6 +581,12 @@ L_i64_rem_u : {
     CMPF64(f64_gt, a > b)
     CMPF64(f64_le, a <= b)
     CMPF64(f64_ge, a >= b)
+    CMPF64I(f64_eq, a == b)
+    CMPF64I(f64_ne, a != b)
+    CMPF64I(f64_lt, a < b)
+    CMPF64I(f64_gt, a > b)
+    CMPF64I(f64_le, a <= b)
+    CMPF64I(f64_ge, a >= b)
     ARF32(f32_add, a + b)
     ARF32(f32_sub, a - b)
     ARF32(f32_mul, a * b)
@@ -508,6 +599,13 @@ L_i64_rem_u : {
     ARF64(f64_div, a / b)
     ARF64(f64_min, f64_min(a, b))
     ARF64(f64_max, f64_max(a, b))
+    ARF64_ST(f64_add, a + b)
+    ARF64_ST(f64_sub, a - b)
+    ARF64_ST(f64_mul, a * b)
+    ARF64I(f64_add, a + b)
+    ARF64I(f64_sub, a - b)
+    ARF64I(f64_mul, a * b)
+    ARF64I(f64_div, a / b)
 L_f32_copysign : {
     uint64_t a = U32(O2), b = U32(O3);
     fp[O1] = (a & 0x7fffffffu) | (b & 0x80000000u);
@@ -564,6 +662,7 @@ L_f64_copysign : {
 
     /* ---- compare and branch ---- */
     LM__BRCMPS(BRCMP)
+    LM__BRCMPS(BRCMPI)
 
     /* ---- memory ---- */
     LOAD(ld32, uint32_t, v)
@@ -593,6 +692,25 @@ L_f64_copysign : {
     STORE_ADD(st16, uint16_t)
     STORE_ADD(st32, uint32_t)
     STORE_ADD(st64, uint64_t)
+
+    LOAD_ADDK(ld32, uint32_t, v)
+    LOAD_ADDK(ld64, uint64_t, v)
+    LOAD_ADDK(ld8s32, int8_t, (uint32_t)(int32_t)v)
+    LOAD_ADDK(ld8u, uint8_t, v)
+    LOAD_ADDK(ld16s32, int16_t, (uint32_t)(int32_t)v)
+    LOAD_ADDK(ld16u, uint16_t, v)
+    LOAD_ADDK(ld8s64, int8_t, (uint64_t)(int64_t)v)
+    LOAD_ADDK(ld16s64, int16_t, (uint64_t)(int64_t)v)
+    LOAD_ADDK(ld32s64, int32_t, (uint64_t)(int64_t)v)
+    LOAD_ADD3(ld32, uint32_t, v)
+    LOAD_ADD3(ld64, uint64_t, v)
+    LOAD_ADD3(ld8s32, int8_t, (uint32_t)(int32_t)v)
+    LOAD_ADD3(ld8u, uint8_t, v)
+    LOAD_ADD3(ld16s32, int16_t, (uint32_t)(int32_t)v)
+    LOAD_ADD3(ld16u, uint16_t, v)
+    LOAD_ADD3(ld8s64, int8_t, (uint64_t)(int64_t)v)
+    LOAD_ADD3(ld16s64, int16_t, (uint64_t)(int64_t)v)
+    LOAD_ADD3(ld32s64, int32_t, (uint64_t)(int64_t)v)
 
 L_memory_size:
     fp[O1] = inst->mem->pages;

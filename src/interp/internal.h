@@ -329,7 +329,8 @@ const char *lm__trap_text(lm_interp_trap t);
     X(0xfc06, i64_trunc_sat_f64_s, F64, I64)                                                       \
     X(0xfc07, i64_trunc_sat_f64_u, F64, I64)
 
-/* Integer compares fused with a following br_if (or if): X(name, C type, C operator). */
+/* Integer compares fused with a following br_if (or if): X(name, C type, C operator);
+ * each also as br_NAME_imm, the compare against an immediate. */
 #define LM__BRCMPS(X)                                                                              \
     X(i32_eq, uint32_t, ==)                                                                        \
     X(i32_ne, uint32_t, !=)                                                                        \
@@ -352,8 +353,30 @@ const char *lm__trap_text(lm_interp_trap t);
     X(i64_ge_s, int64_t, >=)                                                                       \
     X(i64_ge_u, uint64_t, >=)
 
-/* Binary ops with an immediate second operand: X(name). */
+/* Binary ops with an immediate second operand: X(name) (f64 ones with the
+ * constant's bits; integer compares
+ * included: with br_if or if they become LM__BRCMPS' _imm forms). */
 #define LM__IMMOPS(X)                                                                              \
+    X(i32_eq)                                                                                      \
+    X(i32_ne)                                                                                      \
+    X(i32_lt_s)                                                                                    \
+    X(i32_lt_u)                                                                                    \
+    X(i32_gt_s)                                                                                    \
+    X(i32_gt_u)                                                                                    \
+    X(i32_le_s)                                                                                    \
+    X(i32_le_u)                                                                                    \
+    X(i32_ge_s)                                                                                    \
+    X(i32_ge_u)                                                                                    \
+    X(i64_eq)                                                                                      \
+    X(i64_ne)                                                                                      \
+    X(i64_lt_s)                                                                                    \
+    X(i64_lt_u)                                                                                    \
+    X(i64_gt_s)                                                                                    \
+    X(i64_gt_u)                                                                                    \
+    X(i64_le_s)                                                                                    \
+    X(i64_le_u)                                                                                    \
+    X(i64_ge_s)                                                                                    \
+    X(i64_ge_u)                                                                                    \
     X(i32_add)                                                                                     \
     X(i32_sub)                                                                                     \
     X(i32_mul)                                                                                     \
@@ -373,7 +396,17 @@ const char *lm__trap_text(lm_interp_trap t);
     X(i64_xor)                                                                                     \
     X(i64_shl)                                                                                     \
     X(i64_shr_s)                                                                                   \
-    X(i64_shr_u)
+    X(i64_shr_u)                                                                                   \
+    X(f64_eq)                                                                                      \
+    X(f64_ne)                                                                                      \
+    X(f64_lt)                                                                                      \
+    X(f64_gt)                                                                                      \
+    X(f64_le)                                                                                      \
+    X(f64_ge)                                                                                      \
+    X(f64_add)                                                                                     \
+    X(f64_sub)                                                                                     \
+    X(f64_mul)                                                                                     \
+    X(f64_div)
 
 /* Every other op: X(name). */
 #define LM__MISCOPS(X)                                                                             \
@@ -420,6 +453,27 @@ const char *lm__trap_text(lm_interp_trap t);
     X(st16_add)                                                                                    \
     X(st32_add)                                                                                    \
     X(st64_add)                                                                                    \
+    X(ld32_addk)                                                                                   \
+    X(ld64_addk)                                                                                   \
+    X(ld8s32_addk)                                                                                 \
+    X(ld8u_addk)                                                                                   \
+    X(ld16s32_addk)                                                                                \
+    X(ld16u_addk)                                                                                  \
+    X(ld8s64_addk)                                                                                 \
+    X(ld16s64_addk)                                                                                \
+    X(ld32s64_addk)                                                                                \
+    X(ld32_add3)                                                                                   \
+    X(ld64_add3)                                                                                   \
+    X(ld8s32_add3)                                                                                 \
+    X(ld8u_add3)                                                                                   \
+    X(ld16s32_add3)                                                                                \
+    X(ld16u_add3)                                                                                  \
+    X(ld8s64_add3)                                                                                 \
+    X(ld16s64_add3)                                                                                \
+    X(ld32s64_add3)                                                                                \
+    X(f64_add_st64)                                                                                \
+    X(f64_sub_st64)                                                                                \
+    X(f64_mul_st64)                                                                                \
     X(i32_add3_imm)                                                                                \
     X(i32_shr_and_imm)                                                                             \
     X(memory_size)                                                                                 \
@@ -440,11 +494,12 @@ const char *lm__trap_text(lm_interp_trap t);
 
 #define LM__ENUM_BIN(code, name, in, out) LM__OP_##name,
 #define LM__ENUM_BR(name, ctype, cop) LM__OP_br_##name,
+#define LM__ENUM_BRI(name, ctype, cop) LM__OP_br_##name##_imm,
 #define LM__ENUM_IMM(name) LM__OP_##name##_imm,
 #define LM__ENUM_MISC(name) LM__OP_##name,
 enum lm__op {
     LM__BINOPS(LM__ENUM_BIN) LM__UNOPS(LM__ENUM_BIN) LM__BRCMPS(LM__ENUM_BR)
-        LM__IMMOPS(LM__ENUM_IMM) LM__MISCOPS(LM__ENUM_MISC) LM__NOPS
+        LM__BRCMPS(LM__ENUM_BRI) LM__IMMOPS(LM__ENUM_IMM) LM__MISCOPS(LM__ENUM_MISC) LM__NOPS
 };
 
 /* The byte reader of the decoder and the translator: a failure longjmps

@@ -54,6 +54,10 @@ expect_exit 134 "$HELPER" "$(wasm interp_trap_recursion)"
 contains "$ERR" "lumos: wasm trap: call stack exhausted"
 expect_exit 134 "$HELPER" "$(wasm deep)"
 contains "$ERR" "lumos: wasm trap: call stack exhausted"
+# The translator's fusions on their edges: right answers (else unreachable), then a fused
+# load's out-of-bounds trap.
+expect_exit 134 "$HELPER" "$(wasm interp_fused)"
+contains "$ERR" "lumos: wasm trap: out of bounds memory access"
 host_ok
 
 # A hung guest: fuel, or a deadline (measured against a no-limit reference: it must stop).
