@@ -83,9 +83,11 @@ lm_interp_module *lm_interp_load_borrowing(const uint8_t *bytes, size_t len, cha
  * 10 us each on a virtual machine, 0.5 us populated). Changes malloc's trim
  * and mmap thresholds for the whole process; a no-op under AddressSanitizer. */
 void lm_interp_warm_heap(size_t bytes);
-/* What lumos-interp warms before it loads (bench/interp_load: the heap a
- * function module's load writes, with room). */
-#define LM_INTERP_WARM_HEAP_BYTES (512u << 10)
+/* What lumos-interp warms before it loads: each byte stays resident in every
+ * instance. The noop module's cold-start load phase (bench/start_time, three
+ * alternating rounds): none 1.39-1.49 ms, 256 KiB 1.36-1.38, 512 KiB 1.41-1.48
+ * (and 0.4 MiB more per instance). */
+#define LM_INTERP_WARM_HEAP_BYTES (256u << 10)
 /* NULL is a harmless no-op. A module must outlive its instances. */
 void lm_interp_module_free(lm_interp_module *m);
 
