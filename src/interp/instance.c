@@ -56,7 +56,6 @@ static uint64_t eval(const lm_interp_instance *inst, const lm__const *c) {
     }
 }
 
-/* Binds import i; returns 0 or writes why. */
 /* An active data segment copied to its place (lm__data_each's callback);
  * non-zero when it does not fit. */
 static int init_data(void *arg, uint32_t i, const lm__data *d) {
@@ -69,6 +68,7 @@ static int init_data(void *arg, uint32_t i, const lm__data *d) {
     return 0;
 }
 
+/* Binds import i; returns 0 or writes why. */
 static int bind(lm_interp_instance *inst, uint32_t i, const lm_interp_binding *b, char *why) {
     const lm_interp_module *m = inst->mod;
     const lm_interp_import *im = &m->imports[i];
