@@ -278,6 +278,20 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+/* An integer compare (LM__BRCMPS' list) to a 0 or 1, of two slots or of a
+ * slot and an immediate: d, x, y; d, x, k. */
+#define CMP(name, ctype, cop)                                                                      \
+    L_##name : {                                                                                   \
+        fp[O1] = (uint32_t)((ctype)fp[O2] cop(ctype) fp[O3]);                                      \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define CMPIMM(name, ctype, cop)                                                                   \
+    L_##name##_imm : {                                                                             \
+        fp[O1] = (uint32_t)((ctype)fp[O2] cop(ctype) pc[3].u);                                     \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
 #define BRCMPI(name, ctype, cop)                                                                   \
     L_br_##name##_imm : {                                                                          \
         if ((ctype)fp[O1] cop(ctype) pc[2].u) {                                                    \
@@ -371,6 +385,23 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
         NEXT();                                                                                    \
     }
 
+/* The loads and stores: X(name, memory type, the loaded value v as a slot). */
+#define LOADS(X)                                                                                   \
+    X(ld32, uint32_t, v)                                                                           \
+    X(ld64, uint64_t, v)                                                                           \
+    X(ld8s32, int8_t, (uint32_t)(int32_t)v)                                                        \
+    X(ld8u, uint8_t, v)                                                                            \
+    X(ld16s32, int16_t, (uint32_t)(int32_t)v)                                                      \
+    X(ld16u, uint16_t, v)                                                                          \
+    X(ld8s64, int8_t, (uint64_t)(int64_t)v)                                                        \
+    X(ld16s64, int16_t, (uint64_t)(int64_t)v)                                                      \
+    X(ld32s64, int32_t, (uint64_t)(int64_t)v)
+#define STORES(X)                                                                                  \
+    X(st8, uint8_t)                                                                                \
+    X(st16, uint16_t)                                                                              \
+    X(st32, uint32_t)                                                                              \
+    X(st64, uint64_t)
+
 lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *fp) {
 #define LABEL_BIN(code, name, in, out) [LM__OP_##name] = &&L_##name,
 #define LABEL_BR(name, ctype, cop) [LM__OP_br_##name] = &&L_br_##name,
@@ -402,26 +433,8 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     NEXT();
 
     /* ---- integers ---- */
-    BIN32(i32_eq, a == b)
-    BIN32(i32_ne, a != b)
-    BIN32(i32_lt_s, (int32_t)a < (int32_t)b)
-    BIN32(i32_lt_u, a < b)
-    BIN32(i32_gt_s, (int32_t)a > (int32_t)b)
-    BIN32(i32_gt_u, a > b)
-    BIN32(i32_le_s, (int32_t)a <= (int32_t)b)
-    BIN32(i32_le_u, a <= b)
-    BIN32(i32_ge_s, (int32_t)a >= (int32_t)b)
-    BIN32(i32_ge_u, a >= b)
-    BIN64(i64_eq, a == b)
-    BIN64(i64_ne, a != b)
-    BIN64(i64_lt_s, (int64_t)a < (int64_t)b)
-    BIN64(i64_lt_u, a < b)
-    BIN64(i64_gt_s, (int64_t)a > (int64_t)b)
-    BIN64(i64_gt_u, a > b)
-    BIN64(i64_le_s, (int64_t)a <= (int64_t)b)
-    BIN64(i64_le_u, a <= b)
-    BIN64(i64_ge_s, (int64_t)a >= (int64_t)b)
-    BIN64(i64_ge_u, a >= b)
+    LM__BRCMPS(CMP)    /* i32.eq ... i64.ge_u */
+    LM__BRCMPS(CMPIMM) /* the same against an immediate */
     BIN32(i32_add, a + b)
     BIN32(i32_sub, a - b)
     BIN32(i32_mul, a * b)
@@ -433,16 +446,6 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     BIN32(i32_shr_u, a >> (b & 31))
     BIN32(i32_rotl, rotl32(a, b))
     BIN32(i32_rotr, rotr32(a, b))
-    IMM32(i32_eq, a == b)
-    IMM32(i32_ne, a != b)
-    IMM32(i32_lt_s, (int32_t)a < (int32_t)b)
-    IMM32(i32_lt_u, a < b)
-    IMM32(i32_gt_s, (int32_t)a > (int32_t)b)
-    IMM32(i32_gt_u, a > b)
-    IMM32(i32_le_s, (int32_t)a <= (int32_t)b)
-    IMM32(i32_le_u, a <= b)
-    IMM32(i32_ge_s, (int32_t)a >= (int32_t)b)
-    IMM32(i32_ge_u, a >= b)
     IMM32(i32_add, a + b)
     IMM32(i32_sub, a - b)
     IMM32(i32_mul, a * b)
@@ -465,16 +468,6 @@ lm_interp_trap lm__exec(lm_interp_instance *inst, const lm__code *c, uint64_t *f
     BIN64(i64_shr_u, a >> (b & 63))
     BIN64(i64_rotl, rotl64(a, b))
     BIN64(i64_rotr, rotr64(a, b))
-    IMM64(i64_eq, a == b)
-    IMM64(i64_ne, a != b)
-    IMM64(i64_lt_s, (int64_t)a < (int64_t)b)
-    IMM64(i64_lt_u, a < b)
-    IMM64(i64_gt_s, (int64_t)a > (int64_t)b)
-    IMM64(i64_gt_u, a > b)
-    IMM64(i64_le_s, (int64_t)a <= (int64_t)b)
-    IMM64(i64_le_u, a <= b)
-    IMM64(i64_ge_s, (int64_t)a >= (int64_t)b)
-    IMM64(i64_ge_u, a >= b)
     IMM64(i64_add, a + b)
     IMM64(i64_sub, a - b)
     IMM64(i64_mul, a * b)
@@ -665,52 +658,12 @@ L_f64_copysign : {
     LM__BRCMPS(BRCMPI)
 
     /* ---- memory ---- */
-    LOAD(ld32, uint32_t, v)
-    LOAD(ld64, uint64_t, v)
-    LOAD(ld8s32, int8_t, (uint32_t)(int32_t)v)
-    LOAD(ld8u, uint8_t, v)
-    LOAD(ld16s32, int16_t, (uint32_t)(int32_t)v)
-    LOAD(ld16u, uint16_t, v)
-    LOAD(ld8s64, int8_t, (uint64_t)(int64_t)v)
-    LOAD(ld16s64, int16_t, (uint64_t)(int64_t)v)
-    LOAD(ld32s64, int32_t, (uint64_t)(int64_t)v)
-    STORE(st8, uint8_t)
-    STORE(st16, uint16_t)
-    STORE(st32, uint32_t)
-    STORE(st64, uint64_t)
-
-    LOAD_ADD(ld32, uint32_t, v)
-    LOAD_ADD(ld64, uint64_t, v)
-    LOAD_ADD(ld8s32, int8_t, (uint32_t)(int32_t)v)
-    LOAD_ADD(ld8u, uint8_t, v)
-    LOAD_ADD(ld16s32, int16_t, (uint32_t)(int32_t)v)
-    LOAD_ADD(ld16u, uint16_t, v)
-    LOAD_ADD(ld8s64, int8_t, (uint64_t)(int64_t)v)
-    LOAD_ADD(ld16s64, int16_t, (uint64_t)(int64_t)v)
-    LOAD_ADD(ld32s64, int32_t, (uint64_t)(int64_t)v)
-    STORE_ADD(st8, uint8_t)
-    STORE_ADD(st16, uint16_t)
-    STORE_ADD(st32, uint32_t)
-    STORE_ADD(st64, uint64_t)
-
-    LOAD_ADDK(ld32, uint32_t, v)
-    LOAD_ADDK(ld64, uint64_t, v)
-    LOAD_ADDK(ld8s32, int8_t, (uint32_t)(int32_t)v)
-    LOAD_ADDK(ld8u, uint8_t, v)
-    LOAD_ADDK(ld16s32, int16_t, (uint32_t)(int32_t)v)
-    LOAD_ADDK(ld16u, uint16_t, v)
-    LOAD_ADDK(ld8s64, int8_t, (uint64_t)(int64_t)v)
-    LOAD_ADDK(ld16s64, int16_t, (uint64_t)(int64_t)v)
-    LOAD_ADDK(ld32s64, int32_t, (uint64_t)(int64_t)v)
-    LOAD_ADD3(ld32, uint32_t, v)
-    LOAD_ADD3(ld64, uint64_t, v)
-    LOAD_ADD3(ld8s32, int8_t, (uint32_t)(int32_t)v)
-    LOAD_ADD3(ld8u, uint8_t, v)
-    LOAD_ADD3(ld16s32, int16_t, (uint32_t)(int32_t)v)
-    LOAD_ADD3(ld16u, uint16_t, v)
-    LOAD_ADD3(ld8s64, int8_t, (uint64_t)(int64_t)v)
-    LOAD_ADD3(ld16s64, int16_t, (uint64_t)(int64_t)v)
-    LOAD_ADD3(ld32s64, int32_t, (uint64_t)(int64_t)v)
+    LOADS(LOAD)
+    STORES(STORE)
+    LOADS(LOAD_ADD)
+    STORES(STORE_ADD)
+    LOADS(LOAD_ADDK)
+    LOADS(LOAD_ADD3)
 
 L_memory_size:
     fp[O1] = inst->mem->pages;
