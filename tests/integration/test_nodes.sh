@@ -114,8 +114,17 @@ stop_serve
 # outcome, the node's instances end, later work goes to the other node.
 serve --redis "$REDIS" --results "$TMP/vol.db" --nodes pi4,cloud --placement spread \
   --autoscaler none --max-scale 4
-sender() { # n file: n requests one after another, "id status" per line
-  for _ in $(seq "$1"); do
+# The removal comes when every sender has had 4 answers and 3 senders are
+# held until it has happened, so work before and after it never depends on
+# how fast this machine is; a fourth sender does not wait (requests in
+# flight while the node goes).
+sender() { # n file [hold]: n requests one after another, "id status" per line
+  local i
+  for i in $(seq "$1"); do
+    if [[ -n ${3:-} && $i == 5 ]]; then
+      touch "$2.held"
+      for _ in $(seq 600); do [[ -e $TMP/removed ]] && break; sleep 0.05; done
+    fi
     curl -s -o /dev/null -D - -w 'status %{http_code}\n' -X POST -d '{"n":60000000}' \
       "$URL/function/fibonacci@native" | tr -d '\r' |
       awk '/^[Xx]-[Ll]umos-[Rr]equest-[Ii]d:/{id=$2} /^status /{print id, $2}'
@@ -123,24 +132,30 @@ sender() { # n file: n requests one after another, "id status" per line
 }
 VOL_PID=$SERVE_PID SENDERS=()
 for k in 1 2 3; do
-  sender 12 "$TMP/sent.$k" &
+  sender 12 "$TMP/sent.$k" hold &
   SENDERS+=($!)
 done
-sleep 1.5
+sender 12 "$TMP/sent.4" &
+SENDERS+=($!)
+for _ in $(seq 600); do
+  [[ -e $TMP/sent.1.held && -e $TMP/sent.2.held && -e $TMP/sent.3.held ]] && break
+  sleep 0.05
+done
 curl -sf -X POST "$URL/nodes/pi4/remove" >/dev/null || fail "remove"
+touch "$TMP/removed"
 wait "${SENDERS[@]}"
 curl -s -X POST "$URL/results/flush" >/dev/null
 NODES=$(curl -s "$URL/nodes")
 [[ $(echo "$NODES" | jq -r '.[] | select(.name == "pi4") | .removed') == true ]] || fail "nodes: $NODES"
 stop_serve
-cat "$TMP"/sent.* >"$TMP/sent"
-[[ $(wc -l <"$TMP/sent") == 36 ]] || fail "sent: $(wc -l <"$TMP/sent")"
+cat "$TMP"/sent.[0-9] >"$TMP/sent"
+[[ $(wc -l <"$TMP/sent") == 48 ]] || fail "sent: $(wc -l <"$TMP/sent")"
 while read -r id status; do
   [[ -n $id ]] || fail "a request without an id (status $status)"
   got=$(sqlite3 "$TMP/vol.db" "SELECT status_http FROM requests WHERE id = $id")
   [[ $got == "$status" ]] || fail "request $id: answered $status, recorded '${got}'"
 done <"$TMP/sent"
-[[ $(sqlite3 "$TMP/vol.db" "SELECT count(*) FROM requests") == 36 ]] || fail "rows"
+[[ $(sqlite3 "$TMP/vol.db" "SELECT count(*) FROM requests") == 48 ]] || fail "rows"
 [[ $(sqlite3 "$TMP/vol.db" "SELECT count(*) FROM events WHERE kind = 'node_removed'") == 1 ]] || fail "no node_removed event"
 T_RM=$(sqlite3 "$TMP/vol.db" "SELECT t_ns FROM events WHERE kind = 'node_removed'")
 [[ $(sqlite3 "$TMP/vol.db" "SELECT count(*) FROM requests WHERE node = 'pi4' AND ingress_ns < $T_RM") -ge 1 ]] || fail "nothing ran on pi4 before"
