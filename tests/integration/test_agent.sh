@@ -34,10 +34,14 @@ done
 join() { # PID REL: the process into REL in every hierarchy
   for h in cpu cpuacct memory pids; do echo "$1" >"$CG/$h/$B/$2/cgroup.procs"; done
 }
-# A CPU burner (bounded) in pod 1's container.
-timeout 30 md5sum /dev/zero &
+# A CPU burner (bounded) in pod 1's container. It joins before it execs:
+# joining timeout's pid from outside could leave md5sum, forked already,
+# in the root group (pod 1's CPU then stood still).
+(
+  join $BASHPID "$P1"
+  exec timeout 30 md5sum /dev/zero
+) &
 PIDS+=($!)
-join $! "$P1"
 sleep 0.3
 
 # 1. One scan: both pods, by uid, with their containers.
