@@ -179,77 +179,31 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
 #define F32(s) f32_of(fp[s])
 #define F64(s) f64_of(fp[s])
 
-/* d = x OP y, for each class of operand. */
-#define BIN32(name, expr)                                                                          \
-    L_##name : {                                                                                   \
-        uint32_t a = U32(O2), b = U32(O3);                                                         \
-        fp[O1] = (uint32_t)(expr);                                                                 \
+/* d = x OP y: the handler's label, the operands' C type, where they come
+ * from (two slots, or a slot and the immediate in pc[3]) and how the
+ * result is stored. */
+#define BINOP(label, T, A, B, PUT)                                                                 \
+    L_##label : {                                                                                  \
+        T a = A, b = B;                                                                            \
+        fp[O1] = PUT;                                                                              \
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
-#define IMM32(name, expr)                                                                          \
-    L_##name##_imm : {                                                                             \
-        uint32_t a = U32(O2), b = (uint32_t)pc[3].u;                                               \
-        fp[O1] = (uint32_t)(expr);                                                                 \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define BIN64(name, expr)                                                                          \
-    L_##name : {                                                                                   \
-        uint64_t a = U64(O2), b = U64(O3);                                                         \
-        fp[O1] = (uint64_t)(expr);                                                                 \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define IMM64(name, expr)                                                                          \
-    L_##name##_imm : {                                                                             \
-        uint64_t a = U64(O2), b = pc[3].u;                                                         \
-        fp[O1] = (uint64_t)(expr);                                                                 \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define CMPF32(name, expr)                                                                         \
-    L_##name : {                                                                                   \
-        float a = F32(O2), b = F32(O3);                                                            \
-        fp[O1] = (uint32_t)(expr);                                                                 \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define CMPF64(name, expr)                                                                         \
-    L_##name : {                                                                                   \
-        double a = F64(O2), b = F64(O3);                                                           \
-        fp[O1] = (uint32_t)(expr);                                                                 \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define CMPF64I(name, expr)                                                                        \
-    L_##name##_imm : {                                                                             \
-        double a = F64(O2), b = f64_of(pc[3].u);                                                   \
-        fp[O1] = (uint32_t)(expr);                                                                 \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define ARF64I(name, expr)                                                                         \
-    L_##name##_imm : {                                                                             \
-        double a = F64(O2), b = f64_of(pc[3].u);                                                   \
-        fp[O1] = of_f64(expr);                                                                     \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define ARF32(name, expr)                                                                          \
-    L_##name : {                                                                                   \
-        float a = F32(O2), b = F32(O3);                                                            \
-        fp[O1] = of_f32(expr);                                                                     \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
-#define ARF64(name, expr)                                                                          \
-    L_##name : {                                                                                   \
-        double a = F64(O2), b = F64(O3);                                                           \
-        fp[O1] = of_f64(expr);                                                                     \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
+#define BIN32(name, expr) BINOP(name, uint32_t, U32(O2), U32(O3), (uint32_t)(expr))
+#define IMM32(name, expr) BINOP(name##_imm, uint32_t, U32(O2), (uint32_t)pc[3].u, (uint32_t)(expr))
+#define BIN64(name, expr) BINOP(name, uint64_t, U64(O2), U64(O3), (uint64_t)(expr))
+#define IMM64(name, expr) BINOP(name##_imm, uint64_t, U64(O2), pc[3].u, (uint64_t)(expr))
+#define CMPF32(name, expr) BINOP(name, float, F32(O2), F32(O3), (uint32_t)(expr))
+#define CMPF64(name, expr) BINOP(name, double, F64(O2), F64(O3), (uint32_t)(expr))
+#define CMPF64I(name, expr) BINOP(name##_imm, double, F64(O2), f64_of(pc[3].u), (uint32_t)(expr))
+#define ARF64I(name, expr) BINOP(name##_imm, double, F64(O2), f64_of(pc[3].u), of_f64(expr))
+#define ARF32(name, expr) BINOP(name, float, F32(O2), F32(O3), of_f32(expr))
+#define ARF64(name, expr) BINOP(name, double, F64(O2), F64(O3), of_f64(expr))
+/* The six float compares, each of two f32 slots, of two f64 slots and of
+ * an f64 slot and a constant. */
+#define FCMPS(X) X(eq, ==) X(ne, !=) X(lt, <) X(gt, >) X(le, <=) X(ge, >=)
+#define FCMP(name, cop)                                                                            \
+    CMPF32(f32_##name, a cop b) CMPF64(f64_##name, a cop b) CMPF64I(f64_##name, a cop b)
 /* d = f(x): the operand as type T read by GET, the result stored by PUT. */
 #define UN(name, T, GET, PUT)                                                                      \
     L_##name : {                                                                                   \
@@ -280,18 +234,9 @@ lm_interp_trap lm__call(lm_interp_instance *caller, const lm__func *f, uint64_t 
     }
 /* An integer compare (LM__BRCMPS' list) to a 0 or 1, of two slots or of a
  * slot and an immediate: d, x, y; d, x, k. */
-#define CMP(name, ctype, cop)                                                                      \
-    L_##name : {                                                                                   \
-        fp[O1] = (uint32_t)((ctype)fp[O2] cop(ctype) fp[O3]);                                      \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
+#define CMP(name, ctype, cop) BINOP(name, ctype, (ctype)fp[O2], (ctype)fp[O3], (uint32_t)(a cop b))
 #define CMPIMM(name, ctype, cop)                                                                   \
-    L_##name##_imm : {                                                                             \
-        fp[O1] = (uint32_t)((ctype)fp[O2] cop(ctype) pc[3].u);                                     \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }
+    BINOP(name##_imm, ctype, (ctype)fp[O2], (ctype)pc[3].u, (uint32_t)(a cop b))
 #define BRCMPI(name, ctype, cop)                                                                   \
     L_br_##name##_imm : {                                                                          \
         if ((ctype)fp[O1] cop(ctype) pc[2].u) {                                                    \
@@ -562,24 +507,7 @@ L_i64_rem_u : {
     UN(i64_extend32_s, uint64_t, U64, (uint64_t)(int64_t)(int32_t)a)
 
     /* ---- floats ---- */
-    CMPF32(f32_eq, a == b)
-    CMPF32(f32_ne, a != b)
-    CMPF32(f32_lt, a < b)
-    CMPF32(f32_gt, a > b)
-    CMPF32(f32_le, a <= b)
-    CMPF32(f32_ge, a >= b)
-    CMPF64(f64_eq, a == b)
-    CMPF64(f64_ne, a != b)
-    CMPF64(f64_lt, a < b)
-    CMPF64(f64_gt, a > b)
-    CMPF64(f64_le, a <= b)
-    CMPF64(f64_ge, a >= b)
-    CMPF64I(f64_eq, a == b)
-    CMPF64I(f64_ne, a != b)
-    CMPF64I(f64_lt, a < b)
-    CMPF64I(f64_gt, a > b)
-    CMPF64I(f64_le, a <= b)
-    CMPF64I(f64_ge, a >= b)
+    FCMPS(FCMP)
     ARF32(f32_add, a + b)
     ARF32(f32_sub, a - b)
     ARF32(f32_mul, a * b)
